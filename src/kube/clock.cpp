@@ -1,0 +1,173 @@
+#include "kube/clock.h"
+
+#include <cstdio>
+#include <ctime>
+#include <optional>
+#include <string>
+
+namespace nonevent::kube {
+
+void Clock::sleep_for(Duration d) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::unique_lock lock(mu);
+  const auto deadline = now() + std::chrono::duration_cast<TimePoint::duration>(d);
+  wait_until(lock, cv, deadline, [] { return false; });
+}
+
+bool RealClock::wait_until(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
+                           TimePoint deadline, const std::function<bool()>& wake) {
+  return cv.wait_until(lock, deadline, wake);
+}
+
+std::shared_ptr<Clock> real_clock() {
+  static const auto clock = std::make_shared<RealClock>();
+  return clock;
+}
+
+VirtualClock::VirtualClock(TimePoint start) : now_(start) {}
+
+TimePoint VirtualClock::now() const {
+  std::lock_guard g(mu_);
+  return now_;
+}
+
+bool VirtualClock::wait_until(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
+                              TimePoint deadline, const std::function<bool()>& wake) {
+  std::multimap<TimePoint, std::condition_variable*>::iterator it;
+  {
+    std::lock_guard g(mu_);
+    it = waiting_.emplace(deadline, &cv);
+  }
+  bool woken = false;
+  for (;;) {
+    if (wake()) {
+      woken = true;
+      break;
+    }
+    {
+      std::lock_guard g(mu_);
+      if (now_ >= deadline) break;
+    }
+    // A short real-time cap guards against a notify racing the registration above.
+    cv.wait_for(lock, std::chrono::milliseconds(5));
+  }
+  std::lock_guard g(mu_);
+  waiting_.erase(it);
+  return woken;
+}
+
+void VirtualClock::advance(Duration d) {
+  {
+    std::lock_guard g(mu_);
+    now_ += std::chrono::duration_cast<TimePoint::duration>(d);
+  }
+  wake_all();
+}
+
+void VirtualClock::set(TimePoint t) {
+  {
+    std::lock_guard g(mu_);
+    if (t > now_) now_ = t;
+  }
+  wake_all();
+}
+
+int VirtualClock::waiters() const {
+  std::lock_guard g(mu_);
+  return static_cast<int>(waiting_.size());
+}
+
+std::optional<TimePoint> VirtualClock::next_deadline() const {
+  std::lock_guard g(mu_);
+  if (waiting_.empty()) return std::nullopt;
+  return waiting_.begin()->first;
+}
+
+void VirtualClock::wake_all() {
+  std::lock_guard g(mu_);
+  for (auto& [deadline, cv] : waiting_) {
+    if (deadline <= now_) cv->notify_all();
+  }
+}
+
+namespace {
+std::string format(TimePoint t, bool micro) {
+  const auto secs = std::chrono::time_point_cast<std::chrono::seconds>(t);
+  const std::time_t tt = std::chrono::system_clock::to_time_t(secs);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::string out(buf);
+  if (micro) {
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(t - secs).count();
+    char frac[16];
+    std::snprintf(frac, sizeof frac, ".%06lld", static_cast<long long>(us));
+    out += frac;
+  }
+  out += 'Z';
+  return out;
+}
+}  // namespace
+
+std::string format_rfc3339(TimePoint t) { return format(t, false); }
+std::string format_rfc3339_micro(TimePoint t) { return format(t, true); }
+
+std::optional<TimePoint> parse_rfc3339(std::string_view s) {
+  // YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)
+  if (s.size() < 20) return std::nullopt;
+  auto num = [&](size_t pos, size_t len) -> int {
+    int v = 0;
+    for (size_t i = pos; i < pos + len; ++i) {
+      if (s[i] < '0' || s[i] > '9') return -1;
+      v = v * 10 + (s[i] - '0');
+    }
+    return v;
+  };
+  std::tm tm{};
+  tm.tm_year = num(0, 4) - 1900;
+  tm.tm_mon = num(5, 2) - 1;
+  tm.tm_mday = num(8, 2);
+  tm.tm_hour = num(11, 2);
+  tm.tm_min = num(14, 2);
+  tm.tm_sec = num(17, 2);
+  if (s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' ||
+      s[16] != ':' || tm.tm_year < -1900 + 1 || tm.tm_mon < 0 || tm.tm_mon > 11 ||
+      tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour < 0 || tm.tm_hour > 23 || tm.tm_min < 0 ||
+      tm.tm_min > 59 || tm.tm_sec < 0 || tm.tm_sec > 60)
+    return std::nullopt;
+  size_t pos = 19;
+  long long frac_ns = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    long long scale = 100000000;
+    size_t digits = 0;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      if (scale > 0) frac_ns += (s[pos] - '0') * scale;
+      scale /= 10;
+      ++pos;
+      ++digits;
+    }
+    if (digits == 0) return std::nullopt;
+  }
+  long offset_s = 0;
+  if (pos >= s.size()) return std::nullopt;
+  if (s[pos] == 'Z' || s[pos] == 'z') {
+    ++pos;
+  } else if (s[pos] == '+' || s[pos] == '-') {
+    if (pos + 6 != s.size() || s[pos + 3] != ':') return std::nullopt;
+    const int hh = num(pos + 1, 2), mm = num(pos + 4, 2);
+    if (hh < 0 || mm < 0) return std::nullopt;
+    offset_s = (hh * 3600L + mm * 60L) * (s[pos] == '+' ? 1 : -1);
+    pos += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (pos != s.size()) return std::nullopt;
+  const std::time_t tt = timegm(&tm);
+  return std::chrono::system_clock::from_time_t(tt - offset_s) +
+         std::chrono::duration_cast<TimePoint::duration>(std::chrono::nanoseconds(frac_ns));
+}
+
+}  // namespace nonevent::kube

@@ -1,0 +1,257 @@
+#pragma once
+// A shared informer: one list+watch per resource type feeding an indexed cache of compact
+// typed objects and a set of event handlers. Reconcilers read the cache; handlers only map
+// an object to the keys to enqueue (controller-runtime's rule), so they must be quick and
+// must not block — they run on the informer's thread.
+//
+// After every (re)list the cache is swapped atomically and handlers see exactly the
+// differences: adds for new keys, updates for changed resourceVersions, deletes for keys
+// that vanished while the watch was broken.
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "kube/watcher.h"
+
+namespace nonevent::kube {
+
+template <class T>
+struct EventHandler {
+  std::function<void(const T&)> on_add;
+  std::function<void(const T& old_obj, const T& new_obj)> on_update;
+  std::function<void(const T&)> on_delete;
+};
+
+template <class T>
+using IndexFunc = std::function<std::vector<std::string>(const T&)>;
+
+template <class T, class Codec>
+class Informer final : public WatchSink<T> {
+ public:
+  using Ptr = std::shared_ptr<const T>;
+
+  Informer(std::shared_ptr<ListWatchSource> source, std::shared_ptr<Clock> clock,
+           WatcherOptions opts = {})
+      : watcher_(std::move(source), this, std::move(clock), opts) {}
+  ~Informer() override { stop(); }
+  Informer(const Informer&) = delete;
+  Informer& operator=(const Informer&) = delete;
+
+  // Before start(): indexes are named functions from an object to its index values.
+  void add_index(const std::string& name, IndexFunc<T> fn) {
+    std::unique_lock g(mu_);
+    indexers_.emplace(name, std::move(fn));
+    indices_[name];
+  }
+  // Before or after start(); handlers added after the initial sync are not replayed.
+  void add_handler(EventHandler<T> h) {
+    std::lock_guard g(handlers_mu_);
+    handlers_.push_back(std::move(h));
+  }
+
+  void start() {
+    if (!thread_.joinable()) thread_ = std::thread([this] { watcher_.run(); });
+  }
+  void stop() {
+    watcher_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  // Runs the machine on the caller's thread, one transition (tests and benchmarks).
+  bool step() { return watcher_.step(); }
+
+  bool has_synced() const {
+    std::shared_lock g(mu_);
+    return synced_;
+  }
+  // Blocks (real time) until the first list completed or the timeout passed.
+  bool wait_for_sync(std::chrono::milliseconds timeout) {
+    std::unique_lock g(sync_mu_);
+    return sync_cv_.wait_for(g, timeout, [this] { return has_synced(); });
+  }
+
+  Ptr get(const std::string& key) const {
+    std::shared_lock g(mu_);
+    auto it = items_.find(key);
+    return it == items_.end() ? nullptr : it->second;
+  }
+  std::vector<Ptr> list() const {
+    std::shared_lock g(mu_);
+    std::vector<Ptr> out;
+    out.reserve(items_.size());
+    for (const auto& [k, v] : items_) out.push_back(v);
+    return out;
+  }
+  std::vector<Ptr> by_index(const std::string& index, const std::string& value) const {
+    std::shared_lock g(mu_);
+    std::vector<Ptr> out;
+    auto idx = indices_.find(index);
+    if (idx == indices_.end()) return out;
+    auto it = idx->second.find(value);
+    if (it == idx->second.end()) return out;
+    out.reserve(it->second.size());
+    for (const auto& key : it->second) out.push_back(items_.at(std::string(key)));
+    return out;
+  }
+  std::vector<std::string> index_values(const std::string& index) const {
+    std::shared_lock g(mu_);
+    std::vector<std::string> out;
+    auto idx = indices_.find(index);
+    if (idx == indices_.end()) return out;
+    for (const auto& [v, keys] : idx->second) out.push_back(v);
+    return out;
+  }
+  size_t size() const {
+    std::shared_lock g(mu_);
+    return items_.size();
+  }
+  std::string last_resource_version() const {
+    std::shared_lock g(mu_);
+    return last_rv_;
+  }
+  long relists() const {
+    std::shared_lock g(mu_);
+    return relists_;
+  }
+  const typename Watcher<T, Codec>::State& watcher_state() const { return watcher_.state(); }
+
+  // WatchSink (called on the watcher's thread).
+  void on_init() override { pending_.clear(); }
+  void on_init_page(std::vector<Ptr>&& items) override {
+    for (auto& p : items) {
+      auto key = Codec::key(*p);
+      pending_.insert_or_assign(std::move(key), std::move(p));
+    }
+  }
+  void on_init_done(const std::string& rv) override {
+    std::vector<std::pair<Ptr, Ptr>> updates;  // (old, new); old null = add, new null = delete
+    {
+      std::unique_lock g(mu_);
+      for (const auto& [key, obj] : pending_) {
+        auto it = items_.find(key);
+        if (it == items_.end()) updates.emplace_back(nullptr, obj);
+        else if (Codec::resource_version(*it->second) != Codec::resource_version(*obj))
+          updates.emplace_back(it->second, obj);
+      }
+      for (const auto& [key, obj] : items_)
+        if (!pending_.count(key)) updates.emplace_back(obj, nullptr);
+      items_.swap(pending_);
+      pending_ = {};
+      rebuild_indices();
+      last_rv_ = rv;
+      ++relists_;
+      synced_ = true;
+    }
+    {
+      std::lock_guard g(sync_mu_);
+      sync_cv_.notify_all();
+    }
+    for (const auto& [old_obj, new_obj] : updates) notify(old_obj, new_obj);
+  }
+  void on_apply(Ptr obj) override {
+    Ptr old_obj;
+    {
+      std::unique_lock g(mu_);
+      auto key = Codec::key(*obj);
+      last_rv_ = Codec::resource_version(*obj);
+      auto it = items_.find(key);
+      if (it != items_.end()) {
+        old_obj = it->second;
+        unindex(it->first, *old_obj);
+        it->second = obj;
+        index(it->first, *obj);
+      } else {
+        auto [ins, ok] = items_.emplace(std::move(key), obj);
+        index(ins->first, *obj);
+      }
+    }
+    notify(old_obj, obj);
+  }
+  void on_delete(Ptr obj) override {
+    Ptr old_obj;
+    {
+      std::unique_lock g(mu_);
+      last_rv_ = Codec::resource_version(*obj);
+      auto it = items_.find(Codec::key(*obj));
+      if (it == items_.end()) return;
+      old_obj = it->second;
+      unindex(it->first, *old_obj);
+      items_.erase(it);
+    }
+    notify(old_obj, nullptr);
+  }
+  void on_bookmark(const std::string& rv) override {
+    std::unique_lock g(mu_);
+    last_rv_ = rv;
+  }
+  void on_error(const ApiError& e) override {
+    std::lock_guard g(handlers_mu_);
+    last_error_ = e.to_string();
+  }
+  std::string last_error() const {
+    std::lock_guard g(handlers_mu_);
+    return last_error_;
+  }
+
+ private:
+  // Index sets hold views of the keys stored in items_ (node-based map: stable addresses),
+  // so each index entry costs a view, not another copy of the key.
+  using IndexSet = std::unordered_set<std::string_view>;
+
+  void index(const std::string& key, const T& obj) {  // caller holds mu_ exclusively
+    for (const auto& [name, fn] : indexers_)
+      for (auto& v : fn(obj)) indices_[name][std::move(v)].insert(key);
+  }
+  void unindex(const std::string& key, const T& obj) {  // caller holds mu_ exclusively
+    for (const auto& [name, fn] : indexers_) {
+      auto& idx = indices_[name];
+      for (const auto& v : fn(obj)) {
+        auto it = idx.find(v);
+        if (it == idx.end()) continue;
+        it->second.erase(key);
+        if (it->second.empty()) idx.erase(it);
+      }
+    }
+  }
+  void rebuild_indices() {  // caller holds mu_ exclusively
+    for (auto& [name, idx] : indices_) idx.clear();
+    for (const auto& [key, obj] : items_) index(key, *obj);
+  }
+  void notify(const Ptr& old_obj, const Ptr& new_obj) {
+    std::vector<EventHandler<T>> hs;
+    {
+      std::lock_guard g(handlers_mu_);
+      hs = handlers_;
+    }
+    for (const auto& h : hs) {
+      if (!old_obj && new_obj && h.on_add) h.on_add(*new_obj);
+      else if (old_obj && new_obj && h.on_update) h.on_update(*old_obj, *new_obj);
+      else if (old_obj && !new_obj && h.on_delete) h.on_delete(*old_obj);
+    }
+  }
+
+  Watcher<T, Codec> watcher_;
+  std::thread thread_;
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, Ptr> items_;                                    // guarded by mu_
+  std::map<std::string, IndexFunc<T>> indexers_;                                  // guarded by mu_
+  std::map<std::string, std::unordered_map<std::string, IndexSet>> indices_;      // guarded by mu_
+  std::string last_rv_;                                                           // guarded by mu_
+  long relists_ = 0;                                                              // guarded by mu_
+  bool synced_ = false;                                                           // guarded by mu_
+  std::unordered_map<std::string, Ptr> pending_;  // watcher thread only: the list in progress
+  mutable std::mutex handlers_mu_;
+  std::vector<EventHandler<T>> handlers_;  // guarded by handlers_mu_
+  std::string last_error_;                 // guarded by handlers_mu_
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+};
+
+}  // namespace nonevent::kube

@@ -1,0 +1,27 @@
+#include "kube/rest_list_watch.h"
+
+namespace nonevent::kube {
+
+RestListWatch::RestListWatch(std::shared_ptr<RestClient> client, GroupVersionResource gvr,
+                             std::string ns, std::string label_selector,
+                             std::string field_selector)
+    : client_(std::move(client)), gvr_(std::move(gvr)), ns_(std::move(ns)),
+      label_selector_(std::move(label_selector)), field_selector_(std::move(field_selector)) {}
+
+ListOptions RestListWatch::with_selectors(ListOptions o) const {
+  if (o.label_selector.empty()) o.label_selector = label_selector_;
+  if (o.field_selector.empty()) o.field_selector = field_selector_;
+  return o;
+}
+
+Result<std::string> RestListWatch::list(const ListOptions& opts) {
+  return client_->list(gvr_, ns_, with_selectors(opts));
+}
+
+Status RestListWatch::watch(const ListOptions& opts,
+                            const std::function<bool(std::string_view)>& on_line,
+                            CancelToken* cancel) {
+  return client_->watch(gvr_, ns_, with_selectors(opts), on_line, cancel);
+}
+
+}  // namespace nonevent::kube

@@ -114,7 +114,8 @@ std::string resolve(const fs::path& dir, const std::string& p) {
 
 std::string str(const YAML::Node& n, const char* key) {
   const auto v = n[key];
-  return v ? v.as<std::string>("") : std::string{};
+  if (!v || v.IsNull() || !v.IsScalar()) return {};
+  return v.as<std::string>("");
 }
 
 RestConfig build(const Merged& m, const std::string& context_override, const std::string& files) {

@@ -1,0 +1,19 @@
+#pragma once
+// Test PKI made at run time with OpenSSL: a CA, and leaf certificates it signs (v3, with
+// subjectAltName, which hostname/IP verification needs).
+#include <string>
+#include <vector>
+
+namespace nonevent::testing {
+
+struct CertKey {
+  std::string cert_pem;
+  std::string key_pem;
+};
+
+CertKey make_ca(const std::string& common_name);
+// san entries are OpenSSL syntax: "IP:127.0.0.1", "DNS:localhost".
+CertKey make_leaf(const CertKey& ca, const std::string& common_name,
+                  const std::vector<std::string>& san, bool client_auth = false);
+
+}  // namespace nonevent::testing

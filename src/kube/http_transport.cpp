@@ -15,6 +15,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <limits>
 #include <vector>
 
 #include "kube/rate_limiter.h"
@@ -230,7 +231,7 @@ class Connection {
     beast::error_code ec = write(req, timeout);
     if (ec) return ec;
     http::response_parser<http::buffer_body> parser;
-    parser.body_limit(boost::none);
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());  // a watch never ends by size
     lowest().expires_after(timeout);
     with_stream([&](auto& s) {
       http::async_read_header(s, buffer_, parser, [&](beast::error_code e, std::size_t) { ec = e; });
@@ -246,22 +247,24 @@ class Connection {
       parser.get().body().data = buf.data();
       parser.get().body().size = buf.size();
       lowest().expires_after(timeout);
+      // read_some, not read: a watch event must be handed on as soon as it arrives, not
+      // when 64 KB have accumulated.
       with_stream([&](auto& s) {
-        http::async_read(s, buffer_, parser, [&](beast::error_code e, std::size_t) { ec = e; });
+        http::async_read_some(s, buffer_, parser, [&](beast::error_code e, std::size_t) { ec = e; });
       });
       run();
       if (ec == http::error::need_buffer) ec = {};
-      if (ec) break;
+      // Deliver what arrived even when the same read then hit an error (a dropped watch).
       const size_t n = buf.size() - parser.get().body().size;
-      if (n == 0) continue;
-      if (!ok) {
-        if (error_body.size() < 64 * 1024) error_body.append(buf.data(), n);
-        continue;
+      if (n > 0) {
+        if (!ok) {
+          if (error_body.size() < 64 * 1024) error_body.append(buf.data(), n);
+        } else if (!on_data(std::string_view(buf.data(), n))) {
+          close();
+          return {};
+        }
       }
-      if (!on_data(std::string_view(buf.data(), n))) {
-        close();
-        return {};
-      }
+      if (ec) break;
     }
     if (!ec && !parser.get().keep_alive()) close();
     if (ec) close();

@@ -2,6 +2,7 @@
 
 #include <cpprest/json.h>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace nonevent::kube {
@@ -132,10 +133,13 @@ void EventRecorder::send(Pending p) {
     seen_.erase(it);
   }
 
+  // client-go names events <object>.<unix nanos in hex>; strictly increasing here so two
+  // events in the same nanosecond (or on a paused virtual clock) do not collide.
+  const auto nanos = static_cast<unsigned long long>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(p.at.time_since_epoch()).count());
+  last_name_nanos_ = std::max(nanos, last_name_nanos_ + 1);
   char suffix[32];
-  std::snprintf(suffix, sizeof suffix, ".%llx",
-                static_cast<unsigned long long>(
-                    std::chrono::duration_cast<std::chrono::nanoseconds>(p.at.time_since_epoch()).count()));
+  std::snprintf(suffix, sizeof suffix, ".%llx", last_name_nanos_);
   const std::string name = p.obj.name + suffix;
   value ev = value::object();
   ev["apiVersion"] = value::string("v1");

@@ -98,6 +98,7 @@ class EventRecorder {
   std::list<std::string> lru_;
   std::unordered_map<std::string, std::pair<Seen, std::list<std::string>::iterator>> seen_;
   std::unordered_map<std::string, Similar> similar_;
+  unsigned long long last_name_nanos_ = 0;
   std::thread thread_;
 };
 

@@ -54,7 +54,9 @@ class Informer final : public WatchSink<T> {
   // Before or after start(); handlers added after the initial sync are not replayed.
   void add_handler(EventHandler<T> h) {
     std::lock_guard g(handlers_mu_);
-    handlers_.push_back(std::move(h));
+    auto next = std::make_shared<std::vector<EventHandler<T>>>(*handlers_);
+    next->push_back(std::move(h));
+    handlers_ = std::move(next);  // copy-on-write: notify() reads a snapshot without copying
   }
 
   void start() {
@@ -164,9 +166,8 @@ class Informer final : public WatchSink<T> {
       auto it = items_.find(key);
       if (it != items_.end()) {
         old_obj = it->second;
-        unindex(it->first, *old_obj);
+        reindex(it->first, *old_obj, *obj);
         it->second = obj;
-        index(it->first, *obj);
       } else {
         auto [ins, ok] = items_.emplace(std::move(key), obj);
         index(ins->first, *obj);
@@ -220,17 +221,33 @@ class Informer final : public WatchSink<T> {
       }
     }
   }
+  // Most updates (status changes) keep every index value: touch only what changed.
+  void reindex(const std::string& key, const T& old_obj, const T& new_obj) {  // mu_ exclusive
+    for (const auto& [name, fn] : indexers_) {
+      auto before = fn(old_obj);
+      auto after = fn(new_obj);
+      if (before == after) continue;
+      auto& idx = indices_[name];
+      for (const auto& v : before) {
+        auto it = idx.find(v);
+        if (it == idx.end()) continue;
+        it->second.erase(key);
+        if (it->second.empty()) idx.erase(it);
+      }
+      for (auto& v : after) idx[std::move(v)].insert(key);
+    }
+  }
   void rebuild_indices() {  // caller holds mu_ exclusively
     for (auto& [name, idx] : indices_) idx.clear();
     for (const auto& [key, obj] : items_) index(key, *obj);
   }
   void notify(const Ptr& old_obj, const Ptr& new_obj) {
-    std::vector<EventHandler<T>> hs;
+    std::shared_ptr<const std::vector<EventHandler<T>>> hs;
     {
       std::lock_guard g(handlers_mu_);
       hs = handlers_;
     }
-    for (const auto& h : hs) {
+    for (const auto& h : *hs) {
       if (!old_obj && new_obj && h.on_add) h.on_add(*new_obj);
       else if (old_obj && new_obj && h.on_update) h.on_update(*old_obj, *new_obj);
       else if (old_obj && !new_obj && h.on_delete) h.on_delete(*old_obj);
@@ -248,7 +265,8 @@ class Informer final : public WatchSink<T> {
   bool synced_ = false;                                                           // guarded by mu_
   std::unordered_map<std::string, Ptr> pending_;  // watcher thread only: the list in progress
   mutable std::mutex handlers_mu_;
-  std::vector<EventHandler<T>> handlers_;  // guarded by handlers_mu_
+  std::shared_ptr<const std::vector<EventHandler<T>>> handlers_ =
+      std::make_shared<std::vector<EventHandler<T>>>();  // guarded by handlers_mu_
   std::string last_error_;                 // guarded by handlers_mu_
   std::mutex sync_mu_;
   std::condition_variable sync_cv_;

@@ -20,7 +20,11 @@ using kube::Result;
 using kube::WatchEvent;
 using kube::WatchEventType;
 
-const char* codec_simd_kernel() { return simdjson::builtin_implementation()->name().data(); }
+// The kernel the inline on-demand code in this file was compiled for (the shared library's
+// own builtin_implementation() describes how Debian built the library, not this file).
+#define NONEVENT_STR2(x) #x
+#define NONEVENT_STR(x) NONEVENT_STR2(x)
+const char* codec_simd_kernel() { return NONEVENT_STR(SIMDJSON_BUILTIN_IMPLEMENTATION); }
 
 bool codec_cpu_supported() {
 #if defined(NONEVENT_CODEC_HASWELL)
@@ -45,10 +49,6 @@ namespace {
 // ---------- pools shared by every decoding thread ----------
 SharedPool<Labels>& label_pool() {
   static SharedPool<Labels> p;
-  return p;
-}
-SharedPool<PodTemplateInfo>& template_pool() {
-  static SharedPool<PodTemplateInfo> p;
   return p;
 }
 SharedPool<VolumeInfo>& volume_pool() {
@@ -370,6 +370,87 @@ VolumeInfo parse_volumes(od::value& v) {
   return vi;
 }
 
+
+// Pod templates deduplicated by content. Lookups hash the spec's pieces where they lie in the
+// input; the JSON key is only assembled for a template not seen before (then parsed aside).
+class TemplatePool {
+ public:
+  struct Piece {
+    std::string_view key, raw;
+  };
+  std::shared_ptr<const PodTemplateInfo> get(const std::vector<Piece>& pieces) {
+    PieceHasher h;
+    for (const auto& p : pieces) {
+      h.add(p.key);
+      h.add(p.raw);
+    }
+    const uint64_t hash = h.value();
+    std::lock_guard g(mu_);
+    auto& bucket = map_[hash];
+    for (auto it = bucket.begin(); it != bucket.end();) {
+      auto sp = it->second.lock();
+      if (!sp) {
+        it = bucket.erase(it);
+        continue;
+      }
+      if (equal(it->first, pieces)) return sp;
+      ++it;
+    }
+    std::string key = assemble(pieces);
+    auto sp = std::make_shared<const PodTemplateInfo>(
+        parse_aside(key, [](od::value& y) { return parse_template(y); }));
+    bucket.emplace_back(std::move(key), sp);
+    if (++inserts_ % 4096 == 0) prune();
+    return sp;
+  }
+
+ private:
+  static std::string assemble(const std::vector<Piece>& pieces) {
+    std::string key = "{";
+    for (const auto& p : pieces) {
+      if (key.size() > 1) key.push_back(',');
+      key.push_back('"');
+      key.append(p.key);  // keys of a pod spec never need escaping
+      key.append("\":");
+      key.append(p.raw);
+    }
+    key.push_back('}');
+    return key;
+  }
+  // Compares with assemble()'s layout without building it.
+  static bool equal(const std::string& stored, const std::vector<Piece>& pieces) {
+    std::string_view rest(stored);
+    auto eat = [&](std::string_view part) {
+      if (rest.substr(0, part.size()) != part) return false;
+      rest.remove_prefix(part.size());
+      return true;
+    };
+    if (!eat("{")) return false;
+    bool first = true;
+    for (const auto& p : pieces) {
+      if (!first && !eat(",")) return false;
+      first = false;
+      if (!eat("\"") || !eat(p.key) || !eat("\":") || !eat(p.raw)) return false;
+    }
+    return rest == "}";
+  }
+  void prune() {
+    for (auto it = map_.begin(); it != map_.end();) {
+      auto& b = it->second;
+      b.erase(std::remove_if(b.begin(), b.end(), [](auto& e) { return e.second.expired(); }), b.end());
+      it = b.empty() ? map_.erase(it) : std::next(it);
+    }
+  }
+  std::mutex mu_;
+  std::unordered_map<uint64_t, std::vector<std::pair<std::string, std::weak_ptr<const PodTemplateInfo>>>> map_;
+  size_t inserts_ = 0;
+};
+
+TemplatePool& template_pool() {
+  static TemplatePool p;
+  return p;
+}
+
 // Fields of a pod spec that differ between pods of one template; everything else is shared.
 bool per_pod_field(std::string_view k) {
   return k == "nodeName" || k == "hostname" || k == "subdomain" || k == "volumes" ||
@@ -380,9 +461,8 @@ bool per_pod_field(std::string_view k) {
 // between identical pods. `node_name` may be null.
 void parse_pod_spec(od::value& v, std::shared_ptr<const PodTemplateInfo>& spec,
                     std::shared_ptr<const VolumeInfo>& volumes, IStr* node_name) {
-  thread_local std::string key;
-  key.clear();
-  key.push_back('{');
+  thread_local std::vector<TemplatePool::Piece> pieces;
+  pieces.clear();
   for (od::field f : v.get_object()) {
     std::string_view k = f.unescaped_key();
     od::value& x = f.value();
@@ -390,6 +470,12 @@ void parse_pod_spec(od::value& v, std::shared_ptr<const PodTemplateInfo>& spec,
       if (k == "nodeName" && node_name) *node_name = IStr(str(x));
       else if (k == "volumes") {
         const std::string_view text = raw(x);
+        // Most pods only mount configMaps, secrets and projected tokens: nothing the drain
+        // cares about, and nothing worth keeping (a pooled entry nobody holds dies at once).
+        if (text.find("\"emptyDir\"") == std::string_view::npos &&
+            text.find("\"hostPath\"") == std::string_view::npos &&
+            text.find("\"persistentVolumeClaim\"") == std::string_view::npos)
+          continue;
         auto vi = volume_pool().get(text, [&] {
           return parse_aside(text, [](od::value& y) { return parse_volumes(y); });
         });
@@ -397,16 +483,11 @@ void parse_pod_spec(od::value& v, std::shared_ptr<const PodTemplateInfo>& spec,
       }
       continue;
     }
-    if (key.size() > 1) key.push_back(',');
-    key.push_back('"');
-    key.append(k);  // keys of a pod spec never need escaping
-    key.append("\":");
-    key.append(raw(x));
+    // unescaped_key() points into the parser's string buffer, which later keys may reuse
+    // only after this document is done; raw() points into the input. Both outlive the loop.
+    pieces.push_back({k, raw(x)});
   }
-  key.push_back('}');
-  spec = template_pool().get(key, [&] {
-    return parse_aside(key, [](od::value& y) { return parse_template(y); });
-  });
+  spec = template_pool().get(pieces);
 }
 
 // ---------- objects ----------
@@ -457,7 +538,7 @@ std::shared_ptr<Pod> decode_pod(od::value& v) {
       }
     }
   }
-  if (!p->spec) p->spec = template_pool().get("{}", [] { return PodTemplateInfo{}; });
+  if (!p->spec) p->spec = template_pool().get({});
   return p;
 }
 

@@ -2,6 +2,7 @@
 // Compactness for caches of 150,000 pods: strings that repeat across objects (namespaces,
 // label keys and values, node names, owner names) are stored once and referred to by an
 // 8-byte handle; identical label sets and pod templates are shared between pods.
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -69,6 +70,17 @@ class SharedPool {
   mutable std::mutex mu_;
   std::unordered_map<std::string, std::weak_ptr<const V>, Hash, std::equal_to<>> pool_;
   size_t live_check_ = 1024;
+};
+
+// A fast 64-bit hash of a sequence of byte pieces (word at a time; not cryptographic):
+// dedup keys are hashed where they lie instead of being copied into one string first.
+class PieceHasher {
+ public:
+  void add(std::string_view piece);
+  uint64_t value() const { return h_ ^ (h_ >> 29); }
+
+ private:
+  uint64_t h_ = 0x9E3779B97F4A7C15ULL;
 };
 
 }  // namespace nonevent::model

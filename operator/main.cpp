@@ -1,0 +1,60 @@
+// The `nonevent` binary: one executable, subcommands.
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "flags.h"
+#include "kube/rest_config.h"
+#include "model/codecs.h"
+
+namespace {
+
+void usage() {
+  std::fprintf(stderr,
+               "nonevent — zone maintenance and node patching as non-events\n\n"
+               "usage: nonevent <command> [flags]\n\n"
+               "commands:\n"
+               "  version                      print the version and build facts\n"
+               "  kube get <resource> [name]   fetch objects from a cluster and print their JSON\n"
+               "          [-n NS | -A] [--kubeconfig F] [--context C] [-l SELECTOR]\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (!nonevent::model::codec_cpu_supported()) {
+    std::fprintf(stderr,
+                 "nonevent: this CPU lacks AVX2/BMI/PCLMUL, which this build's JSON decoder (%s) needs.\n"
+                 "Rebuild with -DNONEVENT_CODEC_HASWELL=OFF.\n",
+                 nonevent::model::codec_simd_kernel());
+    return 1;
+  }
+  if (argc < 2 || std::string(argv[1]) == "-h" || std::string(argv[1]) == "--help" ||
+      std::string(argv[1]) == "help") {
+    usage();
+    return argc < 2 ? 2 : 0;
+  }
+  const std::map<std::string, std::function<int(const std::vector<std::string>&)>> commands = {
+      {"version", nonevent::cli::cmd_version},
+      {"kube", nonevent::cli::cmd_kube},
+  };
+  const std::string cmd = argv[1];
+  auto it = commands.find(cmd);
+  if (it == commands.end()) {
+    std::fprintf(stderr, "nonevent: unknown command \"%s\"\n\n", cmd.c_str());
+    usage();
+    return 2;
+  }
+  try {
+    return it->second(std::vector<std::string>(argv + 2, argv + argc));
+  } catch (const nonevent::cli::UsageError& e) {
+    std::fprintf(stderr, "nonevent %s: %s\n", cmd.c_str(), e.what());
+    return 2;
+  } catch (const nonevent::kube::ConfigError& e) {
+    std::fprintf(stderr, "nonevent %s: %s\n", cmd.c_str(), e.what());
+    return 1;
+  }
+}

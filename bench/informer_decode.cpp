@@ -122,11 +122,6 @@ class MemorySource final : public kube::ListWatchSource {
 }  // namespace
 
 int main() {
-  if (!model::codec_cpu_supported()) {
-    std::fprintf(stderr, "this CPU cannot run the %s JSON kernel the codecs were built for\n",
-                 model::codec_simd_kernel());
-    return 1;
-  }
   const size_t heap_before = heap_in_use();
   auto source = std::make_shared<MemorySource>();
   using PodInformer = kube::Informer<model::Pod, model::CodecFor<model::Pod>>;

@@ -8,7 +8,6 @@
 #include "commands.h"
 #include "flags.h"
 #include "kube/rest_config.h"
-#include "model/codecs.h"
 
 namespace {
 
@@ -25,13 +24,6 @@ void usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (!nonevent::model::codec_cpu_supported()) {
-    std::fprintf(stderr,
-                 "nonevent: this CPU lacks AVX2/BMI/PCLMUL, which this build's JSON decoder (%s) needs.\n"
-                 "Rebuild with -DNONEVENT_CODEC_HASWELL=OFF.\n",
-                 nonevent::model::codec_simd_kernel());
-    return 1;
-  }
   if (argc < 2 || std::string(argv[1]) == "-h" || std::string(argv[1]) == "--help" ||
       std::string(argv[1]) == "help") {
     usage();

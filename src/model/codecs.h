@@ -44,9 +44,7 @@ struct WorkloadCodec {
 
 std::string object_key(const ObjectMeta& m);  // "ns/name" or "name"
 
-// The simdjson kernel the codecs were compiled for ("haswell" or "fallback"), and whether this
-// CPU can run it (checked by main() before anything is decoded).
+// The simdjson kernel in use for this CPU ("icelake", "haswell", "westmere", "fallback").
 const char* codec_simd_kernel();
-bool codec_cpu_supported();
 
 }  // namespace nonevent::model

@@ -18,7 +18,10 @@ void usage() {
                "commands:\n"
                "  version                      print the version and build facts\n"
                "  kube get <resource> [name]   fetch objects from a cluster and print their JSON\n"
-               "          [-n NS | -A] [--kubeconfig F] [--context C] [-l SELECTOR]\n");
+               "          [-n NS | -A] [--kubeconfig F] [--context C] [-l SELECTOR]\n"
+               "  sim serve                    run the embedded cluster (a Kubernetes API server)\n"
+               "          [--cluster FILE] [--manifests PATH]... [--listen ADDR:PORT] [--tls]\n"
+               "          [--kubeconfig-out FILE] [--token T]\n");
 }
 
 }  // namespace
@@ -32,6 +35,7 @@ int main(int argc, char** argv) {
   const std::map<std::string, std::function<int(const std::vector<std::string>&)>> commands = {
       {"version", nonevent::cli::cmd_version},
       {"kube", nonevent::cli::cmd_kube},
+      {"sim", nonevent::cli::cmd_sim},
   };
   const std::string cmd = argv[1];
   auto it = commands.find(cmd);

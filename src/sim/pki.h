@@ -1,10 +1,11 @@
 #pragma once
-// Test PKI made at run time with OpenSSL: a CA, and leaf certificates it signs (v3, with
-// subjectAltName, which hostname/IP verification needs).
+// A PKI made at run time with OpenSSL: a CA, and leaf certificates it signs (v3, with
+// subjectAltName, which hostname and IP verification need). `nonevent sim serve --tls`
+// serves with one and writes the CA into its kubeconfig; tests use it too.
 #include <string>
 #include <vector>
 
-namespace nonevent::testing {
+namespace nonevent::sim {
 
 struct CertKey {
   std::string cert_pem;
@@ -16,4 +17,4 @@ CertKey make_ca(const std::string& common_name);
 CertKey make_leaf(const CertKey& ca, const std::string& common_name,
                   const std::vector<std::string>& san, bool client_auth = false);
 
-}  // namespace nonevent::testing
+}  // namespace nonevent::sim

@@ -1,4 +1,4 @@
-#include "support/certs.h"
+#include "sim/pki.h"
 
 #include <openssl/bio.h>
 #include <openssl/ec.h>
@@ -9,7 +9,7 @@
 
 #include <stdexcept>
 
-namespace nonevent::testing {
+namespace nonevent::sim {
 namespace {
 
 std::string bio_string(BIO* bio) {
@@ -99,4 +99,4 @@ CertKey make_leaf(const CertKey& ca, const std::string& common_name,
   return out;
 }
 
-}  // namespace nonevent::testing
+}  // namespace nonevent::sim

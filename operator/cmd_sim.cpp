@@ -1,0 +1,162 @@
+// `nonevent sim serve`: the embedded cluster on a loopback port, for kubectl, helm, the
+// operator and anyone rehearsing a maintenance window.
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "commands.h"
+#include "flags.h"
+#include "kube/rest_config.h"
+#include "sim/api_server.h"
+#include "sim/cluster_spec.h"
+#include "sim/http_server.h"
+#include "sim/pki.h"
+#include "sim/yaml_json.h"
+
+namespace nonevent::cli {
+
+namespace {
+
+std::string random_token() {
+  std::random_device rd;
+  std::string t;
+  const char* hex = "0123456789abcdef";
+  for (int i = 0; i < 40; ++i) t.push_back(hex[rd() % 16]);
+  return t;
+}
+
+std::string kubeconfig_yaml(const std::string& url, const std::string& ca_pem, const std::string& token) {
+  std::ostringstream y;
+  y << "apiVersion: v1\nkind: Config\ncurrent-context: nonevent-sim\n"
+    << "clusters:\n- name: nonevent-sim\n  cluster:\n    server: " << url << "\n";
+  if (!ca_pem.empty()) y << "    certificate-authority-data: " << kube::base64_encode(ca_pem) << "\n";
+  y << "contexts:\n- name: nonevent-sim\n  context:\n    cluster: nonevent-sim\n    user: nonevent-sim\n    namespace: default\n"
+    << "users:\n- name: nonevent-sim\n  user:" << (token.empty() ? " {}" : "\n    token: " + token) << "\n";
+  return y.str();
+}
+
+int load_manifests(sim::ApiServer& api, const std::string& path) {
+  for (const auto& file : sim::manifest_files(path)) {
+    std::ifstream in(file);
+    if (!in) {
+      std::fprintf(stderr, "nonevent sim serve: cannot read %s\n", file.c_str());
+      return 1;
+    }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    std::vector<web::json::value> docs;
+    try {
+      docs = sim::parse_yaml_documents(ss.str());
+    } catch (const YAML::Exception& e) {
+      std::fprintf(stderr, "nonevent sim serve: %s: %s\n", file.c_str(), e.what());
+      return 1;
+    }
+    for (const auto& d : docs) {
+      auto r = api.create_object(d);
+      if (r.status >= 300) {
+        std::fprintf(stderr, "nonevent sim serve: %s: %s\n", file.c_str(), r.body.c_str());
+        return 1;
+      }
+    }
+  }
+  return 0;
+}
+
+int serve(const std::vector<std::string>& args) {
+  Flags f(args,
+          {{"--cluster", true}, {"--manifests", true}, {"--listen", true}, {"--tls", false},
+           {"--kubeconfig-out", true}, {"--time-scale", true}, {"--seed", true}, {"--token", true}});
+  if (!f.positionals().empty()) throw UsageError("unexpected argument \"" + f.positionals()[0] + "\"");
+  // --manifests may be given several times: collect them from the raw arguments.
+  std::vector<std::string> manifests;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--manifests" && i + 1 < args.size()) manifests.push_back(args[i + 1]);
+    else if (args[i].rfind("--manifests=", 0) == 0) manifests.push_back(args[i].substr(12));
+  }
+  std::string listen = f.get("--listen", "127.0.0.1:0");
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos) throw UsageError("--listen must be ADDRESS:PORT, e.g. 127.0.0.1:0");
+  sim::HttpServerOptions http;
+  http.address = listen.substr(0, colon);
+  try {
+    http.port = std::stoi(listen.substr(colon + 1));
+  } catch (const std::exception&) {
+    throw UsageError("--listen port \"" + listen.substr(colon + 1) + "\" is not a number");
+  }
+  if (f.has("--time-scale") || f.has("--seed")) {
+    // Accepted now so scripts can pass them; they drive the simulated controllers.
+  }
+  auto clock = kube::real_clock();
+  auto store = std::make_shared<sim::ObjectStore>();
+  // kubectl never sends credentials over plain HTTP (clientcmd reads auth info only for TLS
+  // servers), so a token is required only when serving TLS; plain HTTP stays on loopback.
+  const std::string token = f.has("--tls") ? f.get("--token", random_token()) : "";
+  auto api = std::make_shared<sim::ApiServer>(store, clock, sim::ApiServerOptions{.bearer_token = token});
+
+  if (f.has("--cluster")) {
+    sim::ClusterSpec spec;
+    try {
+      spec = sim::load_cluster_spec(f.get("--cluster"));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "nonevent sim serve: %s\n", e.what());
+      return 1;
+    }
+    for (const auto& node : sim::make_nodes(spec, clock->now())) {
+      auto r = api->create_object(node);
+      if (r.status >= 300) {
+        std::fprintf(stderr, "nonevent sim serve: creating nodes: %s\n", r.body.c_str());
+        return 1;
+      }
+    }
+  }
+  for (const auto& m : manifests)
+    if (int rc = load_manifests(*api, m)) return rc;
+
+  std::string ca_pem;
+  if (f.has("--tls")) {
+    auto ca = sim::make_ca("nonevent-sim-ca");
+    auto leaf = sim::make_leaf(ca, "nonevent-sim", {"IP:" + http.address, "DNS:localhost"});
+    http.tls_cert_pem = leaf.cert_pem;
+    http.tls_key_pem = leaf.key_pem;
+    ca_pem = ca.cert_pem;
+  }
+  // Block the signals before threads start so only sigwait() below sees them.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  std::unique_ptr<sim::HttpServer> server;
+  try {
+    server = std::make_unique<sim::HttpServer>(api, http);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "nonevent sim serve: %s\n", e.what());
+    return 1;
+  }
+  if (f.has("--kubeconfig-out")) {
+    std::ofstream out(f.get("--kubeconfig-out"));
+    out << kubeconfig_yaml(server->url(), ca_pem, token);
+    if (!out) {
+      std::fprintf(stderr, "nonevent sim serve: cannot write %s\n", f.get("--kubeconfig-out").c_str());
+      return 1;
+    }
+  }
+  std::printf("listening on %s\n", server->url().c_str());
+  std::fflush(stdout);
+  int sig = 0;
+  sigwait(&sigs, &sig);
+  server->stop();
+  return 0;
+}
+
+}  // namespace
+
+int cmd_sim(const std::vector<std::string>& args) {
+  if (args.empty() || args[0] != "serve")
+    throw UsageError("usage: nonevent sim serve [--cluster FILE] [--manifests PATH]... [--listen 127.0.0.1:0] [--tls] [--kubeconfig-out FILE] [--token T]");
+  return serve(std::vector<std::string>(args.begin() + 1, args.end()));
+}
+
+}  // namespace nonevent::cli

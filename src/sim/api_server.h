@@ -1,0 +1,116 @@
+#pragma once
+// The embedded Kubernetes API server's request handling, free of sockets: a request comes
+// in, a response (or a watch session producing event lines) goes out. http_server.cpp puts
+// it on the wire; tests and in-process controllers can call it directly.
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "kube/clock.h"
+#include "sim/object_store.h"
+#include "sim/resource_types.h"
+
+namespace nonevent::sim {
+
+struct ApiRequest {
+  std::string method;
+  std::string path;
+  std::map<std::string, std::string> query;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  std::string header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
+};
+
+// Produces the lines of one watch response, then ends.
+class WatchSession {
+ public:
+  virtual ~WatchSession() = default;
+  // The next event line (newline-terminated JSON), waiting up to `wait`. Empty when there was
+  // nothing to send in that time. done() says the watch is over.
+  virtual std::optional<std::string> next(std::chrono::milliseconds wait) = 0;
+  virtual bool done() const = 0;
+};
+
+struct ApiResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::map<std::string, std::string> headers;
+  std::shared_ptr<WatchSession> watch;  // set: stream this instead of body
+};
+
+struct ApiServerOptions {
+  std::string bearer_token;  // empty: no authentication
+  std::chrono::milliseconds bookmark_interval{60'000};
+  std::string server_version = "v1.32.0-nonevent-sim";
+};
+
+// Records each request's verb and resource (the RBAC test compares the chart with this).
+struct RequestRecord {
+  std::string user_agent, verb, group, resource, subresource, ns;
+  int code = 0;
+};
+
+class ApiServer {
+ public:
+  ApiServer(std::shared_ptr<ObjectStore> store, std::shared_ptr<kube::Clock> clock, ApiServerOptions opts = {});
+  ApiResponse handle(const ApiRequest& req);
+  // Creates an object given as a whole (manifests, snapshots): its apiVersion and kind say
+  // where it goes. Lists (kind: List or *List with items) create each item.
+  ApiResponse create_object(const web::json::value& obj);
+
+  ObjectStore& store() { return *store_; }
+  ResourceTypes& types() { return types_; }
+  std::vector<RequestRecord> requests() const;
+
+ private:
+  struct Target {
+    std::optional<ResourceType> type;
+    std::string ns, name, subresource;
+  };
+  ApiResponse route(const ApiRequest& req, RequestRecord& rec);
+  ApiResponse discovery(const ApiRequest& req, bool& handled);
+  ApiResponse openapi_v3(const std::string& path);
+  web::json::value merge_update(const Target& t, const web::json::value& current, web::json::value obj);
+  std::optional<Target> parse_target(const std::string& path, ApiResponse& error);
+
+  ApiResponse get(const ApiRequest& req, const Target& t);
+  ApiResponse list(const ApiRequest& req, const Target& t);
+  ApiResponse watch(const ApiRequest& req, const Target& t);
+  ApiResponse create(const ApiRequest& req, const Target& t);
+  ApiResponse replace(const ApiRequest& req, const Target& t);
+  ApiResponse patch(const ApiRequest& req, const Target& t);
+  ApiResponse remove(const ApiRequest& req, const Target& t);
+  ApiResponse evict(const ApiRequest& req, const Target& t);
+
+  // Writes one object of `t` after the API server's rules (status subresource, generation,
+  // immutable metadata, finalizers); `current` is null for creates.
+  ApiResponse write(const Target& t, web::json::value obj, const StoredPtr& current,
+                    const std::string& expected_rv, int ok_code);
+  // Deletes honouring finalizers and owner-reference garbage collection.
+  kube::Result<StoredPtr> delete_object(const ResourceType& type, const std::string& ns,
+                                        const std::string& name, const std::string& propagation,
+                                        const std::string& pre_uid, const std::string& pre_rv);
+  void collect_garbage(const std::string& owner_uid, const std::string& propagation);
+  void on_crd_change(const web::json::value& crd, bool deleted);
+
+  std::shared_ptr<ObjectStore> store_;
+  std::shared_ptr<kube::Clock> clock_;
+  const ApiServerOptions opts_;
+  ResourceTypes types_;
+  mutable std::mutex records_mu_;
+  std::vector<RequestRecord> records_;  // guarded by records_mu_
+};
+
+// JSON of a metav1.Status failure (what every error response carries).
+std::string status_json(int code, const std::string& reason, const std::string& message,
+                        const std::string& details_json = "");
+ApiResponse error_response(int code, const std::string& reason, const std::string& message,
+                           const std::string& details_json = "");
+
+}  // namespace nonevent::sim

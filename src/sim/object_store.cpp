@@ -1,0 +1,304 @@
+#include "sim/object_store.h"
+
+#include <random>
+
+#include "kube/rest_config.h"
+
+namespace nonevent::sim {
+
+using kube::ApiError;
+using web::json::value;
+
+std::string store_key(const std::string& ns, const std::string& name) {
+  return ns.empty() ? name : ns + "/" + name;
+}
+
+bool WatchFilter::matches(const StoredObject& o) const {
+  if (!ns.empty() && o.ns != ns) return false;
+  return labels.matches(o.labels) && fields.matches(o.fields);
+}
+
+// ---------- Watch ----------
+
+std::optional<Watch::Event> Watch::next(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, timeout, [this] { return !queue_.empty() || closed_; });
+  if (queue_.empty()) return std::nullopt;
+  Event e = std::move(queue_.front());
+  queue_.pop_front();
+  return e;
+}
+
+bool Watch::closed() const {
+  std::lock_guard g(mu_);
+  return closed_ && queue_.empty();
+}
+
+bool Watch::expired() const {
+  std::lock_guard g(mu_);
+  return expired_;
+}
+
+void Watch::push(Event e) {
+  std::lock_guard g(mu_);
+  if (closed_) return;
+  if (queue_.size() >= kMaxQueue) {
+    closed_ = expired_ = true;  // too slow: the client must relist
+    queue_.clear();
+  } else {
+    queue_.push_back(std::move(e));
+  }
+  cv_.notify_all();
+}
+
+void Watch::close(bool expired) {
+  std::lock_guard g(mu_);
+  closed_ = true;
+  expired_ = expired_ || expired;
+  cv_.notify_all();
+}
+
+// ---------- ObjectStore ----------
+
+ObjectStore::ObjectStore(size_t history_limit) : history_limit_(history_limit) {}
+
+uint64_t ObjectStore::resource_version() const {
+  std::lock_guard g(mu_);
+  return rv_;
+}
+
+void ObjectStore::set_field_extractor(FieldExtractor fn) { extract_fields_ = std::move(fn); }
+
+void ObjectStore::add_observer(std::function<void(const Change&)> fn) {
+  std::lock_guard g(mu_);
+  observers_.push_back(std::move(fn));
+}
+
+size_t ObjectStore::count(const std::string& resource) const {
+  std::lock_guard g(mu_);
+  auto it = data_.find(resource);
+  return it == data_.end() ? 0 : it->second.size();
+}
+
+StoredPtr ObjectStore::get(const std::string& resource, const std::string& ns,
+                           const std::string& name) const {
+  std::lock_guard g(mu_);
+  auto r = data_.find(resource);
+  if (r == data_.end()) return nullptr;
+  auto it = r->second.find(store_key(ns, name));
+  return it == r->second.end() ? nullptr : it->second;
+}
+
+StoredPtr ObjectStore::make_stored(const std::string& resource, value& obj, uint64_t rv) const {
+  auto s = std::make_shared<StoredObject>();
+  auto& meta = obj["metadata"];
+  meta["resourceVersion"] = value::string(std::to_string(rv));
+  s->name = meta.has_field("name") ? meta.at("name").as_string() : "";
+  s->ns = meta.has_field("namespace") ? meta.at("namespace").as_string() : "";
+  s->rv = rv;
+  if (meta.has_field("labels") && meta.at("labels").is_object())
+    for (const auto& [k, v] : meta.at("labels").as_object())
+      if (v.is_string()) s->labels[k] = v.as_string();
+  s->fields["metadata.name"] = s->name;
+  s->fields["metadata.namespace"] = s->ns;
+  if (extract_fields_) extract_fields_(resource, obj, s->fields);
+  s->json = obj.serialize();
+  return s;
+}
+
+void ObjectStore::publish(const Change& c) {
+  history_.push_back(c);
+  while (history_.size() > history_limit_) {
+    oldest_rv_ = history_.front().object->rv;
+    history_.pop_front();
+  }
+  for (auto it = watches_.begin(); it != watches_.end();) {
+    auto w = it->lock();
+    if (!w) {
+      it = watches_.erase(it);
+      continue;
+    }
+    ++it;
+    if (w->filter_.resource != c.resource) continue;
+    const bool now = w->filter_.matches(*c.object);
+    const bool before = c.previous && w->filter_.matches(*c.previous);
+    if (c.type == ChangeType::kModified) {
+      // An object entering or leaving a selector is an ADDED or DELETED for that watch.
+      if (now && before) w->push({ChangeType::kModified, c.object});
+      else if (now) w->push({ChangeType::kAdded, c.object});
+      else if (before) w->push({ChangeType::kDeleted, c.object});
+    } else if (now) {
+      w->push({c.type, c.object});
+    }
+  }
+  for (const auto& o : observers_) o(c);
+}
+
+kube::Result<ObjectStore::ListResult> ObjectStore::list(const WatchFilter& filter, long limit,
+                                                        const std::string& continue_token) const {
+  std::lock_guard g(mu_);
+  ListResult out;
+  out.rv = rv_;
+  auto r = data_.find(filter.resource);
+  if (r == data_.end()) return out;
+  auto it = r->second.begin();
+  if (!continue_token.empty()) {
+    std::string last;
+    try {
+      last = kube::base64_decode(continue_token);
+    } catch (const std::exception&) {
+      ApiError e = ApiError::from_response(400, "");
+      e.message = "continue token is not valid";
+      return e;
+    }
+    it = r->second.upper_bound(last);
+  } else if (!filter.ns.empty()) {
+    it = r->second.lower_bound(filter.ns + "/");
+  }
+  for (; it != r->second.end(); ++it) {
+    const auto& o = *it->second;
+    if (!filter.ns.empty() && o.ns != filter.ns) {
+      if (o.ns > filter.ns) break;  // keys are sorted by namespace first
+      continue;
+    }
+    if (!filter.matches(o)) continue;
+    if (limit > 0 && static_cast<long>(out.items.size()) == limit) {
+      out.continue_token = kube::base64_encode(store_key(out.items.back()->ns, out.items.back()->name));
+      for (; it != r->second.end(); ++it) ++out.remaining;
+      break;
+    }
+    out.items.push_back(it->second);
+  }
+  return out;
+}
+
+namespace {
+std::string new_uid() {
+  static std::mt19937_64 rng(std::random_device{}());
+  static std::mutex mu;
+  std::lock_guard g(mu);
+  const uint64_t a = rng(), b = rng();
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%08llx-%04llx-4%03llx-%04llx-%012llx",
+                static_cast<unsigned long long>(a >> 32), static_cast<unsigned long long>((a >> 16) & 0xffff),
+                static_cast<unsigned long long>(a & 0xfff), static_cast<unsigned long long>(0x8000 | ((b >> 48) & 0x3fff)),
+                static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return buf;
+}
+ApiError error(int code, const std::string& reason, const std::string& message) {
+  ApiError e;
+  e.code = code;
+  e.reason = reason;
+  e.message = message;
+  return e;
+}
+}  // namespace
+
+kube::Result<StoredPtr> ObjectStore::create(const std::string& resource, value obj) {
+  std::lock_guard g(mu_);
+  auto& meta = obj["metadata"];
+  const std::string name = meta.has_field("name") ? meta.at("name").as_string() : "";
+  const std::string ns = meta.has_field("namespace") ? meta.at("namespace").as_string() : "";
+  auto& coll = data_[resource];
+  const auto key = store_key(ns, name);
+  if (coll.count(key))
+    return error(409, "AlreadyExists", resource.substr(resource.find('/') + 1) + " \"" + name + "\" already exists");
+  if (!meta.has_field("uid")) meta["uid"] = value::string(new_uid());
+  auto stored = make_stored(resource, obj, ++rv_);
+  coll[key] = stored;
+  publish({ChangeType::kAdded, resource, stored, nullptr});
+  return stored;
+}
+
+kube::Result<StoredPtr> ObjectStore::update(const std::string& resource, value obj,
+                                            const std::string& expected_rv) {
+  std::lock_guard g(mu_);
+  auto& meta = obj["metadata"];
+  const std::string name = meta.has_field("name") ? meta.at("name").as_string() : "";
+  const std::string ns = meta.has_field("namespace") ? meta.at("namespace").as_string() : "";
+  auto& coll = data_[resource];
+  auto it = coll.find(store_key(ns, name));
+  const std::string what = resource.substr(resource.find('/') + 1) + " \"" + name + "\"";
+  if (it == coll.end()) return error(404, "NotFound", what + " not found");
+  if (!expected_rv.empty() && expected_rv != std::to_string(it->second->rv))
+    return error(409, "Conflict", "Operation cannot be fulfilled on " + what +
+                                      ": the object has been modified; please apply your changes to the latest version and try again");
+  auto previous = it->second;
+  auto stored = make_stored(resource, obj, ++rv_);
+  it->second = stored;
+  publish({ChangeType::kModified, resource, stored, previous});
+  return stored;
+}
+
+kube::Result<StoredPtr> ObjectStore::remove(const std::string& resource, const std::string& ns,
+                                            const std::string& name, const std::string& expected_uid,
+                                            const std::string& expected_rv) {
+  std::lock_guard g(mu_);
+  auto& coll = data_[resource];
+  auto it = coll.find(store_key(ns, name));
+  const std::string what = resource.substr(resource.find('/') + 1) + " \"" + name + "\"";
+  if (it == coll.end()) return error(404, "NotFound", what + " not found");
+  std::error_code ec;
+  auto obj = value::parse(it->second->json, ec);
+  if (!expected_uid.empty() && obj["metadata"]["uid"].as_string() != expected_uid)
+    return error(409, "Conflict", "Precondition failed: UID in precondition: " + expected_uid +
+                                      ", UID in object meta: " + obj["metadata"]["uid"].as_string());
+  if (!expected_rv.empty() && expected_rv != std::to_string(it->second->rv))
+    return error(409, "Conflict", "Precondition failed: ResourceVersion in precondition: " + expected_rv);
+  auto stored = make_stored(resource, obj, ++rv_);
+  coll.erase(it);
+  publish({ChangeType::kDeleted, resource, stored, nullptr});
+  return stored;
+}
+
+kube::Result<std::shared_ptr<Watch>> ObjectStore::watch(const WatchFilter& filter, const std::string& from_rv) {
+  std::lock_guard g(mu_);
+  auto w = std::make_shared<Watch>();
+  w->filter_ = filter;
+  if (from_rv.empty() || from_rv == "0") {
+    auto r = data_.find(filter.resource);
+    if (r != data_.end())
+      for (const auto& [k, o] : r->second)
+        if (filter.matches(*o)) w->queue_.push_back({ChangeType::kAdded, o});
+  } else {
+    uint64_t from = 0;
+    try {
+      from = std::stoull(from_rv);
+    } catch (const std::exception&) {
+      return error(400, "BadRequest", "resourceVersion \"" + from_rv + "\" is not a number");
+    }
+    if (from < oldest_rv_)
+      return error(410, "Expired", "too old resource version: " + from_rv + " (" + std::to_string(oldest_rv_) + ")");
+    for (const auto& c : history_) {
+      if (c.object->rv <= from || c.resource != filter.resource) continue;
+      const bool now = filter.matches(*c.object);
+      const bool before = c.previous && filter.matches(*c.previous);
+      if (c.type == ChangeType::kModified) {
+        if (now && before) w->queue_.push_back({ChangeType::kModified, c.object});
+        else if (now) w->queue_.push_back({ChangeType::kAdded, c.object});
+        else if (before) w->queue_.push_back({ChangeType::kDeleted, c.object});
+      } else if (now) {
+        w->queue_.push_back({c.type, c.object});
+      }
+    }
+  }
+  watches_.push_back(w);
+  return w;
+}
+
+std::optional<uint64_t> ObjectStore::bookmark_rv(const Watch& w) const {
+  std::lock_guard g(mu_);
+  std::lock_guard wg(w.mu_);
+  if (!w.queue_.empty()) return std::nullopt;
+  return rv_;
+}
+
+void ObjectStore::compact() {
+  std::lock_guard g(mu_);
+  history_.clear();
+  oldest_rv_ = rv_;
+  for (auto& wp : watches_)
+    if (auto w = wp.lock()) w->close(true);
+}
+
+}  // namespace nonevent::sim

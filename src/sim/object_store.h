@@ -1,0 +1,133 @@
+#pragma once
+// The embedded API server's storage: every object of every resource, a global monotonic
+// resourceVersion, and a bounded history of changes that watches replay from. Objects are
+// kept as their JSON text (what is served) with the few fields selectors need; writers
+// hand in the new object as a DOM and the store stamps resourceVersion before keeping it.
+#include <cpprest/json.h>
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "kube/api_error.h"
+#include "sim/selectors.h"
+
+namespace nonevent::sim {
+
+struct StoredObject {
+  std::string json;  // as served
+  std::string ns, name;
+  uint64_t rv = 0;
+  StringMap labels;
+  StringMap fields;  // metadata.name, metadata.namespace and per-kind fields (spec.nodeName...)
+};
+using StoredPtr = std::shared_ptr<const StoredObject>;
+
+enum class ChangeType { kAdded, kModified, kDeleted };
+
+struct Change {
+  ChangeType type;
+  std::string resource;  // ResourceType::key()
+  StoredPtr object;      // for kDeleted: the last state, with the deletion's resourceVersion
+  StoredPtr previous;    // for kModified: the state before (selector transitions)
+};
+
+struct WatchFilter {
+  std::string resource;
+  std::string ns;  // empty: all namespaces
+  Selector labels, fields;
+  bool matches(const StoredObject& o) const;
+};
+
+// A watch registration: the store forgets it once the last owner lets go. Events are queued; a consumer
+// that falls too far behind is closed with 410, as the API server drops slow watchers.
+class Watch {
+ public:
+  struct Event {
+    ChangeType type;
+    StoredPtr object;
+  };
+  // Blocks (real time) up to `timeout` for the next event. Empty on timeout or when closed.
+  std::optional<Event> next(std::chrono::milliseconds timeout);
+  bool closed() const;
+  bool expired() const;  // closed because it fell behind (or the history was compacted)
+
+ private:
+  friend class ObjectStore;
+  void push(Event e);
+  void close(bool expired);
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Event> queue_;  // guarded by mu_
+  bool closed_ = false;      // guarded by mu_
+  bool expired_ = false;     // guarded by mu_
+  WatchFilter filter_;
+  static constexpr size_t kMaxQueue = 100'000;
+};
+
+class ObjectStore {
+ public:
+  // Extracts the selectable fields of an object of a resource (kind-specific).
+  using FieldExtractor = std::function<void(const std::string& resource, const web::json::value&, StringMap&)>;
+
+  explicit ObjectStore(size_t history_limit = 200'000);
+
+  uint64_t resource_version() const;
+  StoredPtr get(const std::string& resource, const std::string& ns, const std::string& name) const;
+
+  struct ListResult {
+    std::vector<StoredPtr> items;
+    uint64_t rv = 0;
+    std::string continue_token;
+    long remaining = 0;
+  };
+  kube::Result<ListResult> list(const WatchFilter& filter, long limit, const std::string& continue_token) const;
+
+  // Writes. `obj` is the whole new object; the store sets metadata.resourceVersion.
+  // create: 409 AlreadyExists. update: 404 when absent; 409 Conflict when
+  // `expected_rv` is set and stale. remove: 404 when absent; the Change carries `obj`.
+  kube::Result<StoredPtr> create(const std::string& resource, web::json::value obj);
+  kube::Result<StoredPtr> update(const std::string& resource, web::json::value obj,
+                                 const std::string& expected_rv = {});
+  kube::Result<StoredPtr> remove(const std::string& resource, const std::string& ns,
+                                 const std::string& name, const std::string& expected_uid = {},
+                                 const std::string& expected_rv = {});
+
+  // Starts a watch. from_rv empty or "0": synthetic ADDED events for what exists now, then
+  // changes. Otherwise: the changes after from_rv, or 410 Expired if history no longer has them.
+  kube::Result<std::shared_ptr<Watch>> watch(const WatchFilter& filter, const std::string& from_rv);
+
+  // The store's resourceVersion if `w` has nothing queued (checked atomically with respect to
+  // writes), for a bookmark that cannot overtake an event the watch has yet to deliver.
+  std::optional<uint64_t> bookmark_rv(const Watch& w) const;
+  // Forgets all history (fault injection: every watch from an older version now gets 410).
+  void compact();
+  // Observers see every change, in order, synchronously under the store's lock: keep them quick.
+  void add_observer(std::function<void(const Change&)> fn);
+  void set_field_extractor(FieldExtractor fn);
+  size_t count(const std::string& resource) const;
+
+ private:
+  StoredPtr make_stored(const std::string& resource, web::json::value& obj, uint64_t rv) const;
+  void publish(const Change& c);  // caller holds mu_
+
+  mutable std::mutex mu_;
+  uint64_t rv_ = 1;                                                  // guarded by mu_
+  std::map<std::string, std::map<std::string, StoredPtr>> data_;     // guarded by mu_: resource → "ns/name"
+  std::deque<Change> history_;                                       // guarded by mu_
+  uint64_t oldest_rv_ = 1;                                           // guarded by mu_: history starts after this
+  const size_t history_limit_;
+  std::list<std::weak_ptr<Watch>> watches_;                          // guarded by mu_
+  std::vector<std::function<void(const Change&)>> observers_;        // guarded by mu_
+  FieldExtractor extract_fields_;
+};
+
+std::string store_key(const std::string& ns, const std::string& name);
+
+}  // namespace nonevent::sim

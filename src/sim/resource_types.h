@@ -1,0 +1,56 @@
+#pragma once
+// What the embedded API server serves: the built-in kinds the product and its chart use,
+// plus any CustomResourceDefinition applied at run time.
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace nonevent::sim {
+
+struct PrinterColumn {
+  std::string name, type, json_path, description, format;
+  int priority = 0;
+};
+
+struct ResourceType {
+  std::string group;    // "" for core
+  std::string version;  // served (and storage) version
+  std::string resource; // plural
+  std::string kind;
+  std::string singular;
+  bool namespaced = true;
+  bool status_subresource = false;
+  bool eviction_subresource = false;
+  std::vector<std::string> short_names;
+  std::vector<std::string> categories;
+  std::vector<std::string> verbs = {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"};
+  bool custom = false;                       // from a CRD
+  std::vector<PrinterColumn> printer_columns;  // CRD additionalPrinterColumns
+  std::string crd_schema_json;                 // openAPIV3Schema of the served version
+
+  std::string api_version() const { return group.empty() ? version : group + "/" + version; }
+  std::string list_kind() const { return kind + "List"; }
+  std::string key() const { return group + "/" + resource; }  // storage key
+};
+
+// Thread-safe.
+class ResourceTypes {
+ public:
+  ResourceTypes();  // the built-ins
+  std::optional<ResourceType> find(const std::string& group, const std::string& version,
+                                   const std::string& resource) const;
+  std::optional<ResourceType> find_kind(const std::string& api_version, const std::string& kind) const;
+  std::vector<ResourceType> all() const;
+  // Groups in discovery order with their versions.
+  std::vector<std::pair<std::string, std::vector<std::string>>> groups() const;
+  void add_custom(const ResourceType& t);
+  void remove_custom(const std::string& group, const std::string& resource);
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<ResourceType> types_;  // guarded by mu_
+};
+
+}  // namespace nonevent::sim

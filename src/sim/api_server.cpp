@@ -931,11 +931,14 @@ ApiResponse ApiServer::patch(const ApiRequest& req, const Target& t) {
 
 ApiResponse ApiServer::remove(const ApiRequest& req, const Target& t) {
   std::string propagation, pre_uid, pre_rv;
+  std::optional<long> grace;
   if (!req.body.empty()) {
     std::error_code ec;
     auto opts = value::parse(req.body, ec);
     if (!ec && opts.is_object()) {
       propagation = str(opts, "propagationPolicy");
+      if (opts.has_field("gracePeriodSeconds") && opts.at("gracePeriodSeconds").is_number())
+        grace = opts.at("gracePeriodSeconds").as_number().to_int64();
       if (opts.has_field("preconditions")) {
         pre_uid = str(opts.at("preconditions"), "uid");
         pre_rv = str(opts.at("preconditions"), "resourceVersion");
@@ -943,7 +946,14 @@ ApiResponse ApiServer::remove(const ApiRequest& req, const Target& t) {
     }
   }
   if (auto pp = query(req, "propagationPolicy"); !pp.empty()) propagation = pp;
-  auto res = delete_object(*t.type, t.ns, t.name, propagation, pre_uid, pre_rv);
+  if (auto g = query(req, "gracePeriodSeconds"); !g.empty()) {
+    try {
+      grace = std::stol(g);
+    } catch (const std::exception&) {
+      return error_response(400, "BadRequest", "gracePeriodSeconds must be an integer");
+    }
+  }
+  auto res = delete_object(*t.type, t.ns, t.name, propagation, pre_uid, pre_rv, grace);
   if (!res.ok()) return from_error(res.error());
   ApiResponse r;
   r.body = res.value()->json;
@@ -952,7 +962,7 @@ ApiResponse ApiServer::remove(const ApiRequest& req, const Target& t) {
 
 kube::Result<StoredPtr> ApiServer::delete_object(const ResourceType& type, const std::string& ns, const std::string& name,
                                                  const std::string& propagation, const std::string& pre_uid,
-                                                 const std::string& pre_rv) {
+                                                 const std::string& pre_rv, std::optional<long> grace_seconds) {
   auto current = store_->get(type.key(), ns, name);
   if (!current) {
     ApiError e;
@@ -972,6 +982,18 @@ kube::Result<StoredPtr> ApiServer::delete_object(const ResourceType& type, const
     return e;
   }
   const std::string policy = propagation.empty() ? "Background" : propagation;
+  // A running pod is deleted gracefully: marked terminating, removed by its kubelet.
+  if (graceful_pods_ && type.kind == "Pod" && type.group.empty() && !str(obj["spec"], "nodeName").empty()) {
+    const long grace = grace_seconds.value_or(obj["spec"].has_field("terminationGracePeriodSeconds")
+                                                  ? obj["spec"]["terminationGracePeriodSeconds"].as_number().to_int64()
+                                                  : 30);
+    if (grace > 0) {
+      if (obj["metadata"].has_field("deletionTimestamp")) return current;  // already terminating
+      obj["metadata"]["deletionTimestamp"] = value::string(kube::format_rfc3339(clock_->now() + std::chrono::seconds(grace)));
+      obj["metadata"]["deletionGracePeriodSeconds"] = value::number(static_cast<int64_t>(grace));
+      return store_->update(type.key(), obj, pre_rv);
+    }
+  }
   if (policy == "Foreground") {
     auto& fins = obj["metadata"]["finalizers"];
     bool has = false;

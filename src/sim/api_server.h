@@ -3,6 +3,7 @@
 // in, a response (or a watch session producing event lines) goes out. http_server.cpp puts
 // it on the wire; tests and in-process controllers can call it directly.
 #include <chrono>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <optional>
@@ -65,6 +66,9 @@ class ApiServer {
   ApiResponse create_object(const web::json::value& obj);
 
   ObjectStore& store() { return *store_; }
+  // With kubelets simulated, deleting a pod bound to a node marks it terminating and the
+  // kubelet removes it after its grace period; without them deletion is immediate.
+  void set_graceful_pod_deletion(bool on) { graceful_pods_ = on; }
   ResourceTypes& types() { return types_; }
   std::vector<RequestRecord> requests() const;
 
@@ -95,7 +99,8 @@ class ApiServer {
   // Deletes honouring finalizers and owner-reference garbage collection.
   kube::Result<StoredPtr> delete_object(const ResourceType& type, const std::string& ns,
                                         const std::string& name, const std::string& propagation,
-                                        const std::string& pre_uid, const std::string& pre_rv);
+                                        const std::string& pre_uid, const std::string& pre_rv,
+                                        std::optional<long> grace_seconds = std::nullopt);
   void collect_garbage(const std::string& owner_uid, const std::string& propagation);
   void on_crd_change(const web::json::value& crd, bool deleted);
 
@@ -105,6 +110,7 @@ class ApiServer {
   ResourceTypes types_;
   mutable std::mutex records_mu_;
   std::vector<RequestRecord> records_;  // guarded by records_mu_
+  std::atomic<bool> graceful_pods_{false};
 };
 
 // JSON of a metav1.Status failure (what every error response carries).

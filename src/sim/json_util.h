@@ -1,0 +1,106 @@
+#pragma once
+// Small readers over web::json values, shared by the simulated controllers.
+#include <cpprest/json.h>
+
+#include <string>
+
+#include "kube/clock.h"
+#include "sim/selectors.h"
+
+namespace nonevent::sim::json {
+
+using web::json::value;
+
+inline const value* at(const value& v, std::initializer_list<const char*> path) {
+  const value* cur = &v;
+  for (const char* k : path) {
+    if (!cur->is_object() || !cur->has_field(k)) return nullptr;
+    cur = &cur->at(k);
+  }
+  return cur;
+}
+inline std::string str(const value& v, std::initializer_list<const char*> path, const std::string& def = "") {
+  const value* x = at(v, path);
+  return x && x->is_string() ? x->as_string() : def;
+}
+inline int64_t num(const value& v, std::initializer_list<const char*> path, int64_t def = 0) {
+  const value* x = at(v, path);
+  return x && x->is_number() ? x->as_number().to_int64() : def;
+}
+inline bool flag(const value& v, std::initializer_list<const char*> path) {
+  const value* x = at(v, path);
+  return x && x->is_boolean() && x->as_bool();
+}
+inline std::string name(const value& o) { return str(o, {"metadata", "name"}); }
+inline std::string ns(const value& o) { return str(o, {"metadata", "namespace"}); }
+inline std::string uid(const value& o) { return str(o, {"metadata", "uid"}); }
+inline bool terminating(const value& o) { return at(o, {"metadata", "deletionTimestamp"}) != nullptr; }
+
+inline StringMap labels(const value& o, std::initializer_list<const char*> path = {"metadata", "labels"}) {
+  StringMap m;
+  const value* l = at(o, path);
+  if (l && l->is_object())
+    for (const auto& [k, v] : l->as_object())
+      if (v.is_string()) m[k] = v.as_string();
+  return m;
+}
+
+// The uid of the object's controller owner (ownerReferences[controller=true]).
+inline std::string controller_uid(const value& o) {
+  const value* refs = at(o, {"metadata", "ownerReferences"});
+  if (!refs || !refs->is_array()) return "";
+  for (const auto& r : refs->as_array())
+    if (r.has_field("controller") && r.at("controller").is_boolean() && r.at("controller").as_bool())
+      return str(r, {"uid"});
+  return "";
+}
+
+inline value owner_ref(const value& owner, bool block = true) {
+  value r = value::object();
+  r["apiVersion"] = value::string(str(owner, {"apiVersion"}));
+  r["kind"] = value::string(str(owner, {"kind"}));
+  r["name"] = value::string(name(owner));
+  r["uid"] = value::string(uid(owner));
+  r["controller"] = value::boolean(true);
+  r["blockOwnerDeletion"] = value::boolean(block);
+  return r;
+}
+
+inline bool condition_true(const value& o, const std::string& type) {
+  const value* cs = at(o, {"status", "conditions"});
+  if (!cs || !cs->is_array()) return false;
+  for (const auto& c : cs->as_array())
+    if (str(c, {"type"}) == type) return str(c, {"status"}) == "True";
+  return false;
+}
+
+inline bool pod_ready(const value& pod) { return condition_true(pod, "Ready"); }
+inline bool pod_active(const value& pod) {
+  const auto phase = str(pod, {"status", "phase"});
+  return !terminating(pod) && phase != "Succeeded" && phase != "Failed";
+}
+
+// LabelSelector (matchLabels + matchExpressions) as a Selector.
+inline Selector selector_of(const value& sel) {
+  Selector s;
+  if (!sel.is_object()) return s;
+  if (sel.has_field("matchLabels") && sel.at("matchLabels").is_object())
+    for (const auto& [k, v] : sel.at("matchLabels").as_object())
+      s.requirements.push_back({k, Requirement::Op::kEquals, {v.as_string()}});
+  if (sel.has_field("matchExpressions") && sel.at("matchExpressions").is_array())
+    for (const auto& e : sel.at("matchExpressions").as_array()) {
+      Requirement r;
+      r.key = str(e, {"key"});
+      const auto op = str(e, {"operator"});
+      r.op = op == "In" ? Requirement::Op::kIn : op == "NotIn" ? Requirement::Op::kNotIn
+           : op == "Exists" ? Requirement::Op::kExists : Requirement::Op::kDoesNotExist;
+      if (e.has_field("values"))
+        for (const auto& x : e.at("values").as_array()) r.values.push_back(x.as_string());
+      s.requirements.push_back(r);
+    }
+  return s;
+}
+
+inline std::string now_text(kube::TimePoint t) { return kube::format_rfc3339(t); }
+
+}  // namespace nonevent::sim::json

@@ -1,0 +1,244 @@
+// Kubelets (pod start, readiness, graceful termination, Job pods running to completion),
+// the node-lifecycle controller's taints, and the provisioner that replaces deleted nodes.
+#include <set>
+
+#include "sim/controllers.h"
+#include "sim/json_util.h"
+
+namespace nonevent::sim {
+
+using web::json::value;
+using namespace json;
+
+namespace {
+
+using Seconds = std::chrono::duration<double>;
+
+kube::TimePoint after(kube::TimePoint t, double seconds) {
+  return t + std::chrono::duration_cast<kube::TimePoint::duration>(Seconds(seconds));
+}
+
+bool node_ready(const value& node) { return condition_true(node, "Ready"); }
+
+value condition(const std::string& type, bool status, const std::string& since) {
+  value c = value::object();
+  c["type"] = value::string(type);
+  c["status"] = value::string(status ? "True" : "False");
+  c["lastProbeTime"] = value::null();
+  c["lastTransitionTime"] = value::string(since);
+  return c;
+}
+
+class Kubelets final : public SimController {
+ public:
+  const char* name() const override { return "kubelet"; }
+  void reconcile(Simulation& sim, const Snapshot& snap) override {
+    const auto now = sim.now();
+    const auto& t = sim.spec().timings;
+    std::map<std::string, const value*> nodes;
+    for (const auto& n : snap.nodes) nodes[json::name(n)] = &n;
+    auto& bound_at = sim.pod_bound_at();
+    std::set<std::string> live;
+    for (const auto& pod : snap.pods) {
+      const auto node_name = str(pod, {"spec", "nodeName"});
+      const auto path = object_path("v1", "pods", ns(pod), json::name(pod));
+      const auto pod_uid = uid(pod);
+      live.insert(pod_uid);
+      if (terminating(pod)) {
+        // Graceful termination: gone after min(gracePeriod, the cluster's termination time).
+        // deletionTimestamp is when the grace period ends (deletion time + grace).
+        auto deadline = kube::parse_rfc3339(str(pod, {"metadata", "deletionTimestamp"}));
+        const double grace = static_cast<double>(num(pod, {"metadata", "deletionGracePeriodSeconds"}, 30));
+        const auto started = after(deadline.value_or(now), -grace);
+        const auto done = after(started, std::min(grace, t.termination_s));
+        if (node_name.empty() || !nodes.count(node_name) || now >= done) sim.remove(path, 0);
+        else sim.wake_at(done);
+        continue;
+      }
+      if (node_name.empty()) continue;
+      auto node_it = nodes.find(node_name);
+      if (node_it == nodes.end()) continue;  // its node is gone: the pod garbage collector's job
+      const auto phase = str(pod, {"status", "phase"}, "Pending");
+      if (phase == "Succeeded" || phase == "Failed") continue;
+      if (!node_ready(*node_it->second)) continue;
+      auto [it, fresh] = bound_at.try_emplace(pod_uid, now);
+      if (fresh && phase == "Running") it->second = now - std::chrono::hours(1);  // found running (restart)
+      const auto started = after(it->second, t.pod_start_s);
+      const auto ready = after(started, t.pod_ready_s);
+      const bool job_pod = str(pod, {"spec", "restartPolicy"}, "Always") != "Always";
+      if (phase == "Pending") {
+        if (now < started) {
+          sim.wake_at(started);
+          continue;
+        }
+        sim.patch(path + "/status", running_status(pod, node_it->second, now, false));
+        if (!job_pod) sim.wake_at(ready);
+        continue;
+      }
+      if (job_pod) {
+        // A Job's pod runs for its annotated time, then exits with its annotated code.
+        const double run_s = std::stod(str(pod, {"metadata", "annotations", "sim.nonevent.dev/run-seconds"}, "5"));
+        const auto finish = after(started, run_s);
+        if (now < finish) {
+          sim.wake_at(finish);
+          continue;
+        }
+        const bool ok = str(pod, {"metadata", "annotations", "sim.nonevent.dev/exit-code"}, "0") == "0";
+        value p = value::object();
+        p["status"]["phase"] = value::string(ok ? "Succeeded" : "Failed");
+        p["status"]["conditions"][0] = condition("Ready", false, now_text(now));
+        sim.patch(path + "/status", p);
+        continue;
+      }
+      if (!pod_ready(pod)) {
+        if (now < ready) {
+          sim.wake_at(ready);
+          continue;
+        }
+        sim.patch(path + "/status", running_status(pod, node_it->second, now, true));
+      }
+    }
+    for (auto it = bound_at.begin(); it != bound_at.end();) it = live.count(it->first) ? std::next(it) : bound_at.erase(it);
+  }
+
+ private:
+  static value running_status(const value& pod, const value* node, kube::TimePoint now, bool ready) {
+    const auto ts = now_text(now);
+    value st = value::object();
+    st["phase"] = value::string("Running");
+    st["startTime"] = value::string(str(pod, {"status", "startTime"}, ts));
+    std::string host_ip;
+    if (const value* a = at(*node, {"status", "addresses"}); a && a->is_array() && a->size() > 0) host_ip = str(a->at(0), {"address"});
+    st["hostIP"] = value::string(host_ip);
+    st["hostIPs"][0]["ip"] = value::string(host_ip);
+    const auto h = std::hash<std::string>{}(uid(pod));
+    const auto pod_ip = "100.64." + std::to_string((h >> 8) % 250) + "." + std::to_string(h % 250 + 2);
+    st["podIP"] = value::string(str(pod, {"status", "podIP"}, pod_ip));
+    st["podIPs"][0]["ip"] = st["podIP"];
+    st["qosClass"] = value::string("Burstable");
+    const std::string since = ready ? ts : str(pod, {"status", "startTime"}, ts);
+    st["conditions"][0] = condition("PodReadyToStartContainers", true, since);
+    st["conditions"][1] = condition("Initialized", true, since);
+    st["conditions"][2] = condition("Ready", ready, ts);
+    st["conditions"][3] = condition("ContainersReady", ready, ts);
+    st["conditions"][4] = condition("PodScheduled", true, str(pod, {"metadata", "creationTimestamp"}, ts));
+    value cs = value::array();
+    if (const value* containers = at(pod, {"spec", "containers"}); containers && containers->is_array())
+      for (size_t i = 0; i < containers->size(); ++i) {
+        const auto& c = containers->at(i);
+        value s = value::object();
+        s["name"] = value::string(str(c, {"name"}));
+        s["image"] = value::string(str(c, {"image"}));
+        s["imageID"] = value::string(str(c, {"image"}) + "@sha256:" + std::string(64, '0'));
+        s["containerID"] = value::string("containerd://" + std::to_string(h) + std::to_string(i));
+        s["ready"] = value::boolean(ready);
+        s["started"] = value::boolean(true);
+        s["restartCount"] = value::number(0);
+        s["state"]["running"]["startedAt"] = st["startTime"];
+        cs[i] = s;
+      }
+    st["containerStatuses"] = cs;
+    value p = value::object();
+    p["status"] = st;
+    return p;
+  }
+};
+
+// node.kubernetes.io/unschedulable on cordoned nodes, node.kubernetes.io/not-ready on nodes
+// whose Ready condition is not True (others' taints are left alone).
+class NodeLifecycle final : public SimController {
+ public:
+  const char* name() const override { return "nodelifecycle"; }
+  void reconcile(Simulation& sim, const Snapshot& snap) override {
+    for (const auto& n : snap.nodes) {
+      value kept = value::array();
+      size_t i = 0;
+      bool has_unsched = false, has_not_ready = false;
+      if (const value* ts = at(n, {"spec", "taints"}); ts && ts->is_array())
+        for (const auto& t : ts->as_array()) {
+          const auto key = str(t, {"key"});
+          if (key == "node.kubernetes.io/unschedulable") has_unsched = true;
+          else if (key == "node.kubernetes.io/not-ready") has_not_ready = true;
+          else kept[i++] = t;
+        }
+      const bool want_unsched = flag(n, {"spec", "unschedulable"});
+      const bool want_not_ready = !node_ready(n);
+      if (want_unsched == has_unsched && want_not_ready == has_not_ready) continue;
+      const auto ts = now_text(sim.now());
+      if (want_unsched) kept[i++] = taint("node.kubernetes.io/unschedulable", ts);
+      if (want_not_ready) kept[i++] = taint("node.kubernetes.io/not-ready", ts);
+      value p = value::object();
+      p["spec"]["taints"] = i == 0 ? value::null() : kept;
+      sim.patch(object_path("v1", "nodes", "", json::name(n)), p);
+    }
+  }
+
+ private:
+  static value taint(const char* key, const std::string& ts) {
+    value t = value::object();
+    t["key"] = value::string(key);
+    t["effect"] = value::string("NoSchedule");
+    t["timeAdded"] = value::string(ts);
+    return t;
+  }
+};
+
+// Replaces a deleted node in its zone and pool after nodeProvisionSeconds. The new node's
+// image version is the ConfigMap kube-system/nonevent-sim-provisioner's data.imageVersion
+// when set (how a test rolls out a new image), else the deleted node's.
+class Provisioner final : public SimController {
+ public:
+  const char* name() const override { return "provisioner"; }
+  void reconcile(Simulation& sim, const Snapshot& /*snap*/) override {
+    const auto now = sim.now();
+    for (auto& gone : sim.take_deleted_nodes()) pending_.push_back({after(now, sim.spec().timings.node_provision_s), gone});
+    std::string image;
+    if (auto cm = sim.api().store().get("/configmaps", "kube-system", "nonevent-sim-provisioner")) {
+      std::error_code ec;
+      image = str(value::parse(cm->json, ec), {"data", "imageVersion"});
+    }
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      if (now < it->first) {
+        sim.wake_at(it->first);
+        ++it;
+        continue;
+      }
+      value node = it->second;
+      const auto pool = str(node, {"metadata", "labels", "nonevent.dev/pool"}, "pool");
+      const auto zone = str(node, {"metadata", "labels", "topology.kubernetes.io/zone"}, "zone");
+      const auto name = pool + "-" + zone + "-r" + std::to_string(++serial_);
+      value fresh = value::object();
+      fresh["apiVersion"] = value::string("v1");
+      fresh["kind"] = value::string("Node");
+      fresh["metadata"]["name"] = value::string(name);
+      value lbls = at(node, {"metadata", "labels"}) ? node.at("metadata").at("labels") : value::object();
+      lbls["kubernetes.io/hostname"] = value::string(name);
+      if (!image.empty()) lbls["nonevent.dev/image-version"] = value::string(image);
+      fresh["metadata"]["labels"] = lbls;
+      fresh["spec"]["providerID"] = value::string("nonevent-sim://" + zone + "/" + name);
+      value st = node.has_field("status") ? node.at("status") : value::object();
+      const auto ts = now_text(now);
+      if (st.has_field("conditions"))
+        for (size_t i = 0; i < st.at("conditions").size(); ++i) {
+          st["conditions"][i]["lastTransitionTime"] = value::string(ts);
+          st["conditions"][i]["lastHeartbeatTime"] = value::string(ts);
+        }
+      if (st.has_field("nodeInfo")) st["nodeInfo"]["bootID"] = value::string("boot-" + name);
+      fresh["status"] = st;
+      sim.create(object_path("v1", "nodes", ""), fresh);
+      it = pending_.erase(it);
+    }
+  }
+
+ private:
+  std::vector<std::pair<kube::TimePoint, value>> pending_;
+  int serial_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<SimController> make_kubelets() { return std::make_unique<Kubelets>(); }
+std::unique_ptr<SimController> make_node_lifecycle_controller() { return std::make_unique<NodeLifecycle>(); }
+std::unique_ptr<SimController> make_provisioner() { return std::make_unique<Provisioner>(); }
+
+}  // namespace nonevent::sim

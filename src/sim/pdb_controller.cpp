@@ -1,0 +1,139 @@
+// The disruption controller's arithmetic (kube-controller-manager, pkg/controller/disruption):
+// expectedPods, desiredHealthy, currentHealthy, disruptionsAllowed and the disruptedPods map
+// the eviction subresource writes (entries expire after 2 minutes or when the pod goes).
+#include <cmath>
+#include <set>
+
+#include "sim/controllers.h"
+#include "sim/json_util.h"
+
+namespace nonevent::sim {
+
+using web::json::value;
+using namespace json;
+
+namespace {
+
+struct IntOrPercent {
+  bool percent = false;
+  int64_t value = 0;
+};
+
+std::optional<IntOrPercent> int_or_percent(const value& spec, const char* field) {
+  if (!spec.has_field(field) || spec.at(field).is_null()) return std::nullopt;
+  const auto& v = spec.at(field);
+  if (v.is_number()) return IntOrPercent{false, v.as_number().to_int64()};
+  auto s = v.as_string();
+  IntOrPercent r;
+  r.percent = !s.empty() && s.back() == '%';
+  if (r.percent) s.pop_back();
+  try {
+    r.value = std::stol(s);
+  } catch (const std::exception&) {
+    r.value = 0;
+  }
+  return r;
+}
+
+class PdbController final : public SimController {
+ public:
+  const char* name() const override { return "disruption"; }
+  void reconcile(Simulation& sim, const Snapshot& snap) override {
+    std::map<std::string, const value*> by_uid;  // controllers, for their scale
+    for (const auto* list : {&snap.replica_sets, &snap.deployments, &snap.stateful_sets})
+      for (const auto& o : *list) by_uid[uid(o)] = &o;
+    const auto now = sim.now();
+    for (const auto& pdb : snap.pdbs) {
+      const value& spec = pdb.has_field("spec") ? pdb.at("spec") : value::object();
+      const bool has_selector = spec.has_field("selector") && !spec.at("selector").is_null();
+      const Selector sel = has_selector ? selector_of(spec.at("selector")) : Selector{};
+      std::vector<const value*> pods;
+      if (has_selector)
+        for (const auto& p : snap.pods)
+          if (ns(p) == ns(pdb) && sel.matches(labels(p))) pods.push_back(&p);
+      const auto min_avail = int_or_percent(spec, "minAvailable");
+      const auto max_unavail = int_or_percent(spec, "maxUnavailable");
+      int64_t expected = 0, desired = 0;
+      if (max_unavail || (min_avail && min_avail->percent)) {
+        // Expected count is the scale of the pods' controllers (a Deployment's for its RSs).
+        std::set<std::string> seen;
+        for (const auto* p : pods) {
+          auto cu = controller_uid(*p);
+          if (cu.empty()) {
+            ++expected;  // a bare pod counts as itself
+            continue;
+          }
+          auto it = by_uid.find(cu);
+          if (it == by_uid.end()) continue;
+          const value* owner = it->second;
+          if (auto parent = controller_uid(*owner); !parent.empty() && by_uid.count(parent)) owner = by_uid[parent];
+          if (seen.insert(uid(*owner)).second) expected += num(*owner, {"spec", "replicas"}, 1);
+        }
+        if (max_unavail) {
+          const int64_t mu = max_unavail->percent
+                                 ? static_cast<int64_t>(std::ceil(static_cast<double>(max_unavail->value * expected) / 100.0))
+                                 : max_unavail->value;
+          desired = std::max<int64_t>(0, expected - mu);
+        } else {
+          desired = static_cast<int64_t>(std::ceil(static_cast<double>(min_avail->value * expected) / 100.0));
+        }
+      } else {
+        expected = static_cast<int64_t>(pods.size());
+        desired = min_avail ? min_avail->value : 0;
+      }
+      // disruptedPods: kept while the pod still exists, is not terminating and is younger
+      // than 2 minutes; such pods do not count as healthy.
+      value disrupted = value::object();
+      std::set<std::string> disrupted_names;
+      if (const value* d = at(pdb, {"status", "disruptedPods"}); d && d->is_object())
+        for (const auto& [pod_name, when] : d->as_object()) {
+          auto t = kube::parse_rfc3339(when.as_string());
+          const value* pod = nullptr;
+          for (const auto* p : pods)
+            if (json::name(*p) == pod_name) pod = p;
+          if (!pod || terminating(*pod) || !t || now - *t > std::chrono::minutes(2)) continue;
+          disrupted[pod_name] = when;
+          disrupted_names.insert(pod_name);
+        }
+      int64_t healthy = 0;
+      for (const auto* p : pods)
+        if (!terminating(*p) && pod_ready(*p) && !disrupted_names.count(json::name(*p))) ++healthy;
+      const int64_t allowed = std::max<int64_t>(0, healthy - desired);
+      value st = value::object();
+      st["observedGeneration"] = value::number(num(pdb, {"metadata", "generation"}, 1));
+      st["disruptionsAllowed"] = value::number(allowed);
+      st["currentHealthy"] = value::number(healthy);
+      st["desiredHealthy"] = value::number(desired);
+      st["expectedPods"] = value::number(expected);
+      if (disrupted.size() > 0) st["disruptedPods"] = disrupted;
+      value c = value::object();
+      c["type"] = value::string("DisruptionAllowed");
+      c["status"] = value::string(allowed > 0 ? "True" : "False");
+      c["reason"] = value::string(allowed > 0 ? "SufficientPods" : "InsufficientPods");
+      c["message"] = value::string("");
+      c["observedGeneration"] = st["observedGeneration"];
+      std::string since = now_text(now);
+      if (const value* cs = at(pdb, {"status", "conditions"}); cs && cs->is_array())
+        for (const auto& old : cs->as_array())
+          if (str(old, {"status"}) == c.at("status").as_string()) since = str(old, {"lastTransitionTime"}, since);
+      c["lastTransitionTime"] = value::string(since);
+      st["conditions"][0] = c;
+      const value* cur = at(pdb, {"status"});
+      if (cur && cur->serialize() == st.serialize()) continue;
+      value patch = value::object();
+      patch["status"] = st;
+      // A merge patch keeps map keys it does not mention: null out the entries that expired.
+      if (cur && cur->has_field("disruptedPods") && cur->at("disruptedPods").is_object()) {
+        for (const auto& [pod_name, when] : cur->at("disruptedPods").as_object())
+          if (!disrupted_names.count(pod_name)) patch["status"]["disruptedPods"][pod_name] = value::null();
+      }
+      sim.patch(object_path("policy/v1", "poddisruptionbudgets", ns(pdb), json::name(pdb)) + "/status", patch);
+    }
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<SimController> make_pdb_controller() { return std::make_unique<PdbController>(); }
+
+}  // namespace nonevent::sim

@@ -1,0 +1,164 @@
+#include "sim/simulation.h"
+
+#include "sim/controllers.h"
+#include "sim/json_util.h"
+
+namespace nonevent::sim {
+
+using web::json::value;
+
+std::string object_path(const std::string& api_version, const std::string& resource, const std::string& ns,
+                        const std::string& name) {
+  std::string p = api_version.find('/') == std::string::npos ? "/api/" + api_version : "/apis/" + api_version;
+  if (!ns.empty()) p += "/namespaces/" + ns;
+  p += "/" + resource;
+  if (!name.empty()) p += "/" + name;
+  return p;
+}
+
+Simulation::Simulation(std::shared_ptr<ApiServer> api, std::shared_ptr<kube::Clock> clock, ClusterSpec spec, uint64_t seed)
+    : api_(std::move(api)), clock_(std::move(clock)), spec_(std::move(spec)), rng_(seed) {
+  api_->set_graceful_pod_deletion(true);  // kubelets finish what a delete starts
+  // Order matters only for how many passes a change needs: owners before what they own,
+  // the scheduler before the kubelets, the PDB controller last to see the settled pods.
+  controllers_.push_back(make_node_lifecycle_controller());
+  controllers_.push_back(make_provisioner());
+  controllers_.push_back(make_deployment_controller());
+  controllers_.push_back(make_replica_set_controller());
+  controllers_.push_back(make_stateful_set_controller());
+  controllers_.push_back(make_daemon_set_controller());
+  controllers_.push_back(make_job_controller());
+  controllers_.push_back(make_scheduler());
+  controllers_.push_back(make_kubelets());
+  controllers_.push_back(make_pdb_controller());
+  api_->store().add_observer([this](const Change& c) {
+    dirty_ = true;
+    if (c.type == ChangeType::kDeleted && c.resource == "/nodes") {
+      std::error_code ec;
+      std::lock_guard g(deleted_mu_);
+      deleted_nodes_.push_back(value::parse(c.object->json, ec));
+    }
+  });
+}
+
+Simulation::~Simulation() { stop(); }
+
+SimulationStats Simulation::stats() const {
+  std::lock_guard g(stats_mu_);
+  return stats_;
+}
+
+std::vector<value> Simulation::take_deleted_nodes() {
+  std::lock_guard g(deleted_mu_);
+  return std::exchange(deleted_nodes_, {});
+}
+
+void Simulation::wake_at(kube::TimePoint t) {
+  if (!next_wake_ || t < *next_wake_) next_wake_ = t;
+}
+
+ApiResponse Simulation::request(const std::string& method, const std::string& path, const std::string& body,
+                                const std::string& content_type) {
+  ApiRequest r;
+  r.method = method;
+  r.path = path;
+  r.body = body;
+  r.headers["content-type"] = content_type;
+  r.headers["user-agent"] = "nonevent-sim";
+  auto resp = api_->handle(r);
+  std::lock_guard g(stats_mu_);
+  ++stats_.writes;
+  if (resp.status >= 300) ++stats_.write_errors;
+  return resp;
+}
+
+bool Simulation::patch(const std::string& path, const value& merge_patch) {
+  return request("PATCH", path, merge_patch.serialize(), "application/merge-patch+json").status < 300;
+}
+
+bool Simulation::create(const std::string& collection_path, const value& obj) {
+  return request("POST", collection_path, obj.serialize()).status < 300;
+}
+
+bool Simulation::remove(const std::string& path, long grace_seconds) {
+  std::string body;
+  if (grace_seconds >= 0) body = R"({"kind":"DeleteOptions","apiVersion":"v1","gracePeriodSeconds":)" + std::to_string(grace_seconds) + "}";
+  const int code = request("DELETE", path, body).status;
+  return code < 300 || code == 404;
+}
+
+Snapshot Simulation::snapshot() const {
+  Snapshot s;
+  auto fill = [&](const std::string& resource, std::vector<value>& into) {
+    auto r = api_->store().list({.resource = resource}, 0, "");
+    if (!r.ok()) return;
+    into.reserve(r.value().items.size());
+    std::error_code ec;
+    for (const auto& o : r.value().items) into.push_back(value::parse(o->json, ec));
+  };
+  fill("/nodes", s.nodes);
+  fill("/pods", s.pods);
+  fill("apps/deployments", s.deployments);
+  fill("apps/replicasets", s.replica_sets);
+  fill("apps/statefulsets", s.stateful_sets);
+  fill("apps/daemonsets", s.daemon_sets);
+  fill("batch/jobs", s.jobs);
+  fill("policy/poddisruptionbudgets", s.pdbs);
+  return s;
+}
+
+std::optional<kube::TimePoint> Simulation::step() {
+  std::lock_guard g(step_mu_);
+  {
+    std::lock_guard sg(stats_mu_);
+    ++stats_.steps;
+  }
+  const auto now = clock_->now();
+  const bool due = next_wake_ && *next_wake_ <= now;
+  if (!dirty_ && !due) return next_wake_;
+  next_wake_.reset();
+  // Run passes until a pass writes nothing (bounded: a controller that keeps writing is a bug
+  // to see in the stats, not a hang).
+  for (int pass = 0; pass < 50; ++pass) {
+    dirty_ = false;
+    next_wake_.reset();
+    const auto snap = snapshot();
+    for (auto& c : controllers_) c->reconcile(*this, snap);
+    {
+      std::lock_guard sg(stats_mu_);
+      ++stats_.passes;
+    }
+    if (!dirty_) break;
+  }
+  return next_wake_;
+}
+
+void Simulation::run_until(kube::TimePoint until, kube::VirtualClock& clock) {
+  for (;;) {
+    auto next = step();
+    if (!next || *next > until) {
+      if (clock.now() < until) clock.set(until);
+      step();
+      return;
+    }
+    if (*next > clock.now()) clock.set(*next);
+  }
+}
+
+void Simulation::start(std::chrono::milliseconds period) {
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this, period] {
+    while (!stopping_) {
+      step();
+      std::this_thread::sleep_for(period);
+    }
+  });
+}
+
+void Simulation::stop() {
+  stopping_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace nonevent::sim

@@ -1,0 +1,104 @@
+#pragma once
+// The simulated cluster behaviour behind the embedded API server: workload controllers
+// (Deployment → ReplicaSet → Pod, StatefulSet, DaemonSet, Job), the PDB status controller,
+// a scheduler (planner/scheduling), kubelets (start, readiness, graceful termination),
+// the node-lifecycle taints, and a provisioner that replaces deleted nodes.
+//
+// Every controller reads a snapshot of the store and writes through the ApiServer, so the
+// sim obeys the same rules (resourceVersions, validation, watch events) as any client.
+// Time comes from the clock: step() does what is due now; run_until() drives a
+// VirtualClock through every timer, as fast as the CPU allows.
+#include <atomic>
+#include <cpprest/json.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kube/clock.h"
+#include "sim/api_server.h"
+#include "sim/cluster_spec.h"
+
+namespace nonevent::sim {
+
+// What controllers see in one pass: every object of interest, decoded once.
+struct Snapshot {
+  std::vector<web::json::value> nodes, pods, deployments, replica_sets, stateful_sets, daemon_sets, jobs, pdbs;
+};
+
+class Simulation;
+
+// One control loop. reconcile() may write; it reports the next time it wants to run.
+class SimController {
+ public:
+  virtual ~SimController() = default;
+  virtual const char* name() const = 0;
+  virtual void reconcile(Simulation& sim, const Snapshot& snap) = 0;
+};
+
+struct SimulationStats {
+  long steps = 0, passes = 0, writes = 0, write_errors = 0;
+};
+
+class Simulation {
+ public:
+  Simulation(std::shared_ptr<ApiServer> api, std::shared_ptr<kube::Clock> clock, ClusterSpec spec, uint64_t seed = 1);
+  ~Simulation();
+
+  // Runs every controller until nothing changes (bounded), then returns the earliest time a
+  // timer wants the simulation to run again.
+  std::optional<kube::TimePoint> step();
+  // Drives `clock` (which must be the simulation's clock) from timer to timer up to `until`.
+  void run_until(kube::TimePoint until, kube::VirtualClock& clock);
+  // Steps on a background thread in real time (nonevent sim serve).
+  void start(std::chrono::milliseconds period = std::chrono::milliseconds(100));
+  void stop();
+
+  // For controllers.
+  kube::TimePoint now() const { return clock_->now(); }
+  const ClusterSpec& spec() const { return spec_; }
+  std::mt19937_64& rng() { return rng_; }
+  void wake_at(kube::TimePoint t);
+  ApiResponse request(const std::string& method, const std::string& path, const std::string& body = "",
+                      const std::string& content_type = "application/json");
+  bool patch(const std::string& path, const web::json::value& merge_patch);  // merge patch
+  bool create(const std::string& collection_path, const web::json::value& obj);
+  bool remove(const std::string& path, long grace_seconds = -1);
+  ApiServer& api() { return *api_; }
+  SimulationStats stats() const;
+
+  // Nodes deleted since the last call (from the store's change stream, so none is missed).
+  std::vector<web::json::value> take_deleted_nodes();
+  // Per-pod kubelet bookkeeping (in memory; derived again from status after a restart).
+  std::map<std::string, kube::TimePoint>& pod_bound_at() { return bound_at_; }
+
+ private:
+  Snapshot snapshot() const;
+
+  std::shared_ptr<ApiServer> api_;
+  std::shared_ptr<kube::Clock> clock_;
+  ClusterSpec spec_;
+  std::mt19937_64 rng_;
+  std::vector<std::unique_ptr<SimController>> controllers_;
+  std::atomic<bool> dirty_{true};
+  std::optional<kube::TimePoint> next_wake_;  // step thread only
+  std::map<std::string, kube::TimePoint> bound_at_;
+  std::mutex deleted_mu_;
+  std::vector<web::json::value> deleted_nodes_;  // guarded by deleted_mu_
+  mutable std::mutex stats_mu_;
+  SimulationStats stats_;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  std::mutex step_mu_;  // one step at a time
+};
+
+// Paths of objects for the sim's writes.
+std::string object_path(const std::string& api_version, const std::string& resource, const std::string& ns,
+                        const std::string& name = "");
+
+}  // namespace nonevent::sim

@@ -1,0 +1,383 @@
+// Deployment, ReplicaSet, StatefulSet, DaemonSet and Job controllers: just enough of
+// kube-controller-manager's behaviour for drains and rollouts to look real (replacements are
+// created when pods go; statuses count ready replicas). Deployments roll by replacing the
+// old ReplicaSet at once rather than surging.
+#include <algorithm>
+#include <set>
+
+#include "sim/controllers.h"
+#include "sim/json_util.h"
+
+namespace nonevent::sim {
+
+using web::json::value;
+using namespace json;
+
+value pod_from_template(const value& owner, const std::string& pod_name, kube::TimePoint now) {
+  value pod = value::object();
+  pod["apiVersion"] = value::string("v1");
+  pod["kind"] = value::string("Pod");
+  const value* tmpl = at(owner, {"spec", "template"});
+  value meta = tmpl && tmpl->has_field("metadata") ? tmpl->at("metadata") : value::object();
+  meta["name"] = value::string(pod_name);
+  meta["namespace"] = value::string(ns(owner));
+  meta["ownerReferences"][0] = owner_ref(owner);
+  meta["creationTimestamp"] = value::string(now_text(now));
+  pod["metadata"] = meta;
+  pod["spec"] = tmpl && tmpl->has_field("spec") ? tmpl->at("spec") : value::object();
+  pod["status"]["phase"] = value::string("Pending");
+  return pod;
+}
+
+namespace {
+
+std::string suffix(std::mt19937_64& rng) {
+  static const char* alphabet = "bcdfghjklmnpqrstvwxz2456789";
+  std::string s;
+  for (int i = 0; i < 5; ++i) s.push_back(alphabet[rng() % 27]);
+  return s;
+}
+
+std::string template_hash(const value& tmpl) {
+  const auto text = tmpl.serialize();
+  uint64_t h = 1469598103934665603ULL;
+  for (char c : text) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+  static const char* alphabet = "bcdfghjklmnpqrstvwxz2456789";
+  std::string s;
+  for (int i = 0; i < 10; ++i) {
+    s.push_back(alphabet[h % 27]);
+    h /= 27;
+  }
+  return s;
+}
+
+std::vector<const value*> owned_pods(const Snapshot& snap, const value& owner) {
+  std::vector<const value*> out;
+  const auto u = uid(owner);
+  for (const auto& p : snap.pods)
+    if (controller_uid(p) == u) out.push_back(&p);
+  return out;
+}
+
+// Writes status only when it changed (a write per pass would never let the sim go quiet).
+void set_status(Simulation& sim, const value& obj, const std::string& resource_path, value status) {
+  const value* cur = at(obj, {"status"});
+  if (cur && cur->serialize() == status.serialize()) return;
+  value p = value::object();
+  p["status"] = status;
+  sim.patch(resource_path + "/status", p);
+}
+
+// Scales a set of pods of one owner to `want`: creates with generated names, deletes the
+// least valuable first (unscheduled, then not ready, then newest).
+void scale_pods(Simulation& sim, const value& owner, const std::vector<const value*>& pods, int want) {
+  std::vector<const value*> active;
+  for (const auto* p : pods)
+    if (pod_active(*p)) active.push_back(p);
+  const int have = static_cast<int>(active.size());
+  if (have < want) {
+    const auto base = name(owner) + "-";
+    for (int i = have; i < want; ++i)
+      sim.create(object_path("v1", "pods", ns(owner)), pod_from_template(owner, base + suffix(sim.rng()), sim.now()));
+  } else if (have > want) {
+    std::sort(active.begin(), active.end(), [](const value* a, const value* b) {
+      auto rank = [](const value* p) { return str(*p, {"spec", "nodeName"}).empty() ? 0 : pod_ready(*p) ? 2 : 1; };
+      if (rank(a) != rank(b)) return rank(a) < rank(b);
+      return str(*a, {"metadata", "creationTimestamp"}) > str(*b, {"metadata", "creationTimestamp"});
+    });
+    for (int i = 0; i < have - want; ++i) sim.remove(object_path("v1", "pods", ns(owner), name(*active[static_cast<size_t>(i)])));
+  }
+}
+
+value replica_status(const value& owner, const std::vector<const value*>& pods) {
+  int64_t total = 0, ready = 0;
+  for (const auto* p : pods) {
+    if (!pod_active(*p)) continue;
+    ++total;
+    if (pod_ready(*p)) ++ready;
+  }
+  value st = value::object();
+  st["replicas"] = value::number(total);
+  st["fullyLabeledReplicas"] = value::number(total);
+  st["readyReplicas"] = value::number(ready);
+  st["availableReplicas"] = value::number(ready);
+  st["observedGeneration"] = value::number(num(owner, {"metadata", "generation"}, 1));
+  return st;
+}
+
+class ReplicaSetController final : public SimController {
+ public:
+  const char* name() const override { return "replicaset"; }
+  void reconcile(Simulation& sim, const Snapshot& snap) override {
+    for (const auto& rs : snap.replica_sets) {
+      if (terminating(rs)) continue;
+      auto pods = owned_pods(snap, rs);
+      scale_pods(sim, rs, pods, static_cast<int>(num(rs, {"spec", "replicas"}, 1)));
+      set_status(sim, rs, object_path("apps/v1", "replicasets", ns(rs), json::name(rs)), replica_status(rs, pods));
+    }
+  }
+};
+
+class DeploymentController final : public SimController {
+ public:
+  const char* name() const override { return "deployment"; }
+  void reconcile(Simulation& sim, const Snapshot& snap) override {
+    for (const auto& d : snap.deployments) {
+      if (terminating(d)) continue;
+      const value* tmpl = at(d, {"spec", "template"});
+      if (!tmpl) continue;
+      const auto hash = template_hash(*tmpl);
+      const auto want = num(d, {"spec", "replicas"}, 1);
+      const value* current = nullptr;
+      std::vector<const value*> owned;
+      for (const auto& rs : snap.replica_sets) {
+        if (controller_uid(rs) != uid(d)) continue;
+        owned.push_back(&rs);
+        if (str(rs, {"metadata", "labels", "pod-template-hash"}) == hash) current = &rs;
+      }
+      if (!current) {
+        value rs = value::object();
+        rs["apiVersion"] = value::string("apps/v1");
+        rs["kind"] = value::string("ReplicaSet");
+        rs["metadata"]["name"] = value::string(json::name(d) + "-" + hash);
+        rs["metadata"]["namespace"] = value::string(ns(d));
+        value lbls = at(*tmpl, {"metadata", "labels"}) ? tmpl->at("metadata").at("labels") : value::object();
+        lbls["pod-template-hash"] = value::string(hash);
+        rs["metadata"]["labels"] = lbls;
+        rs["metadata"]["ownerReferences"][0] = owner_ref(d);
+        rs["spec"]["replicas"] = value::number(want);
+        rs["spec"]["selector"] = at(d, {"spec", "selector"}) ? d.at("spec").at("selector") : value::object();
+        rs["spec"]["selector"]["matchLabels"]["pod-template-hash"] = value::string(hash);
+        rs["spec"]["template"] = *tmpl;
+        rs["spec"]["template"]["metadata"]["labels"] = lbls;
+        sim.create(object_path("apps/v1", "replicasets", ns(d)), rs);
+        continue;
+      }
+      for (const auto* rs : owned) {
+        const int64_t target = rs == current ? want : 0;
+        if (num(*rs, {"spec", "replicas"}, 1) != target) {
+          value p = value::object();
+          p["spec"]["replicas"] = value::number(target);
+          sim.patch(object_path("apps/v1", "replicasets", ns(*rs), json::name(*rs)), p);
+        }
+      }
+      std::vector<const value*> pods;
+      for (const auto* rs : owned) {
+        auto ps = owned_pods(snap, *rs);
+        pods.insert(pods.end(), ps.begin(), ps.end());
+      }
+      auto st = replica_status(d, pods);
+      int64_t updated = 0;
+      for (const auto* p : owned_pods(snap, *current)) updated += pod_active(*p) ? 1 : 0;
+      st["updatedReplicas"] = value::number(updated);
+      st.erase("fullyLabeledReplicas");
+      st["unavailableReplicas"] = value::number(std::max<int64_t>(0, want - num(st, {"availableReplicas"})));
+      if (num(st, {"unavailableReplicas"}) == 0) st.erase("unavailableReplicas");
+      value cond = value::object();
+      cond["type"] = value::string("Available");
+      cond["status"] = value::string(num(st, {"availableReplicas"}) >= want ? "True" : "False");
+      cond["reason"] = value::string(num(st, {"availableReplicas"}) >= want ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable");
+      cond["message"] = value::string(num(st, {"availableReplicas"}) >= want ? "Deployment has minimum availability." : "Deployment does not have minimum availability.");
+      // Keep the transition time stable while the status holds.
+      std::string since = now_text(sim.now());
+      if (const value* cs = at(d, {"status", "conditions"}); cs && cs->is_array())
+        for (const auto& c : cs->as_array())
+          if (str(c, {"type"}) == "Available" && str(c, {"status"}) == cond.at("status").as_string())
+            since = str(c, {"lastTransitionTime"}, since);
+      cond["lastTransitionTime"] = value::string(since);
+      cond["lastUpdateTime"] = value::string(since);
+      st["conditions"][0] = cond;
+      set_status(sim, d, object_path("apps/v1", "deployments", ns(d), json::name(d)), st);
+    }
+  }
+};
+
+class StatefulSetController final : public SimController {
+ public:
+  const char* name() const override { return "statefulset"; }
+  void reconcile(Simulation& sim, const Snapshot& snap) override {
+    for (const auto& sts : snap.stateful_sets) {
+      if (terminating(sts)) continue;
+      const auto want = num(sts, {"spec", "replicas"}, 1);
+      auto pods = owned_pods(snap, sts);
+      std::map<int64_t, const value*> by_ordinal;
+      const auto prefix = json::name(sts) + "-";
+      for (const auto* p : pods) {
+        const auto n = json::name(*p);
+        if (n.rfind(prefix, 0) != 0) continue;
+        try {
+          by_ordinal[std::stol(n.substr(prefix.size()))] = p;
+        } catch (const std::exception&) {
+        }
+      }
+      // OrderedReady: create the lowest missing ordinal once every lower one is Ready.
+      for (int64_t i = 0; i < want; ++i) {
+        auto it = by_ordinal.find(i);
+        if (it == by_ordinal.end()) {
+          auto pod = pod_from_template(sts, prefix + std::to_string(i), sim.now());
+          pod["metadata"]["labels"]["statefulset.kubernetes.io/pod-name"] = value::string(prefix + std::to_string(i));
+          pod["metadata"]["labels"]["apps.kubernetes.io/pod-index"] = value::string(std::to_string(i));
+          pod["spec"]["hostname"] = value::string(prefix + std::to_string(i));
+          if (auto svc = str(sts, {"spec", "serviceName"}); !svc.empty()) pod["spec"]["subdomain"] = value::string(svc);
+          sim.create(object_path("v1", "pods", ns(sts)), pod);
+          break;
+        }
+        if (!pod_ready(*it->second) || terminating(*it->second)) break;
+      }
+      for (auto it = by_ordinal.rbegin(); it != by_ordinal.rend(); ++it)
+        if (it->first >= want && !terminating(*it->second)) {
+          sim.remove(object_path("v1", "pods", ns(sts), json::name(*it->second)));
+          break;  // one at a time, highest first
+        }
+      auto st = replica_status(sts, pods);
+      st.erase("fullyLabeledReplicas");
+      st.erase("availableReplicas");
+      st["currentReplicas"] = st["replicas"];
+      st["updatedReplicas"] = st["replicas"];
+      st["availableReplicas"] = st["readyReplicas"];
+      set_status(sim, sts, object_path("apps/v1", "statefulsets", ns(sts), json::name(sts)), st);
+    }
+  }
+};
+
+class DaemonSetController final : public SimController {
+ public:
+  const char* name() const override { return "daemonset"; }
+  void reconcile(Simulation& sim, const Snapshot& snap) override {
+    for (const auto& ds : snap.daemon_sets) {
+      if (terminating(ds)) continue;
+      auto pods = owned_pods(snap, ds);
+      std::map<std::string, const value*> by_node;
+      for (const auto* p : pods) {
+        auto target = daemon_target(*p);
+        if (!target.empty() && pod_active(*p)) by_node[target] = p;
+      }
+      int64_t desired = 0, ready = 0;
+      const value* tmpl_spec = at(ds, {"spec", "template", "spec"});
+      for (const auto& n : snap.nodes) {
+        if (terminating(n) || !node_matches(tmpl_spec, n)) continue;
+        ++desired;
+        auto it = by_node.find(json::name(n));
+        if (it != by_node.end()) {
+          if (pod_ready(*it->second)) ++ready;
+          continue;
+        }
+        auto pod = pod_from_template(ds, json::name(ds) + "-" + suffix(sim.rng()), sim.now());
+        // As the DaemonSet controller does: pin with node affinity and tolerate what
+        // cordoning and node trouble add.
+        value term = value::object();
+        term["matchFields"][0]["key"] = value::string("metadata.name");
+        term["matchFields"][0]["operator"] = value::string("In");
+        term["matchFields"][0]["values"][0] = value::string(json::name(n));
+        pod["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0] = term;
+        auto& tol = pod["spec"]["tolerations"];
+        if (!tol.is_array()) tol = value::array();
+        for (const char* key : {"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable", "node.kubernetes.io/unschedulable",
+                                "node.kubernetes.io/disk-pressure", "node.kubernetes.io/memory-pressure", "node.kubernetes.io/pid-pressure"}) {
+          value t = value::object();
+          t["key"] = value::string(key);
+          t["operator"] = value::string("Exists");
+          t["effect"] = value::string(std::string(key).find("ready") != std::string::npos || std::string(key).find("unreachable") != std::string::npos ? "NoExecute" : "NoSchedule");
+          tol[tol.size()] = t;
+        }
+        sim.create(object_path("v1", "pods", ns(ds)), pod);
+      }
+      value st = value::object();
+      st["desiredNumberScheduled"] = value::number(desired);
+      st["currentNumberScheduled"] = value::number(static_cast<int64_t>(by_node.size()));
+      st["numberReady"] = value::number(ready);
+      st["numberAvailable"] = value::number(ready);
+      st["updatedNumberScheduled"] = value::number(static_cast<int64_t>(by_node.size()));
+      st["numberMisscheduled"] = value::number(0);
+      st["observedGeneration"] = value::number(num(ds, {"metadata", "generation"}, 1));
+      set_status(sim, ds, object_path("apps/v1", "daemonsets", ns(ds), json::name(ds)), st);
+    }
+  }
+
+ private:
+  static std::string daemon_target(const value& pod) {
+    const value* terms = at(pod, {"spec", "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms"});
+    if (terms && terms->is_array() && terms->size() > 0) {
+      const value* mf = at(terms->at(0), {"matchFields"});
+      if (mf && mf->is_array() && mf->size() > 0 && mf->at(0).has_field("values")) return mf->at(0).at("values").at(0).as_string();
+    }
+    return str(pod, {"spec", "nodeName"});
+  }
+  static bool node_matches(const value* spec, const value& node) {
+    if (!spec) return true;
+    const auto lbls = labels(node);
+    if (const value* sel = at(*spec, {"nodeSelector"}); sel && sel->is_object())
+      for (const auto& [k, v] : sel->as_object()) {
+        auto it = lbls.find(k);
+        if (it == lbls.end() || it->second != v.as_string()) return false;
+      }
+    // NoSchedule taints must be tolerated (the extra DaemonSet tolerations cover node trouble).
+    if (const value* taints = at(node, {"spec", "taints"}); taints && taints->is_array())
+      for (const auto& t : taints->as_array()) {
+        const auto key = str(t, {"key"});
+        if (key.rfind("node.kubernetes.io/", 0) == 0 || str(t, {"effect"}) == "PreferNoSchedule") continue;
+        bool ok = false;
+        if (const value* tol = at(*spec, {"tolerations"}); tol && tol->is_array())
+          for (const auto& x : tol->as_array())
+            ok = ok || (str(x, {"operator"}) == "Exists" && (str(x, {"key"}).empty() || str(x, {"key"}) == key)) ||
+                 (str(x, {"key"}) == key && str(x, {"value"}) == str(t, {"value"}));
+        if (!ok) return false;
+      }
+    return true;
+  }
+};
+
+class JobController final : public SimController {
+ public:
+  const char* name() const override { return "job"; }
+  void reconcile(Simulation& sim, const Snapshot& snap) override {
+    for (const auto& job : snap.jobs) {
+      if (terminating(job)) continue;
+      auto pods = owned_pods(snap, job);
+      int64_t active = 0, succeeded = 0, failed = 0;
+      for (const auto* p : pods) {
+        const auto phase = str(*p, {"status", "phase"});
+        if (phase == "Succeeded") ++succeeded;
+        else if (phase == "Failed") ++failed;
+        else if (!terminating(*p)) ++active;
+      }
+      const int64_t completions = num(job, {"spec", "completions"}, 1);
+      const int64_t parallelism = num(job, {"spec", "parallelism"}, 1);
+      const int64_t backoff_limit = num(job, {"spec", "backoffLimit"}, 6);
+      const bool done = succeeded >= completions;
+      const bool gave_up = failed > backoff_limit;
+      if (!done && !gave_up) {
+        for (int64_t i = active; i < std::min(parallelism, completions - succeeded); ++i) {
+          auto pod = pod_from_template(job, json::name(job) + "-" + suffix(sim.rng()), sim.now());
+          pod["metadata"]["labels"]["job-name"] = value::string(json::name(job));
+          sim.create(object_path("v1", "pods", ns(job)), pod);
+        }
+      }
+      value st = value::object();
+      st["active"] = value::number(done || gave_up ? 0 : std::max(active, std::min(parallelism, completions - succeeded)));
+      st["succeeded"] = value::number(succeeded);
+      st["failed"] = value::number(failed);
+      if (done || gave_up) {
+        // Keep the first completion time: the status must settle.
+        st["completionTime"] = value::string(str(job, {"status", "completionTime"}, now_text(sim.now())));
+        value c = value::object();
+        c["type"] = value::string(done ? "Complete" : "Failed");
+        c["status"] = value::string("True");
+        if (gave_up) c["reason"] = value::string("BackoffLimitExceeded");
+        c["lastTransitionTime"] = st["completionTime"];
+        st["conditions"][0] = c;
+      }
+      set_status(sim, job, object_path("batch/v1", "jobs", ns(job), json::name(job)), st);
+    }
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<SimController> make_deployment_controller() { return std::make_unique<DeploymentController>(); }
+std::unique_ptr<SimController> make_replica_set_controller() { return std::make_unique<ReplicaSetController>(); }
+std::unique_ptr<SimController> make_stateful_set_controller() { return std::make_unique<StatefulSetController>(); }
+std::unique_ptr<SimController> make_daemon_set_controller() { return std::make_unique<DaemonSetController>(); }
+std::unique_ptr<SimController> make_job_controller() { return std::make_unique<JobController>(); }
+
+}  // namespace nonevent::sim

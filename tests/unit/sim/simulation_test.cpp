@@ -1,0 +1,268 @@
+// The simulated cluster on virtual time: controllers, scheduler, kubelets, PDB arithmetic,
+// evictions, graceful termination, provisioning, the spread trap — asserted on the
+// resulting cluster state.
+#include <gtest/gtest.h>
+
+#include "sim/api_server.h"
+#include "sim/cluster_spec.h"
+#include "sim/json_util.h"
+#include "sim/simulation.h"
+#include "sim/yaml_json.h"
+
+namespace nonevent::sim {
+namespace {
+
+using web::json::value;
+using namespace std::chrono_literals;
+
+struct Cluster {
+  std::shared_ptr<kube::VirtualClock> clock = std::make_shared<kube::VirtualClock>(*kube::parse_rfc3339("2026-12-01T00:00:00Z"));
+  std::shared_ptr<ObjectStore> store = std::make_shared<ObjectStore>();
+  std::shared_ptr<ApiServer> api = std::make_shared<ApiServer>(store, clock);
+  std::unique_ptr<Simulation> sim;
+
+  explicit Cluster(const std::string& cluster_yaml =
+                       "zones: [a, b, c]\nnodePools: [{name: n, nodesPerZone: 2, cpu: '4', memory: 16Gi}]\n"
+                       "timings: {podStartSeconds: 2, podReadySeconds: 3, terminationSeconds: 5, nodeProvisionSeconds: 60}\n") {
+    auto spec = parse_cluster_spec(cluster_yaml, "test");
+    for (const auto& n : make_nodes(spec, clock->now())) EXPECT_LT(api->create_object(n).status, 300);
+    sim = std::make_unique<Simulation>(api, clock, spec);
+  }
+  void apply(const std::string& yaml) {
+    for (const auto& d : parse_yaml_documents(yaml)) {
+      auto r = api->create_object(d);
+      ASSERT_LT(r.status, 300) << r.body;
+    }
+  }
+  void run(std::chrono::seconds d) { sim->run_until(clock->now() + d, *clock); }
+  std::vector<value> list(const std::string& resource, const std::string& ns = "") {
+    std::vector<value> out;
+    auto r = store->list({.resource = resource, .ns = ns}, 0, "");
+    std::error_code ec;
+    for (const auto& o : r.value().items) out.push_back(value::parse(o->json, ec));
+    return out;
+  }
+  value get(const std::string& resource, const std::string& ns, const std::string& name) {
+    auto o = store->get(resource, ns, name);
+    std::error_code ec;
+    return o ? value::parse(o->json, ec) : value::null();
+  }
+  std::map<std::string, int> ready_pods_per_zone(const std::string& app) {
+    std::map<std::string, int> out;
+    for (const auto& p : list("/pods")) {
+      if (json::str(p, {"metadata", "labels", "app"}) != app || !json::pod_ready(p) || json::terminating(p)) continue;
+      auto node = get("/nodes", "", json::str(p, {"spec", "nodeName"}));
+      ++out[json::str(node, {"metadata", "labels", "topology.kubernetes.io/zone"})];
+    }
+    return out;
+  }
+  ApiResponse evict(const std::string& ns, const std::string& name) {
+    ApiRequest r;
+    r.method = "POST";
+    r.path = "/api/v1/namespaces/" + ns + "/pods/" + name + "/eviction";
+    r.body = R"({"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":")" + name + R"("}})";
+    return api->handle(r);
+  }
+  void patch(const std::string& path, const std::string& body) {
+    ApiRequest r;
+    r.method = "PATCH";
+    r.path = path;
+    r.body = body;
+    r.headers["content-type"] = "application/merge-patch+json";
+    auto resp = api->handle(r);
+    ASSERT_LT(resp.status, 300) << resp.body;
+  }
+};
+
+std::string web_yaml(int replicas, const std::string& taints_policy = "") {
+  return "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  replicas: " + std::to_string(replicas) +
+         "\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n"
+         "      containers: [{name: web, image: nginx, resources: {requests: {cpu: 500m, memory: 256Mi}}}]\n"
+         "      topologySpreadConstraints:\n      - {maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: DoNotSchedule, " +
+         (taints_policy.empty() ? "" : "nodeTaintsPolicy: " + taints_policy + ", ") +
+         "labelSelector: {matchLabels: {app: web}}}\n"
+         "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: web, namespace: shop}\n"
+         "spec: {maxUnavailable: 1, selector: {matchLabels: {app: web}}}\n";
+}
+
+TEST(Simulation, DeploymentRollsOutSpreadAndReady) {
+  Cluster k;
+  k.apply(web_yaml(6));
+  k.run(30s);
+  EXPECT_EQ(k.ready_pods_per_zone("web"), (std::map<std::string, int>{{"a", 2}, {"b", 2}, {"c", 2}}));
+  auto d = k.get("apps/deployments", "shop", "web");
+  EXPECT_EQ(json::num(d, {"status", "readyReplicas"}), 6);
+  EXPECT_EQ(json::num(d, {"status", "availableReplicas"}), 6);
+  EXPECT_EQ(k.list("apps/replicasets", "shop").size(), 1u);
+  auto pdb = k.get("policy/poddisruptionbudgets", "shop", "web");
+  EXPECT_EQ(json::num(pdb, {"status", "expectedPods"}), 6);
+  EXPECT_EQ(json::num(pdb, {"status", "desiredHealthy"}), 5);
+  EXPECT_EQ(json::num(pdb, {"status", "currentHealthy"}), 6);
+  EXPECT_EQ(json::num(pdb, {"status", "disruptionsAllowed"}), 1);
+}
+
+TEST(Simulation, PodsStartAndBecomeReadyOnTheClusterTimings) {
+  Cluster k;
+  k.apply(web_yaml(3));
+  k.run(1s);
+  EXPECT_TRUE(k.ready_pods_per_zone("web").empty()) << "podStartSeconds 2 + podReadySeconds 3";
+  k.run(3s);  // t=4: running, not ready
+  int running = 0;
+  for (const auto& p : k.list("/pods", "shop")) running += json::str(p, {"status", "phase"}) == "Running";
+  EXPECT_EQ(running, 3);
+  EXPECT_TRUE(k.ready_pods_per_zone("web").empty());
+  k.run(2s);
+  EXPECT_EQ(k.ready_pods_per_zone("web").size(), 3u);
+}
+
+TEST(Simulation, EvictionsSpendTheBudgetAndControllersReplaceThePods) {
+  Cluster k;
+  k.apply(web_yaml(6));
+  k.run(30s);
+  auto pods = k.list("/pods", "shop");
+  auto first = k.evict("shop", json::name(pods[0]));
+  EXPECT_EQ(first.status, 201) << first.body;
+  auto second = k.evict("shop", json::name(pods[1]));
+  EXPECT_EQ(second.status, 429) << "maxUnavailable 1 is spent";
+  EXPECT_NE(second.body.find("DisruptionBudget"), std::string::npos);
+  // The evicted pod terminates gracefully (terminationSeconds 5); a replacement comes up.
+  EXPECT_TRUE(json::terminating(k.get("/pods", "shop", json::name(pods[0]))));
+  k.run(30s);
+  EXPECT_TRUE(k.get("/pods", "shop", json::name(pods[0])).is_null());
+  int ready = 0;
+  for (auto [z, n] : k.ready_pods_per_zone("web")) ready += n;
+  EXPECT_EQ(ready, 6);
+  EXPECT_EQ(json::num(k.get("policy/poddisruptionbudgets", "shop", "web"), {"status", "disruptionsAllowed"}), 1);
+  EXPECT_EQ(k.evict("shop", json::name(pods[1])).status, 201) << "budget restored once the replacement is Ready";
+}
+
+TEST(Simulation, CordonedZoneTrapLeavesReplacementsPendingUnlessHonor) {
+  for (const std::string policy : {"", "Honor"}) {
+    Cluster k;
+    k.apply(web_yaml(3, policy));
+    k.run(30s);
+    for (const auto& n : k.list("/nodes"))
+      if (json::str(n, {"metadata", "labels", "topology.kubernetes.io/zone"}) == "a")
+        k.patch("/api/v1/nodes/" + json::name(n), R"({"spec":{"unschedulable":true}})");
+    k.run(1s);
+    // The node-lifecycle controller adds the unschedulable taint.
+    auto cordoned = k.get("/nodes", "", "n-a-0");
+    ASSERT_TRUE(json::at(cordoned, {"spec", "taints"})) << cordoned.serialize();
+    EXPECT_EQ(json::str(cordoned.at("spec").at("taints").at(0), {"key"}), "node.kubernetes.io/unschedulable");
+    for (const auto& p : k.list("/pods", "shop")) {
+      auto node = k.get("/nodes", "", json::str(p, {"spec", "nodeName"}));
+      if (json::str(node, {"metadata", "labels", "topology.kubernetes.io/zone"}) == "a") {
+        EXPECT_EQ(k.evict("shop", json::name(p)).status, 201);
+      }
+    }
+    k.run(60s);
+    auto zones = k.ready_pods_per_zone("web");
+    if (policy.empty()) {
+      EXPECT_EQ(zones, (std::map<std::string, int>{{"b", 1}, {"c", 1}})) << "the replacement cannot go anywhere";
+      bool pending_with_reason = false;
+      for (const auto& p : k.list("/pods", "shop"))
+        if (json::str(p, {"spec", "nodeName"}).empty())
+          pending_with_reason = json::str(p.at("status").at("conditions").at(0), {"message"}).find("topology spread") != std::string::npos;
+      EXPECT_TRUE(pending_with_reason);
+    } else {
+      int total = 0;
+      for (auto [z, n] : zones) total += n;
+      EXPECT_EQ(total, 3);
+      EXPECT_EQ(zones.count("a"), 0u);
+    }
+  }
+}
+
+TEST(Simulation, StatefulSetDaemonSetAndJob) {
+  Cluster k;
+  k.apply(R"(apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: data}
+spec:
+  replicas: 3
+  serviceName: db
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: db, image: postgres}]}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: kube-system}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec: {containers: [{name: a, image: agent}]}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: patch, namespace: kube-system}
+spec:
+  template:
+    metadata: {annotations: {sim.nonevent.dev/run-seconds: "10"}}
+    spec: {restartPolicy: Never, nodeName: n-b-1, containers: [{name: p, image: patcher}]}
+)");
+  k.run(4s);
+  EXPECT_EQ(k.list("/pods", "data").size(), 1u) << "StatefulSet pods come one at a time";
+  k.run(60s);
+  auto db = k.list("/pods", "data");
+  ASSERT_EQ(db.size(), 3u);
+  EXPECT_EQ(json::name(db[0]), "db-0");
+  EXPECT_EQ(json::name(db[2]), "db-2");
+  auto agents = k.list("/pods", "kube-system");
+  int on_nodes = 0;
+  for (const auto& p : agents) on_nodes += json::str(p, {"metadata", "labels", "app"}) == "agent" && json::pod_ready(p);
+  EXPECT_EQ(on_nodes, 6) << "one DaemonSet pod per node";
+  auto job = k.get("batch/jobs", "kube-system", "patch");
+  EXPECT_EQ(json::num(job, {"status", "succeeded"}), 1);
+  EXPECT_TRUE(json::condition_true(job, "Complete"));
+}
+
+TEST(Simulation, ProvisionerReplacesADeletedNodeInItsZoneWithTheConfiguredImage) {
+  Cluster k;
+  k.apply("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: nonevent-sim-provisioner, namespace: kube-system}\ndata: {imageVersion: bash-4.3-25}\n");
+  ApiRequest del;
+  del.method = "DELETE";
+  del.path = "/api/v1/nodes/n-b-0";
+  ASSERT_EQ(k.api->handle(del).status, 200);
+  k.run(59s);
+  EXPECT_EQ(k.list("/nodes").size(), 5u);
+  k.run(2s);
+  auto nodes = k.list("/nodes");
+  ASSERT_EQ(nodes.size(), 6u);
+  bool found = false;
+  for (const auto& n : nodes)
+    if (json::name(n) == "n-b-r1") {
+      found = true;
+      EXPECT_EQ(json::str(n, {"metadata", "labels", "topology.kubernetes.io/zone"}), "b");
+      EXPECT_EQ(json::str(n, {"metadata", "labels", "nonevent.dev/image-version"}), "bash-4.3-25");
+      EXPECT_TRUE(json::condition_true(n, "Ready"));
+    }
+  EXPECT_TRUE(found);
+}
+
+TEST(Simulation, SeveralPdbsForOnePodAnswer500) {
+  Cluster k;
+  k.apply(web_yaml(3));
+  k.apply("apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: web2, namespace: shop}\n"
+          "spec: {minAvailable: 1, selector: {matchLabels: {app: web}}}\n");
+  k.run(30s);
+  auto r = k.evict("shop", json::name(k.list("/pods", "shop")[0]));
+  EXPECT_EQ(r.status, 500);
+  EXPECT_NE(r.body.find("more than one PodDisruptionBudget"), std::string::npos);
+}
+
+TEST(Simulation, WatchCompactionAnswers410) {
+  Cluster k;
+  auto w = k.store->watch({.resource = "/nodes"}, "2");
+  ASSERT_TRUE(w.ok());
+  k.store->compact();
+  EXPECT_TRUE(w.value()->expired());
+  auto again = k.store->watch({.resource = "/nodes"}, "2");
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, 410);
+}
+
+}  // namespace
+}  // namespace nonevent::sim

@@ -13,6 +13,7 @@
 #include "sim/cluster_spec.h"
 #include "sim/http_server.h"
 #include "sim/pki.h"
+#include "sim/simulation.h"
 #include "sim/yaml_json.h"
 
 namespace nonevent::cli {
@@ -85,18 +86,24 @@ int serve(const std::vector<std::string>& args) {
   } catch (const std::exception&) {
     throw UsageError("--listen port \"" + listen.substr(colon + 1) + "\" is not a number");
   }
-  if (f.has("--time-scale") || f.has("--seed")) {
-    // Accepted now so scripts can pass them; they drive the simulated controllers.
+  double scale = 1;
+  uint64_t seed = 1;
+  try {
+    if (f.has("--time-scale")) scale = std::stod(f.get("--time-scale"));
+    if (f.has("--seed")) seed = std::stoull(f.get("--seed"));
+  } catch (const std::exception&) {
+    throw UsageError("--time-scale must be a number and --seed an integer");
   }
-  auto clock = kube::real_clock();
+  if (scale <= 0) throw UsageError("--time-scale must be greater than 0");
+  std::shared_ptr<kube::Clock> clock = scale == 1 ? kube::real_clock() : std::make_shared<kube::ScaledClock>(scale);
   auto store = std::make_shared<sim::ObjectStore>();
   // kubectl never sends credentials over plain HTTP (clientcmd reads auth info only for TLS
   // servers), so a token is required only when serving TLS; plain HTTP stays on loopback.
   const std::string token = f.has("--tls") ? f.get("--token", random_token()) : "";
   auto api = std::make_shared<sim::ApiServer>(store, clock, sim::ApiServerOptions{.bearer_token = token});
 
+  sim::ClusterSpec spec;
   if (f.has("--cluster")) {
-    sim::ClusterSpec spec;
     try {
       spec = sim::load_cluster_spec(f.get("--cluster"));
     } catch (const std::exception& e) {
@@ -111,8 +118,12 @@ int serve(const std::vector<std::string>& args) {
       }
     }
   }
+  // Without a cluster file there are no nodes, but the controllers still run (pods stay
+  // Pending, as in a cluster with no capacity).
+  sim::Simulation simulation(api, clock, spec, seed);
   for (const auto& m : manifests)
     if (int rc = load_manifests(*api, m)) return rc;
+  simulation.start();
 
   std::string ca_pem;
   if (f.has("--tls")) {
@@ -148,6 +159,7 @@ int serve(const std::vector<std::string>& args) {
   int sig = 0;
   sigwait(&sigs, &sig);
   server->stop();
+  simulation.stop();
   return 0;
 }
 
@@ -155,7 +167,7 @@ int serve(const std::vector<std::string>& args) {
 
 int cmd_sim(const std::vector<std::string>& args) {
   if (args.empty() || args[0] != "serve")
-    throw UsageError("usage: nonevent sim serve [--cluster FILE] [--manifests PATH]... [--listen 127.0.0.1:0] [--tls] [--kubeconfig-out FILE] [--token T]");
+    throw UsageError("usage: nonevent sim serve [--cluster FILE] [--manifests PATH]... [--listen 127.0.0.1:0] [--tls] [--kubeconfig-out FILE] [--token T] [--time-scale X] [--seed N]");
   return serve(std::vector<std::string>(args.begin() + 1, args.end()));
 }
 

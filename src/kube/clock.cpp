@@ -20,6 +20,21 @@ bool RealClock::wait_until(std::unique_lock<std::mutex>& lock, std::condition_va
   return cv.wait_until(lock, deadline, wake);
 }
 
+ScaledClock::ScaledClock(double scale) : scale_(scale > 0 ? scale : 1), start_(std::chrono::system_clock::now()) {}
+
+TimePoint ScaledClock::now() const {
+  const auto real = std::chrono::system_clock::now() - start_;
+  return start_ + std::chrono::duration_cast<TimePoint::duration>(real * scale_);
+}
+
+bool ScaledClock::wait_until(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
+                             TimePoint deadline, const std::function<bool()>& wake) {
+  const auto virtual_left = deadline - now();
+  const auto real_deadline = std::chrono::system_clock::now() +
+                             std::chrono::duration_cast<TimePoint::duration>(virtual_left / scale_);
+  return cv.wait_until(lock, real_deadline, wake);
+}
+
 std::shared_ptr<Clock> real_clock() {
   static const auto clock = std::make_shared<RealClock>();
   return clock;

@@ -158,5 +158,42 @@ from kubernetes import client, config
 config.load_kube_config('$work/tls.kubeconfig')
 assert len(client.CoreV1Api().list_node().items) == 11"
 
+# The simulated cluster with the example workloads, 4x real time: kubectl drain uses the
+# eviction API, is held by the PDB's 429 and finishes once the replacement is Ready.
+start_sim workloads --manifests "$src/examples/workloads" --time-scale 4
+export KUBECONFIG="$work/workloads.kubeconfig"
+check "the example workloads come up Ready" kubectl wait --for=condition=Available deploy/web deploy/api -n shop --timeout=30s
+cat >"$work/hold.yaml" <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: hold, namespace: shop}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: hold}}
+  template:
+    metadata: {labels: {app: hold}}
+    spec: {containers: [{name: c, image: nginx, resources: {requests: {cpu: 100m}}}]}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: hold, namespace: shop}
+spec: {minAvailable: 1, selector: {matchLabels: {app: hold}}}
+YAML
+target=general-us-east-1b-0
+others=$(kubectl get nodes -o name | grep -v "$target")
+for n in $others; do kubectl cordon "$n" >/dev/null; done
+kubectl apply -f "$work/hold.yaml" >/dev/null
+check "two pods of one budget land on the node to drain" kubectl wait --for=condition=Available deploy/hold -n shop --timeout=30s
+for n in $others; do kubectl uncordon "$n" >/dev/null; done
+kubectl drain "$target" --ignore-daemonsets --timeout=90s >"$work/drain.txt" 2>&1
+check "kubectl drain completes" grep -q "node/$target drained" "$work/drain.txt"
+check "kubectl drain was held by the PDB (429) and retried" grep -q "would violate the pod's disruption budget" "$work/drain.txt"
+check "kubectl drain skipped the DaemonSet pod" grep -q "ignoring DaemonSet-managed Pods" "$work/drain.txt"
+check "the drained workload is Ready elsewhere" bash -c "kubectl wait --for=condition=Available deploy/hold -n shop --timeout=30s >/dev/null && ! kubectl get pods -n shop -l app=hold -o wide | grep -q $target"
+check "the cordoned node carries the unschedulable taint" contains "node.kubernetes.io/unschedulable" kubectl get node "$target" -o jsonpath='{.spec.taints}'
+bare_node=$(kubectl get pod debug-shell -o jsonpath='{.spec.nodeName}')
+check "a bare pod blocks kubectl drain without --force, naming it" bash -c "out=\$(kubectl drain $bare_node --ignore-daemonsets --timeout=10s 2>&1); rc=\$?; [ \$rc -ne 0 ] && grep -q 'declare no controller' <<<\"\$out\" && grep -q 'default/debug-shell' <<<\"\$out\""
+kubectl uncordon "$bare_node" >/dev/null 2>&1
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,6 +1,8 @@
 // `nonevent sim serve`: the embedded cluster on a loopback port, for kubectl, helm, the
 // operator and anyone rehearsing a maintenance window.
+#include <atomic>
 #include <csignal>
+#include <thread>
 #include <cstdio>
 #include <fstream>
 #include <random>
@@ -67,15 +69,46 @@ int load_manifests(sim::ApiServer& api, const std::string& path) {
 
 int serve(const std::vector<std::string>& args) {
   Flags f(args,
-          {{"--cluster", true}, {"--manifests", true}, {"--listen", true}, {"--tls", false},
-           {"--kubeconfig-out", true}, {"--time-scale", true}, {"--seed", true}, {"--token", true}});
+          {{"--cluster", true}, {"--manifests", true}, {"--snapshot", true}, {"--listen", true}, {"--tls", false},
+           {"--kubeconfig-out", true}, {"--time-scale", true}, {"--seed", true}, {"--token", true},
+           {"--fault", true}, {"--drop-watches-every", true}, {"--compact-every", true}});
   if (!f.positionals().empty()) throw UsageError("unexpected argument \"" + f.positionals()[0] + "\"");
-  // --manifests may be given several times: collect them from the raw arguments.
-  std::vector<std::string> manifests;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--manifests" && i + 1 < args.size()) manifests.push_back(args[i + 1]);
-    else if (args[i].rfind("--manifests=", 0) == 0) manifests.push_back(args[i].substr(12));
+  // --manifests, --snapshot and --fault may be given several times.
+  auto repeated = [&](const std::string& flag) {
+    std::vector<std::string> out;
+    for (size_t i = 0; i < args.size(); ++i) {
+      if (args[i] == flag && i + 1 < args.size()) out.push_back(args[i + 1]);
+      else if (args[i].rfind(flag + "=", 0) == 0) out.push_back(args[i].substr(flag.size() + 1));
+    }
+    return out;
+  };
+  // A snapshot (kubectl get nodes,pods,... -A -o yaml) is a List: loaded like manifests.
+  std::vector<std::string> manifests = repeated("--snapshot");
+  for (auto& m : repeated("--manifests")) manifests.push_back(m);
+  std::vector<sim::FaultRule> faults;
+  for (const auto& text : repeated("--fault")) {
+    std::string err;
+    auto rule = sim::parse_fault_rule(text, err);
+    if (!rule) throw UsageError(err);
+    faults.push_back(*rule);
   }
+  auto seconds_flag = [&](const std::string& flag) -> double {
+    if (!f.has(flag)) return 0;
+    std::string v = f.get(flag);
+    double mult = 1;
+    if (!v.empty() && v.back() == 's') v.pop_back();
+    else if (!v.empty() && v.back() == 'm') {
+      v.pop_back();
+      mult = 60;
+    }
+    try {
+      return std::stod(v) * mult;
+    } catch (const std::exception&) {
+      throw UsageError(flag + " must be a duration such as 30s or 2m");
+    }
+  };
+  const double drop_every = seconds_flag("--drop-watches-every");
+  const double compact_every = seconds_flag("--compact-every");
   std::string listen = f.get("--listen", "127.0.0.1:0");
   const auto colon = listen.rfind(':');
   if (colon == std::string::npos) throw UsageError("--listen must be ADDRESS:PORT, e.g. 127.0.0.1:0");
@@ -101,6 +134,7 @@ int serve(const std::vector<std::string>& args) {
   // servers), so a token is required only when serving TLS; plain HTTP stays on loopback.
   const std::string token = f.has("--tls") ? f.get("--token", random_token()) : "";
   auto api = std::make_shared<sim::ApiServer>(store, clock, sim::ApiServerOptions{.bearer_token = token});
+  api->faults().set_rules(faults);
 
   sim::ClusterSpec spec;
   if (f.has("--cluster")) {
@@ -156,8 +190,31 @@ int serve(const std::vector<std::string>& args) {
   }
   std::printf("listening on %s\n", server->url().c_str());
   std::fflush(stdout);
+  // Periodic faults run on their own thread, in real (unscaled) seconds.
+  std::atomic<bool> done{false};
+  std::thread chaos;
+  if (drop_every > 0 || compact_every > 0) {
+    chaos = std::thread([&] {
+      auto next_drop = std::chrono::steady_clock::now() + std::chrono::duration<double>(drop_every);
+      auto next_compact = std::chrono::steady_clock::now() + std::chrono::duration<double>(compact_every);
+      while (!done) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        const auto now = std::chrono::steady_clock::now();
+        if (drop_every > 0 && now >= next_drop) {
+          server->drop_connections();
+          next_drop = now + std::chrono::duration<double>(drop_every);
+        }
+        if (compact_every > 0 && now >= next_compact) {
+          store->compact();
+          next_compact = now + std::chrono::duration<double>(compact_every);
+        }
+      }
+    });
+  }
   int sig = 0;
   sigwait(&sigs, &sig);
+  done = true;
+  if (chaos.joinable()) chaos.join();
   server->stop();
   simulation.stop();
   return 0;
@@ -167,7 +224,11 @@ int serve(const std::vector<std::string>& args) {
 
 int cmd_sim(const std::vector<std::string>& args) {
   if (args.empty() || args[0] != "serve")
-    throw UsageError("usage: nonevent sim serve [--cluster FILE] [--manifests PATH]... [--listen 127.0.0.1:0] [--tls] [--kubeconfig-out FILE] [--token T] [--time-scale X] [--seed N]");
+    throw UsageError(
+        "usage: nonevent sim serve [--cluster FILE] [--manifests PATH]... [--snapshot FILE]... [--listen 127.0.0.1:0]\n"
+        "       [--tls] [--kubeconfig-out FILE] [--token T] [--time-scale X] [--seed N]\n"
+        "       [--fault verb=V,resource=R,code=500|503|429|409,rate=0.1,latency=20ms]...\n"
+        "       [--drop-watches-every 30s] [--compact-every 2m]");
   return serve(std::vector<std::string>(args.begin() + 1, args.end()));
 }
 

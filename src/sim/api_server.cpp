@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <random>
+#include <thread>
 
 #include "sim/patch.h"
 #include "sim/table.h"
@@ -554,6 +555,39 @@ ApiResponse ApiServer::openapi_v3(const std::string& path) {
   return json_response(200, doc);
 }
 
+ApiResponse ApiServer::control(const ApiRequest& req) {
+  // The embedded cluster's own knobs, for tests driving it from outside the process.
+  if (req.method == "POST" && req.path == "/sim/v1/compact") {
+    store_->compact();
+    return json_response(200, value::object());
+  }
+  if (req.method == "POST" && req.path == "/sim/v1/drop-watches") {
+    drop_watches();
+    return json_response(200, value::object());
+  }
+  if (req.path == "/sim/v1/faults") {
+    if (req.method == "PUT" || req.method == "POST") {
+      std::error_code ec;
+      auto body = value::parse(req.body, ec);
+      if (ec || !body.has_field("rules") || !body.at("rules").is_array())
+        return error_response(400, "BadRequest", "expected {\"rules\": [\"verb=...,resource=...,code=...,rate=...\"]}");
+      std::vector<FaultRule> rules;
+      for (const auto& r : body.at("rules").as_array()) {
+        std::string err;
+        auto rule = parse_fault_rule(r.is_string() ? r.as_string() : "", err);
+        if (!rule) return error_response(400, "BadRequest", err);
+        rules.push_back(*rule);
+      }
+      faults_.set_rules(rules);
+    }
+    value out = value::object();
+    out["injected"] = value::number(static_cast<int64_t>(faults_.injected()));
+    out["rules"] = value::number(static_cast<int64_t>(faults_.rules().size()));
+    return json_response(200, out);
+  }
+  return error_response(404, "NotFound", "no such embedded-cluster control endpoint");
+}
+
 std::optional<ApiServer::Target> ApiServer::parse_target(const std::string& path, ApiResponse& error) {
   // /api/v1/... or /apis/<group>/<version>/...
   std::vector<std::string> seg;
@@ -610,6 +644,7 @@ std::optional<ApiServer::Target> ApiServer::parse_target(const std::string& path
 
 ApiResponse ApiServer::route(const ApiRequest& req, RequestRecord& rec) {
   bool handled = false;
+  if (req.path.rfind("/sim/v1/", 0) == 0) return control(req);
   if (req.method == "GET") {
     auto d = discovery(req, handled);
     if (handled) return d;
@@ -622,6 +657,25 @@ ApiResponse ApiServer::route(const ApiRequest& req, RequestRecord& rec) {
   rec.subresource = t->subresource;
   rec.ns = t->ns;
   const bool collection = t->name.empty();
+  {
+    const bool watching = req.method == "GET" && collection && query_bool(req, "watch");
+    const std::string verb = req.method == "GET" ? (collection ? (watching ? "watch" : "list") : "get")
+                             : req.method == "POST" ? "create" : req.method == "PUT" ? "update"
+                             : req.method == "PATCH" ? "patch" : "delete";
+    const auto d = faults_.decide(verb, t->type->resource + (t->subresource.empty() ? "" : "/" + t->subresource));
+    if (d.latency.count() > 0) std::this_thread::sleep_for(d.latency);
+    if (d.code != 0) {
+      rec.verb = verb;
+      if (d.code == 429) {
+        auto r = error_response(429, "TooManyRequests", "injected: too many requests, please try again later", R"({"retryAfterSeconds":1})");
+        r.headers["Retry-After"] = "1";
+        return r;
+      }
+      if (d.code == 409) return error_response(409, "Conflict", "injected: the object has been modified; please apply your changes to the latest version and try again");
+      if (d.code == 503) return error_response(503, "ServiceUnavailable", "injected: the server is currently unable to handle the request");
+      return error_response(500, "InternalError", "injected: Internal error occurred");
+    }
+  }
   if (req.method == "GET") {
     const bool is_watch = query_bool(req, "watch");
     rec.verb = collection ? (is_watch ? "watch" : "list") : "get";

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "kube/clock.h"
+#include "sim/faults.h"
 #include "sim/object_store.h"
 #include "sim/resource_types.h"
 
@@ -71,6 +72,10 @@ class ApiServer {
   void set_graceful_pod_deletion(bool on) { graceful_pods_ = on; }
   ResourceTypes& types() { return types_; }
   std::vector<RequestRecord> requests() const;
+  FaultInjector& faults() { return faults_; }
+  // Ends every open watch cleanly (clients re-watch from their last resourceVersion), as a
+  // dropped connection or an API server restart would.
+  void drop_watches() { store_->close_watches(); }
 
  private:
   struct Target {
@@ -79,6 +84,7 @@ class ApiServer {
   };
   ApiResponse route(const ApiRequest& req, RequestRecord& rec);
   ApiResponse discovery(const ApiRequest& req, bool& handled);
+  ApiResponse control(const ApiRequest& req);
   ApiResponse openapi_v3(const std::string& path);
   web::json::value merge_update(const Target& t, const web::json::value& current, web::json::value obj);
   std::optional<Target> parse_target(const std::string& path, ApiResponse& error);
@@ -111,6 +117,7 @@ class ApiServer {
   mutable std::mutex records_mu_;
   std::vector<RequestRecord> records_;  // guarded by records_mu_
   std::atomic<bool> graceful_pods_{false};
+  FaultInjector faults_;
 };
 
 // JSON of a metav1.Status failure (what every error response carries).

@@ -293,6 +293,12 @@ std::optional<uint64_t> ObjectStore::bookmark_rv(const Watch& w) const {
   return rv_;
 }
 
+void ObjectStore::close_watches() {
+  std::lock_guard g(mu_);
+  for (auto& wp : watches_)
+    if (auto w = wp.lock()) w->close(false);
+}
+
 void ObjectStore::compact() {
   std::lock_guard g(mu_);
   history_.clear();

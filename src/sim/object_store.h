@@ -106,6 +106,8 @@ class ObjectStore {
   // The store's resourceVersion if `w` has nothing queued (checked atomically with respect to
   // writes), for a bookmark that cannot overtake an event the watch has yet to deliver.
   std::optional<uint64_t> bookmark_rv(const Watch& w) const;
+  // Ends every open watch without expiring it.
+  void close_watches();
   // Forgets all history (fault injection: every watch from an older version now gets 410).
   void compact();
   // Observers see every change, in order, synchronously under the store's lock: keep them quick.

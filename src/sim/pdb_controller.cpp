@@ -118,16 +118,7 @@ class PdbController final : public SimController {
           if (str(old, {"status"}) == c.at("status").as_string()) since = str(old, {"lastTransitionTime"}, since);
       c["lastTransitionTime"] = value::string(since);
       st["conditions"][0] = c;
-      const value* cur = at(pdb, {"status"});
-      if (cur && cur->serialize() == st.serialize()) continue;
-      value patch = value::object();
-      patch["status"] = st;
-      // A merge patch keeps map keys it does not mention: null out the entries that expired.
-      if (cur && cur->has_field("disruptedPods") && cur->at("disruptedPods").is_object()) {
-        for (const auto& [pod_name, when] : cur->at("disruptedPods").as_object())
-          if (!disrupted_names.count(pod_name)) patch["status"]["disruptedPods"][pod_name] = value::null();
-      }
-      sim.patch(object_path("policy/v1", "poddisruptionbudgets", ns(pdb), json::name(pdb)) + "/status", patch);
+      sim.set_status(object_path("policy/v1", "poddisruptionbudgets", ns(pdb), json::name(pdb)), pdb, st);
     }
   }
 };

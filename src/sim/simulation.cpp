@@ -76,6 +76,24 @@ bool Simulation::patch(const std::string& path, const value& merge_patch) {
   return request("PATCH", path, merge_patch.serialize(), "application/merge-patch+json").status < 300;
 }
 
+bool Simulation::set_status(const std::string& object_path, const value& current, const value& status) {
+  if (current.has_field("status") && current.at("status").serialize() == status.serialize()) return true;
+  value op = value::object();
+  op["op"] = value::string("add");  // add replaces an existing member as a whole
+  op["path"] = value::string("/status");
+  op["value"] = status;
+  // Conditional on the version the controller read, as the real controllers' updates are:
+  // a concurrent write (an eviction recording disruptedPods) is never overwritten.
+  value test = value::object();
+  test["op"] = value::string("test");
+  test["path"] = value::string("/metadata/resourceVersion");
+  test["value"] = current.at("metadata").at("resourceVersion");
+  value ops = value::array();
+  ops[0] = test;
+  ops[1] = op;
+  return request("PATCH", object_path + "/status", ops.serialize(), "application/json-patch+json").status < 300;
+}
+
 bool Simulation::create(const std::string& collection_path, const value& obj) {
   return request("POST", collection_path, obj.serialize()).status < 300;
 }

@@ -67,6 +67,9 @@ class Simulation {
   ApiResponse request(const std::string& method, const std::string& path, const std::string& body = "",
                       const std::string& content_type = "application/json");
   bool patch(const std::string& path, const web::json::value& merge_patch);  // merge patch
+  // Sets an object's whole status when it differs from `current` (a merge patch would keep
+  // fields the new status no longer has, and the controller would rewrite it forever).
+  bool set_status(const std::string& object_path, const web::json::value& current, const web::json::value& status);
   bool create(const std::string& collection_path, const web::json::value& obj);
   bool remove(const std::string& path, long grace_seconds = -1);
   ApiServer& api() { return *api_; }

@@ -59,13 +59,8 @@ std::vector<const value*> owned_pods(const Snapshot& snap, const value& owner) {
   return out;
 }
 
-// Writes status only when it changed (a write per pass would never let the sim go quiet).
 void set_status(Simulation& sim, const value& obj, const std::string& resource_path, value status) {
-  const value* cur = at(obj, {"status"});
-  if (cur && cur->serialize() == status.serialize()) return;
-  value p = value::object();
-  p["status"] = status;
-  sim.patch(resource_path + "/status", p);
+  sim.set_status(resource_path, obj, status);
 }
 
 // Scales a set of pods of one owner to `want`: creates with generated names, deletes the

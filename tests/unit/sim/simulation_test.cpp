@@ -101,6 +101,23 @@ TEST(Simulation, DeploymentRollsOutSpreadAndReady) {
   EXPECT_EQ(json::num(pdb, {"status", "disruptionsAllowed"}), 1);
 }
 
+TEST(Simulation, ASettledClusterMakesNoWrites) {
+  // A controller that rewrites an unchanged status every pass would spin the simulation.
+  Cluster k;
+  k.apply(web_yaml(6));
+  k.run(30s);
+  auto pods = k.list("/pods", "shop");
+  EXPECT_EQ(k.evict("shop", json::name(pods[0])).status, 201);
+  k.run(120s);  // past the disruptedPods expiry
+  const auto writes = k.sim->stats().writes;
+  const auto passes = k.sim->stats().passes;
+  k.run(300s);
+  EXPECT_EQ(k.sim->stats().writes, writes);
+  EXPECT_LE(k.sim->stats().passes - passes, 2);
+  auto pdb = k.get("policy/poddisruptionbudgets", "shop", "web");
+  EXPECT_FALSE(json::at(pdb, {"status", "disruptedPods"})) << pdb.serialize();
+}
+
 TEST(Simulation, PodsStartAndBecomeReadyOnTheClusterTimings) {
   Cluster k;
   k.apply(web_yaml(3));

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 hack/install-deps.sh
+hack/install-tools.sh
 
 preset="${NONEVENT_TEST_PRESET:-dev}"
 cmake --preset "$preset" -DNONEVENT_BUILD_TESTS=ON -DNONEVENT_BUILD_BENCH=ON

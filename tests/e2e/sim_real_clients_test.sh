@@ -124,6 +124,16 @@ for k in "${kubectl_versions[@]}"; do
   check "[$v] get nodes lists the 11 nodes of examples/cluster.yaml" bash -c "[ \$($k get nodes --no-headers | wc -l) -eq 11 ]"
   check "[$v] get nodes -o wide has INTERNAL-IP and OS-IMAGE" contains "OS-IMAGE" "$k" get nodes -o wide
   check "[$v] get pods -A" "$k" get pods -A
+  cm="apiVersion: v1
+kind: ConfigMap
+metadata: {name: cm-${v//[^a-z0-9]/-}, namespace: default}
+data: {k: v}"
+  # kubectl <= 1.27 validates against OpenAPI v2 fetched as protobuf, which the embedded
+  # cluster does not serve (1.28+ use OpenAPI v3, which it does).
+  validate=""
+  [[ "$v" == v1.27.* ]] && validate="--validate=false"
+  check "[$v] apply -f ${validate:-with default validation}" contains "created" bash -c "echo \"$cm\" | $k apply $validate -f -"
+  check "[$v] re-apply prints unchanged" contains "unchanged" bash -c "echo \"$cm\" | $k apply $validate -f -"
 done
 check "apply -f (default validation) creates a Deployment and a PDB" contains "deployment.apps/web created" kubectl apply -f "$work/web.yaml"
 check "re-apply prints unchanged" contains "deployment.apps/web unchanged" kubectl apply -f "$work/web.yaml"

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <random>
+#include <regex>
 #include <thread>
 
 #include "sim/patch.h"
@@ -162,6 +163,17 @@ void validate(const value& obj, const value& schema, const std::string& path, st
     if (schema.has_field("items"))
       for (size_t i = 0; i < obj.size(); ++i) validate(obj.at(i), schema.at("items"), path + "[" + std::to_string(i) + "]", errs);
   }
+  if (obj.is_string() && schema.has_field("pattern")) {
+    try {
+      if (!std::regex_search(obj.as_string(), std::regex(schema.at("pattern").as_string())))
+        errs.push_back(path + ": Invalid value: " + obj.serialize() + ": " + path + " in body should match '" +
+                       schema.at("pattern").as_string() + "'");
+    } catch (const std::regex_error&) {
+      // A pattern std::regex cannot compile (RE2-only syntax) is not enforced here.
+    }
+  }
+  if (obj.is_string() && str(schema, "format") == "date-time" && !kube::parse_rfc3339(obj.as_string()))
+    errs.push_back(path + ": Invalid value: " + obj.serialize() + ": " + path + " in body must be of type date-time");
   if (obj.is_string() && schema.has_field("minLength") &&
       obj.as_string().size() < static_cast<size_t>(schema.at("minLength").as_integer()))
     errs.push_back(path + ": Invalid value: " + obj.serialize() + ": " + path + " in body should be at least " + schema.at("minLength").serialize() + " chars long");

@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""Writes crds/*.yaml, the source of truth for the nonevent.dev API. The shared pieces
+(DrainPolicy, label selectors, durations, conditions) are defined once here so the two
+CRDs cannot drift apart. Run after changing the API; commit the YAML it writes."""
+import json
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent.parent / "crds"
+DURATION = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"
+
+
+def duration(default=None, desc=""):
+    s = {"type": "string", "pattern": DURATION, "description": desc + " A Go duration such as 90s, 30m or 2h."}
+    if default is not None:
+        s["default"] = default
+    return s
+
+
+def label_selector(desc):
+    return {"type": "object", "description": desc, "x-kubernetes-map-type": "atomic", "properties": {
+        "matchLabels": {"type": "object", "additionalProperties": {"type": "string"}},
+        "matchExpressions": {"type": "array", "x-kubernetes-list-type": "atomic", "items": {
+            "type": "object", "required": ["key", "operator"], "properties": {
+                "key": {"type": "string"},
+                "operator": {"type": "string", "enum": ["In", "NotIn", "Exists", "DoesNotExist"]},
+                "values": {"type": "array", "x-kubernetes-list-type": "atomic", "items": {"type": "string"}}}}}}}
+
+
+DRAIN = {"type": "object", "default": {}, "description": "How nodes are drained.", "properties": {
+    "maxConcurrentEvictions": {"type": "integer", "minimum": 1, "default": 50,
+                               "description": "Evictions in flight at once, cluster-wide."},
+    "podEvictionTimeout": duration("10m", "How long one pod may stay blocked before its node is reported blocked."),
+    "gracePeriodSeconds": {"type": "integer", "minimum": -1, "default": -1,
+                           "description": "Grace period for evicted pods; -1 uses each pod's own."},
+    "deleteEmptyDirData": {"type": "boolean", "default": False,
+                           "description": "Evict pods with emptyDir volumes (their data is lost). When false they are blockers."},
+    "evictUnmanagedPods": {"type": "boolean", "default": False,
+                           "description": "Evict pods no controller will recreate. When false they are blockers."},
+    "skipPodSelector": label_selector("Pods left alone on drained nodes."),
+    "onBlocked": {"type": "string", "enum": ["Wait", "SkipNode", "Force"], "default": "Wait",
+                  "description": "What to do about a pod that cannot be evicted: wait, leave its node, or delete it after forceAfter."},
+    "forceAfter": duration(None, "With onBlocked Force: how long a pod is tried before it is deleted."),
+}, "x-kubernetes-validations": [
+    {"rule": "self.onBlocked != 'Force' || has(self.forceAfter)", "message": "onBlocked: Force needs forceAfter",
+     "fieldPath": ".forceAfter", "reason": "FieldValueRequired"}]}
+
+CONDITIONS = {"type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"], "items": {
+    "type": "object", "required": ["type", "status", "lastTransitionTime", "reason", "message"], "properties": {
+        "type": {"type": "string"}, "status": {"type": "string", "enum": ["True", "False", "Unknown"]},
+        "observedGeneration": {"type": "integer", "minimum": 0},
+        "lastTransitionTime": {"type": "string", "format": "date-time"},
+        "reason": {"type": "string"}, "message": {"type": "string"}}}}
+
+COUNT = {"type": "integer", "minimum": 0}
+TIME = {"type": "string", "format": "date-time"}
+BLOCKERS = {"type": "array", "maxItems": 20, "description": "Most important first; bounded.", "items": {
+    "type": "object", "required": ["reason"], "properties": {
+        "kind": {"type": "string", "enum": ["Pod", "PodDisruptionBudget", "Workload", "Node", "Zone"]},
+        "namespace": {"type": "string"}, "name": {"type": "string"},
+        "reason": {"type": "string"}, "message": {"type": "string"}}}}
+
+
+def crd(plural, kind, short, spec_schema, status_schema, columns, desc):
+    return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": f"{plural}.nonevent.dev"},
+            "spec": {"group": "nonevent.dev", "scope": "Cluster",
+                     "names": {"plural": plural, "singular": kind.lower(), "kind": kind, "listKind": kind + "List",
+                               "shortNames": [short], "categories": ["nonevent"]},
+                     "versions": [{"name": "v1alpha1", "served": True, "storage": True,
+                                   "subresources": {"status": {}},
+                                   "additionalPrinterColumns": columns,
+                                   "schema": {"openAPIV3Schema": {
+                                       "type": "object", "description": desc, "required": ["spec"], "properties": {
+                                           "apiVersion": {"type": "string"}, "kind": {"type": "string"},
+                                           "metadata": {"type": "object"},
+                                           "spec": spec_schema, "status": status_schema}}}}]}}
+
+
+MW_SPEC = {"type": "object", "required": ["zones"], "properties": {
+    "zones": {"type": "array", "minItems": 1, "x-kubernetes-list-type": "set", "items": {"type": "string", "minLength": 1},
+              "description": "Values of zoneLabel whose nodes go away during the window."},
+    "zoneLabel": {"type": "string", "minLength": 1, "default": "topology.kubernetes.io/zone"},
+    "nodeSelector": label_selector("Restrict the window to some nodes of those zones."),
+    "start": {"type": "string", "format": "date-time", "description": "One-off window: when the zone goes away (RFC 3339)."},
+    "end": {"type": "string", "format": "date-time", "description": "One-off window: when the zone is back."},
+    "schedule": {"type": "string", "pattern": r"^\S+( \S+){4}$",
+                 "description": "Recurring window: a 5-field cron expression (minute hour day-of-month month day-of-week)."},
+    "duration": duration(None, "Recurring window: how long each occurrence lasts."),
+    "timeZone": {"type": "string", "default": "UTC", "description": "IANA time zone of the schedule."},
+    "evacuateBefore": duration("2h", "Lead time: the zone must be empty by the window's start."),
+    "restore": {"type": "string", "enum": ["Uncordon", "Keep"], "default": "Uncordon",
+                "description": "After the window: uncordon the nodes the operator cordoned, or keep them cordoned."},
+    "rebalance": {"type": "boolean", "default": True, "description": "Move displaced pods back into the zone after restore."},
+    "drain": DRAIN,
+    "safety": {"type": "object", "default": {}, "properties": {
+        "minAvailableZones": {"type": "integer", "minimum": 1, "default": 2,
+                              "description": "Never leave fewer schedulable zones than this."},
+        "requireCapacity": {"type": "boolean", "default": True,
+                            "description": "Refuse to evacuate unless the other zones can hold the displaced pods' requests."}}},
+    "suspend": {"type": "boolean", "default": False},
+}, "x-kubernetes-validations": [
+    {"rule": "has(self.start) || has(self.schedule)", "message": "set start and end (one-off) or schedule and duration (recurring)"},
+    {"rule": "!(has(self.start) && has(self.schedule))", "message": "start/end and schedule/duration are mutually exclusive"},
+    {"rule": "has(self.start) == has(self.end)", "message": "start and end go together", "fieldPath": ".end"},
+    {"rule": "has(self.schedule) == has(self.duration)", "message": "schedule and duration go together", "fieldPath": ".duration"},
+    {"rule": "!has(self.start) || !has(self.end) || timestamp(self.start) < timestamp(self.end)",
+     "message": "end must be after start", "fieldPath": ".end"},
+]}
+# minAvailableZones needs the cluster's zone count, so the controller enforces it, not the schema.
+
+MW_STATUS = {"type": "object", "properties": {
+    "phase": {"type": "string", "enum": ["Scheduled", "Evacuating", "Evacuated", "InProgress", "Restoring",
+                                          "Rebalancing", "Completed", "Blocked", "Failed"]},
+    "observedGeneration": {"type": "integer", "minimum": 0},
+    "conditions": CONDITIONS,
+    "evacuationStart": TIME, "windowStart": TIME, "windowEnd": TIME, "nextWindowStart": TIME,
+    "nodes": {"type": "object", "properties": {"total": COUNT, "cordoned": COUNT, "drained": COUNT, "restored": COUNT}},
+    "pods": {"type": "object", "properties": {"evicted": COUNT, "blocked": COUNT, "pendingElsewhere": COUNT}},
+    "blockers": BLOCKERS,
+    "preflight": {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
+                  "description": "The plan computed before touching anything (see `nonevent plan`)."}}}
+
+MW_COLUMNS = [
+    {"name": "Phase", "type": "string", "jsonPath": ".status.phase"},
+    {"name": "Zones", "type": "string", "jsonPath": ".spec.zones"},
+    {"name": "Drained", "type": "integer", "jsonPath": ".status.nodes.drained"},
+    {"name": "Nodes", "type": "integer", "jsonPath": ".status.nodes.total"},
+    {"name": "Start", "type": "date", "jsonPath": ".status.windowStart"},
+    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}]
+
+INT_OR_PERCENT = lambda default, desc: {
+    "x-kubernetes-int-or-string": True, "default": default, "description": desc + " An integer or a percentage such as 10%.",
+    "x-kubernetes-validations": [{"rule": "type(self) == int ? self >= 0 : self.matches('^[0-9]+%$')",
+                                  "message": "must be a non-negative integer or a percentage such as 10%"}]}
+
+PC_SPEC = {"type": "object", "required": ["target"], "properties": {
+    "target": {"type": "object", "required": ["version"], "properties": {
+        "version": {"type": "string", "minLength": 1, "description": "What a patched node reports."},
+        "source": {"type": "string", "enum": ["Label", "Annotation", "OSImage", "KernelVersion", "KubeletVersion"],
+                   "default": "Label", "description": "Where a node reports its version."},
+        "key": {"type": "string", "default": "nonevent.dev/image-version",
+                "description": "The label or annotation key, for source Label or Annotation."}}},
+    "nodeSelector": label_selector("Restrict the campaign to some nodes."),
+    "zones": {"type": "array", "x-kubernetes-list-type": "set", "items": {"type": "string", "minLength": 1},
+              "description": "Order to roll zones in; empty means every zone, in name order."},
+    "zoneLabel": {"type": "string", "minLength": 1, "default": "topology.kubernetes.io/zone"},
+    "strategy": {"type": "object", "default": {}, "properties": {
+        "type": {"type": "string", "enum": ["InPlace", "Replace", "External"], "default": "InPlace"},
+        "maxUnavailable": INT_OR_PERCENT("10%", "Nodes per zone out at once."),
+        "maxSurge": INT_OR_PERCENT(0, "Replace only: new nodes before old ones go."),
+        "zonesInParallel": {"type": "integer", "minimum": 1, "default": 1},
+        "canary": {"type": "object", "default": {}, "properties": {
+            "nodes": {"type": "integer", "minimum": 0, "default": 1},
+            "soak": duration("10m", "Pause after the canary batch to watch health.")}},
+        "batchSoak": duration("0s", "Pause between batches.")},
+        "x-kubernetes-validations": [
+            {"rule": "self.type == 'Replace' || self.maxSurge == 0", "message": "maxSurge is only valid for strategy Replace",
+             "fieldPath": ".maxSurge"}]},
+    "inPlace": {"type": "object", "properties": {
+        "jobTemplate": {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
+                        "description": "PodTemplateSpec of the patch Job; the operator pins nodeName and adds the tolerations it needs."},
+        "timeout": duration("30m", "Per node.")}},
+    "replace": {"type": "object", "properties": {"timeout": duration("20m", "Per node: until a Ready replacement reports the target.")}},
+    "external": {"type": "object", "properties": {
+        "annotation": {"type": "string", "default": "nonevent.dev/desired-version"},
+        "timeout": duration("30m", "Per node: until the outside agent makes it report the target.")}},
+    "deadline": duration("12h", "The campaign's SLO: ETA and alerts are held against it."),
+    "failurePolicy": {"type": "object", "default": {}, "properties": {
+        "maxFailedNodes": {"type": "integer", "minimum": 0, "default": 1},
+        "action": {"type": "string", "enum": ["Pause", "Abort"], "default": "Pause"}}},
+    "respectMaintenanceWindows": {"type": "boolean", "default": True},
+    "drain": DRAIN,
+    "paused": {"type": "boolean", "default": False},
+}, "x-kubernetes-validations": [
+    {"rule": "self.strategy.type != 'InPlace' || has(self.inPlace) && has(self.inPlace.jobTemplate)",
+     "message": "strategy InPlace needs inPlace.jobTemplate", "fieldPath": ".inPlace"},
+    {"rule": "!has(self.inPlace) || self.strategy.type == 'InPlace'", "message": "inPlace is only valid for strategy InPlace",
+     "fieldPath": ".inPlace"},
+    {"rule": "!has(self.replace) || self.strategy.type == 'Replace'", "message": "replace is only valid for strategy Replace",
+     "fieldPath": ".replace"},
+    {"rule": "!has(self.external) || self.strategy.type == 'External'", "message": "external is only valid for strategy External",
+     "fieldPath": ".external"},
+    {"rule": "!(self.target.source in ['Label', 'Annotation']) || size(self.target.key) > 0",
+     "message": "target.key is required for source Label or Annotation", "fieldPath": ".target.key"}]}
+
+PC_STATUS = {"type": "object", "properties": {
+    "phase": {"type": "string", "enum": ["Pending", "Progressing", "Paused", "Completed", "Failed"]},
+    "observedGeneration": {"type": "integer", "minimum": 0},
+    "conditions": CONDITIONS,
+    "currentZone": {"type": "string"},
+    "zones": {"type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["zone"], "items": {
+        "type": "object", "required": ["zone"], "properties": {
+            "zone": {"type": "string"}, "total": COUNT, "updated": COUNT, "inProgress": COUNT, "failed": COUNT,
+            "state": {"type": "string", "enum": ["Pending", "Progressing", "Soaking", "Completed", "Paused", "HeldByWindow"]}}}},
+    "nodes": {"type": "object", "properties": {"total": COUNT, "updated": COUNT, "inProgress": COUNT, "failed": COUNT}},
+    "currentBatch": {"type": "array", "maxItems": 1000, "items": {"type": "string"}},
+    "failedNodes": {"type": "array", "maxItems": 100, "items": {"type": "object", "required": ["name", "reason"], "properties": {
+        "name": {"type": "string"}, "reason": {"type": "string"}, "message": {"type": "string"}}}},
+    "startedAt": TIME, "completedAt": TIME, "estimatedCompletion": TIME, "deadline": TIME}}
+
+PC_COLUMNS = [
+    {"name": "Phase", "type": "string", "jsonPath": ".status.phase"},
+    {"name": "Updated", "type": "integer", "jsonPath": ".status.nodes.updated"},
+    {"name": "Total", "type": "integer", "jsonPath": ".status.nodes.total"},
+    {"name": "Failed", "type": "integer", "jsonPath": ".status.nodes.failed"},
+    {"name": "Zone", "type": "string", "jsonPath": ".status.currentZone"},
+    {"name": "ETA", "type": "date", "jsonPath": ".status.estimatedCompletion"},
+    {"name": "Deadline", "type": "date", "jsonPath": ".status.deadline"},
+    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}]
+
+
+def dump(obj, name):
+    # JSON is valid YAML; pretty-printed it stays diff-friendly and needs no YAML writer.
+    text = "# Generated by hack/gen-crds.py: edit that, not this.\n" + json.dumps(obj, indent=2) + "\n"
+    (OUT / name).write_text(text)
+
+
+dump(crd("maintenancewindows", "MaintenanceWindow", "mw", MW_SPEC, MW_STATUS, MW_COLUMNS,
+         "A period when the nodes of some zones go away; the operator empties them before and brings pods home after."),
+     "maintenancewindows.nonevent.dev.yaml")
+dump(crd("patchcampaigns", "PatchCampaign", "pcamp", PC_SPEC, PC_STATUS, PC_COLUMNS,
+         "A fleet-wide node image rollout, zone by zone, a safe batch at a time."),
+     "patchcampaigns.nonevent.dev.yaml")
+print("wrote", *sorted(p.name for p in OUT.glob("*.yaml")))

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The nonevent.dev CRDs (crds/) with real kubectl against `nonevent sim serve`: they are
+# accepted and Established, the examples apply with their defaults filled in, printer
+# columns, short names and the `nonevent` category work, `kubectl explain` reads the schema,
+# and bad specs are refused naming the field.
+#
+# usage: crds_test.sh NONEVENT_BINARY SOURCE_DIR
+set -uo pipefail
+bin="$1"
+src="$2"
+work=$(mktemp -d)
+"$bin" sim serve --kubeconfig-out "$work/kubeconfig" >"$work/sim.log" 2>&1 &
+sim=$!
+trap 'kill $sim 2>/dev/null; wait $sim 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 1 100); do grep -q "listening on" "$work/sim.log" && break; sleep 0.05; done
+export KUBECONFIG="$work/kubeconfig"
+pass=0
+fail=0
+check() {
+  local what="$1"
+  shift
+  if out=$("$@" 2>&1); then pass=$((pass + 1)); echo "ok   $what"; else fail=$((fail + 1)); echo "FAIL $what"; echo "$out" | sed 's/^/     /' | head -15; fi
+}
+contains() { local needle="$1"; shift; local out; out=$("$@" 2>&1) || { echo "$out"; return 1; }; grep -q -- "$needle" <<<"$out" || { echo "expected \"$needle\" in:"; echo "$out"; return 1; }; }
+refused() {  # refused "needle" yaml : apply must fail and the message must contain needle
+  local needle="$1" yaml="$2" out
+  if out=$(echo "$yaml" | kubectl apply -f - 2>&1); then echo "accepted: $out"; return 1; fi
+  grep -q -- "$needle" <<<"$out" || { echo "expected \"$needle\" in:"; echo "$out"; return 1; }
+}
+
+check "the CRDs pass the structural lint" python3 "$src/tests/e2e/crd_lint.py" "$src/crds"
+check "kubectl apply -f crds/" kubectl apply -f "$src/crds/"
+check "both become Established" kubectl wait --for=condition=Established crd/maintenancewindows.nonevent.dev crd/patchcampaigns.nonevent.dev --timeout=10s
+check "the example MaintenanceWindow applies" contains "maintenancewindow.nonevent.dev/aws-reboot-use1a created" kubectl apply -f "$src/examples/maintenancewindow.yaml"
+check "the example PatchCampaign applies" contains "patchcampaign.nonevent.dev/cve-2014-6271 created" kubectl apply -f "$src/examples/patchcampaign.yaml"
+check "re-apply is unchanged" contains "unchanged" kubectl apply -f "$src/examples/maintenancewindow.yaml"
+check "MaintenanceWindow defaults (zoneLabel, restore, rebalance, drain, safety)" bash -c \
+  "[ \"\$(kubectl get mw aws-reboot-use1a -o jsonpath='{.spec.zoneLabel}/{.spec.restore}/{.spec.rebalance}/{.spec.drain.maxConcurrentEvictions}/{.spec.drain.gracePeriodSeconds}/{.spec.safety.minAvailableZones}/{.spec.timeZone}')\" = 'topology.kubernetes.io/zone/Uncordon/true/50/-1/2/UTC' ]"
+check "PatchCampaign defaults (source, key, strategy, failure policy)" bash -c \
+  "[ \"\$(kubectl get pcamp cve-2014-6271 -o jsonpath='{.spec.target.source}/{.spec.target.key}/{.spec.strategy.zonesInParallel}/{.spec.strategy.maxSurge}/{.spec.failurePolicy.action}/{.spec.inPlace.timeout}')\" = 'Label/nonevent.dev/image-version/1/0/Pause/30m' ]"
+check "mw printer columns" contains "PHASE   ZONES" kubectl get mw
+check "pcamp printer columns" contains "ETA" kubectl get pcamp
+check "kubectl get nonevent lists both kinds" bash -c "out=\$(kubectl get nonevent); grep -q aws-reboot-use1a <<<\"\$out\" && grep -q cve-2014-6271 <<<\"\$out\""
+check "kubectl explain reads the schema" contains "onBlocked" kubectl explain mw.spec.drain
+refused "spec.zones" "apiVersion: nonevent.dev/v1alpha1
+kind: MaintenanceWindow
+metadata: {name: bad1}
+spec: {zones: [], start: '2026-12-01T02:00:00Z', end: '2026-12-01T06:00:00Z'}" && { pass=$((pass + 1)); echo "ok   an empty zone list is refused naming spec.zones"; } || { fail=$((fail + 1)); echo "FAIL empty zones"; }
+refused "spec.restore" "apiVersion: nonevent.dev/v1alpha1
+kind: MaintenanceWindow
+metadata: {name: bad2}
+spec: {zones: [a], restore: Maybe, start: '2026-12-01T02:00:00Z', end: '2026-12-01T06:00:00Z'}" && { pass=$((pass + 1)); echo "ok   an unknown restore mode is refused naming spec.restore"; } || { fail=$((fail + 1)); echo "FAIL restore enum"; }
+refused "spec.evacuateBefore" "apiVersion: nonevent.dev/v1alpha1
+kind: MaintenanceWindow
+metadata: {name: bad3}
+spec: {zones: [a], evacuateBefore: two hours, start: '2026-12-01T02:00:00Z', end: '2026-12-01T06:00:00Z'}" && { pass=$((pass + 1)); echo "ok   a malformed duration is refused naming spec.evacuateBefore"; } || { fail=$((fail + 1)); echo "FAIL duration"; }
+refused "spec.start" "apiVersion: nonevent.dev/v1alpha1
+kind: MaintenanceWindow
+metadata: {name: bad4}
+spec: {zones: [a], start: tomorrow, end: '2026-12-01T06:00:00Z'}" && { pass=$((pass + 1)); echo "ok   a malformed time is refused naming spec.start"; } || { fail=$((fail + 1)); echo "FAIL date-time"; }
+refused "spec.target.version" "apiVersion: nonevent.dev/v1alpha1
+kind: PatchCampaign
+metadata: {name: bad5}
+spec: {target: {source: Label}}" && { pass=$((pass + 1)); echo "ok   a campaign without target.version is refused naming it"; } || { fail=$((fail + 1)); echo "FAIL target.version"; }
+refused "spec.strategy.type" "apiVersion: nonevent.dev/v1alpha1
+kind: PatchCampaign
+metadata: {name: bad6}
+spec: {target: {version: x}, strategy: {type: Reimage}}" && { pass=$((pass + 1)); echo "ok   an unknown strategy is refused naming spec.strategy.type"; } || { fail=$((fail + 1)); echo "FAIL strategy enum"; }
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -9,5 +9,6 @@ namespace nonevent::cli {
 int cmd_version(const std::vector<std::string>& args);
 int cmd_kube(const std::vector<std::string>& args);
 int cmd_sim(const std::vector<std::string>& args);
+int cmd_operator(const std::vector<std::string>& args);
 
 }  // namespace nonevent::cli

@@ -19,6 +19,8 @@ void usage() {
                "  version                      print the version and build facts\n"
                "  kube get <resource> [name]   fetch objects from a cluster and print their JSON\n"
                "          [-n NS | -A] [--kubeconfig F] [--context C] [-l SELECTOR]\n"
+               "  operator                     run the MaintenanceWindow controller against a cluster\n"
+               "          [--kubeconfig F] [--context C] [--leader-elect] [--leader-election-namespace NS]\n"
                "  sim serve                    run the embedded cluster (a Kubernetes API server)\n"
                "          [--cluster FILE] [--manifests PATH]... [--listen ADDR:PORT] [--tls]\n"
                "          [--kubeconfig-out FILE] [--token T]\n");
@@ -36,6 +38,7 @@ int main(int argc, char** argv) {
       {"version", nonevent::cli::cmd_version},
       {"kube", nonevent::cli::cmd_kube},
       {"sim", nonevent::cli::cmd_sim},
+      {"operator", nonevent::cli::cmd_operator},
   };
   const std::string cmd = argv[1];
   auto it = commands.find(cmd);

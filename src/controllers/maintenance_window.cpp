@@ -1,0 +1,367 @@
+#include "controllers/maintenance_window.h"
+
+#include <set>
+
+#include "controllers/window_spec.h"
+#include "model/indexers.h"
+
+namespace nonevent::controllers {
+
+using kube::PatchType;
+using web::json::value;
+
+namespace {
+
+const kube::GroupVersionResource kWindows = kube::resources::maintenance_windows();
+
+std::string claim_of(const std::string& window) { return "MaintenanceWindow/" + window; }
+
+const std::string* annotation(const model::Node& n, const char* key) { return n.annotation(key); }
+
+bool owned_by_daemonset(const model::Pod& p) {
+  const auto* c = p.meta.controller();
+  return c && c->kind == "DaemonSet";
+}
+
+value condition(const std::string& type, bool status, const std::string& reason, const std::string& message,
+                int64_t generation, const value& old_status, kube::TimePoint now) {
+  value c = value::object();
+  c["type"] = value::string(type);
+  c["status"] = value::string(status ? "True" : "False");
+  c["reason"] = value::string(reason);
+  c["message"] = value::string(message);
+  c["observedGeneration"] = value::number(generation);
+  std::string since = kube::format_rfc3339(now);
+  if (old_status.has_field("conditions") && old_status.at("conditions").is_array())
+    for (const auto& o : old_status.at("conditions").as_array())
+      if (o.at("type").as_string() == type && o.at("status").as_string() == c["status"].as_string() && o.has_field("lastTransitionTime"))
+        since = o.at("lastTransitionTime").as_string();
+  c["lastTransitionTime"] = value::string(since);
+  return c;
+}
+
+}  // namespace
+
+struct MaintenanceWindowController::Progress {
+  int total = 0, cordoned = 0, drained = 0, restored = 0;
+  int evicted = 0, blocked = 0;
+  value blockers = value::array();
+  void block(const std::string& kind, const std::string& ns, const std::string& name, const std::string& reason,
+             const std::string& message) {
+    ++blocked;
+    if (blockers.size() >= 20) return;  // bounded, most important (first seen) first
+    value b = value::object();
+    b["kind"] = value::string(kind);
+    if (!ns.empty()) b["namespace"] = value::string(ns);
+    b["name"] = value::string(name);
+    b["reason"] = value::string(reason);
+    b["message"] = value::string(message);
+    blockers[blockers.size()] = b;
+  }
+};
+
+MaintenanceWindowController::MaintenanceWindowController(std::shared_ptr<kube::RestClient> client,
+                                                         std::shared_ptr<kube::Clock> clock, NodeInformer& nodes,
+                                                         PodInformer& pods, WindowInformer& windows,
+                                                         kube::EventRecorder& events)
+    : client_(std::move(client)), clock_(std::move(clock)), nodes_(nodes), pods_(pods), windows_(windows), events_(events) {}
+
+kube::Result<std::optional<kube::Duration>> MaintenanceWindowController::reconcile(const std::string& name) {
+  auto cached = windows_.get(name);
+  if (!cached) return std::optional<kube::Duration>{};  // deleted: its finalizer already restored the nodes
+  std::error_code ec;
+  // Writes to the window itself (finalizers, status counts) start from a fresh read: the
+  // cache may lag behind our own last write, and a stale resourceVersion would 409.
+  auto fresh = [&]() -> kube::Result<value> {
+    auto r = client_->get(kWindows, "", name);
+    if (!r.ok()) return r.error();
+    std::error_code pec;
+    return value::parse(r.value(), pec);
+  };
+  const value obj = value::parse(cached->json, ec);
+  const value& meta = obj.at("metadata");
+  const int64_t generation = meta.has_field("generation") ? meta.at("generation").as_number().to_int64() : 1;
+  const value old_status = obj.has_field("status") ? obj.at("status") : value::object();
+  const kube::ObjectReference ref{"nonevent.dev/v1alpha1", "MaintenanceWindow", "", name, meta.at("uid").as_string(), ""};
+  const auto now = clock_->now();
+  const std::string claim = claim_of(name);
+
+  // Nodes this window has claimed (the cluster is the record, not memory).
+  std::vector<std::shared_ptr<const model::Node>> claimed;
+  for (const auto& n : nodes_.list())
+    if (auto* c = annotation(*n, kClaimedBy); c && *c == claim) claimed.push_back(n);
+
+  // Restores every claimed node: uncordon what we cordoned (unless Keep), drop the claim.
+  auto restore = [&](bool keep_cordoned) -> kube::Status {
+    for (const auto& n : claimed) {
+      value p = value::object();
+      auto& ann = p["metadata"]["annotations"];
+      ann[kClaimedBy] = value::null();
+      ann[kNodeState] = value::null();
+      ann[kWasUnschedulable] = value::null();
+      const auto* was = annotation(*n, kWasUnschedulable);
+      if (!keep_cordoned && !(was && *was == "true")) p["spec"]["unschedulable"] = value::null();
+      auto r = client_->patch(kube::resources::nodes(), "", n->meta.name, PatchType::kStrategicMerge, p.serialize());
+      if (!r.ok() && !r.error().is_not_found()) return r.error();
+      events_.record({"v1", "Node", "", n->meta.name, std::string(n->meta.uid.view()), ""}, "Normal", "Restored",
+                     keep_cordoned ? "released by " + claim + " (left cordoned: restore Keep)" : "uncordoned by " + claim);
+    }
+    return kube::Unit{};
+  };
+
+  // Deleted mid-way: restore, then let it go.
+  if (meta.has_field("deletionTimestamp")) {
+    auto st = restore(false);
+    if (!st.ok()) return st.error();
+    auto now_obj = fresh();
+    if (!now_obj.ok()) return now_obj.error().is_not_found() ? kube::Result<std::optional<kube::Duration>>(std::optional<kube::Duration>{})
+                                                              : kube::Result<std::optional<kube::Duration>>(now_obj.error());
+    const value& fmeta = now_obj.value().at("metadata");
+    value fins = value::array();
+    size_t j = 0;
+    if (fmeta.has_field("finalizers"))
+      for (const auto& f : fmeta.at("finalizers").as_array())
+        if (f.as_string() != kWindowFinalizer) fins[j++] = f;
+    value p = value::object();
+    p["metadata"]["finalizers"] = fins;
+    p["metadata"]["resourceVersion"] = fmeta.at("resourceVersion");
+    auto r = client_->patch(kWindows, "", name, PatchType::kMerge, p.serialize());
+    if (!r.ok() && !r.error().is_not_found()) return r.error();
+    return std::optional<kube::Duration>{};
+  }
+
+  // Status writer: only when something changed; `evicted_now` (evictions made in this pass)
+  // is added to the count read fresh, so no eviction is lost to a stale cache.
+  int evicted_now = 0;
+  auto write_status = [&](value status) -> kube::Status {
+    status["observedGeneration"] = value::number(generation);
+    if (evicted_now == 0 && old_status.serialize() == [&] {
+          value cmp = status;
+          if (old_status.has_field("pods") && old_status.at("pods").has_field("evicted") && cmp.has_field("pods"))
+            cmp["pods"]["evicted"] = old_status.at("pods").at("evicted");
+          return cmp.serialize();
+        }())
+      return kube::Unit{};
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      auto cur = fresh();
+      if (!cur.ok()) return cur.error();
+      const value& cs = cur.value().has_field("status") ? cur.value().at("status") : value::object();
+      const int64_t before = cs.has_field("pods") && cs.at("pods").has_field("evicted") ? cs.at("pods").at("evicted").as_integer() : 0;
+      if (status.has_field("pods") || evicted_now > 0) status["pods"]["evicted"] = value::number(before + evicted_now);
+      if (cs.serialize() == status.serialize()) return kube::Unit{};
+      value p = value::object();
+      p["status"] = status;
+      p["metadata"]["resourceVersion"] = cur.value().at("metadata").at("resourceVersion");
+      auto r = client_->patch(kWindows, "", name, PatchType::kMerge, p.serialize(), "status");
+      if (r.ok()) return kube::Unit{};
+      if (!r.error().is_conflict()) return r.error();
+    }
+    return kube::ApiError::from_response(409, "");
+  };
+  auto blocked_status = [&](const std::string& reason, const std::string& message) -> kube::Status {
+    value st = value::object();
+    st["phase"] = value::string("Blocked");
+    st["conditions"][0] = condition("Ready", false, reason, message, generation, old_status, now);
+    st["conditions"][1] = condition("Blocked", true, reason, message, generation, old_status, now);
+    st["conditions"][2] = condition("Evacuated", false, reason, "nothing was touched", generation, old_status, now);
+    if (old_status.has_field("phase") && old_status.at("phase").as_string() != "Blocked")
+      events_.record(ref, "Warning", reason, message);
+    else if (!old_status.has_field("phase"))
+      events_.record(ref, "Warning", reason, message);
+    return write_status(st);
+  };
+
+  // Invalid spec: a clear condition and Event, nothing touched.
+  auto parsed = parse_window_spec(obj.has_field("spec") ? obj.at("spec") : value::null());
+  if (!parsed.spec) {
+    std::string msg;
+    for (const auto& p : parsed.problems) msg += (msg.empty() ? "" : "; ") + p;
+    auto st = blocked_status("InvalidSpec", msg);
+    if (!st.ok()) return st.error();
+    return std::optional<kube::Duration>{};
+  }
+  const WindowSpec& w = *parsed.spec;
+
+  // Make sure deleting the window restores its nodes.
+  bool has_finalizer = false;
+  if (meta.has_field("finalizers"))
+    for (const auto& f : meta.at("finalizers").as_array()) has_finalizer = has_finalizer || f.as_string() == kWindowFinalizer;
+  if (!has_finalizer) {
+    auto cur = fresh();
+    if (!cur.ok()) return cur.error();
+    const value& fmeta = cur.value().at("metadata");
+    value fins = fmeta.has_field("finalizers") ? fmeta.at("finalizers") : value::array();
+    fins[fins.size()] = value::string(kWindowFinalizer);
+    value p = value::object();
+    p["metadata"]["finalizers"] = fins;
+    p["metadata"]["resourceVersion"] = fmeta.at("resourceVersion");
+    auto r = client_->patch(kWindows, "", name, PatchType::kMerge, p.serialize());
+    if (!r.ok()) return r.error();
+    return std::optional<kube::Duration>{std::chrono::seconds(0)};  // continue on the fresh version
+  }
+
+  // The nodes of the window, and the zones that stay.
+  std::set<std::string> zones_present, zones_remaining;
+  std::vector<std::shared_ptr<const model::Node>> targets;
+  for (const auto& n : nodes_.list()) {
+    const model::IStr* z = model::find_label(n->meta.label_set(), w.zone_label);
+    if (!z) continue;
+    zones_present.insert(z->str());
+    if (std::find(w.zones.begin(), w.zones.end(), z->str()) != w.zones.end()) targets.push_back(n);
+    else if (!n->unschedulable && n->ready) zones_remaining.insert(z->str());
+  }
+  for (const auto& z : w.zones)
+    if (!zones_present.count(z)) {
+      auto st = blocked_status("UnknownZone", "spec.zones: no node has " + w.zone_label + "=" + z);
+      if (!st.ok()) return st.error();
+      return std::optional<kube::Duration>{std::chrono::minutes(1)};
+    }
+
+  value status = value::object();
+  status["evacuationStart"] = value::string(kube::format_rfc3339(w.evacuation_start()));
+  status["windowStart"] = value::string(kube::format_rfc3339(w.start));
+  status["windowEnd"] = value::string(kube::format_rfc3339(w.end));
+  Progress pr;
+  pr.total = static_cast<int>(targets.size());
+
+  if (w.suspend || now < w.evacuation_start()) {
+    status["phase"] = value::string("Scheduled");
+    status["nodes"]["total"] = value::number(pr.total);
+    status["conditions"][0] = condition("Ready", true, w.suspend ? "Suspended" : "Scheduled",
+                                        w.suspend ? "suspended: nothing will be touched" : "evacuation starts at " + kube::format_rfc3339(w.evacuation_start()),
+                                        generation, old_status, now);
+    status["conditions"][1] = condition("Blocked", false, "NotBlocked", "", generation, old_status, now);
+    status["conditions"][2] = condition("Evacuated", false, "NotStarted", "", generation, old_status, now);
+    auto st = write_status(status);
+    if (!st.ok()) return st.error();
+    if (w.suspend) return std::optional<kube::Duration>{};
+    return std::optional<kube::Duration>{w.evacuation_start() - now};
+  }
+
+  if (now >= w.end) {
+    auto st = restore(w.restore == "Keep");
+    if (!st.ok()) return st.error();
+    status["phase"] = value::string("Completed");
+    status["nodes"]["total"] = value::number(pr.total);
+    status["nodes"]["restored"] = value::number(static_cast<int64_t>(claimed.size()) +
+                                                (old_status.has_field("nodes") && old_status.at("nodes").has_field("restored")
+                                                     ? old_status.at("nodes").at("restored").as_integer() : 0));
+    status["conditions"][0] = condition("Ready", true, "Completed", "the window is over and its nodes are restored", generation, old_status, now);
+    status["conditions"][1] = condition("Blocked", false, "NotBlocked", "", generation, old_status, now);
+    status["conditions"][2] = condition("Evacuated", false, "Restored", "", generation, old_status, now);
+    auto ws = write_status(status);
+    if (!ws.ok()) return ws.error();
+    return std::optional<kube::Duration>{};
+  }
+
+  // Evacuating / holding: never below minAvailableZones schedulable zones.
+  bool any_claimed = !claimed.empty();
+  if (!any_claimed && static_cast<int>(zones_remaining.size()) < w.min_available_zones) {
+    auto st = blocked_status("MinAvailableZones", "evacuating " + std::to_string(w.zones.size()) + " zone(s) would leave " +
+                                                      std::to_string(zones_remaining.size()) + " schedulable zone(s), below safety.minAvailableZones " +
+                                                      std::to_string(w.min_available_zones));
+    if (!st.ok()) return st.error();
+    return std::optional<kube::Duration>{std::chrono::minutes(1)};
+  }
+
+  int in_flight = 0;
+  std::set<std::string> owners_refused;  // one 429 per workload per pass is enough
+  for (const auto& n : targets) {
+    const auto* c = annotation(*n, kClaimedBy);
+    if (c && *c != claim) {
+      pr.block("Node", "", n->meta.name, "ClaimedByOther", "claimed by " + *c);
+      continue;
+    }
+    if (!c) {
+      value p = value::object();
+      p["metadata"]["annotations"][kClaimedBy] = value::string(claim);
+      p["metadata"]["annotations"][kNodeState] = value::string("cordoned");
+      p["metadata"]["annotations"][kWasUnschedulable] = value::string(n->unschedulable ? "true" : "false");
+      p["spec"]["unschedulable"] = value::boolean(true);
+      auto r = client_->patch(kube::resources::nodes(), "", n->meta.name, PatchType::kStrategicMerge, p.serialize());
+      if (!r.ok()) return r.error();
+      events_.record({"v1", "Node", "", n->meta.name, std::string(n->meta.uid.view()), ""}, "Normal", "Cordoned",
+                     "cordoned for " + claim);
+    }
+    ++pr.cordoned;
+    int remaining = 0;
+    for (const auto& pod : pods_.by_index(model::kPodsByNode, n->meta.name)) {
+      if (pod->phase == model::PodPhase::kSucceeded || pod->phase == model::PodPhase::kFailed) continue;
+      if (pod->mirror || owned_by_daemonset(*pod)) continue;
+      const std::string ns(pod->meta.namespace_.view());
+      if (pod->meta.deleted) {
+        ++remaining;
+        ++in_flight;
+        continue;
+      }
+      ++remaining;
+      std::string why;
+      if (pod->do_not_evict) why = "DoNotEvict";
+      else if (!pod->meta.controller() && !w.drain.evict_unmanaged_pods) why = "UnmanagedPod";
+      else if (pod->volumes && pod->volumes->has_empty_dir && !w.drain.delete_empty_dir_data) why = "EmptyDir";
+      if (!why.empty()) {
+        pr.block("Pod", ns, pod->meta.name, why,
+                 why == "DoNotEvict" ? "annotated nonevent.dev/do-not-evict" :
+                 why == "UnmanagedPod" ? "no controller would recreate it (drain.evictUnmanagedPods is false)" :
+                                         "uses emptyDir (drain.deleteEmptyDirData is false)");
+        continue;
+      }
+      const auto* owner = pod->meta.controller();
+      const std::string owner_key = ns + "/" + (owner ? owner->name.str() : pod->meta.name);
+      if (owners_refused.count(owner_key) || in_flight >= w.drain.max_concurrent_evictions) continue;
+      kube::DeleteOptions opts;
+      if (w.drain.grace_period_seconds >= 0) opts.grace_period_seconds = w.drain.grace_period_seconds;
+      auto r = client_->evict(ns, pod->meta.name, opts);
+      if (r.ok()) {
+        ++pr.evicted;
+        ++in_flight;
+      } else if (r.error().code == 429) {
+        owners_refused.insert(owner_key);
+        pr.block("PodDisruptionBudget", ns, owner ? owner->name.str() : pod->meta.name, "DisruptionBudget",
+                 r.error().causes.empty() ? r.error().message : r.error().causes[0].message);
+      } else if (!r.error().is_not_found()) {
+        pr.block("Pod", ns, pod->meta.name, "EvictionFailed", r.error().to_string());
+      }
+    }
+    const char* state = remaining == 0 ? "drained" : "draining";
+    if (!(annotation(*n, kNodeState) && *annotation(*n, kNodeState) == state)) {
+      value p = value::object();
+      p["metadata"]["annotations"][kNodeState] = value::string(state);
+      client_->patch(kube::resources::nodes(), "", n->meta.name, PatchType::kStrategicMerge, p.serialize());
+      if (remaining == 0)
+        events_.record({"v1", "Node", "", n->meta.name, std::string(n->meta.uid.view()), ""}, "Normal", "Drained",
+                       "drained for " + claim);
+    }
+    if (remaining == 0) ++pr.drained;
+  }
+  const bool evacuated = pr.drained == pr.total;
+  const bool started = now >= w.start;
+  status["phase"] = value::string(evacuated ? (started ? "InProgress" : "Evacuated") : "Evacuating");
+  status["nodes"]["total"] = value::number(pr.total);
+  status["nodes"]["cordoned"] = value::number(pr.cordoned);
+  status["nodes"]["drained"] = value::number(pr.drained);
+  evicted_now = pr.evicted;
+  status["pods"]["evicted"] = value::number(0);  // set from the fresh count by write_status
+  status["pods"]["blocked"] = value::number(pr.blocked);
+  if (pr.blockers.size() > 0) status["blockers"] = pr.blockers;
+  const bool late = !evacuated && started;
+  status["conditions"][0] = condition("Ready", !late, late ? "EvacuationLate" : "OnSchedule",
+                                      late ? "the window has started and the zone is not empty" : "", generation, old_status, now);
+  status["conditions"][1] = condition("Blocked", pr.blocked > 0 && !evacuated, pr.blocked > 0 ? "PodsBlocked" : "NotBlocked",
+                                      pr.blocked > 0 ? std::to_string(pr.blocked) + " pod(s) cannot be evicted yet" : "", generation, old_status, now);
+  status["conditions"][2] = condition("Evacuated", evacuated, evacuated ? "AllNodesDrained" : "Draining",
+                                      std::to_string(pr.drained) + "/" + std::to_string(pr.total) + " nodes drained", generation, old_status, now);
+  for (size_t i = 0; i < pr.blockers.size() && i < 3; ++i) {
+    const auto& b = pr.blockers.at(i);
+    events_.record(ref, "Warning", "EvictionBlocked",
+                   b.at("kind").as_string() + " " + (b.has_field("namespace") ? b.at("namespace").as_string() + "/" : "") +
+                       b.at("name").as_string() + ": " + b.at("message").as_string());
+  }
+  auto st = write_status(status);
+  if (!st.ok()) return st.error();
+  // Keep watching while pods move; otherwise wake for the window's end.
+  if (!evacuated || in_flight > 0) return std::optional<kube::Duration>{std::chrono::seconds(2)};
+  return std::optional<kube::Duration>{std::min<kube::Duration>(w.end - now, std::chrono::seconds(30))};
+}
+
+}  // namespace nonevent::controllers

@@ -1,0 +1,52 @@
+#pragma once
+// The MaintenanceWindow reconciler (design 1.1, 2.2): ahead of a one-off window it cordons
+// the window's nodes with claim annotations and drains them through the eviction API (so
+// every PodDisruptionBudget is respected by the API server itself), holds the zone empty
+// for the window, then uncordons only what it cordoned. All progress lives in the cluster
+// (node annotations, the window's status): a restarted operator continues where it was.
+//
+// Not yet here (see issue 4): the planner's preflight (capacity, spread trap), recurring
+// windows, rebalancing, per-PDB in-flight limits from PDB status, and overlapping windows
+// against minAvailableZones across windows.
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "kube/clock.h"
+#include "kube/event_recorder.h"
+#include "kube/informer.h"
+#include "kube/rest_client.h"
+#include "model/codecs.h"
+
+namespace nonevent::controllers {
+
+using NodeInformer = kube::Informer<model::Node, model::CodecFor<model::Node>>;
+using PodInformer = kube::Informer<model::Pod, model::CodecFor<model::Pod>>;
+using WindowInformer = kube::Informer<model::GenericObject, model::CodecFor<model::GenericObject>>;
+
+inline constexpr const char* kClaimedBy = "nonevent.dev/claimed-by";
+inline constexpr const char* kNodeState = "nonevent.dev/state";
+inline constexpr const char* kWasUnschedulable = "nonevent.dev/was-unschedulable";
+inline constexpr const char* kBlockedSince = "nonevent.dev/blocked-since";
+inline constexpr const char* kWindowFinalizer = "nonevent.dev/restore-nodes";
+
+class MaintenanceWindowController {
+ public:
+  MaintenanceWindowController(std::shared_ptr<kube::RestClient> client, std::shared_ptr<kube::Clock> clock,
+                              NodeInformer& nodes, PodInformer& pods, WindowInformer& windows,
+                              kube::EventRecorder& events);
+  // Reconciles one window by name. Returns when to look again without a change to wait for;
+  // an error value asks for a rate-limited retry.
+  kube::Result<std::optional<kube::Duration>> reconcile(const std::string& name);
+
+ private:
+  struct Progress;
+  std::shared_ptr<kube::RestClient> client_;
+  std::shared_ptr<kube::Clock> clock_;
+  NodeInformer& nodes_;
+  PodInformer& pods_;
+  WindowInformer& windows_;
+  kube::EventRecorder& events_;
+};
+
+}  // namespace nonevent::controllers

@@ -1,0 +1,90 @@
+#include "controllers/window_spec.h"
+
+namespace nonevent::controllers {
+
+using web::json::value;
+
+std::optional<kube::Duration> parse_duration(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  kube::Duration total{};
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t j = i;
+    while (j < s.size() && (std::isdigit(static_cast<unsigned char>(s[j])) || s[j] == '.')) ++j;
+    if (j == i) return std::nullopt;
+    const double n = std::stod(s.substr(i, j - i));
+    size_t k = j;
+    while (k < s.size() && std::isalpha(static_cast<unsigned char>(s[k]))) ++k;
+    const std::string unit = s.substr(j, k - j);
+    double ns;
+    if (unit == "h") ns = 3600e9;
+    else if (unit == "m") ns = 60e9;
+    else if (unit == "s") ns = 1e9;
+    else if (unit == "ms") ns = 1e6;
+    else return std::nullopt;
+    total += kube::Duration(static_cast<long long>(n * ns));
+    i = k;
+  }
+  return total;
+}
+
+namespace {
+std::string str(const value& v, const char* k) { return v.has_field(k) && v.at(k).is_string() ? v.at(k).as_string() : ""; }
+}  // namespace
+
+ParsedWindow parse_window_spec(const value& spec) {
+  ParsedWindow out;
+  WindowSpec w;
+  auto& p = out.problems;
+  if (!spec.is_object()) {
+    p.push_back("spec: required");
+    return out;
+  }
+  if (spec.has_field("zones") && spec.at("zones").is_array())
+    for (const auto& z : spec.at("zones").as_array())
+      if (z.is_string() && !z.as_string().empty()) w.zones.push_back(z.as_string());
+  if (w.zones.empty()) p.push_back("spec.zones: at least one zone is required");
+  if (auto zl = str(spec, "zoneLabel"); !zl.empty()) w.zone_label = zl;
+  if (spec.has_field("schedule")) {
+    // Recurring windows are part of the design but not built yet: refuse clearly rather
+    // than guess.
+    p.push_back("spec.schedule: recurring windows are not supported by this version of the operator yet; use start and end");
+  } else {
+    auto s = kube::parse_rfc3339(str(spec, "start"));
+    auto e = kube::parse_rfc3339(str(spec, "end"));
+    if (!s) p.push_back("spec.start: required, an RFC 3339 time such as 2026-12-01T02:00:00Z");
+    if (!e) p.push_back("spec.end: required, an RFC 3339 time such as 2026-12-01T06:00:00Z");
+    if (s && e && !(*s < *e)) p.push_back("spec.end: must be after spec.start");
+    if (s) w.start = *s;
+    if (e) w.end = *e;
+  }
+  if (auto eb = str(spec, "evacuateBefore"); !eb.empty()) {
+    if (auto d = parse_duration(eb)) w.evacuate_before = *d;
+    else p.push_back("spec.evacuateBefore: \"" + eb + "\" is not a duration such as 2h");
+  }
+  if (auto r = str(spec, "restore"); !r.empty()) {
+    if (r != "Uncordon" && r != "Keep") p.push_back("spec.restore: must be Uncordon or Keep");
+    w.restore = r;
+  }
+  if (spec.has_field("rebalance") && spec.at("rebalance").is_boolean()) w.rebalance = spec.at("rebalance").as_bool();
+  if (spec.has_field("suspend") && spec.at("suspend").is_boolean()) w.suspend = spec.at("suspend").as_bool();
+  if (spec.has_field("safety") && spec.at("safety").has_field("minAvailableZones"))
+    w.min_available_zones = spec.at("safety").at("minAvailableZones").as_integer();
+  if (spec.has_field("drain") && spec.at("drain").is_object()) {
+    const auto& d = spec.at("drain");
+    if (d.has_field("maxConcurrentEvictions")) w.drain.max_concurrent_evictions = d.at("maxConcurrentEvictions").as_integer();
+    if (d.has_field("gracePeriodSeconds")) w.drain.grace_period_seconds = d.at("gracePeriodSeconds").as_integer();
+    if (d.has_field("deleteEmptyDirData")) w.drain.delete_empty_dir_data = d.at("deleteEmptyDirData").as_bool();
+    if (d.has_field("evictUnmanagedPods")) w.drain.evict_unmanaged_pods = d.at("evictUnmanagedPods").as_bool();
+    if (auto ob = str(d, "onBlocked"); !ob.empty()) w.drain.on_blocked = ob;
+    if (auto fa = str(d, "forceAfter"); !fa.empty()) {
+      if (auto dd = parse_duration(fa)) w.drain.force_after = *dd;
+      else p.push_back("spec.drain.forceAfter: \"" + fa + "\" is not a duration");
+    }
+    if (w.drain.on_blocked == "Force" && !w.drain.force_after) p.push_back("spec.drain.forceAfter: required when onBlocked is Force");
+  }
+  if (p.empty()) out.spec = w;
+  return out;
+}
+
+}  // namespace nonevent::controllers

@@ -71,7 +71,8 @@ int serve(const std::vector<std::string>& args) {
   Flags f(args,
           {{"--cluster", true}, {"--manifests", true}, {"--snapshot", true}, {"--listen", true}, {"--tls", false},
            {"--kubeconfig-out", true}, {"--time-scale", true}, {"--seed", true}, {"--token", true},
-           {"--fault", true}, {"--drop-watches-every", true}, {"--compact-every", true}});
+           {"--fault", true}, {"--drop-watches-every", true}, {"--compact-every", true},
+           {"--time-epoch", true}});
   if (!f.positionals().empty()) throw UsageError("unexpected argument \"" + f.positionals()[0] + "\"");
   // --manifests, --snapshot and --fault may be given several times.
   auto repeated = [&](const std::string& flag) {
@@ -128,7 +129,15 @@ int serve(const std::vector<std::string>& args) {
     throw UsageError("--time-scale must be a number and --seed an integer");
   }
   if (scale <= 0) throw UsageError("--time-scale must be greater than 0");
-  std::shared_ptr<kube::Clock> clock = scale == 1 ? kube::real_clock() : std::make_shared<kube::ScaledClock>(scale);
+  std::optional<kube::TimePoint> epoch;
+  if (f.has("--time-epoch")) {
+    try {
+      epoch = std::chrono::system_clock::time_point(std::chrono::seconds(std::stoll(f.get("--time-epoch"))));
+    } catch (const std::exception&) {
+      throw UsageError("--time-epoch must be Unix seconds");
+    }
+  }
+  std::shared_ptr<kube::Clock> clock = scale == 1 ? kube::real_clock() : std::make_shared<kube::ScaledClock>(scale, epoch);
   auto store = std::make_shared<sim::ObjectStore>();
   // kubectl never sends credentials over plain HTTP (clientcmd reads auth info only for TLS
   // servers), so a token is required only when serving TLS; plain HTTP stays on loopback.

@@ -20,7 +20,8 @@ bool RealClock::wait_until(std::unique_lock<std::mutex>& lock, std::condition_va
   return cv.wait_until(lock, deadline, wake);
 }
 
-ScaledClock::ScaledClock(double scale) : scale_(scale > 0 ? scale : 1), start_(std::chrono::system_clock::now()) {}
+ScaledClock::ScaledClock(double scale, std::optional<TimePoint> epoch)
+    : scale_(scale > 0 ? scale : 1), start_(epoch.value_or(std::chrono::system_clock::now())) {}
 
 TimePoint ScaledClock::now() const {
   const auto real = std::chrono::system_clock::now() - start_;

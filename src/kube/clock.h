@@ -39,9 +39,11 @@ class RealClock final : public Clock {
 
 // Real time sped up (or slowed) by a factor from the moment of construction: the embedded
 // cluster's `--time-scale` (a 2-minute node reboot takes 12 s at scale 10).
+// Processes that must agree on the time (the embedded cluster and an operator rehearsing
+// against it) pass the same epoch: now = epoch + (real now - epoch) * scale.
 class ScaledClock final : public Clock {
  public:
-  explicit ScaledClock(double scale);
+  explicit ScaledClock(double scale, std::optional<TimePoint> epoch = std::nullopt);
   TimePoint now() const override;
   bool wait_until(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
                   TimePoint deadline, const std::function<bool()>& wake) override;

@@ -14,27 +14,10 @@ int cmd_operator(const std::vector<std::string>& args) {
   Flags f(args, {{"--kubeconfig", true}, {"--context", true}, {"--leader-elect", false},
                  {"--leader-election-namespace", true}, {"--time-scale", true}, {"--time-epoch", true}});
   if (!f.positionals().empty()) throw UsageError("unexpected argument \"" + f.positionals()[0] + "\"");
+  auto clock = clock_from_flags(f);  // flag mistakes first, before touching any config
   auto config = kube::load_default_config({.kubeconfig_path = f.get("--kubeconfig"), .context = f.get("--context")});
   // --time-scale is for rehearsals against `nonevent sim serve --time-scale`: both must agree
   // on what time it is.
-  std::shared_ptr<kube::Clock> clock = kube::real_clock();
-  if (f.has("--time-scale")) {
-    double scale = 0;
-    try {
-      scale = std::stod(f.get("--time-scale"));
-    } catch (const std::exception&) {
-    }
-    if (scale <= 0) throw UsageError("--time-scale must be a number greater than 0");
-    std::optional<kube::TimePoint> epoch;
-    if (f.has("--time-epoch")) {
-      try {
-        epoch = std::chrono::system_clock::time_point(std::chrono::seconds(std::stoll(f.get("--time-epoch"))));
-      } catch (const std::exception&) {
-        throw UsageError("--time-epoch must be Unix seconds");
-      }
-    }
-    if (scale != 1) clock = std::make_shared<kube::ScaledClock>(scale, epoch);
-  }
   auto client = kube::make_rest_client(config, clock);
   controllers::ManagerOptions opts;
   opts.leader_elect = f.has("--leader-elect");

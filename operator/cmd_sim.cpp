@@ -120,24 +120,13 @@ int serve(const std::vector<std::string>& args) {
   } catch (const std::exception&) {
     throw UsageError("--listen port \"" + listen.substr(colon + 1) + "\" is not a number");
   }
-  double scale = 1;
   uint64_t seed = 1;
   try {
-    if (f.has("--time-scale")) scale = std::stod(f.get("--time-scale"));
     if (f.has("--seed")) seed = std::stoull(f.get("--seed"));
   } catch (const std::exception&) {
-    throw UsageError("--time-scale must be a number and --seed an integer");
+    throw UsageError("--seed must be an integer");
   }
-  if (scale <= 0) throw UsageError("--time-scale must be greater than 0");
-  std::optional<kube::TimePoint> epoch;
-  if (f.has("--time-epoch")) {
-    try {
-      epoch = std::chrono::system_clock::time_point(std::chrono::seconds(std::stoll(f.get("--time-epoch"))));
-    } catch (const std::exception&) {
-      throw UsageError("--time-epoch must be Unix seconds");
-    }
-  }
-  std::shared_ptr<kube::Clock> clock = scale == 1 ? kube::real_clock() : std::make_shared<kube::ScaledClock>(scale, epoch);
+  auto clock = clock_from_flags(f);
   auto store = std::make_shared<sim::ObjectStore>();
   // kubectl never sends credentials over plain HTTP (clientcmd reads auth info only for TLS
   // servers), so a token is required only when serving TLS; plain HTTP stays on loopback.

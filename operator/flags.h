@@ -2,10 +2,13 @@
 // A small command-line parser for the nonevent subcommands: --flag value, --flag=value,
 // short aliases, positionals; unknown flags are errors that name the flag.
 #include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "kube/clock.h"
 
 namespace nonevent::cli {
 
@@ -60,5 +63,10 @@ class Flags {
   std::map<std::string, std::string> values_;
   std::vector<std::string> positionals_;
 };
+
+// --time-scale X [--time-epoch UNIX]: a clock running X times real time from a shared epoch,
+// so `sim serve` and an operator rehearsing against it agree on the time. Real time when
+// --time-scale is absent or 1.
+std::shared_ptr<kube::Clock> clock_from_flags(const Flags& f);
 
 }  // namespace nonevent::cli

@@ -2,26 +2,11 @@
 
 #include <cpprest/json.h>
 
+#include "sim/patch.h"
+
 namespace nonevent::testing {
 
 using web::json::value;
-
-namespace {
-void merge_patch(value& target, const value& patch) {  // RFC 7386
-  if (!patch.is_object()) {
-    target = patch;
-    return;
-  }
-  if (!target.is_object()) target = value::object();
-  for (const auto& [k, v] : patch.as_object()) {
-    if (v.is_null()) {
-      if (target.has_field(k)) target.erase(k);
-    } else {
-      merge_patch(target[k], v);
-    }
-  }
-}
-}  // namespace
 
 TestResponse ObjectStore::handle(const TestRequest& r) {
   std::lock_guard g(mu_);
@@ -78,7 +63,7 @@ TestResponse ObjectStore::handle(const TestRequest& r) {
     if (r.headers.at("content-type") != "application/merge-patch+json" &&
         r.headers.at("content-type") != "application/strategic-merge-patch+json")
       return {415, status_body(415, "UnsupportedMediaType", "unsupported patch type")};
-    merge_patch(current, value::parse(r.body, ec));
+    sim::apply_merge_patch(current, value::parse(r.body, ec));
     current["metadata"]["resourceVersion"] = value::string(std::to_string(++rv_));
     it->second = current.serialize();
     ++writes_;

@@ -218,7 +218,6 @@ class Connection {
       http::async_write(s, req, [&](beast::error_code e, std::size_t) { ec = e; });
     });
     run();
-    if (ec) wrote_nothing_ = true;
     return ec;
   }
 
@@ -305,7 +304,6 @@ class Connection {
   std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;
   beast::flat_buffer buffer_;
   bool open_ = false;
-  bool wrote_nothing_ = false;
   int uses_ = 0;
 };
 

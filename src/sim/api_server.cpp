@@ -343,7 +343,6 @@ ApiResponse ApiServer::create_object(const value& obj) {
   ApiRequest req;
   req.method = "POST";
   req.body = obj.serialize();
-  RequestRecord ignored;
   return create(req, t);
 }
 

@@ -3,6 +3,7 @@
 // with the pod's deletion, 429 with cause DisruptionBudget when the budget is spent, 500
 // when several PDBs select the pod, unhealthyPodEvictionPolicy honoured.
 #include "sim/api_server.h"
+#include "sim/json_util.h"
 
 namespace nonevent::sim {
 
@@ -10,42 +11,12 @@ using web::json::value;
 
 namespace {
 
-std::string str(const value& v, const char* k) {
-  return v.is_object() && v.has_field(k) && v.at(k).is_string() ? v.at(k).as_string() : "";
-}
-int64_t num(const value& v, const char* k) {
-  return v.is_object() && v.has_field(k) && v.at(k).is_number() ? v.at(k).as_number().to_int64() : 0;
-}
-
-bool pod_ready(const value& pod) {
-  if (!pod.has_field("status") || !pod.at("status").has_field("conditions")) return false;
-  for (const auto& c : pod.at("status").at("conditions").as_array())
-    if (str(c, "type") == "Ready") return str(c, "status") == "True";
-  return false;
-}
+using json::str;
 
 // A PDB selector: nil selects nothing; empty selects every pod in the namespace.
 bool selects(const value& pdb, const StringMap& labels) {
-  if (!pdb.has_field("spec") || !pdb.at("spec").has_field("selector") || pdb.at("spec").at("selector").is_null())
-    return false;
-  const auto& sel = pdb.at("spec").at("selector");
-  if (sel.has_field("matchLabels"))
-    for (const auto& [k, v] : sel.at("matchLabels").as_object()) {
-      auto it = labels.find(k);
-      if (it == labels.end() || it->second != v.as_string()) return false;
-    }
-  if (sel.has_field("matchExpressions"))
-    for (const auto& e : sel.at("matchExpressions").as_array()) {
-      Requirement r;
-      r.key = str(e, "key");
-      const auto op = str(e, "operator");
-      r.op = op == "In" ? Requirement::Op::kIn : op == "NotIn" ? Requirement::Op::kNotIn
-           : op == "Exists" ? Requirement::Op::kExists : Requirement::Op::kDoesNotExist;
-      if (e.has_field("values"))
-        for (const auto& v : e.at("values").as_array()) r.values.push_back(v.as_string());
-      if (!r.matches(labels)) return false;
-    }
-  return true;
+  const value* sel = json::at(pdb, {"spec", "selector"});
+  return sel && !sel->is_null() && json::selector_of(*sel).matches(labels);
 }
 
 }  // namespace
@@ -54,13 +25,13 @@ ApiResponse ApiServer::evict(const ApiRequest& req, const Target& t) {
   std::error_code ec;
   auto eviction = value::parse(req.body.empty() ? "{}" : req.body, ec);
   if (ec || !eviction.is_object()) return error_response(400, "BadRequest", "the request body is not an Eviction");
-  if (eviction.has_field("metadata") && !str(eviction.at("metadata"), "name").empty() &&
-      str(eviction.at("metadata"), "name") != t.name)
+  if (eviction.has_field("metadata") && !str(eviction.at("metadata"), {"name"}).empty() &&
+      str(eviction.at("metadata"), {"name"}) != t.name)
     return error_response(400, "BadRequest", "name in URL does not match name in Eviction object");
   std::string pre_uid, pre_rv;
   if (eviction.has_field("deleteOptions") && eviction.at("deleteOptions").has_field("preconditions")) {
-    pre_uid = str(eviction.at("deleteOptions").at("preconditions"), "uid");
-    pre_rv = str(eviction.at("deleteOptions").at("preconditions"), "resourceVersion");
+    pre_uid = str(eviction.at("deleteOptions").at("preconditions"), {"uid"});
+    pre_rv = str(eviction.at("deleteOptions").at("preconditions"), {"resourceVersion"});
   }
   const auto success = [] {
     ApiResponse r;
@@ -74,7 +45,7 @@ ApiResponse ApiServer::evict(const ApiRequest& req, const Target& t) {
     if (!pod_stored)
       return error_response(404, "NotFound", "pods \"" + t.name + "\" not found", R"({"name":")" + t.name + R"(","kind":"pods"})");
     auto pod = value::parse(pod_stored->json, ec);
-    const auto phase = pod.has_field("status") ? str(pod.at("status"), "phase") : "";
+    const auto phase = pod.has_field("status") ? str(pod.at("status"), {"phase"}) : "";
     // Terminal, pending and terminating pods can go without consulting any budget.
     const bool ignore_pdb = phase == "Succeeded" || phase == "Failed" || phase == "Pending" ||
                             pod.at("metadata").has_field("deletionTimestamp");
@@ -96,29 +67,29 @@ ApiResponse ApiServer::evict(const ApiRequest& req, const Target& t) {
       return error_response(500, "InternalError",
                             "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.");
     auto& pdb = matching[0];
-    const auto pdb_name = str(pdb.at("metadata"), "name");
+    const auto pdb_name = str(pdb.at("metadata"), {"name"});
     const auto& st = pdb.has_field("status") ? pdb.at("status") : value::object();
     const auto cause = [&](const std::string& message) {
       return std::string(R"({"causes":[{"reason":"DisruptionBudget","message":)") + value::string(message).serialize() + "}]}";
     };
-    if (num(st, "observedGeneration") < num(pdb.at("metadata"), "generation"))
+    if (json::num(st, {"observedGeneration"}) < json::num(pdb.at("metadata"), {"generation"}))
       return error_response(429, "TooManyRequests", "Cannot evict pod as it would violate the pod's disruption budget.",
                             cause("The disruption budget " + pdb_name + " is still being processed by the server."));
-    const bool ready = pod_ready(pod);
-    const auto policy = pdb.at("spec").has_field("unhealthyPodEvictionPolicy") ? str(pdb.at("spec"), "unhealthyPodEvictionPolicy") : "IfHealthyBudget";
+    const bool ready = json::pod_ready(pod);
+    const auto policy = pdb.at("spec").has_field("unhealthyPodEvictionPolicy") ? str(pdb.at("spec"), {"unhealthyPodEvictionPolicy"}) : "IfHealthyBudget";
     if (!ready) {
       if (policy == "AlwaysAllow") return del();
-      if (num(st, "currentHealthy") >= num(st, "desiredHealthy") && num(st, "desiredHealthy") > 0) return del();
+      if (json::num(st, {"currentHealthy"}) >= json::num(st, {"desiredHealthy"}) && json::num(st, {"desiredHealthy"}) > 0) return del();
     }
-    if (num(st, "disruptionsAllowed") <= 0)
+    if (json::num(st, {"disruptionsAllowed"}) <= 0)
       return error_response(429, "TooManyRequests", "Cannot evict pod as it would violate the pod's disruption budget.",
-                            cause("The disruption budget " + pdb_name + " needs " + std::to_string(num(st, "desiredHealthy")) +
-                                  " healthy pods and has " + std::to_string(num(st, "currentHealthy")) + " currently"));
+                            cause("The disruption budget " + pdb_name + " needs " + std::to_string(json::num(st, {"desiredHealthy"})) +
+                                  " healthy pods and has " + std::to_string(json::num(st, {"currentHealthy"})) + " currently"));
     // Spend one disruption and remember the pod, so the PDB controller does not count it
     // healthy again before it is gone.
-    pdb["status"]["disruptionsAllowed"] = value::number(num(st, "disruptionsAllowed") - 1);
+    pdb["status"]["disruptionsAllowed"] = value::number(json::num(st, {"disruptionsAllowed"}) - 1);
     pdb["status"]["disruptedPods"][t.name] = value::string(kube::format_rfc3339(clock_->now()));
-    auto upd = store_->update("policy/poddisruptionbudgets", pdb, str(pdb.at("metadata"), "resourceVersion"));
+    auto upd = store_->update("policy/poddisruptionbudgets", pdb, str(pdb.at("metadata"), {"resourceVersion"}));
     if (!upd.ok()) {
       if (upd.error().is_conflict()) continue;
       return error_response(upd.error().code, upd.error().reason, upd.error().message);

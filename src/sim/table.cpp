@@ -1,5 +1,7 @@
 #include "sim/table.h"
 
+#include "sim/json_util.h"
+
 #include <functional>
 
 namespace nonevent::sim {
@@ -20,24 +22,14 @@ std::string human_age(kube::TimePoint created, kube::TimePoint now) {
 
 namespace {
 
-const value* at(const value& v, std::initializer_list<const char*> path) {
-  const value* cur = &v;
-  for (const char* k : path) {
-    if (!cur->is_object() || !cur->has_field(k)) return nullptr;
-    cur = &cur->at(k);
-  }
-  return cur;
-}
+using json::at;
+using json::num;
+
+// Cell text: strings as they are, other values (minAvailable: 2) as their JSON.
 std::string str(const value& v, std::initializer_list<const char*> path, const std::string& def = "") {
   const value* x = at(v, path);
-  if (!x) return def;
-  if (x->is_string()) return x->as_string();
-  if (x->is_null()) return def;
-  return x->serialize();
-}
-int64_t num(const value& v, std::initializer_list<const char*> path) {
-  const value* x = at(v, path);
-  return x && x->is_number() ? x->as_number().to_int64() : 0;
+  if (!x || x->is_null()) return def;
+  return x->is_string() ? x->as_string() : x->serialize();
 }
 
 std::string age_of(const value& obj, kube::TimePoint now) {

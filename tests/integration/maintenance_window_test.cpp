@@ -180,9 +180,12 @@ TEST(MaintenanceWindow, EmptiesTheZoneAheadHoldsItAndRestores) {
     EXPECT_FALSE(at(n, {"metadata", "annotations", "nonevent.dev/claimed-by"})) << name(n);
     EXPECT_EQ(flag(n, {"spec", "unschedulable"}), name(n) == "n-a-1") << name(n);
   }
-  bool cordoned_event = false;
-  for (auto& e : rig.list("/events")) cordoned_event = cordoned_event || str(e, {"reason"}) == "Cordoned";
-  EXPECT_TRUE(cordoned_event);
+  auto cordoned_event = [&] {
+    for (auto& e : rig.list("/events"))
+      if (str(e, {"reason"}) == "Cordoned") return true;
+    return false;
+  };
+  EXPECT_TRUE(rig.advance_until(cordoned_event, 60s));
 }
 
 TEST(MaintenanceWindow, BadInputGetsAConditionAndTouchesNothing) {
@@ -201,9 +204,13 @@ TEST(MaintenanceWindow, BadInputGetsAConditionAndTouchesNothing) {
   EXPECT_TRUE(unknown_zone) << w.serialize();
   EXPECT_EQ(str(rig.window("cron"), {"status", "phase"}), "Blocked");
   for (auto& n : rig.list("/nodes")) EXPECT_FALSE(flag(n, {"spec", "unschedulable"})) << name(n);
-  bool warned = false;
-  for (auto& e : rig.list("/events")) warned = warned || str(e, {"reason"}) == "UnknownZone";
-  EXPECT_TRUE(warned) << "an Event says why";
+  // Events are sent by the recorder's own thread: give it (bounded) time to arrive.
+  auto warned = [&] {
+    for (auto& e : rig.list("/events"))
+      if (str(e, {"reason"}) == "UnknownZone") return true;
+    return false;
+  };
+  EXPECT_TRUE(rig.advance_until(warned, 60s)) << "an Event says why";
 }
 
 TEST(MaintenanceWindow, DeletingTheWindowMidEvacuationRestoresItsNodes) {

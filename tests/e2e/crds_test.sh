@@ -14,14 +14,7 @@ sim=$!
 trap 'kill $sim 2>/dev/null; wait $sim 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 1 100); do grep -q "listening on" "$work/sim.log" && break; sleep 0.05; done
 export KUBECONFIG="$work/kubeconfig"
-pass=0
-fail=0
-check() {
-  local what="$1"
-  shift
-  if out=$("$@" 2>&1); then pass=$((pass + 1)); echo "ok   $what"; else fail=$((fail + 1)); echo "FAIL $what"; echo "$out" | sed 's/^/     /' | head -15; fi
-}
-contains() { local needle="$1"; shift; local out; out=$("$@" 2>&1) || { echo "$out"; return 1; }; grep -q -- "$needle" <<<"$out" || { echo "expected \"$needle\" in:"; echo "$out"; return 1; }; }
+source "$src/tests/e2e/lib.sh"
 refused() {  # refused "needle" yaml : apply must fail and the message must contain needle
   local needle="$1" yaml="$2" out
   if out=$(echo "$yaml" | kubectl apply -f - 2>&1); then echo "accepted: $out"; return 1; fi
@@ -42,29 +35,28 @@ check "mw printer columns" contains "PHASE   ZONES" kubectl get mw
 check "pcamp printer columns" contains "ETA" kubectl get pcamp
 check "kubectl get nonevent lists both kinds" bash -c "out=\$(kubectl get nonevent); grep -q aws-reboot-use1a <<<\"\$out\" && grep -q cve-2014-6271 <<<\"\$out\""
 check "kubectl explain reads the schema" contains "onBlocked" kubectl explain mw.spec.drain
-refused "spec.zones" "apiVersion: nonevent.dev/v1alpha1
+check "an empty zone list is refused naming spec.zones" refused "spec.zones" "apiVersion: nonevent.dev/v1alpha1
 kind: MaintenanceWindow
 metadata: {name: bad1}
-spec: {zones: [], start: '2026-12-01T02:00:00Z', end: '2026-12-01T06:00:00Z'}" && { pass=$((pass + 1)); echo "ok   an empty zone list is refused naming spec.zones"; } || { fail=$((fail + 1)); echo "FAIL empty zones"; }
-refused "spec.restore" "apiVersion: nonevent.dev/v1alpha1
+spec: {zones: [], start: '2026-12-01T02:00:00Z', end: '2026-12-01T06:00:00Z'}"
+check "an unknown restore mode is refused naming spec.restore" refused "spec.restore" "apiVersion: nonevent.dev/v1alpha1
 kind: MaintenanceWindow
 metadata: {name: bad2}
-spec: {zones: [a], restore: Maybe, start: '2026-12-01T02:00:00Z', end: '2026-12-01T06:00:00Z'}" && { pass=$((pass + 1)); echo "ok   an unknown restore mode is refused naming spec.restore"; } || { fail=$((fail + 1)); echo "FAIL restore enum"; }
-refused "spec.evacuateBefore" "apiVersion: nonevent.dev/v1alpha1
+spec: {zones: [a], restore: Maybe, start: '2026-12-01T02:00:00Z', end: '2026-12-01T06:00:00Z'}"
+check "a malformed duration is refused naming spec.evacuateBefore" refused "spec.evacuateBefore" "apiVersion: nonevent.dev/v1alpha1
 kind: MaintenanceWindow
 metadata: {name: bad3}
-spec: {zones: [a], evacuateBefore: two hours, start: '2026-12-01T02:00:00Z', end: '2026-12-01T06:00:00Z'}" && { pass=$((pass + 1)); echo "ok   a malformed duration is refused naming spec.evacuateBefore"; } || { fail=$((fail + 1)); echo "FAIL duration"; }
-refused "spec.start" "apiVersion: nonevent.dev/v1alpha1
+spec: {zones: [a], evacuateBefore: two hours, start: '2026-12-01T02:00:00Z', end: '2026-12-01T06:00:00Z'}"
+check "a malformed time is refused naming spec.start" refused "spec.start" "apiVersion: nonevent.dev/v1alpha1
 kind: MaintenanceWindow
 metadata: {name: bad4}
-spec: {zones: [a], start: tomorrow, end: '2026-12-01T06:00:00Z'}" && { pass=$((pass + 1)); echo "ok   a malformed time is refused naming spec.start"; } || { fail=$((fail + 1)); echo "FAIL date-time"; }
-refused "spec.target.version" "apiVersion: nonevent.dev/v1alpha1
+spec: {zones: [a], start: tomorrow, end: '2026-12-01T06:00:00Z'}"
+check "a campaign without target.version is refused naming it" refused "spec.target.version" "apiVersion: nonevent.dev/v1alpha1
 kind: PatchCampaign
 metadata: {name: bad5}
-spec: {target: {source: Label}}" && { pass=$((pass + 1)); echo "ok   a campaign without target.version is refused naming it"; } || { fail=$((fail + 1)); echo "FAIL target.version"; }
-refused "spec.strategy.type" "apiVersion: nonevent.dev/v1alpha1
+spec: {target: {source: Label}}"
+check "an unknown strategy is refused naming spec.strategy.type" refused "spec.strategy.type" "apiVersion: nonevent.dev/v1alpha1
 kind: PatchCampaign
 metadata: {name: bad6}
-spec: {target: {version: x}, strategy: {type: Reimage}}" && { pass=$((pass + 1)); echo "ok   an unknown strategy is refused naming spec.strategy.type"; } || { fail=$((fail + 1)); echo "FAIL strategy enum"; }
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+spec: {target: {version: x}, strategy: {type: Reimage}}"
+summary

@@ -15,27 +15,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-pass=0
-fail=0
-check() {  # check "what" command... ; passes when the command succeeds
-  local what="$1"
-  shift
-  if out=$("$@" 2>&1); then
-    pass=$((pass + 1))
-    echo "ok   $what"
-  else
-    fail=$((fail + 1))
-    echo "FAIL $what"
-    echo "$out" | sed 's/^/     /' | head -20
-  fi
-}
-contains() {  # contains "needle" command...
-  local needle="$1"
-  shift
-  local out
-  out=$("$@" 2>&1) || { echo "$out"; return 1; }
-  grep -q -- "$needle" <<<"$out" || { echo "expected \"$needle\" in:"; echo "$out"; return 1; }
-}
+source "$src/tests/e2e/lib.sh"
 
 start_sim() {  # start_sim NAME extra-args...
   local name="$1"
@@ -205,5 +185,4 @@ bare_node=$(kubectl get pod debug-shell -o jsonpath='{.spec.nodeName}')
 check "a bare pod blocks kubectl drain without --force, naming it" bash -c "out=\$(kubectl drain $bare_node --ignore-daemonsets --timeout=10s 2>&1); rc=\$?; [ \$rc -ne 0 ] && grep -q 'declare no controller' <<<\"\$out\" && grep -q 'default/debug-shell' <<<\"\$out\""
 kubectl uncordon "$bare_node" >/dev/null 2>&1
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

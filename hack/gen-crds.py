@@ -166,7 +166,8 @@ PC_SPEC = {"type": "object", "required": ["target"], "properties": {
         "timeout": duration("30m", "Per node: until the outside agent makes it report the target.")}},
     "deadline": duration("12h", "The campaign's SLO: ETA and alerts are held against it."),
     "failurePolicy": {"type": "object", "default": {}, "properties": {
-        "maxFailedNodes": {"type": "integer", "minimum": 0, "default": 1},
+        "maxFailedNodes": {"type": "integer", "minimum": 0, "default": 1,
+                           "description": "Failed nodes that trigger the action (0 behaves as 1)."},
         "action": {"type": "string", "enum": ["Pause", "Abort"], "default": "Pause"}}},
     "respectMaintenanceWindows": {"type": "boolean", "default": True},
     "drain": DRAIN,
@@ -191,12 +192,24 @@ PC_STATUS = {"type": "object", "properties": {
     "zones": {"type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["zone"], "items": {
         "type": "object", "required": ["zone"], "properties": {
             "zone": {"type": "string"}, "total": COUNT, "updated": COUNT, "inProgress": COUNT, "failed": COUNT,
-            "state": {"type": "string", "enum": ["Pending", "Progressing", "Soaking", "Completed", "Paused", "HeldByWindow"]}}}},
+            "state": {"type": "string", "enum": ["Pending", "Progressing", "Soaking", "Completed", "Paused", "HeldByWindow"]},
+            "batch": {"type": "array", "maxItems": 1000, "items": {"type": "string"},
+                      "description": "Nodes of the zone's running batch."},
+            "batchStartedAt": TIME, "batchIsCanary": {"type": "boolean"}, "soakUntil": TIME,
+            "replace": {"type": "object", "description": "Replace: the running batch's nodes awaiting replacements.",
+                        "properties": {"updatedBefore": COUNT, "count": COUNT, "since": TIME}}}}},
     "nodes": {"type": "object", "properties": {"total": COUNT, "updated": COUNT, "inProgress": COUNT, "failed": COUNT}},
     "currentBatch": {"type": "array", "maxItems": 1000, "items": {"type": "string"}},
     "failedNodes": {"type": "array", "maxItems": 100, "items": {"type": "object", "required": ["name", "reason"], "properties": {
         "name": {"type": "string"}, "reason": {"type": "string"}, "message": {"type": "string"}}}},
-    "startedAt": TIME, "completedAt": TIME, "estimatedCompletion": TIME, "deadline": TIME}}
+    "startedAt": TIME, "completedAt": TIME, "estimatedCompletion": TIME, "deadline": TIME,
+    "canaryCompleted": {"type": "boolean"},
+    "observed": {"type": "object", "description": "Durations observed so far, behind the ETA.", "properties": {
+        "nodes": COUNT, "nodeSeconds": {"type": "number", "minimum": 0},
+        "batches": COUNT, "batchSeconds": {"type": "number", "minimum": 0}}},
+    "failurePause": {"type": "object", "description": "Set when the failure budget paused the campaign (spec.paused was set by the operator); resuming retries the failed nodes.",
+                     "properties": {"generation": COUNT, "since": TIME}},
+    "blockers": BLOCKERS}}
 
 PC_COLUMNS = [
     {"name": "Phase", "type": "string", "jsonPath": ".status.phase"},

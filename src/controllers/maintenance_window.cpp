@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "controllers/resource_status.h"
 #include "controllers/window_spec.h"
 #include "model/indexers.h"
 
@@ -14,31 +15,7 @@ namespace {
 
 const kube::GroupVersionResource kWindows = kube::resources::maintenance_windows();
 
-std::string claim_of(const std::string& window) { return "MaintenanceWindow/" + window; }
-
-const std::string* annotation(const model::Node& n, const char* key) { return n.annotation(key); }
-
-bool owned_by_daemonset(const model::Pod& p) {
-  const auto* c = p.meta.controller();
-  return c && c->kind == "DaemonSet";
-}
-
-value condition(const std::string& type, bool status, const std::string& reason, const std::string& message,
-                int64_t generation, const value& old_status, kube::TimePoint now) {
-  value c = value::object();
-  c["type"] = value::string(type);
-  c["status"] = value::string(status ? "True" : "False");
-  c["reason"] = value::string(reason);
-  c["message"] = value::string(message);
-  c["observedGeneration"] = value::number(generation);
-  std::string since = kube::format_rfc3339(now);
-  if (old_status.has_field("conditions") && old_status.at("conditions").is_array())
-    for (const auto& o : old_status.at("conditions").as_array())
-      if (o.at("type").as_string() == type && o.at("status").as_string() == c["status"].as_string() && o.has_field("lastTransitionTime"))
-        since = o.at("lastTransitionTime").as_string();
-  c["lastTransitionTime"] = value::string(since);
-  return c;
-}
+std::string window_claim(const std::string& window) { return "MaintenanceWindow/" + window; }
 
 }  // namespace
 
@@ -62,9 +39,10 @@ struct MaintenanceWindowController::Progress {
 
 MaintenanceWindowController::MaintenanceWindowController(std::shared_ptr<kube::RestClient> client,
                                                          std::shared_ptr<kube::Clock> clock, NodeInformer& nodes,
-                                                         PodInformer& pods, WindowInformer& windows,
+                                                         PodInformer& pods, PdbInformer* pdbs, WindowInformer& windows,
                                                          kube::EventRecorder& events)
-    : client_(std::move(client)), clock_(std::move(clock)), nodes_(nodes), pods_(pods), windows_(windows), events_(events) {}
+    : client_(std::move(client)), clock_(std::move(clock)), nodes_(nodes), pods_(pods), windows_(windows), events_(events),
+      drainer_(*client_, events_, pods, pdbs) {}
 
 kube::Result<std::optional<kube::Duration>> MaintenanceWindowController::reconcile(const std::string& name) {
   auto cached = windows_.get(name);
@@ -84,28 +62,17 @@ kube::Result<std::optional<kube::Duration>> MaintenanceWindowController::reconci
   const value old_status = obj.has_field("status") ? obj.at("status") : value::object();
   const kube::ObjectReference ref{"nonevent.dev/v1alpha1", "MaintenanceWindow", "", name, meta.at("uid").as_string(), ""};
   const auto now = clock_->now();
-  const std::string claim = claim_of(name);
+  const std::string claim = window_claim(name);
 
   // Nodes this window has claimed (the cluster is the record, not memory).
   std::vector<std::shared_ptr<const model::Node>> claimed;
   for (const auto& n : nodes_.list())
-    if (auto* c = annotation(*n, kClaimedBy); c && *c == claim) claimed.push_back(n);
+    if (auto* c = claim_of(*n); c && *c == claim) claimed.push_back(n);
 
   // Restores every claimed node: uncordon what we cordoned (unless Keep), drop the claim.
   auto restore = [&](bool keep_cordoned) -> kube::Status {
-    for (const auto& n : claimed) {
-      value p = value::object();
-      auto& ann = p["metadata"]["annotations"];
-      ann[kClaimedBy] = value::null();
-      ann[kNodeState] = value::null();
-      ann[kWasUnschedulable] = value::null();
-      const auto* was = annotation(*n, kWasUnschedulable);
-      if (!keep_cordoned && !(was && *was == "true")) p["spec"]["unschedulable"] = value::null();
-      auto r = client_->patch(kube::resources::nodes(), "", n->meta.name, PatchType::kStrategicMerge, p.serialize());
-      if (!r.ok() && !r.error().is_not_found()) return r.error();
-      events_.record({"v1", "Node", "", n->meta.name, std::string(n->meta.uid.view()), ""}, "Normal", "Restored",
-                     keep_cordoned ? "released by " + claim + " (left cordoned: restore Keep)" : "uncordoned by " + claim);
-    }
+    for (const auto& n : claimed)
+      if (auto st = drainer_.release(*n, keep_cordoned, "window " + claim + " is over"); !st.ok()) return st;
     return kube::Unit{};
   };
 
@@ -264,76 +231,27 @@ kube::Result<std::optional<kube::Duration>> MaintenanceWindowController::reconci
     return std::optional<kube::Duration>{std::chrono::minutes(1)};
   }
 
-  int in_flight = 0;
-  std::set<std::string> owners_refused;  // one 429 per workload per pass is enough
+  DrainBudget budget{.max_in_flight = w.drain.max_concurrent_evictions};
   for (const auto& n : targets) {
-    const auto* c = annotation(*n, kClaimedBy);
+    const auto* c = claim_of(*n);
     if (c && *c != claim) {
       pr.block("Node", "", n->meta.name, "ClaimedByOther", "claimed by " + *c);
       continue;
     }
-    if (!c) {
-      value p = value::object();
-      p["metadata"]["annotations"][kClaimedBy] = value::string(claim);
-      p["metadata"]["annotations"][kNodeState] = value::string("cordoned");
-      p["metadata"]["annotations"][kWasUnschedulable] = value::string(n->unschedulable ? "true" : "false");
-      p["spec"]["unschedulable"] = value::boolean(true);
-      auto r = client_->patch(kube::resources::nodes(), "", n->meta.name, PatchType::kStrategicMerge, p.serialize());
-      if (!r.ok()) return r.error();
-      events_.record({"v1", "Node", "", n->meta.name, std::string(n->meta.uid.view()), ""}, "Normal", "Cordoned",
-                     "cordoned for " + claim);
-    }
+    if (!c)
+      if (auto st = drainer_.claim(*n, claim, "cordoned", now); !st.ok()) return st.error();
     ++pr.cordoned;
-    int remaining = 0;
-    for (const auto& pod : pods_.by_index(model::kPodsByNode, n->meta.name)) {
-      if (pod->phase == model::PodPhase::kSucceeded || pod->phase == model::PodPhase::kFailed) continue;
-      if (pod->mirror || owned_by_daemonset(*pod)) continue;
-      const std::string ns(pod->meta.namespace_.view());
-      if (pod->meta.deleted) {
-        ++remaining;
-        ++in_flight;
-        continue;
-      }
-      ++remaining;
-      std::string why;
-      if (pod->do_not_evict) why = "DoNotEvict";
-      else if (!pod->meta.controller() && !w.drain.evict_unmanaged_pods) why = "UnmanagedPod";
-      else if (pod->volumes && pod->volumes->has_empty_dir && !w.drain.delete_empty_dir_data) why = "EmptyDir";
-      if (!why.empty()) {
-        pr.block("Pod", ns, pod->meta.name, why,
-                 why == "DoNotEvict" ? "annotated nonevent.dev/do-not-evict" :
-                 why == "UnmanagedPod" ? "no controller would recreate it (drain.evictUnmanagedPods is false)" :
-                                         "uses emptyDir (drain.deleteEmptyDirData is false)");
-        continue;
-      }
-      const auto* owner = pod->meta.controller();
-      const std::string owner_key = ns + "/" + (owner ? owner->name.str() : pod->meta.name);
-      if (owners_refused.count(owner_key) || in_flight >= w.drain.max_concurrent_evictions) continue;
-      kube::DeleteOptions opts;
-      if (w.drain.grace_period_seconds >= 0) opts.grace_period_seconds = w.drain.grace_period_seconds;
-      auto r = client_->evict(ns, pod->meta.name, opts);
-      if (r.ok()) {
-        ++pr.evicted;
-        ++in_flight;
-      } else if (r.error().code == 429) {
-        owners_refused.insert(owner_key);
-        pr.block("PodDisruptionBudget", ns, owner ? owner->name.str() : pod->meta.name, "DisruptionBudget",
-                 r.error().causes.empty() ? r.error().message : r.error().causes[0].message);
-      } else if (!r.error().is_not_found()) {
-        pr.block("Pod", ns, pod->meta.name, "EvictionFailed", r.error().to_string());
-      }
+    auto d = drainer_.drain(*n, w.drain, budget);
+    pr.evicted += d.evicted;
+    for (const auto& b : d.blockers) pr.block(b.kind, b.ns, b.name, b.reason, b.message);
+    const char* state = d.remaining == 0 ? "drained" : "draining";
+    if (!(state_of(*n) && *state_of(*n) == state)) {
+      if (auto st = drainer_.set_state(*n, state, now); !st.ok()) return st.error();
+      if (d.remaining == 0) events_.record(node_ref(*n), "Normal", "Drained", "drained for " + claim);
     }
-    const char* state = remaining == 0 ? "drained" : "draining";
-    if (!(annotation(*n, kNodeState) && *annotation(*n, kNodeState) == state)) {
-      value p = value::object();
-      p["metadata"]["annotations"][kNodeState] = value::string(state);
-      client_->patch(kube::resources::nodes(), "", n->meta.name, PatchType::kStrategicMerge, p.serialize());
-      if (remaining == 0)
-        events_.record({"v1", "Node", "", n->meta.name, std::string(n->meta.uid.view()), ""}, "Normal", "Drained",
-                       "drained for " + claim);
-    }
-    if (remaining == 0) ++pr.drained;
+    if (d.remaining == 0) ++pr.drained;
   }
+  const int in_flight = budget.in_flight;
   const bool evacuated = pr.drained == pr.total;
   const bool started = now >= w.start;
   status["phase"] = value::string(evacuated ? (started ? "InProgress" : "Evacuated") : "Evacuating");

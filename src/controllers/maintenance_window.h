@@ -6,34 +6,24 @@
 // (node annotations, the window's status): a restarted operator continues where it was.
 //
 // Not yet here (see issue 4): the planner's preflight (capacity, spread trap), recurring
-// windows, rebalancing, per-PDB in-flight limits from PDB status, and overlapping windows
-// against minAvailableZones across windows.
+// windows, rebalancing, and overlapping windows against minAvailableZones across windows.
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "controllers/drain.h"
 #include "kube/clock.h"
-#include "kube/event_recorder.h"
-#include "kube/informer.h"
-#include "kube/rest_client.h"
-#include "model/codecs.h"
 
 namespace nonevent::controllers {
 
-using NodeInformer = kube::Informer<model::Node, model::CodecFor<model::Node>>;
-using PodInformer = kube::Informer<model::Pod, model::CodecFor<model::Pod>>;
-using WindowInformer = kube::Informer<model::GenericObject, model::CodecFor<model::GenericObject>>;
+using WindowInformer = GenericInformer;
 
-inline constexpr const char* kClaimedBy = "nonevent.dev/claimed-by";
-inline constexpr const char* kNodeState = "nonevent.dev/state";
-inline constexpr const char* kWasUnschedulable = "nonevent.dev/was-unschedulable";
-inline constexpr const char* kBlockedSince = "nonevent.dev/blocked-since";
 inline constexpr const char* kWindowFinalizer = "nonevent.dev/restore-nodes";
 
 class MaintenanceWindowController {
  public:
   MaintenanceWindowController(std::shared_ptr<kube::RestClient> client, std::shared_ptr<kube::Clock> clock,
-                              NodeInformer& nodes, PodInformer& pods, WindowInformer& windows,
+                              NodeInformer& nodes, PodInformer& pods, PdbInformer* pdbs, WindowInformer& windows,
                               kube::EventRecorder& events);
   // Reconciles one window by name. Returns when to look again without a change to wait for;
   // an error value asks for a rate-limited retry.
@@ -47,6 +37,7 @@ class MaintenanceWindowController {
   PodInformer& pods_;
   WindowInformer& windows_;
   kube::EventRecorder& events_;
+  Drainer drainer_;
 };
 
 }  // namespace nonevent::controllers

@@ -4,30 +4,6 @@ namespace nonevent::controllers {
 
 using web::json::value;
 
-std::optional<kube::Duration> parse_duration(const std::string& s) {
-  if (s.empty()) return std::nullopt;
-  kube::Duration total{};
-  size_t i = 0;
-  while (i < s.size()) {
-    size_t j = i;
-    while (j < s.size() && (std::isdigit(static_cast<unsigned char>(s[j])) || s[j] == '.')) ++j;
-    if (j == i) return std::nullopt;
-    const double n = std::stod(s.substr(i, j - i));
-    size_t k = j;
-    while (k < s.size() && std::isalpha(static_cast<unsigned char>(s[k]))) ++k;
-    const std::string unit = s.substr(j, k - j);
-    double ns;
-    if (unit == "h") ns = 3600e9;
-    else if (unit == "m") ns = 60e9;
-    else if (unit == "s") ns = 1e9;
-    else if (unit == "ms") ns = 1e6;
-    else return std::nullopt;
-    total += kube::Duration(static_cast<long long>(n * ns));
-    i = k;
-  }
-  return total;
-}
-
 namespace {
 std::string str(const value& v, const char* k) { return v.has_field(k) && v.at(k).is_string() ? v.at(k).as_string() : ""; }
 }  // namespace
@@ -70,19 +46,7 @@ ParsedWindow parse_window_spec(const value& spec) {
   if (spec.has_field("suspend") && spec.at("suspend").is_boolean()) w.suspend = spec.at("suspend").as_bool();
   if (spec.has_field("safety") && spec.at("safety").has_field("minAvailableZones"))
     w.min_available_zones = spec.at("safety").at("minAvailableZones").as_integer();
-  if (spec.has_field("drain") && spec.at("drain").is_object()) {
-    const auto& d = spec.at("drain");
-    if (d.has_field("maxConcurrentEvictions")) w.drain.max_concurrent_evictions = d.at("maxConcurrentEvictions").as_integer();
-    if (d.has_field("gracePeriodSeconds")) w.drain.grace_period_seconds = d.at("gracePeriodSeconds").as_integer();
-    if (d.has_field("deleteEmptyDirData")) w.drain.delete_empty_dir_data = d.at("deleteEmptyDirData").as_bool();
-    if (d.has_field("evictUnmanagedPods")) w.drain.evict_unmanaged_pods = d.at("evictUnmanagedPods").as_bool();
-    if (auto ob = str(d, "onBlocked"); !ob.empty()) w.drain.on_blocked = ob;
-    if (auto fa = str(d, "forceAfter"); !fa.empty()) {
-      if (auto dd = parse_duration(fa)) w.drain.force_after = *dd;
-      else p.push_back("spec.drain.forceAfter: \"" + fa + "\" is not a duration");
-    }
-    if (w.drain.on_blocked == "Force" && !w.drain.force_after) p.push_back("spec.drain.forceAfter: required when onBlocked is Force");
-  }
+  if (spec.has_field("drain")) w.drain = parse_drain_policy(spec.at("drain"), "spec.drain", p);
   if (p.empty()) out.spec = w;
   return out;
 }

@@ -7,19 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "controllers/drain_policy.h"
 #include "kube/clock.h"
 
 namespace nonevent::controllers {
-
-struct DrainPolicy {
-  int max_concurrent_evictions = 50;
-  kube::Duration pod_eviction_timeout = std::chrono::minutes(10);
-  long grace_period_seconds = -1;
-  bool delete_empty_dir_data = false;
-  bool evict_unmanaged_pods = false;
-  std::string on_blocked = "Wait";  // Wait | SkipNode | Force
-  std::optional<kube::Duration> force_after;
-};
 
 struct WindowSpec {
   std::vector<std::string> zones;
@@ -33,9 +24,6 @@ struct WindowSpec {
   DrainPolicy drain;
   kube::TimePoint evacuation_start() const { return start - evacuate_before; }
 };
-
-// Parses a Go-style duration ("90s", "1h30m", "250ms").
-std::optional<kube::Duration> parse_duration(const std::string& s);
 
 struct ParsedWindow {
   std::optional<WindowSpec> spec;

@@ -959,6 +959,18 @@ value ApiServer::merge_update(const Target& t, const value& cur, value obj) {
 }
 
 ApiResponse ApiServer::patch(const ApiRequest& req, const Target& t) {
+  // As the real storage layer's GuaranteedUpdate: the patch is applied to the object as read
+  // and written only if nobody wrote in between; otherwise it is applied again to the newer
+  // object. (A patch that names a resourceVersion itself gets the 409 instead.) Without this
+  // two concurrent patches of different fields could lose one of them.
+  for (int attempt = 0;; ++attempt) {
+    bool retryable = false;
+    auto r = patch_once(req, t, retryable);
+    if (r.status != 409 || !retryable || attempt >= 16) return r;
+  }
+}
+
+ApiResponse ApiServer::patch_once(const ApiRequest& req, const Target& t, bool& retryable) {
   auto current = store_->get(t.type->key(), t.ns, t.name);
   if (!current) return error_response(404, "NotFound", t.type->resource + " \"" + t.name + "\" not found",
                                       R"({"name":")" + t.name + R"(","kind":")" + t.type->resource + "\"}");
@@ -991,6 +1003,9 @@ ApiResponse ApiServer::patch(const ApiRequest& req, const Target& t) {
                               std::string(t.type->custom ? "" : ", application/strategic-merge-patch+json"));
   }
   if (!target.is_object()) return error_response(422, "Invalid", "the patch produced something that is not an object");
+  const bool caller_rv = !expected_rv.empty();
+  if (!caller_rv) expected_rv = std::to_string(current->rv);
+  retryable = !caller_rv;
   return write(t, merge_update(t, cur, std::move(target)), current, expected_rv, 200);
 }
 

@@ -95,6 +95,7 @@ class ApiServer {
   ApiResponse create(const ApiRequest& req, const Target& t);
   ApiResponse replace(const ApiRequest& req, const Target& t);
   ApiResponse patch(const ApiRequest& req, const Target& t);
+  ApiResponse patch_once(const ApiRequest& req, const Target& t, bool& retryable);
   ApiResponse remove(const ApiRequest& req, const Target& t);
   ApiResponse evict(const ApiRequest& req, const Target& t);
 

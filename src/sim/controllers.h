@@ -16,6 +16,7 @@ std::unique_ptr<SimController> make_scheduler();
 std::unique_ptr<SimController> make_kubelets();
 std::unique_ptr<SimController> make_node_lifecycle_controller();
 std::unique_ptr<SimController> make_provisioner();
+std::unique_ptr<SimController> make_node_agent();
 
 // Pods stamped from a workload's template (shared by the workload controllers).
 web::json::value pod_from_template(const web::json::value& owner, const std::string& name,

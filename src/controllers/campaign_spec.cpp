@@ -1,0 +1,153 @@
+#include "controllers/campaign_spec.h"
+
+#include <algorithm>
+#include <regex>
+
+namespace nonevent::controllers {
+
+using web::json::value;
+
+namespace {
+
+std::string str(const value& v, const char* k) {
+  return v.is_object() && v.has_field(k) && v.at(k).is_string() ? v.at(k).as_string() : "";
+}
+const value* obj(const value& v, const char* k) {
+  return v.is_object() && v.has_field(k) && v.at(k).is_object() ? &v.at(k) : nullptr;
+}
+
+void read_duration(const value& v, const char* k, const std::string& path, kube::Duration& out,
+                   std::vector<std::string>& p) {
+  if (auto s = str(v, k); !s.empty()) {
+    if (auto d = parse_duration(s)) out = *d;
+    else p.push_back(path + "." + k + ": \"" + s + "\" is not a duration such as 30m");
+  }
+}
+
+std::optional<model::IntOrPercent> int_or_percent(const value& v, const char* k, const std::string& path,
+                                                  std::vector<std::string>& p) {
+  if (!v.is_object() || !v.has_field(k)) return std::nullopt;
+  const value& x = v.at(k);
+  if (x.is_integer() && x.as_integer() >= 0) return model::IntOrPercent{false, x.as_integer()};
+  static const std::regex percent("^([0-9]+)%$");
+  std::smatch m;
+  const std::string s = x.is_string() ? x.as_string() : "";
+  if (std::regex_match(s, m, percent)) return model::IntOrPercent{true, std::stoi(m[1])};
+  p.push_back(path + "." + k + ": must be a non-negative integer or a percentage such as 10%");
+  return std::nullopt;
+}
+
+model::LabelSelector selector_from(const value& v) {
+  model::LabelSelector s;
+  if (auto* ml = obj(v, "matchLabels"))
+    for (const auto& [k, val] : ml->as_object())
+      if (val.is_string()) s.match_labels.emplace_back(model::IStr(k), model::IStr(val.as_string()));
+  std::sort(s.match_labels.begin(), s.match_labels.end());
+  if (v.has_field("matchExpressions") && v.at("matchExpressions").is_array())
+    for (const auto& e : v.at("matchExpressions").as_array()) {
+      model::LabelSelectorRequirement r{model::IStr(str(e, "key")), model::IStr(str(e, "operator")), {}};
+      if (e.has_field("values") && e.at("values").is_array())
+        for (const auto& x : e.at("values").as_array()) r.values.emplace_back(x.as_string());
+      s.match_expressions.push_back(std::move(r));
+    }
+  return s;
+}
+
+}  // namespace
+
+std::string CampaignSpec::reported_version(const model::Node& node) const {
+  if (source == "Label") {
+    const model::IStr* l = model::find_label(node.meta.label_set(), key);
+    return l ? l->str() : "";
+  }
+  if (source == "Annotation") {
+    const std::string* a = node.annotation(key);
+    return a ? *a : "";
+  }
+  if (source == "OSImage") return node.os_image;
+  if (source == "KernelVersion") return node.kernel_version;
+  return node.kubelet_version;
+}
+
+bool CampaignSpec::selects(const model::Node& node) const {
+  return !node_selector || node_selector->matches(node.meta.label_set());
+}
+
+int CampaignSpec::max_unavailable_in(int zone_nodes) const {
+  const int n = max_unavailable.is_percent ? zone_nodes * max_unavailable.value / 100 : max_unavailable.value;
+  return std::max(1, n);
+}
+
+ParsedCampaign parse_campaign_spec(const value& spec) {
+  ParsedCampaign out;
+  CampaignSpec c;
+  auto& p = out.problems;
+  if (!spec.is_object()) {
+    p.push_back("spec: required");
+    return out;
+  }
+  if (auto* t = obj(spec, "target")) {
+    c.version = str(*t, "version");
+    if (auto s = str(*t, "source"); !s.empty()) c.source = s;
+    if (auto k = str(*t, "key"); !k.empty()) c.key = k;
+  }
+  if (c.version.empty()) p.push_back("spec.target.version: required, what a patched node reports");
+  static const std::vector<std::string> sources{"Label", "Annotation", "OSImage", "KernelVersion", "KubeletVersion"};
+  if (std::find(sources.begin(), sources.end(), c.source) == sources.end())
+    p.push_back("spec.target.source: must be one of Label, Annotation, OSImage, KernelVersion, KubeletVersion");
+  if (auto* ns = obj(spec, "nodeSelector")) c.node_selector = selector_from(*ns);
+  if (spec.has_field("zones") && spec.at("zones").is_array())
+    for (const auto& z : spec.at("zones").as_array())
+      if (z.is_string() && !z.as_string().empty()) c.zones.push_back(z.as_string());
+  if (auto zl = str(spec, "zoneLabel"); !zl.empty()) c.zone_label = zl;
+  if (auto* st = obj(spec, "strategy")) {
+    if (auto t = str(*st, "type"); !t.empty()) c.strategy = t;
+    if (auto mu = int_or_percent(*st, "maxUnavailable", "spec.strategy", p)) c.max_unavailable = *mu;
+    if (auto ms = int_or_percent(*st, "maxSurge", "spec.strategy", p)) c.max_surge = *ms;
+    if (st->has_field("zonesInParallel")) c.zones_in_parallel = st->at("zonesInParallel").as_integer();
+    if (c.zones_in_parallel < 1) p.push_back("spec.strategy.zonesInParallel: must be at least 1");
+    if (auto* can = obj(*st, "canary")) {
+      if (can->has_field("nodes")) c.canary_nodes = can->at("nodes").as_integer();
+      read_duration(*can, "soak", "spec.strategy.canary", c.canary_soak, p);
+    }
+    read_duration(*st, "batchSoak", "spec.strategy", c.batch_soak, p);
+  }
+  if (c.strategy != "InPlace" && c.strategy != "Replace" && c.strategy != "External")
+    p.push_back("spec.strategy.type: must be InPlace, Replace or External");
+  if (c.max_unavailable.value == 0) p.push_back("spec.strategy.maxUnavailable: must be more than 0");
+  if (c.strategy != "Replace" && c.max_surge.value != 0) p.push_back("spec.strategy.maxSurge: only valid for strategy Replace");
+  for (const char* k : {"inPlace", "replace", "external"}) {
+    const std::string type = k == std::string("inPlace") ? "InPlace" : k == std::string("replace") ? "Replace" : "External";
+    if (obj(spec, k) && c.strategy != type) p.push_back(std::string("spec.") + k + ": only valid for strategy " + type);
+  }
+  if (c.strategy == "InPlace") {
+    const value* ip = obj(spec, "inPlace");
+    const value* jt = ip ? obj(*ip, "jobTemplate") : nullptr;
+    if (!jt || !obj(*jt, "spec") || !jt->at("spec").has_field("containers"))
+      p.push_back("spec.inPlace.jobTemplate: required for strategy InPlace, a pod template with spec.containers");
+    else c.job_template = *jt;
+    if (ip) read_duration(*ip, "timeout", "spec.inPlace", c.node_timeout, p);
+  } else if (c.strategy == "Replace") {
+    c.node_timeout = std::chrono::minutes(20);
+    if (auto* r = obj(spec, "replace")) read_duration(*r, "timeout", "spec.replace", c.node_timeout, p);
+  } else if (c.strategy == "External") {
+    if (auto* e = obj(spec, "external")) {
+      if (auto a = str(*e, "annotation"); !a.empty()) c.external_annotation = a;
+      read_duration(*e, "timeout", "spec.external", c.node_timeout, p);
+    }
+  }
+  read_duration(spec, "deadline", "spec", c.deadline, p);
+  if (auto* fp = obj(spec, "failurePolicy")) {
+    if (fp->has_field("maxFailedNodes")) c.max_failed_nodes = fp->at("maxFailedNodes").as_integer();
+    if (auto a = str(*fp, "action"); !a.empty()) c.failure_action = a;
+    if (c.failure_action != "Pause" && c.failure_action != "Abort") p.push_back("spec.failurePolicy.action: must be Pause or Abort");
+  }
+  if (spec.has_field("respectMaintenanceWindows") && spec.at("respectMaintenanceWindows").is_boolean())
+    c.respect_windows = spec.at("respectMaintenanceWindows").as_bool();
+  if (spec.has_field("drain")) c.drain = parse_drain_policy(spec.at("drain"), "spec.drain", p);
+  if (spec.has_field("paused") && spec.at("paused").is_boolean()) c.paused = spec.at("paused").as_bool();
+  if (p.empty()) out.spec = std::move(c);
+  return out;
+}
+
+}  // namespace nonevent::controllers

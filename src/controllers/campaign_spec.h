@@ -1,0 +1,55 @@
+#pragma once
+// A PatchCampaign's spec (design 1.2) as the controller uses it, parsed and checked. Problems
+// come back as "field: message" strings for the InvalidSpec condition and Event. The CRD's
+// schema and CEL rules reject most of these at admission; the controller checks again
+// because a CRD can be installed without them, and bad input must never half-run.
+#include <cpprest/json.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "controllers/drain_policy.h"
+#include "model/objects.h"
+
+namespace nonevent::controllers {
+
+struct CampaignSpec {
+  std::string version;
+  std::string source = "Label";  // Label | Annotation | OSImage | KernelVersion | KubeletVersion
+  std::string key = "nonevent.dev/image-version";
+  std::optional<model::LabelSelector> node_selector;
+  std::vector<std::string> zones;  // empty: every zone in name order
+  std::string zone_label = "topology.kubernetes.io/zone";
+  std::string strategy = "InPlace";  // InPlace | Replace | External
+  model::IntOrPercent max_unavailable{true, 10};
+  model::IntOrPercent max_surge{false, 0};
+  int zones_in_parallel = 1;
+  int canary_nodes = 1;
+  kube::Duration canary_soak = std::chrono::minutes(10);
+  kube::Duration batch_soak{};
+  web::json::value job_template;  // InPlace
+  kube::Duration node_timeout = std::chrono::minutes(30);
+  std::string external_annotation = "nonevent.dev/desired-version";
+  kube::Duration deadline = std::chrono::hours(12);
+  int max_failed_nodes = 1;
+  std::string failure_action = "Pause";  // Pause | Abort
+  bool respect_windows = true;
+  DrainPolicy drain;
+  bool paused = false;
+
+  // What `node` reports for the campaign's version source.
+  std::string reported_version(const model::Node& node) const;
+  bool selects(const model::Node& node) const;
+  // maxUnavailable resolved against a zone of `zone_nodes` nodes: percentages round down,
+  // but never below one node (a zone must be able to make progress).
+  int max_unavailable_in(int zone_nodes) const;
+};
+
+struct ParsedCampaign {
+  std::optional<CampaignSpec> spec;
+  std::vector<std::string> problems;
+};
+ParsedCampaign parse_campaign_spec(const web::json::value& spec);
+
+}  // namespace nonevent::controllers

@@ -1,0 +1,126 @@
+#include "controllers/drain.h"
+
+#include <cpprest/json.h>
+
+#include "model/indexers.h"
+
+namespace nonevent::controllers {
+
+using kube::PatchType;
+using web::json::value;
+
+const std::string* state_of(const model::Node& node) { return node.annotation(kNodeState); }
+const std::string* claim_of(const model::Node& node) { return node.annotation(kClaimedBy); }
+kube::ObjectReference node_ref(const model::Node& node) {
+  return {"v1", "Node", "", node.meta.name, std::string(node.meta.uid.view()), ""};
+}
+
+namespace {
+bool owned_by_daemonset(const model::Pod& p) {
+  const auto* c = p.meta.controller();
+  return c && c->kind == "DaemonSet";
+}
+}  // namespace
+
+kube::Status Drainer::claim(const model::Node& node, const std::string& claim, const std::string& state, kube::TimePoint now) {
+  value p = value::object();
+  auto& ann = p["metadata"]["annotations"];
+  ann[kClaimedBy] = value::string(claim);
+  ann[kNodeState] = value::string(state);
+  ann[kStateSince] = value::string(kube::format_rfc3339(now));
+  ann[kClaimedAt] = value::string(kube::format_rfc3339(now));
+  ann[kWasUnschedulable] = value::string(node.unschedulable ? "true" : "false");
+  // The resourceVersion makes the claim conditional: two claimants cannot both win.
+  p["metadata"]["resourceVersion"] = value::string(node.meta.resource_version);
+  p["spec"]["unschedulable"] = value::boolean(true);
+  auto r = client_.patch(kube::resources::nodes(), "", node.meta.name, PatchType::kStrategicMerge, p.serialize());
+  if (!r.ok()) return r.error();
+  events_.record(node_ref(node), "Normal", "Cordoned", "cordoned for " + claim);
+  return kube::Unit{};
+}
+
+kube::Status Drainer::set_state(const model::Node& node, const std::string& state, kube::TimePoint now) {
+  if (const auto* s = state_of(node); s && *s == state) return kube::Unit{};
+  value p = value::object();
+  p["metadata"]["annotations"][kNodeState] = value::string(state);
+  p["metadata"]["annotations"][kStateSince] = value::string(kube::format_rfc3339(now));
+  auto r = client_.patch(kube::resources::nodes(), "", node.meta.name, PatchType::kStrategicMerge, p.serialize());
+  if (!r.ok()) return r.error();
+  return kube::Unit{};
+}
+
+kube::Status Drainer::release(const model::Node& node, bool keep_cordoned, const std::string& why) {
+  value p = value::object();
+  auto& ann = p["metadata"]["annotations"];
+  for (const char* k : {kClaimedBy, kNodeState, kWasUnschedulable, kStateSince, kClaimedAt}) ann[k] = value::null();
+  const auto* was = node.annotation(kWasUnschedulable);
+  const bool uncordon = !keep_cordoned && !(was && *was == "true");
+  if (uncordon) p["spec"]["unschedulable"] = value::null();
+  auto r = client_.patch(kube::resources::nodes(), "", node.meta.name, PatchType::kStrategicMerge, p.serialize());
+  if (!r.ok() && !r.error().is_not_found()) return r.error();
+  events_.record(node_ref(node), "Normal", "Restored", (uncordon ? "uncordoned: " : "released, left cordoned: ") + why);
+  return kube::Unit{};
+}
+
+std::string Drainer::exhausted_pdb(const model::Pod& pod, DrainBudget& budget) const {
+  if (!pdbs_) return "";
+  for (const auto& pdb : pdbs_->by_index(model::kByNamespace, std::string(pod.meta.namespace_.view()))) {
+    if (!pdb->selector || !pdb->selector->matches(pod.meta.label_set())) continue;
+    const std::string key = std::string(pdb->meta.namespace_.view()) + "/" + pdb->meta.name;
+    if (pdb->disruptions_allowed - budget.pdb_used[key] <= 0) return pdb->meta.name;
+  }
+  return "";
+}
+
+DrainResult Drainer::drain(const model::Node& node, const DrainPolicy& policy, DrainBudget& budget) {
+  DrainResult out;
+  for (const auto& pod : pods_.by_index(model::kPodsByNode, node.meta.name)) {
+    if (pod->phase == model::PodPhase::kSucceeded || pod->phase == model::PodPhase::kFailed) continue;
+    if (pod->mirror || owned_by_daemonset(*pod)) continue;
+    ++out.remaining;
+    const std::string ns(pod->meta.namespace_.view());
+    if (pod->meta.deleted) {
+      ++budget.in_flight;
+      continue;
+    }
+    std::string why, message;
+    if (pod->do_not_evict) why = "DoNotEvict", message = "annotated nonevent.dev/do-not-evict";
+    else if (!pod->meta.controller() && !policy.evict_unmanaged_pods)
+      why = "UnmanagedPod", message = "no controller would recreate it (drain.evictUnmanagedPods is false)";
+    else if (pod->volumes && pod->volumes->has_empty_dir && !policy.delete_empty_dir_data)
+      why = "EmptyDir", message = "uses emptyDir (drain.deleteEmptyDirData is false)";
+    if (!why.empty()) {
+      out.blockers.push_back({"Pod", ns, pod->meta.name, why, message});
+      continue;
+    }
+    const auto* owner = pod->meta.controller();
+    const std::string owner_key = ns + "/" + (owner ? owner->name.str() : pod->meta.name);
+    if (budget.owners_refused.count(owner_key) || budget.in_flight >= budget.max_in_flight) continue;
+    // Hold evictions a PDB's status already refuses (the API server would answer 429).
+    if (auto pdb = exhausted_pdb(*pod, budget); !pdb.empty()) {
+      budget.owners_refused.insert(owner_key);
+      out.blockers.push_back({"PodDisruptionBudget", ns, pdb, "DisruptionBudget",
+                              "waiting: PodDisruptionBudget " + pdb + " allows no further disruption now"});
+      continue;
+    }
+    kube::DeleteOptions opts;
+    if (policy.grace_period_seconds >= 0) opts.grace_period_seconds = policy.grace_period_seconds;
+    auto r = client_.evict(ns, pod->meta.name, opts);
+    if (r.ok()) {
+      ++out.evicted;
+      ++budget.in_flight;
+      if (pdbs_)
+        for (const auto& pdb : pdbs_->by_index(model::kByNamespace, ns))
+          if (pdb->selector && pdb->selector->matches(pod->meta.label_set())) ++budget.pdb_used[ns + "/" + pdb->meta.name];
+    } else if (r.error().code == 429) {
+      budget.owners_refused.insert(owner_key);
+      out.blockers.push_back({"PodDisruptionBudget", ns, owner ? owner->name.str() : pod->meta.name, "DisruptionBudget",
+                              r.error().causes.empty() ? r.error().message : r.error().causes[0].message});
+    } else if (!r.error().is_not_found()) {
+      out.blockers.push_back({"Pod", ns, pod->meta.name, "EvictionFailed", r.error().to_string()});
+    }
+  }
+  return out;
+}
+
+}  // namespace nonevent::controllers

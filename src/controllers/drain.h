@@ -1,0 +1,80 @@
+#pragma once
+// The drain engine both controllers share (design 1.3, 2.2): claims and cordons a node with
+// the claim annotations, evicts its pods through the eviction API (so the API server enforces
+// every PodDisruptionBudget) while holding each PDB to the disruptions its status allows, so
+// the operator does not hammer 429s, and releases the node again, uncordoning only what it
+// cordoned. Completion is read from the pod cache, never by polling.
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "controllers/window_spec.h"
+#include "kube/event_recorder.h"
+#include "kube/informer.h"
+#include "kube/rest_client.h"
+#include "model/codecs.h"
+
+namespace nonevent::controllers {
+
+using NodeInformer = kube::Informer<model::Node, model::CodecFor<model::Node>>;
+using PodInformer = kube::Informer<model::Pod, model::CodecFor<model::Pod>>;
+using PdbInformer = kube::Informer<model::PodDisruptionBudget, model::CodecFor<model::PodDisruptionBudget>>;
+using GenericInformer = kube::Informer<model::GenericObject, model::CodecFor<model::GenericObject>>;
+
+inline constexpr const char* kClaimedBy = "nonevent.dev/claimed-by";
+inline constexpr const char* kNodeState = "nonevent.dev/state";
+inline constexpr const char* kWasUnschedulable = "nonevent.dev/was-unschedulable";
+inline constexpr const char* kStateSince = "nonevent.dev/state-since";
+inline constexpr const char* kClaimedAt = "nonevent.dev/claimed-at";
+
+// Why a pod or node holds a drain up, as it appears in status.blockers and Events.
+struct Blocker {
+  std::string kind, ns, name, reason, message;
+};
+
+// Evictions made in one reconcile pass, across all its nodes.
+struct DrainBudget {
+  int max_in_flight = 50;                 // DrainPolicy.maxConcurrentEvictions
+  int in_flight = 0;                      // pods terminating on the nodes being drained
+  std::map<std::string, int> pdb_used;    // evictions made this pass per "<ns>/<pdb>"
+  std::set<std::string> owners_refused;   // one 429 per workload per pass is enough
+};
+
+struct DrainResult {
+  int remaining = 0;  // pods that still have to leave
+  int evicted = 0;    // evictions accepted in this pass
+  std::vector<Blocker> blockers;
+};
+
+class Drainer {
+ public:
+  Drainer(kube::RestClient& client, kube::EventRecorder& events, PodInformer& pods, PdbInformer* pdbs)
+      : client_(client), events_(events), pods_(pods), pdbs_(pdbs) {}
+
+  // Claims and cordons `node` for `claim` (e.g. "PatchCampaign/x"), recording whether it was
+  // already unschedulable. The node must not be claimed by anyone else.
+  kube::Status claim(const model::Node& node, const std::string& claim, const std::string& state, kube::TimePoint now);
+  // Moves a claimed node to another state (no write when it is already there).
+  kube::Status set_state(const model::Node& node, const std::string& state, kube::TimePoint now);
+  // One pass of evictions over the node's pods. DaemonSet and mirror pods are never evicted;
+  // bare, emptyDir and do-not-evict pods are blockers unless the policy allows them.
+  DrainResult drain(const model::Node& node, const DrainPolicy& policy, DrainBudget& budget);
+  // Drops the claim; uncordons unless `keep_cordoned` or the node was unschedulable before.
+  kube::Status release(const model::Node& node, bool keep_cordoned, const std::string& why);
+
+ private:
+  // The PDBs selecting `pod` whose status allows no further eviction in this pass.
+  std::string exhausted_pdb(const model::Pod& pod, DrainBudget& budget) const;
+
+  kube::RestClient& client_;
+  kube::EventRecorder& events_;
+  PodInformer& pods_;
+  PdbInformer* pdbs_;
+};
+
+const std::string* state_of(const model::Node& node);
+const std::string* claim_of(const model::Node& node);
+kube::ObjectReference node_ref(const model::Node& node);
+
+}  // namespace nonevent::controllers

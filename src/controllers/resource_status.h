@@ -1,0 +1,42 @@
+#pragma once
+// Writing a custom resource's status and finalizers the way API conventions ask: conditions
+// with observedGeneration and a lastTransitionTime that only moves when the status flips;
+// writes that start from a fresh read (the cache may lag behind our own last write) and are
+// conditional on its resourceVersion, retried on conflict; nothing written when unchanged.
+#include <cpprest/json.h>
+
+#include <functional>
+#include <string>
+
+#include "kube/clock.h"
+#include "kube/rest_client.h"
+
+namespace nonevent::controllers {
+
+web::json::value condition(const std::string& type, bool status, const std::string& reason, const std::string& message,
+                           int64_t generation, const web::json::value& old_status, kube::TimePoint now);
+
+bool condition_is_true(const web::json::value& status, const std::string& type);
+
+class ResourceWriter {
+ public:
+  ResourceWriter(kube::RestClient& client, kube::GroupVersionResource gvr, std::string name)
+      : client_(client), gvr_(std::move(gvr)), name_(std::move(name)) {}
+  kube::Result<web::json::value> fresh() const;
+  // Sets status to what `build(current status)` returns, unless equal.
+  kube::Status write_status(const std::function<web::json::value(const web::json::value& current)>& build) const;
+  // Merge-patches spec fields (the controller pausing a campaign by itself).
+  kube::Status patch_spec(const web::json::value& spec_patch) const;
+  kube::Status add_finalizer(const std::string& finalizer) const;
+  kube::Status remove_finalizer(const std::string& finalizer) const;
+
+ private:
+  kube::Status patch_metadata_finalizers(const std::function<web::json::value(const web::json::value&)>& edit) const;
+  kube::RestClient& client_;
+  kube::GroupVersionResource gvr_;
+  std::string name_;
+};
+
+bool has_finalizer(const web::json::value& obj, const std::string& finalizer);
+
+}  // namespace nonevent::controllers

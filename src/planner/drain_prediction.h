@@ -1,0 +1,28 @@
+#pragma once
+// Predicts, before anything moves, whether the pods a drain would evict can be placed again
+// on the rest of the cluster, with kube-scheduler's rules (resource fit, taints, affinity,
+// topology spread counting the drained nodes' domains exactly as the scheduler would). The
+// campaign asks it before each batch; a batch whose pods would stay Pending is refused.
+#include <set>
+#include <string>
+#include <vector>
+
+#include "model/objects.h"
+
+namespace nonevent::planner {
+
+struct Unplaceable {
+  const model::Pod* pod = nullptr;
+  std::string reason;  // the scheduler's words: "0/9 nodes are available: ..."
+};
+
+// Pods a drain evicts: bound, not finished, not terminating, not DaemonSet, not mirror.
+bool evicted_by_drain(const model::Pod& pod);
+
+// `nodes`/`pods`: the whole cluster. `drained`: node names about to be cordoned and drained
+// (nodes already unschedulable stay so). Returns the evicted pods that would find no node.
+std::vector<Unplaceable> unplaceable_after_drain(const std::vector<const model::Node*>& nodes,
+                                                 const std::vector<const model::Pod*>& pods,
+                                                 const std::set<std::string>& drained);
+
+}  // namespace nonevent::planner

@@ -1,0 +1,102 @@
+// The node agent: what a patch does to a node. When a patch Job's pod (annotated
+// nonevent.dev/target-version) succeeds on a node, or an outside agent is asked for a version
+// through the node annotation nonevent.dev/desired-version, the node's image version label
+// the node reboots: NotReady for nodeRebootSeconds, then Ready with a new bootID and, once
+// Ready, reporting the new version in its image version label (as a real node reports its
+// new image only after it has booted it). A test makes a node's patch fail with the node annotation
+// sim.nonevent.dev/job-exit-code (read by the kubelet).
+#include <set>
+
+#include "sim/controllers.h"
+#include "sim/json_util.h"
+
+namespace nonevent::sim {
+
+using web::json::value;
+using namespace json;
+
+namespace {
+
+constexpr const char* kVersionLabel = "nonevent.dev/image-version";
+constexpr const char* kTargetVersion = "nonevent.dev/target-version";
+constexpr const char* kDesiredVersion = "nonevent.dev/desired-version";
+
+class NodeAgent final : public SimController {
+ public:
+  const char* name() const override { return "nodeagent"; }
+  void reconcile(Simulation& sim, const Snapshot& snap) override {
+    const auto now = sim.now();
+    std::map<std::string, const value*> nodes;
+    for (const auto& n : snap.nodes) nodes[json::name(n)] = &n;
+    // Requests: patch Jobs that finished on a node, and annotations for the outside agent.
+    for (const auto& pod : snap.pods) {
+      const auto version = str(pod, {"metadata", "annotations", kTargetVersion});
+      if (version.empty() || str(pod, {"status", "phase"}) != "Succeeded") continue;
+      if (!applied_.insert(uid(pod)).second) continue;
+      const auto node = str(pod, {"spec", "nodeName"});
+      if (auto it = nodes.find(node); it != nodes.end() && str(*it->second, {"metadata", "labels", kVersionLabel}) != version)
+        start(sim, *it->second, version, now);
+    }
+    for (const auto& n : snap.nodes) {
+      const auto desired = str(n, {"metadata", "annotations", kDesiredVersion});
+      if (desired.empty() || str(n, {"metadata", "labels", kVersionLabel}) == desired || rebooting_.count(json::name(n))) continue;
+      start(sim, n, desired, now);
+    }
+    // Reboots that are over.
+    for (auto it = rebooting_.begin(); it != rebooting_.end();) {
+      if (now < it->second.until) {
+        sim.wake_at(it->second.until);
+        ++it;
+        continue;
+      }
+      if (auto n = nodes.find(it->first); n != nodes.end()) {
+        set_ready(sim, *n->second, true, now);
+        value p = value::object();
+        p["metadata"]["labels"][kVersionLabel] = value::string(it->second.version);
+        sim.patch(object_path("v1", "nodes", "", it->first), p);
+      }
+      it = rebooting_.erase(it);
+    }
+  }
+
+ private:
+  void start(Simulation& sim, const value& node, const std::string& version, kube::TimePoint now) {
+    set_ready(sim, node, false, now);
+    const auto until = now + std::chrono::duration_cast<kube::Duration>(std::chrono::duration<double>(sim.spec().timings.node_reboot_s));
+    rebooting_[json::name(node)] = {until, version};
+    sim.wake_at(until);
+  }
+  static void set_ready(Simulation& sim, const value& node, bool ready, kube::TimePoint now) {
+    value conditions = value::array();
+    size_t i = 0;
+    if (const value* cs = at(node, {"status", "conditions"}); cs && cs->is_array())
+      for (const auto& c : cs->as_array()) {
+        value x = c;
+        if (str(c, {"type"}) == "Ready") {
+          x["status"] = value::string(ready ? "True" : "False");
+          x["reason"] = value::string(ready ? "KubeletReady" : "KubeletNotReady");
+          x["message"] = value::string(ready ? "kubelet is posting ready status" : "node is rebooting");
+          x["lastTransitionTime"] = value::string(now_text(now));
+          x["lastHeartbeatTime"] = value::string(now_text(now));
+        }
+        conditions[i++] = x;
+      }
+    value p = value::object();
+    p["status"]["conditions"] = conditions;
+    if (ready) p["status"]["nodeInfo"]["bootID"] = value::string("boot-" + std::to_string(now.time_since_epoch().count()));
+    sim.patch(object_path("v1", "nodes", "", json::name(node)) + "/status", p);
+  }
+
+  std::set<std::string> applied_;                      // pod uids whose patch was applied
+  struct Reboot {
+    kube::TimePoint until;
+    std::string version;
+  };
+  std::map<std::string, Reboot> rebooting_;  // by node
+};
+
+}  // namespace
+
+std::unique_ptr<SimController> make_node_agent() { return std::make_unique<NodeAgent>(); }
+
+}  // namespace nonevent::sim

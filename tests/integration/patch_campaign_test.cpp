@@ -1,0 +1,290 @@
+// The PatchCampaign controller (real manager over HTTP) against the embedded cluster on
+// virtual time, for each strategy: the fleet ends patched and Ready while, at every step,
+// no zone has more than maxUnavailable nodes out and no PDB is below budget; canary and
+// soak; failure budget → Paused → resume; Abort; a window taking a zone mid-campaign; the
+// operator killed at random instants; bad input touching nothing.
+#include <random>
+
+#include "integration/rig.h"
+
+namespace nonevent {
+namespace {
+
+using namespace testing;
+
+const char* kJobTemplate = R"(
+  inPlace:
+    jobTemplate:
+      metadata: {annotations: {sim.nonevent.dev/run-seconds: "20"}}
+      spec:
+        containers: [{name: patch, image: registry.example.com/node-patcher:1, args: [--reboot]}]
+)";
+
+std::string campaign_yaml(const std::string& name, const std::string& strategy, const std::string& extra = "") {
+  std::string y = "apiVersion: nonevent.dev/v1alpha1\nkind: PatchCampaign\nmetadata: {name: " + name +
+                  "}\nspec:\n  target: {version: v2}\n  deadline: 2h\n";
+  if (extra.find("  strategy:") == std::string::npos)
+    y += "  strategy: {type: " + strategy + ", maxUnavailable: 1, canary: {nodes: 1, soak: 2m}}\n";
+  if (strategy == "InPlace") y += kJobTemplate;
+  return y + extra;
+}
+
+struct Invariants {
+  Rig& rig;
+  int max_unavailable = 1;
+  int zone_violations = 0;
+  std::string first_violation;
+  void operator()() {
+    rig.check_pdbs();
+    std::map<std::string, int> out;
+    for (auto& n : rig.list("/nodes")) {
+      const auto zone = str(n, {"metadata", "labels", "topology.kubernetes.io/zone"});
+      out[zone] += 0;
+      if (flag(n, {"spec", "unschedulable"}) || !condition_true(n, "Ready")) ++out[zone];
+    }
+    for (const auto& [zone, k] : out)
+      if (k > max_unavailable) {
+        ++zone_violations;
+        if (first_violation.empty()) first_violation = zone + " has " + std::to_string(k) + " nodes out";
+      }
+  }
+};
+
+int patched_ready(Rig& rig) {
+  int k = 0;
+  for (auto& n : rig.list("/nodes"))
+    if (str(n, {"metadata", "labels", "nonevent.dev/image-version"}) == "v2" && condition_true(n, "Ready") &&
+        !flag(n, {"spec", "unschedulable"}))
+      ++k;
+  return k;
+}
+
+// Every deployment with a zone spread constraint is within its maxSkew over the zones that
+// have schedulable nodes (checked when no batch is running).
+int skew_excess(Rig& rig) {
+  std::map<std::string, std::string> zone_of;
+  std::set<std::string> open_zones;
+  for (auto& n : rig.list("/nodes")) {
+    const auto z = str(n, {"metadata", "labels", "topology.kubernetes.io/zone"});
+    zone_of[name(n)] = z;
+    if (!flag(n, {"spec", "unschedulable"}) && condition_true(n, "Ready")) open_zones.insert(z);
+  }
+  int excess = 0;
+  for (auto& d : rig.list("apps/deployments")) {
+    const value* tsc = at(d, {"spec", "template", "spec", "topologySpreadConstraints"});
+    if (!tsc || !tsc->is_array() || tsc->size() == 0) continue;
+    const auto max_skew = num(tsc->at(0), {"maxSkew"}, 1);
+    auto sel = selector_of(d.at("spec").at("selector"));
+    std::map<std::string, int> per_zone;
+    for (const auto& z : open_zones) per_zone[z] = 0;
+    for (auto& p : rig.list("/pods", ns(d)))
+      if (sel.matches(labels(p)) && !terminating(p) && open_zones.count(zone_of[str(p, {"spec", "nodeName"})]))
+        ++per_zone[zone_of[str(p, {"spec", "nodeName"})]];
+    int lo = INT32_MAX, hi = 0;
+    for (const auto& [z, k] : per_zone) lo = std::min(lo, k), hi = std::max(hi, k);
+    if (hi - lo > max_skew) excess += static_cast<int>(hi - lo - max_skew);
+  }
+  return excess;
+}
+
+bool none_claimed(Rig& rig) {
+  for (auto& n : rig.list("/nodes"))
+    if (at(n, {"metadata", "annotations", "nonevent.dev/claimed-by"}) || flag(n, {"spec", "unschedulable"})) return false;
+  return true;
+}
+
+bool has_condition(const value& obj, const std::string& type, const std::string& status, const std::string& reason = "") {
+  const value* cs = at(obj, {"status", "conditions"});
+  if (!cs || !cs->is_array()) return false;
+  for (const auto& c : cs->as_array())
+    if (str(c, {"type"}) == type && str(c, {"status"}) == status && (reason.empty() || str(c, {"reason"}) == reason)) return true;
+  return false;
+}
+
+void rolls_the_whole_fleet(const std::string& strategy, const std::string& extra = "") {
+  Rig rig;
+  Invariants inv{rig};
+  int skew_violations = 0;
+  rig.apply(campaign_yaml("fleet", strategy, extra));
+  rig.start_operator();
+  const bool done = rig.advance_until([&] { return str(rig.campaign("fleet"), {"status", "phase"}) == "Completed"; }, 4h, [&] {
+    inv();
+    if (rig.campaign("fleet").has_field("status") && num(rig.campaign("fleet"), {"status", "nodes", "inProgress"}) == 0)
+      skew_violations += skew_excess(rig) > 0;
+  });
+  const auto c = rig.campaign("fleet");
+  ASSERT_TRUE(done) << c.serialize() << "\n" << rig.events_text() << rig.nodes_text();
+  EXPECT_EQ(patched_ready(rig), 6) << "every node reports v2, Ready and schedulable\n" << rig.nodes_text() << rig.events_text();
+  EXPECT_EQ(num(c, {"status", "nodes", "updated"}), 6);
+  EXPECT_TRUE(has_condition(c, "Complete", "True")) << c.serialize();
+  EXPECT_EQ(inv.zone_violations, 0) << inv.first_violation;
+  EXPECT_EQ(rig.pdb_violations, 0);
+  EXPECT_EQ(skew_violations, 0);
+  EXPECT_TRUE(none_claimed(rig)) << "nothing left cordoned or claimed";
+  EXPECT_TRUE(c.at("status").has_field("completedAt"));
+  // The canary soaked: the second batch started at least canary.soak after the first ended.
+  EXPECT_GE(num(c, {"status", "observed", "batches"}), 6);
+}
+
+TEST(PatchCampaign, InPlaceRollsTheFleetWithinBudgets) { rolls_the_whole_fleet("InPlace"); }
+TEST(PatchCampaign, ExternalRollsTheFleetWithinBudgets) { rolls_the_whole_fleet("External"); }
+
+TEST(PatchCampaign, ReplaceRollsTheFleetWithinBudgets) {
+  Rig rig;
+  rig.apply("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: nonevent-sim-provisioner, namespace: kube-system}\n"
+            "data: {imageVersion: v2}\n");
+  rig.apply(campaign_yaml("fleet", "Replace"));
+  rig.start_operator();
+  Invariants inv{rig};
+  const bool done = rig.advance_until([&] { return str(rig.campaign("fleet"), {"status", "phase"}) == "Completed"; }, 6h, [&] {
+    rig.check_pdbs();
+  });
+  const auto c = rig.campaign("fleet");
+  ASSERT_TRUE(done) << c.serialize();
+  EXPECT_EQ(patched_ready(rig), 6) << c.serialize() << "\n" << rig.nodes_text() << rig.events_text();
+  EXPECT_EQ(rig.list("/nodes").size(), 6u) << "each old node was replaced by one new one";
+  for (auto& n : rig.list("/nodes")) EXPECT_NE(name(n).find("-r"), std::string::npos) << name(n) << " is a replacement";
+  EXPECT_EQ(rig.pdb_violations, 0);
+}
+
+TEST(PatchCampaign, CanaryIsFollowedBySoakBeforeTheNextBatch) {
+  Rig rig;
+  rig.apply(campaign_yaml("canary", "InPlace"));
+  rig.start_operator();
+  // Until the canary is patched, exactly one node is touched.
+  ASSERT_TRUE(rig.advance_until([&] { return num(rig.campaign("canary"), {"status", "nodes", "updated"}) >= 1; }, 30min));
+  ASSERT_TRUE(rig.advance_until([&] { return num(rig.campaign("canary"), {"status", "nodes", "inProgress"}) == 0; }, 5min));
+  const auto soaking = rig.campaign("canary");
+  EXPECT_TRUE(at(soaking, {"status", "canaryCompleted"}) && soaking.at("status").at("canaryCompleted").as_bool()) << soaking.serialize();
+  // During the two-minute soak nothing new starts.
+  rig.advance(100s);
+  EXPECT_EQ(num(rig.campaign("canary"), {"status", "nodes", "inProgress"}), 0) << rig.campaign("canary").serialize();
+  EXPECT_EQ(num(rig.campaign("canary"), {"status", "nodes", "updated"}), 1);
+  EXPECT_TRUE(rig.advance_until([&] { return num(rig.campaign("canary"), {"status", "nodes", "inProgress"}) > 0; }, 5min))
+      << "the next batch starts after the soak";
+}
+
+TEST(PatchCampaign, FailedPatchPausesTheCampaignAndResumeRetries) {
+  Rig rig;
+  // The second node of zone a (the first batch after the canary n-a-0) cannot be patched.
+  ASSERT_EQ(rig.merge_patch("/api/v1/nodes/n-a-1", R"({"metadata":{"annotations":{"sim.nonevent.dev/job-exit-code":"1"}}})"), 200);
+  rig.apply(campaign_yaml("flaky", "InPlace"));
+  rig.start_operator();
+  ASSERT_TRUE(rig.advance_until([&] { return str(rig.campaign("flaky"), {"status", "phase"}) == "Paused"; }, 1h, [&] { rig.check_pdbs(); }));
+  auto c = rig.campaign("flaky");
+  EXPECT_TRUE(flag(c, {"spec", "paused"})) << "the failure budget paused it through spec.paused";
+  EXPECT_TRUE(has_condition(c, "Paused", "True", "FailureBudgetExceeded")) << c.serialize();
+  EXPECT_TRUE(has_condition(c, "Degraded", "True")) << c.serialize();
+  ASSERT_TRUE(at(c, {"status", "failedNodes"}));
+  EXPECT_EQ(str(c.at("status").at("failedNodes").at(0), {"name"}), "n-a-1");
+  EXPECT_EQ(str(c.at("status").at("failedNodes").at(0), {"reason"}), "PatchJobFailed");
+  EXPECT_FALSE(flag(rig.node("n-a-1"), {"spec", "unschedulable"})) << "a failed node is given back";
+  // Nothing else moves while paused.
+  const auto updated_at_pause = num(rig.campaign("flaky"), {"status", "nodes", "updated"});
+  rig.advance(10min);
+  EXPECT_EQ(num(rig.campaign("flaky"), {"status", "nodes", "updated"}), updated_at_pause);
+  EXPECT_EQ(num(rig.campaign("flaky"), {"status", "nodes", "inProgress"}), 0);
+  // Fix the machine, resume: the failed node is retried and the campaign finishes.
+  ASSERT_EQ(rig.merge_patch("/api/v1/nodes/n-a-1", R"({"metadata":{"annotations":{"sim.nonevent.dev/job-exit-code":null}}})"), 200);
+  ASSERT_EQ(rig.merge_patch("/apis/nonevent.dev/v1alpha1/patchcampaigns/flaky", R"({"spec":{"paused":false}})"), 200);
+  ASSERT_TRUE(rig.advance_until([&] { return str(rig.campaign("flaky"), {"status", "phase"}) == "Completed"; }, 4h, [&] { rig.check_pdbs(); }))
+      << rig.campaign("flaky").serialize() << "\n" << rig.nodes_text() << rig.events_text();
+  EXPECT_EQ(patched_ready(rig), 6);
+  EXPECT_EQ(rig.pdb_violations, 0);
+}
+
+TEST(PatchCampaign, AbortGivesEveryNodeBackAndKeepsPatchedOnesPatched) {
+  Rig rig;
+  ASSERT_EQ(rig.merge_patch("/api/v1/nodes/n-b-1", R"({"metadata":{"annotations":{"sim.nonevent.dev/job-exit-code":"1"}}})"), 200);
+  rig.apply(campaign_yaml("abort", "InPlace", "  failurePolicy: {maxFailedNodes: 1, action: Abort}\n  zones: [a, b, c]\n"));
+  rig.start_operator();
+  ASSERT_TRUE(rig.advance_until([&] { return str(rig.campaign("abort"), {"status", "phase"}) == "Failed"; }, 2h));
+  rig.advance(60s);
+  EXPECT_TRUE(none_claimed(rig)) << "abort uncordons what it cordoned";
+  EXPECT_GE(patched_ready(rig), 2) << "zone a was patched before b failed, and stays patched";
+  EXPECT_NE(str(rig.node("n-b-1"), {"metadata", "labels", "nonevent.dev/image-version"}), "v2");
+}
+
+TEST(PatchCampaign, StepsAsideForAMaintenanceWindow) {
+  Rig rig;
+  // Zone a's window evacuates from 00:20 to 01:10; a node started now could not finish
+  // before that (inPlace.timeout 30m), so the campaign leaves zone a alone until the window
+  // is over, rolls b and c meanwhile, and comes back to a.
+  rig.apply("apiVersion: nonevent.dev/v1alpha1\nkind: MaintenanceWindow\nmetadata: {name: a-reboot}\n"
+            "spec: {zones: [a], start: '2026-12-01T00:40:00Z', end: '2026-12-01T01:10:00Z', evacuateBefore: 20m}\n");
+  rig.apply(campaign_yaml("around", "InPlace", "  zones: [a, b, c]\n"));
+  rig.tick = 3s;
+  rig.start_operator();
+  bool touched_a_while_held = false;
+  const auto window_end = *kube::parse_rfc3339("2026-12-01T01:10:00Z");
+  const bool done = rig.advance_until([&] { return str(rig.campaign("around"), {"status", "phase"}) == "Completed"; }, 6h, [&] {
+    rig.check_pdbs();
+    if (rig.clock->now() < window_end)
+      for (auto& n : rig.zone_nodes("a"))
+        if (str(n, {"metadata", "annotations", "nonevent.dev/claimed-by"}).rfind("PatchCampaign/", 0) == 0) touched_a_while_held = true;
+  });
+  ASSERT_TRUE(done) << rig.campaign("around").serialize();
+  EXPECT_FALSE(touched_a_while_held) << "zone a was left alone while the window held it";
+  EXPECT_EQ(patched_ready(rig), 6);
+  EXPECT_EQ(str(rig.window("a-reboot"), {"status", "phase"}), "Completed");
+  EXPECT_EQ(rig.pdb_violations, 0);
+}
+
+TEST(PatchCampaign, InvalidSpecGetsAConditionAndTouchesNothing) {
+  Rig rig;
+  rig.apply("apiVersion: nonevent.dev/v1alpha1\nkind: PatchCampaign\nmetadata: {name: nowhere}\n"
+            "spec: {target: {version: v2}, zones: [z9], strategy: {type: External}}\n");
+  rig.start_operator();
+  ASSERT_TRUE(rig.advance_until([&] { return has_condition(rig.campaign("nowhere"), "Progressing", "False", "InvalidSpec"); }, 120s))
+      << rig.campaign("nowhere").serialize();
+  const auto c = rig.campaign("nowhere");
+  EXPECT_NE(c.serialize().find("spec.zones: no selected node has topology.kubernetes.io/zone=z9"), std::string::npos) << c.serialize();
+  rig.advance(5min);
+  EXPECT_TRUE(none_claimed(rig));
+  EXPECT_EQ(patched_ready(rig), 0);
+  auto warned = [&] {
+    for (auto& e : rig.list("/events"))
+      if (str(e, {"reason"}) == "InvalidSpec") return true;
+    return false;
+  };
+  EXPECT_TRUE(rig.advance_until(warned, 60s));
+}
+
+// The operator is killed at random instants and started again; every run still ends with
+// the fleet patched and every invariant held (design 7.4).
+TEST(PatchCampaign, SurvivesBeingKilledAtRandomInstants) {
+  for (int seed = 1; seed <= 20; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    Rig rig;
+    Invariants inv{rig};
+    std::mt19937 rng(seed);
+    rig.apply(campaign_yaml("restart", "InPlace", "  strategy: {type: InPlace, maxUnavailable: 1, zonesInParallel: 3, canary: {nodes: 0}}\n"));
+    rig.start_operator();
+    int kills = 0;
+    auto next_kill = std::chrono::seconds(std::uniform_int_distribution<int>(5, 90)(rng));
+    std::chrono::seconds t{0};
+    const bool done = rig.advance_until([&] { return str(rig.campaign("restart"), {"status", "phase"}) == "Completed"; }, 2h, [&] {
+      inv();
+      if (++t >= next_kill && kills < 3) {
+        rig.stop_operator();
+        ++kills;
+        rig.advance(std::chrono::seconds(std::uniform_int_distribution<int>(1, 20)(rng)), [&] { inv(); });
+        rig.start_operator();
+        next_kill = t + std::chrono::seconds(std::uniform_int_distribution<int>(5, 90)(rng));
+      }
+    });
+    ASSERT_TRUE(done) << rig.campaign("restart").serialize();
+    EXPECT_EQ(patched_ready(rig), 6);
+    EXPECT_EQ(inv.zone_violations, 0) << inv.first_violation;
+    EXPECT_EQ(rig.pdb_violations, 0);
+    EXPECT_TRUE(none_claimed(rig));
+    // No disruption repeated: each node was patched once (one patch Job per node).
+    std::map<std::string, int> jobs_per_node;
+    for (auto& j : rig.list("batch/jobs")) ++jobs_per_node[str(j, {"metadata", "annotations", "nonevent.dev/node"})];
+    for (const auto& [node, k] : jobs_per_node) EXPECT_EQ(k, 1) << node;
+    EXPECT_EQ(jobs_per_node.size(), 6u);
+  }
+}
+
+}  // namespace
+}  // namespace nonevent

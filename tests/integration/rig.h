@@ -1,0 +1,174 @@
+#pragma once
+// The integration rig: the embedded cluster (API server over HTTP, simulated controllers) on
+// a virtual clock, the real operator manager talking to it over HTTP, and the invariant
+// checks the tests hold the operator to at every step.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <functional>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "controllers/manager.h"
+#include "sim/api_server.h"
+#include "sim/cluster_spec.h"
+#include "sim/http_server.h"
+#include "sim/json_util.h"
+#include "sim/simulation.h"
+#include "sim/yaml_json.h"
+
+namespace nonevent::testing {
+
+using web::json::value;
+using namespace std::chrono_literals;
+using namespace sim::json;
+
+inline std::string read(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct Rig {
+  std::shared_ptr<kube::VirtualClock> clock = std::make_shared<kube::VirtualClock>(*kube::parse_rfc3339("2026-12-01T00:00:00Z"));
+  std::shared_ptr<sim::ObjectStore> store = std::make_shared<sim::ObjectStore>();
+  std::shared_ptr<sim::ApiServer> api = std::make_shared<sim::ApiServer>(store, clock);
+  std::unique_ptr<sim::Simulation> simulation;
+  std::unique_ptr<sim::HttpServer> http;
+  std::unique_ptr<controllers::Manager> manager;
+  std::thread manager_thread;
+
+  static constexpr const char* kSmallCluster =
+      "zones: [a, b, c]\nnodePools: [{name: n, nodesPerZone: 2, cpu: '8', memory: 32Gi, imageVersion: v1}]\n"
+      "timings: {podStartSeconds: 2, podReadySeconds: 3, terminationSeconds: 5, nodeRebootSeconds: 30}\n";
+
+  explicit Rig(const std::string& cluster_yaml = kSmallCluster,
+               const std::vector<std::string>& workloads = {"/examples/workloads/shop.yaml"}) {
+    auto spec = sim::parse_cluster_spec(cluster_yaml, "test");
+    for (const auto& n : sim::make_nodes(spec, clock->now())) api->create_object(n);
+    simulation = std::make_unique<sim::Simulation>(api, clock, spec);
+    for (const char* crd : {"/crds/maintenancewindows.nonevent.dev.yaml", "/crds/patchcampaigns.nonevent.dev.yaml"})
+      for (const auto& d : sim::parse_yaml_documents(read(std::string(NONEVENT_SOURCE_DIR) + crd))) EXPECT_LT(api->create_object(d).status, 300);
+    for (const auto& w : workloads) apply(read(std::string(NONEVENT_SOURCE_DIR) + w));
+    simulation->run_until(clock->now() + 60s, *clock);
+    http = std::make_unique<sim::HttpServer>(api, sim::HttpServerOptions{});
+  }
+  // Kills the operator (no clean hand-over: the next one starts from what is in the cluster).
+  void stop_operator() {
+    if (manager) manager->stop();
+    if (manager_thread.joinable()) manager_thread.join();
+    manager.reset();
+  }
+  ~Rig() {
+    if (manager) manager->stop();
+    if (manager_thread.joinable()) manager_thread.join();
+    http->stop();
+  }
+  void start_operator() {
+    kube::RestConfig cfg;
+    cfg.server = http->url();
+    cfg.qps = 0;
+    manager = std::make_unique<controllers::Manager>(kube::make_rest_client(cfg, clock), clock, controllers::ManagerOptions{});
+    manager_thread = std::thread([this] { manager->run(); });
+    for (int i = 0; i < 500 && !manager->leading(); ++i) std::this_thread::sleep_for(10ms);
+  }
+  // Every Event, oldest first, one per line (for failure messages).
+  std::string events_text() {
+    std::string out;
+    for (auto& e : list("/events"))
+      out += str(e, {"lastTimestamp"}) + " " + str(e, {"involvedObject", "name"}) + " " + str(e, {"reason"}) + ": " +
+             str(e, {"message"}) + "\n";
+    return out;
+  }
+  std::string nodes_text() {
+    std::string out;
+    for (auto& n : list("/nodes"))
+      out += name(n) + " version=" + str(n, {"metadata", "labels", "nonevent.dev/image-version"}) +
+             " claim=" + str(n, {"metadata", "annotations", "nonevent.dev/claimed-by"}) +
+             " state=" + str(n, {"metadata", "annotations", "nonevent.dev/state"}) +
+             " ready=" + (condition_true(n, "Ready") ? "y" : "n") + " unschedulable=" + (flag(n, {"spec", "unschedulable"}) ? "y" : "n") +
+             " rv=" + str(n, {"metadata", "resourceVersion"}) + "\n";
+    for (auto& p : list("/pods"))
+      if (str(p, {"metadata", "annotations", "nonevent.dev/target-version"}) != "")
+        out += "  pod " + name(p) + " on " + str(p, {"spec", "nodeName"}) + " phase=" + str(p, {"status", "phase"}) + "\n";
+    return out;
+  }
+  // A JSON merge patch straight to the API server (what a person with kubectl would do).
+  int merge_patch(const std::string& path, const std::string& body) {
+    sim::ApiRequest r{.method = "PATCH", .path = path};
+    r.headers["content-type"] = "application/merge-patch+json";
+    r.body = body;
+    return api->handle(r).status;
+  }
+  void apply(const std::string& yaml) {
+    for (const auto& d : sim::parse_yaml_documents(yaml)) {
+      auto r = api->create_object(d);
+      ASSERT_LT(r.status, 300) << r.body;
+    }
+  }
+  // Advances virtual time in small steps, giving the operator's threads real time to react,
+  // and checks the invariant at every step.
+  std::chrono::seconds tick = 1s;  // virtual time per step; longer scenarios take bigger steps
+  void advance(std::chrono::seconds total, const std::function<void()>& invariant = {}) {
+    for (auto t = 0s; t < total; t += tick) {
+      simulation->run_until(clock->now() + tick, *clock);
+      std::this_thread::sleep_for(3ms);
+      if (invariant) invariant();
+    }
+  }
+  // Advances (as above) until `done` holds or `budget` of virtual time is spent; the operator
+  // runs on real threads, so a loaded machine needs more steps, never a different outcome.
+  bool advance_until(const std::function<bool()>& done, std::chrono::seconds budget,
+                     const std::function<void()>& invariant = {}) {
+    for (auto t = 0s; t < budget; t += tick) {
+      if (done()) return true;
+      advance(tick, invariant);
+    }
+    return done();
+  }
+  std::vector<value> list(const std::string& resource, const std::string& ns = "") {
+    std::vector<value> out;
+    auto r = store->list({.resource = resource, .ns = ns}, 0, "");
+    std::error_code ec;
+    for (const auto& o : r.value().items) out.push_back(value::parse(o->json, ec));
+    return out;
+  }
+  value get(const std::string& resource, const std::string& ns, const std::string& name) {
+    auto o = store->get(resource, ns, name);
+    std::error_code ec;
+    return o ? value::parse(o->json, ec) : value::null();
+  }
+  value window(const std::string& name) { return get("nonevent.dev/maintenancewindows", "", name); }
+  value campaign(const std::string& name) { return get("nonevent.dev/patchcampaigns", "", name); }
+  value node(const std::string& name) { return get("/nodes", "", name); }
+  std::vector<value> zone_nodes(const std::string& zone) {
+    std::vector<value> out;
+    for (auto& n : list("/nodes"))
+      if (str(n, {"metadata", "labels", "topology.kubernetes.io/zone"}) == zone) out.push_back(n);
+    return out;
+  }
+  int pods_in_zone(const std::string& zone) {
+    int n = 0;
+    std::set<std::string> names;
+    for (auto& node : zone_nodes(zone)) names.insert(name(node));
+    for (auto& p : list("/pods", "shop"))
+      if (names.count(str(p, {"spec", "nodeName"})) && !terminating(p)) ++n;
+    return n;
+  }
+  // No PDB below its budget: for each, ready selected pods >= desiredHealthy.
+  void check_pdbs() {
+    for (auto& pdb : list("policy/poddisruptionbudgets")) {
+      auto sel = selector_of(pdb.at("spec").at("selector"));
+      int ready = 0;
+      for (auto& p : list("/pods", ns(pdb)))
+        if (sel.matches(labels(p)) && pod_ready(p) && !terminating(p)) ++ready;
+      const auto desired = num(pdb, {"status", "desiredHealthy"});
+      if (ready < desired) ++pdb_violations;
+    }
+  }
+  int pdb_violations = 0;
+};
+
+}  // namespace nonevent::testing

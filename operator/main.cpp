@@ -19,8 +19,9 @@ void usage() {
                "  version                      print the version and build facts\n"
                "  kube get <resource> [name]   fetch objects from a cluster and print their JSON\n"
                "          [-n NS | -A] [--kubeconfig F] [--context C] [-l SELECTOR]\n"
-               "  operator                     run the MaintenanceWindow controller against a cluster\n"
+               "  operator                     run the MaintenanceWindow and PatchCampaign controllers against a cluster\n"
                "          [--kubeconfig F] [--context C] [--leader-elect] [--leader-election-namespace NS]\n"
+               "          [--namespace NS] [--metrics-bind-address ADDR] [--health-probe-bind-address ADDR]\n"
                "  sim serve                    run the embedded cluster (a Kubernetes API server)\n"
                "          [--cluster FILE] [--manifests PATH]... [--listen ADDR:PORT] [--tls]\n"
                "          [--kubeconfig-out FILE] [--token T]\n");

@@ -62,6 +62,14 @@ kube::Status Drainer::release(const model::Node& node, bool keep_cordoned, const
   return kube::Unit{};
 }
 
+void Drainer::drained(const model::Node& node, const std::string& claim, kube::TimePoint now) {
+  events_.record(node_ref(node), "Normal", "Drained", "drained for " + claim);
+  if (!observer_.on_drained) return;
+  const auto* at = node.annotation(kClaimedAt);
+  if (auto t = at ? kube::parse_rfc3339(*at) : std::nullopt)
+    observer_.on_drained(std::chrono::duration<double>(now - *t).count());
+}
+
 std::string Drainer::exhausted_pdb(const model::Pod& pod, DrainBudget& budget) const {
   if (!pdbs_) return "";
   for (const auto& pdb : pdbs_->by_index(model::kByNamespace, std::string(pod.meta.namespace_.view()))) {
@@ -99,6 +107,7 @@ DrainResult Drainer::drain(const model::Node& node, const DrainPolicy& policy, D
     // Hold evictions a PDB's status already refuses (the API server would answer 429).
     if (auto pdb = exhausted_pdb(*pod, budget); !pdb.empty()) {
       budget.owners_refused.insert(owner_key);
+      if (observer_.on_eviction) observer_.on_eviction("pdb_blocked");
       out.blockers.push_back({"PodDisruptionBudget", ns, pdb, "DisruptionBudget",
                               "waiting: PodDisruptionBudget " + pdb + " allows no further disruption now"});
       continue;
@@ -106,6 +115,7 @@ DrainResult Drainer::drain(const model::Node& node, const DrainPolicy& policy, D
     kube::DeleteOptions opts;
     if (policy.grace_period_seconds >= 0) opts.grace_period_seconds = policy.grace_period_seconds;
     auto r = client_.evict(ns, pod->meta.name, opts);
+    if (observer_.on_eviction) observer_.on_eviction(r.ok() ? "success" : r.error().code == 429 ? "pdb_blocked" : "error");
     if (r.ok()) {
       ++out.evicted;
       ++budget.in_flight;

@@ -4,6 +4,7 @@
 // every PodDisruptionBudget) while holding each PDB to the disruptions its status allows, so
 // the operator does not hammer 429s, and releases the node again, uncordoning only what it
 // cordoned. Completion is read from the pod cache, never by polling.
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -47,10 +48,17 @@ struct DrainResult {
   std::vector<Blocker> blockers;
 };
 
+// What the drain engine reports as it works (the eviction and drain-duration metrics).
+struct DrainObserver {
+  std::function<void(const char* result)> on_eviction;  // success | pdb_blocked | error
+  std::function<void(double seconds)> on_drained;       // claim to empty, per node
+};
+
 class Drainer {
  public:
-  Drainer(kube::RestClient& client, kube::EventRecorder& events, PodInformer& pods, PdbInformer* pdbs)
-      : client_(client), events_(events), pods_(pods), pdbs_(pdbs) {}
+  Drainer(kube::RestClient& client, kube::EventRecorder& events, PodInformer& pods, PdbInformer* pdbs,
+          DrainObserver observer = {})
+      : client_(client), events_(events), pods_(pods), pdbs_(pdbs), observer_(std::move(observer)) {}
 
   // Claims and cordons `node` for `claim` (e.g. "PatchCampaign/x"), recording whether it was
   // already unschedulable. The node must not be claimed by anyone else.
@@ -62,6 +70,8 @@ class Drainer {
   DrainResult drain(const model::Node& node, const DrainPolicy& policy, DrainBudget& budget);
   // Drops the claim; uncordons unless `keep_cordoned` or the node was unschedulable before.
   kube::Status release(const model::Node& node, bool keep_cordoned, const std::string& why);
+  // Reports a node found empty: the Drained Event and the drain-duration metric.
+  void drained(const model::Node& node, const std::string& claim, kube::TimePoint now);
 
  private:
   // The PDBs selecting `pod` whose status allows no further eviction in this pass.
@@ -71,6 +81,7 @@ class Drainer {
   kube::EventRecorder& events_;
   PodInformer& pods_;
   PdbInformer* pdbs_;
+  DrainObserver observer_;
 };
 
 const std::string* state_of(const model::Node& node);

@@ -40,9 +40,9 @@ struct MaintenanceWindowController::Progress {
 MaintenanceWindowController::MaintenanceWindowController(std::shared_ptr<kube::RestClient> client,
                                                          std::shared_ptr<kube::Clock> clock, NodeInformer& nodes,
                                                          PodInformer& pods, PdbInformer* pdbs, WindowInformer& windows,
-                                                         kube::EventRecorder& events)
+                                                         kube::EventRecorder& events, DrainObserver observer)
     : client_(std::move(client)), clock_(std::move(clock)), nodes_(nodes), pods_(pods), windows_(windows), events_(events),
-      drainer_(*client_, events_, pods, pdbs) {}
+      drainer_(*client_, events_, pods, pdbs, std::move(observer)) {}
 
 kube::Result<std::optional<kube::Duration>> MaintenanceWindowController::reconcile(const std::string& name) {
   auto cached = windows_.get(name);
@@ -247,7 +247,7 @@ kube::Result<std::optional<kube::Duration>> MaintenanceWindowController::reconci
     const char* state = d.remaining == 0 ? "drained" : "draining";
     if (!(state_of(*n) && *state_of(*n) == state)) {
       if (auto st = drainer_.set_state(*n, state, now); !st.ok()) return st.error();
-      if (d.remaining == 0) events_.record(node_ref(*n), "Normal", "Drained", "drained for " + claim);
+      if (d.remaining == 0) drainer_.drained(*n, claim, now);
     }
     if (d.remaining == 0) ++pr.drained;
   }

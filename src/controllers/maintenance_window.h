@@ -24,7 +24,7 @@ class MaintenanceWindowController {
  public:
   MaintenanceWindowController(std::shared_ptr<kube::RestClient> client, std::shared_ptr<kube::Clock> clock,
                               NodeInformer& nodes, PodInformer& pods, PdbInformer* pdbs, WindowInformer& windows,
-                              kube::EventRecorder& events);
+                              kube::EventRecorder& events, DrainObserver observer = {});
   // Reconciles one window by name. Returns when to look again without a change to wait for;
   // an error value asks for a rate-limited retry.
   kube::Result<std::optional<kube::Duration>> reconcile(const std::string& name);

@@ -26,9 +26,11 @@ Manager::Manager(std::shared_ptr<kube::RestClient> client, std::shared_ptr<kube:
       window_queue_(clock, {.name = "maintenancewindow"}, hooks_.queue_hooks ? hooks_.queue_hooks("maintenancewindow") : kube::WorkQueueHooks{}),
       campaign_queue_(clock, {.name = "patchcampaign"}, hooks_.queue_hooks ? hooks_.queue_hooks("patchcampaign") : kube::WorkQueueHooks{}),
       events_(client, clock),
-      windows_controller_(client, clock, nodes_, pods_, &pdbs_, windows_, events_),
+      windows_controller_(client, clock, nodes_, pods_, &pdbs_, windows_, events_,
+                          hooks_.drain_observer ? hooks_.drain_observer("maintenancewindow") : DrainObserver{}),
       campaigns_controller_(client, clock, nodes_, pods_, &pdbs_, campaigns_, &windows_, events_,
-                            CampaignOptions{.job_namespace = opts_.namespace_}) {
+                            CampaignOptions{.job_namespace = opts_.namespace_},
+                            hooks_.drain_observer ? hooks_.drain_observer("patchcampaign") : DrainObserver{}) {
   pods_.add_index(model::kPodsByNode, model::pod_node_index);
   nodes_.add_index(model::kNodesByZone, model::node_zone_index);
   pdbs_.add_index(model::kByNamespace, model::namespace_index<model::PodDisruptionBudget>);

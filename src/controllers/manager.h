@@ -29,6 +29,7 @@ struct ManagerHooks {
   std::function<void(const std::string& controller, double seconds, bool ok)> on_reconcile;
   std::function<kube::WorkQueueHooks(const std::string& queue)> queue_hooks;
   std::function<void(bool leading)> on_leading;
+  std::function<DrainObserver(const std::string& controller)> drain_observer;
 };
 
 class Manager {

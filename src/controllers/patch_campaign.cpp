@@ -102,9 +102,9 @@ struct PatchCampaignController::Pass {
 PatchCampaignController::PatchCampaignController(std::shared_ptr<kube::RestClient> client, std::shared_ptr<kube::Clock> clock,
                                                  NodeInformer& nodes, PodInformer& pods, PdbInformer* pdbs,
                                                  GenericInformer& campaigns, GenericInformer* windows,
-                                                 kube::EventRecorder& events, CampaignOptions opts)
+                                                 kube::EventRecorder& events, CampaignOptions opts, DrainObserver observer)
     : client_(std::move(client)), clock_(std::move(clock)), nodes_(nodes), pods_(pods), campaigns_(campaigns),
-      windows_(windows), events_(events), opts_(std::move(opts)), drainer_(*client_, events_, pods, pdbs) {}
+      windows_(windows), events_(events), opts_(std::move(opts)), drainer_(*client_, events_, pods, pdbs, std::move(observer)) {}
 
 kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(const std::string& name) {
   const auto none = std::optional<kube::Duration>{};
@@ -232,7 +232,7 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
                                    "still draining after drain.podEvictionTimeout: " + std::to_string(d.remaining) + " pod(s) left"});
         continue;
       }
-      events_.record(node_ref(*n), "Normal", "Drained", "drained for " + claim);
+      drainer_.drained(*n, claim, now);
       // Drained: start the patch.
       if (c.strategy == "InPlace") {
         value job = value::object();

@@ -29,7 +29,7 @@ class PatchCampaignController {
  public:
   PatchCampaignController(std::shared_ptr<kube::RestClient> client, std::shared_ptr<kube::Clock> clock, NodeInformer& nodes,
                           PodInformer& pods, PdbInformer* pdbs, GenericInformer& campaigns, GenericInformer* windows,
-                          kube::EventRecorder& events, CampaignOptions opts = {});
+                          kube::EventRecorder& events, CampaignOptions opts = {}, DrainObserver observer = {});
   kube::Result<std::optional<kube::Duration>> reconcile(const std::string& name);
 
  private:

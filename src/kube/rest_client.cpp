@@ -40,7 +40,22 @@ std::string DeleteOptions::to_json(const std::string& kind, const std::string& a
 
 RestClient::RestClient(std::shared_ptr<HttpTransport> transport) : transport_(std::move(transport)) {}
 
-Result<std::string> RestClient::finish(Result<HttpResponse> r) {
+void RestClient::set_observer(RequestObserver observer) {
+  std::lock_guard g(observer_mu_);
+  observer_ = std::make_shared<RequestObserver>(std::move(observer));
+}
+
+void RestClient::observe(const char* verb, int code) {
+  std::shared_ptr<RequestObserver> o;
+  {
+    std::lock_guard g(observer_mu_);
+    o = observer_;
+  }
+  if (o && *o) (*o)(verb, code);
+}
+
+Result<std::string> RestClient::finish(const char* verb, Result<HttpResponse> r) {
+  observe(verb, r.ok() ? r.value().status : 0);
   if (!r.ok()) return r.error();
   auto& resp = r.value();
   if (resp.status >= 200 && resp.status < 300) return std::move(resp.body);
@@ -49,18 +64,18 @@ Result<std::string> RestClient::finish(Result<HttpResponse> r) {
 
 Result<std::string> RestClient::get(const GroupVersionResource& r, const std::string& ns,
                                     const std::string& name, const std::string& subresource) {
-  return finish(transport_->send({.method = "GET", .target = r.path(ns, name, subresource)}));
+  return finish("get", transport_->send({.method = "GET", .target = r.path(ns, name, subresource)}));
 }
 
 Result<std::string> RestClient::list(const GroupVersionResource& r, const std::string& ns,
                                      const ListOptions& opts) {
-  return finish(transport_->send({.method = "GET", .target = r.path(ns) + opts.query()}));
+  return finish("list", transport_->send({.method = "GET", .target = r.path(ns) + opts.query()}));
 }
 
 Result<std::string> RestClient::create(const GroupVersionResource& r, const std::string& ns,
                                        const std::string& body, const std::string& name,
                                        const std::string& subresource) {
-  return finish(transport_->send({.method = "POST",
+  return finish("create", transport_->send({.method = "POST",
                                   .target = r.path(ns, name, subresource),
                                   .body = body,
                                   .content_type = "application/json"}));
@@ -69,7 +84,7 @@ Result<std::string> RestClient::create(const GroupVersionResource& r, const std:
 Result<std::string> RestClient::update(const GroupVersionResource& r, const std::string& ns,
                                        const std::string& name, const std::string& body,
                                        const std::string& subresource) {
-  return finish(transport_->send({.method = "PUT",
+  return finish("update", transport_->send({.method = "PUT",
                                   .target = r.path(ns, name, subresource),
                                   .body = body,
                                   .content_type = "application/json"}));
@@ -88,7 +103,7 @@ Result<std::string> RestClient::patch(const GroupVersionResource& r, const std::
   else if (type == PatchType::kApply) add("fieldManager", "nonevent");
   if (opts.force) add("force", "true");
   if (!opts.field_validation.empty()) add("fieldValidation", opts.field_validation);
-  return finish(transport_->send({.method = "PATCH",
+  return finish("patch", transport_->send({.method = "PATCH",
                                   .target = r.path(ns, name, subresource) + q,
                                   .body = body,
                                   .content_type = content_type_for(type)}));
@@ -96,7 +111,7 @@ Result<std::string> RestClient::patch(const GroupVersionResource& r, const std::
 
 Result<std::string> RestClient::remove(const GroupVersionResource& r, const std::string& ns,
                                        const std::string& name, const DeleteOptions& opts) {
-  return finish(transport_->send({.method = "DELETE",
+  return finish("delete", transport_->send({.method = "DELETE",
                                   .target = r.path(ns, name),
                                   .body = opts.to_json(),
                                   .content_type = "application/json"}));
@@ -114,7 +129,7 @@ Result<std::string> RestClient::evict(const std::string& ns, const std::string& 
   ev["metadata"] = meta;
   std::error_code ec;
   ev["deleteOptions"] = value::parse(opts.to_json("DeleteOptions", "meta.k8s.io/v1"), ec);
-  return finish(transport_->send({.method = "POST",
+  return finish("create", transport_->send({.method = "POST",
                                   .target = resources::pods().path(ns, name, "eviction"),
                                   .body = ev.serialize(),
                                   .content_type = "application/json"}));
@@ -142,6 +157,7 @@ Status RestClient::watch(const GroupVersionResource& r, const std::string& ns,
         return true;
       },
       cancel);
+  observe("watch", res.ok() ? res.value().status : 0);
   if (!res.ok()) return res.error();
   if (splitter.overflowed())
     return ApiError::transport("watch " + r.resource + ": an event exceeded the line limit");
@@ -153,7 +169,7 @@ Status RestClient::watch(const GroupVersionResource& r, const std::string& ns,
 }
 
 Result<std::string> RestClient::raw_get(const std::string& path, const std::string& accept) {
-  return finish(transport_->send({.method = "GET", .target = path, .accept = accept}));
+  return finish("get", transport_->send({.method = "GET", .target = path, .accept = accept}));
 }
 
 std::shared_ptr<RestClient> make_rest_client(const RestConfig& config, std::shared_ptr<Clock> clock) {

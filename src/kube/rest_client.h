@@ -3,6 +3,7 @@
 // JSON text: callers decode into compact views (model/) or into web::json when convenient.
 // Every failure is an ApiError built from the server's Status.
 #include <functional>
+#include <mutex>
 #include <memory>
 #include <string>
 
@@ -68,9 +69,17 @@ class RestClient {
 
   HttpTransport& transport() { return *transport_; }
 
+  // Called after every request with its verb (get, list, watch, create, update, patch,
+  // delete) and the HTTP status, 0 for a transport failure (the API request metrics).
+  using RequestObserver = std::function<void(const char* verb, int code)>;
+  void set_observer(RequestObserver observer);
+
  private:
-  Result<std::string> finish(Result<HttpResponse> r);
+  Result<std::string> finish(const char* verb, Result<HttpResponse> r);
+  void observe(const char* verb, int code);
   std::shared_ptr<HttpTransport> transport_;
+  std::mutex observer_mu_;
+  std::shared_ptr<RequestObserver> observer_;
 };
 
 // Convenience: a client from a RestConfig.

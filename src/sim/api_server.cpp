@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "sim/patch.h"
+#include "sim/protobuf_body.h"
 #include "sim/table.h"
 
 namespace nonevent::sim {
@@ -348,7 +349,10 @@ ApiResponse ApiServer::create_object(const value& obj) {
 
 std::vector<RequestRecord> ApiServer::requests() const {
   std::lock_guard g(records_mu_);
-  return records_;
+  std::vector<RequestRecord> out;
+  out.reserve(records_.size());
+  for (const auto& [k, r] : records_) out.push_back(r);
+  return out;
 }
 
 ApiResponse ApiServer::handle(const ApiRequest& req) {
@@ -368,7 +372,11 @@ ApiResponse ApiServer::handle(const ApiRequest& req) {
   rec.code = resp.status;
   if (!rec.verb.empty()) {
     std::lock_guard g(records_mu_);
-    records_.push_back(rec);
+    // Distinct requests only, counted: the record stays small however long the sim runs.
+    const std::string key = rec.user_agent + '\n' + rec.verb + '\n' + rec.group + '\n' + rec.resource + '\n' + rec.subresource +
+                            '\n' + rec.ns + '\n' + std::to_string(rec.code);
+    auto [it, fresh] = records_.try_emplace(key, rec);
+    ++it->second.count;
   }
   return resp;
 }
@@ -575,6 +583,27 @@ ApiResponse ApiServer::control(const ApiRequest& req) {
   if (req.method == "POST" && req.path == "/sim/v1/drop-watches") {
     drop_watches();
     return json_response(200, value::object());
+  }
+  if (req.method == "GET" && req.path == "/sim/v1/requests") {
+    // Every API request so far (verb, group, resource, subresource, namespace, code,
+    // user agent): what the RBAC test holds the chart's rules against.
+    value items = value::array();
+    size_t i = 0;
+    for (const auto& r : requests()) {
+      value o = value::object();
+      o["userAgent"] = value::string(r.user_agent);
+      o["verb"] = value::string(r.verb);
+      o["group"] = value::string(r.group);
+      o["resource"] = value::string(r.resource);
+      o["subresource"] = value::string(r.subresource);
+      o["namespace"] = value::string(r.ns);
+      o["code"] = value::number(r.code);
+      o["count"] = value::number(static_cast<int64_t>(r.count));
+      items[i++] = o;
+    }
+    value out = value::object();
+    out["items"] = items;
+    return json_response(200, out);
   }
   if (req.path == "/sim/v1/faults") {
     if (req.method == "PUT" || req.method == "POST") {
@@ -822,10 +851,34 @@ ApiResponse ApiServer::watch(const ApiRequest& req, const Target& t) {
   return r;
 }
 
-ApiResponse ApiServer::create(const ApiRequest& req, const Target& t) {
+// The object a create or update sends: JSON, or protobuf for the kinds client-go's typed
+// clients send that way (protobuf_body.h).
+static kube::Result<value> parse_body(const ApiRequest& req) {
+  ApiError e;
+  e.code = 400;
+  e.reason = "BadRequest";
+  if (is_protobuf_content_type(req.header("content-type"))) {
+    std::string error;
+    if (auto o = decode_protobuf_body(req.body, error)) return *o;
+    e.code = 415;
+    e.reason = "UnsupportedMediaType";
+    e.message = error;
+    return e;
+  }
   std::error_code ec;
   auto obj = value::parse(req.body, ec);
-  if (ec || !obj.is_object()) return error_response(400, "BadRequest", "the request body is not a JSON object");
+  if (ec || !obj.is_object()) {
+    e.message = "the request body is not a JSON object";
+    return e;
+  }
+  return obj;
+}
+
+ApiResponse ApiServer::create(const ApiRequest& req, const Target& t) {
+  auto body = parse_body(req);
+  if (!body.ok()) return from_error(body.error());
+  value obj = std::move(body.value());
+  std::error_code ec;
   const auto kind = str(obj, "kind"), api_version = str(obj, "apiVersion");
   if (!kind.empty() && kind != t.type->kind)
     return error_response(400, "BadRequest", "the kind \"" + kind + "\" does not match the resource " + t.type->resource + " (" + t.type->kind + ")");
@@ -919,9 +972,10 @@ ApiResponse ApiServer::write(const Target& t, value obj, const StoredPtr& curren
 ApiResponse ApiServer::replace(const ApiRequest& req, const Target& t) {
   auto current = store_->get(t.type->key(), t.ns, t.name);
   if (!current) return error_response(404, "NotFound", t.type->resource + " \"" + t.name + "\" not found");
+  auto body = parse_body(req);
+  if (!body.ok()) return from_error(body.error());
+  value obj = std::move(body.value());
   std::error_code ec;
-  auto obj = value::parse(req.body, ec);
-  if (ec || !obj.is_object()) return error_response(400, "BadRequest", "the request body is not a JSON object");
   if (str(obj["metadata"], "name") != t.name)
     return error_response(400, "BadRequest", "the name of the object (" + str(obj["metadata"], "name") + ") does not match the name on the URL (" + t.name + ")");
   const auto expected_rv = str(obj["metadata"], "resourceVersion");

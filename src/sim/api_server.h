@@ -56,6 +56,7 @@ struct ApiServerOptions {
 struct RequestRecord {
   std::string user_agent, verb, group, resource, subresource, ns;
   int code = 0;
+  long count = 0;  // how many times this exact request was seen
 };
 
 class ApiServer {
@@ -116,7 +117,7 @@ class ApiServer {
   const ApiServerOptions opts_;
   ResourceTypes types_;
   mutable std::mutex records_mu_;
-  std::vector<RequestRecord> records_;  // guarded by records_mu_
+  std::map<std::string, RequestRecord> records_;  // distinct requests, guarded by records_mu_
   std::atomic<bool> graceful_pods_{false};
   FaultInjector faults_;
 };

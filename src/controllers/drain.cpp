@@ -3,6 +3,7 @@
 #include <cpprest/json.h>
 
 #include "model/indexers.h"
+#include "planner/drain_prediction.h"
 
 namespace nonevent::controllers {
 
@@ -70,6 +71,23 @@ void Drainer::drained(const model::Node& node, const std::string& claim, kube::T
     observer_.on_drained(std::chrono::duration<double>(now - *t).count());
 }
 
+std::string Drainer::blocker_reason(const model::Pod& pod, const DrainPolicy& policy, std::string* message) {
+  std::string why, msg;
+  if (pod.do_not_evict) why = "DoNotEvict", msg = "annotated nonevent.dev/do-not-evict";
+  else if (!pod.meta.controller() && !policy.evict_unmanaged_pods)
+    why = "UnmanagedPod", msg = "no controller would recreate it (drain.evictUnmanagedPods is false)";
+  else if (pod.volumes && pod.volumes->has_empty_dir && !policy.delete_empty_dir_data)
+    why = "EmptyDir", msg = "uses emptyDir (drain.deleteEmptyDirData is false)";
+  if (message) *message = msg;
+  return why;
+}
+
+bool Drainer::has_blockers(const model::Node& node, const DrainPolicy& policy) const {
+  for (const auto& pod : pods_.by_index(model::kPodsByNode, node.meta.name))
+    if (planner::evicted_by_drain(*pod) && !blocker_reason(*pod, policy).empty()) return true;
+  return false;
+}
+
 std::string Drainer::exhausted_pdb(const model::Pod& pod, DrainBudget& budget) const {
   if (!pdbs_) return "";
   for (const auto& pdb : pdbs_->by_index(model::kByNamespace, std::string(pod.meta.namespace_.view()))) {
@@ -91,12 +109,8 @@ DrainResult Drainer::drain(const model::Node& node, const DrainPolicy& policy, D
       ++budget.in_flight;
       continue;
     }
-    std::string why, message;
-    if (pod->do_not_evict) why = "DoNotEvict", message = "annotated nonevent.dev/do-not-evict";
-    else if (!pod->meta.controller() && !policy.evict_unmanaged_pods)
-      why = "UnmanagedPod", message = "no controller would recreate it (drain.evictUnmanagedPods is false)";
-    else if (pod->volumes && pod->volumes->has_empty_dir && !policy.delete_empty_dir_data)
-      why = "EmptyDir", message = "uses emptyDir (drain.deleteEmptyDirData is false)";
+    std::string message;
+    const std::string why = blocker_reason(*pod, policy, &message);
     if (!why.empty()) {
       out.blockers.push_back({"Pod", ns, pod->meta.name, why, message});
       continue;

@@ -70,6 +70,10 @@ class Drainer {
   DrainResult drain(const model::Node& node, const DrainPolicy& policy, DrainBudget& budget);
   // Drops the claim; uncordons unless `keep_cordoned` or the node was unschedulable before.
   kube::Status release(const model::Node& node, bool keep_cordoned, const std::string& why);
+  // Why the policy forbids evicting `pod` ("DoNotEvict", "UnmanagedPod", "EmptyDir"), or "".
+  static std::string blocker_reason(const model::Pod& pod, const DrainPolicy& policy, std::string* message = nullptr);
+  // Whether draining `node` would meet such a pod (so a batch can take other nodes first).
+  bool has_blockers(const model::Node& node, const DrainPolicy& policy) const;
   // Reports a node found empty: the Drained Event and the drain-duration metric.
   void drained(const model::Node& node, const std::string& claim, kube::TimePoint now);
 

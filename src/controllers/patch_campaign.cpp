@@ -484,7 +484,13 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
                                  std::to_string(z_out) + " node(s) already out in " + zone + " (maxUnavailable " +
                                      std::to_string(budget_here) + ")"});
       }
-      std::sort(candidates.begin(), candidates.end(), [](const NodePtr& a, const NodePtr& b) { return a->meta.name < b->meta.name; });
+      // Nodes whose drain would meet a pod the policy forbids evicting go last: everything
+      // else in the zone is patched before the campaign waits on them.
+      std::map<std::string, bool> blocked;
+      for (const auto& n : candidates) blocked[n->meta.name] = drainer_.has_blockers(*n, c.drain);
+      std::sort(candidates.begin(), candidates.end(), [&](const NodePtr& a, const NodePtr& b) {
+        return std::pair(blocked[a->meta.name], a->meta.name) < std::pair(blocked[b->meta.name], b->meta.name);
+      });
       std::vector<const model::Node*> view_nodes;
       for (const auto& n : all_nodes) view_nodes.push_back(n.get());
       std::vector<const model::Pod*> view_pods;

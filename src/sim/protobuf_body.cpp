@@ -153,6 +153,7 @@ value object_meta(std::string_view msg) {
 
 // v1.Secret: metadata 1, data 2 (bytes), type 3, stringData 4, immutable 5.
 // v1.ConfigMap: metadata 1, data 2 (string), immutable 3, binaryData 4 (bytes).
+// v1.Namespace: metadata 1, spec 2, status 3 (ignored: the server sets it).
 std::optional<value> object(const std::string& kind, std::string_view raw, std::string& error) {
   Reader r(raw);
   value o = value::object();
@@ -172,6 +173,16 @@ std::optional<value> object(const std::string& kind, std::string_view raw, std::
       auto [k, v] = map_entry(r.bytes());
       if (f == 2) o["data"][k] = value::string(v);
       else o["binaryData"][k] = value::string(base64(v));
+    } else if (kind == "Namespace" && f == 2 && w == 2) {
+      // NamespaceSpec: finalizers 1.
+      Reader spec(r.bytes());
+      uint32_t sf, sw;
+      value fins = value::array();
+      while (spec.next(sf, sw)) {
+        if (sf == 1 && sw == 2) fins[fins.size()] = value::string(std::string(spec.bytes()));
+        else spec.skip(sw);
+      }
+      if (fins.size() > 0) o["spec"]["finalizers"] = fins;
     } else if (w == 0 && ((kind == "Secret" && f == 5) || (kind == "ConfigMap" && f == 3))) {
       o["immutable"] = value::boolean(r.varint() != 0);
     } else {
@@ -218,8 +229,9 @@ std::optional<value> decode_protobuf_body(const std::string& body, std::string& 
     error = "malformed protobuf envelope";
     return std::nullopt;
   }
-  if (api_version != "v1" || (kind != "Secret" && kind != "ConfigMap")) {
-    error = "the embedded cluster reads protobuf only for v1 Secret and ConfigMap, not " + api_version + " " + kind + "; send JSON";
+  if (api_version != "v1" || (kind != "Secret" && kind != "ConfigMap" && kind != "Namespace")) {
+    error = "the embedded cluster reads protobuf only for v1 Secret, ConfigMap and Namespace, not " + api_version + " " + kind +
+            "; send JSON";
     return std::nullopt;
   }
   return object(kind, raw, error);

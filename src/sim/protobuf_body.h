@@ -2,8 +2,9 @@
 // Request bodies in the API server's protobuf encoding (application/vnd.kubernetes.protobuf:
 // the "k8s\0" magic, a runtime.Unknown envelope, then the object). client-go's typed
 // clientsets send some objects this way — Helm stores its releases as Secrets through one —
-// so the embedded cluster reads the kinds they send: Secret and ConfigMap (v1). Answers stay
-// JSON, which those clients also accept.
+// as does `kubectl create namespace` — so the embedded cluster reads those kinds: Secret,
+// ConfigMap and Namespace (v1). Other kinds get 415 naming the kind. Answers stay JSON, which
+// those clients also accept.
 #include <cpprest/json.h>
 
 #include <optional>

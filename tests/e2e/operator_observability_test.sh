@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# The built operator against the built embedded cluster (60x time, one shared clock):
+#  - /healthz and /readyz answer; the live /metrics passes `promtool check metrics`;
+#  - a real Prometheus (Debian's, on loopback) scrapes it while a PatchCampaign falls behind
+#    its deadline, and the chart's NoneventCampaignBehindDeadline alert becomes firing;
+#  - every request the operator made (the embedded cluster records them) is allowed by the
+#    chart's ClusterRole and Role, and the chart grants nothing the operator did not use.
+#
+# usage: operator_observability_test.sh NONEVENT_BINARY SOURCE_DIR
+set -uo pipefail
+bin="$1"
+src="$2"
+source "$src/tests/e2e/lib.sh"
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+[ -n "${KEEP_WORK:-}" ] && trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; echo "work kept in $work"' EXIT
+helm=""
+for h in "$src/.tools/kubectl-1.31/helm" "$src/.tools/kubectl-1.35/helm"; do [ -x "$h" ] && helm="$h" && break; done
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+scale=60
+epoch=$(date +%s)
+vnow() { python3 -c "import time,datetime; e=$epoch; t=e+(time.time()-e)*$scale; print(datetime.datetime.fromtimestamp(t+$1*60, datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'))"; }
+wait_for() {  # wait_for SECONDS command... : until the command succeeds
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -ge $deadline ] && { "$@"; return 1; }
+    sleep 0.5
+  done
+}
+
+"$bin" sim serve --cluster "$src/examples/cluster.yaml" --manifests "$src/examples/workloads" --time-scale $scale \
+  --time-epoch "$epoch" --kubeconfig-out "$work/kubeconfig" >"$work/sim.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do grep -q "listening on" "$work/sim.log" && break; sleep 0.05; done
+export KUBECONFIG="$work/kubeconfig"
+server=$(awk '/server:/ {print $2; exit}' "$KUBECONFIG")
+kubectl apply -f "$src/crds/" >/dev/null
+check "kubectl create namespace (protobuf body)" kubectl create namespace nonevent-system
+kubectl wait --for=condition=Established crd/patchcampaigns.nonevent.dev --timeout=20s >/dev/null
+kubectl wait --for=condition=Available deploy --all -n shop --timeout=60s >/dev/null
+
+mport=$(free_port)
+"$bin" operator --leader-elect --namespace nonevent-system --metrics-bind-address "127.0.0.1:$mport" \
+  --time-scale $scale --time-epoch "$epoch" >"$work/operator.log" 2>&1 &
+pids+=($!)
+metrics="http://127.0.0.1:$mport"
+check "/readyz turns 200 once the caches are synced" wait_for 30 curl -sf "$metrics/readyz"
+check "/healthz answers 200" curl -sf "$metrics/healthz"
+check "an unknown path is 404" bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' '$metrics/nope')\" = 404 ]"
+check "this replica leads (nonevent_leader 1)" wait_for 20 bash -c "curl -sf '$metrics/metrics' | grep -qx 'nonevent_leader 1'"
+
+# The scenario: a window on us-east-1c, a campaign that cannot meet its deadline on the
+# general pool, and a Replace campaign for the infra pool (new nodes come with the new image).
+kubectl apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: nonevent-sim-provisioner, namespace: kube-system}
+data: {imageVersion: bash-4.3-25}
+---
+apiVersion: nonevent.dev/v1alpha1
+kind: MaintenanceWindow
+metadata: {name: use1c}
+spec: {zones: [us-east-1c], start: "$(vnow 30)", end: "$(vnow 45)", evacuateBefore: 25m}
+---
+apiVersion: nonevent.dev/v1alpha1
+kind: PatchCampaign
+metadata: {name: late}
+spec:
+  target: {version: bash-4.3-25}
+  nodeSelector: {matchLabels: {nonevent.dev/pool: general}}
+  zones: [us-east-1a, us-east-1b]
+  strategy: {type: InPlace, maxUnavailable: 1, canary: {nodes: 0}}
+  inPlace:
+    jobTemplate:
+      metadata: {annotations: {sim.nonevent.dev/run-seconds: "300"}}
+      spec: {containers: [{name: patch, image: registry.example.com/node-patcher:1}]}
+  deadline: 20m
+  drain: {evictUnmanagedPods: true, deleteEmptyDirData: true}
+---
+apiVersion: nonevent.dev/v1alpha1
+kind: PatchCampaign
+metadata: {name: infra}
+spec:
+  target: {version: bash-4.3-25}
+  nodeSelector: {matchLabels: {nonevent.dev/pool: infra}}
+  strategy: {type: Replace, maxUnavailable: 1, canary: {nodes: 0}}
+  deadline: 2h
+EOF
+
+if command -v promtool >/dev/null 2>&1; then
+  check "the live /metrics passes promtool check metrics" bash -c "curl -sf '$metrics/metrics' | promtool check metrics"
+  check "metrics about the campaigns are served" contains 'nonevent_campaign_phase{campaign="late",phase="Progressing"}' \
+    bash -c "sleep 3; curl -sf '$metrics/metrics'"
+else
+  echo "SKIP: promtool not found (Debian package prometheus, installed by hack/install-deps.sh)"
+fi
+
+if command -v prometheus >/dev/null 2>&1 && [ -n "$helm" ]; then
+  # The chart's own rules, with behindDeadlineFor 0s so the test need not wait ten minutes.
+  "$helm" template nonevent "$src/charts/nonevent" -n nonevent-system --set prometheusRule.enabled=true \
+    --set prometheusRule.behindDeadlineFor=0s | python3 "$src/tests/e2e/chart_rules.py" "$work/rules.yaml" >/dev/null
+  cat >"$work/prometheus.yml" <<EOF
+global: {scrape_interval: 1s, evaluation_interval: 1s}
+rule_files: [$work/rules.yaml]
+scrape_configs:
+- job_name: nonevent
+  static_configs: [{targets: ["127.0.0.1:$mport"]}]
+EOF
+  pport=$(free_port)
+  prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" --web.listen-address="127.0.0.1:$pport" \
+    >"$work/prometheus.log" 2>&1 &
+  pids+=($!)
+  prom="http://127.0.0.1:$pport"
+  check "Prometheus is up and scrapes the operator" wait_for 30 bash -c \
+    "curl -sf '$prom/api/v1/targets' | python3 -c 'import json,sys; t=json.load(sys.stdin)[\"data\"][\"activeTargets\"]; sys.exit(0 if t and t[0][\"health\"]==\"up\" else 1)'"
+  firing() {
+    curl -sf "$prom/api/v1/alerts" | python3 -c '
+import json, sys
+alerts = json.load(sys.stdin)["data"]["alerts"]
+sys.exit(0 if any(a["labels"]["alertname"] == "NoneventCampaignBehindDeadline" and a["labels"].get("campaign") == "late"
+                  and a["state"] == "firing" for a in alerts) else 1)'
+  }
+  check "the campaign falls behind its deadline (status condition)" wait_for 90 bash -c \
+    "[ \"\$(kubectl get pcamp late -o jsonpath='{.status.conditions[?(@.type==\"BehindDeadline\")].status}')\" = True ]"
+  check "NoneventCampaignBehindDeadline is firing in Prometheus" wait_for 60 firing
+  check "NoneventOperatorDown stays quiet while a replica leads" bash -c \
+    "curl -sf '$prom/api/v1/alerts' | python3 -c 'import json,sys; a=json.load(sys.stdin)[\"data\"][\"alerts\"]; sys.exit(any(x[\"labels\"][\"alertname\"]==\"NoneventOperatorDown\" for x in a))'"
+else
+  echo "SKIP: prometheus or helm not found (hack/install-deps.sh and hack/install-tools.sh install them)"
+fi
+
+check "the window evacuates its zone" wait_for 90 bash -c \
+  "p=\$(kubectl get mw use1c -o jsonpath='{.status.phase}'); [ \"\$p\" = Evacuated ] || [ \"\$p\" = InProgress ]"
+check "the Replace campaign replaces the infra nodes" wait_for 120 bash -c \
+  "[ \"\$(kubectl get pcamp infra -o jsonpath='{.status.phase}')\" = Completed ]"
+check "eviction metrics count successes" bash -c \
+  "curl -sf '$metrics/metrics' | grep -E '^nonevent_evictions_total\{controller=\"maintenancewindow\",result=\"success\"\} [1-9]'"
+
+if [ -n "$helm" ]; then
+  "$helm" template nonevent "$src/charts/nonevent" -n nonevent-system >"$work/chart.yaml"
+  curl -sf "$server/sim/v1/requests" >"$work/requests.json"
+  check "the chart's RBAC allows every request the operator made, and grants nothing it did not use" \
+    python3 "$src/tests/e2e/rbac_check.py" "$work/chart.yaml" "$work/requests.json" nonevent-system "nonevent/"
+else
+  echo "SKIP: no helm for the RBAC comparison"
+fi
+grep -q 'level=error' "$work/operator.log" && { echo "operator errors (not failures by themselves):"; grep 'level=error' "$work/operator.log" | sort | uniq -c | head -5; }
+summary

@@ -10,5 +10,6 @@ int cmd_version(const std::vector<std::string>& args);
 int cmd_kube(const std::vector<std::string>& args);
 int cmd_sim(const std::vector<std::string>& args);
 int cmd_operator(const std::vector<std::string>& args);
+int cmd_plan(const std::vector<std::string>& args);
 
 }  // namespace nonevent::cli

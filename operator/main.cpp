@@ -22,6 +22,8 @@ void usage() {
                "  operator                     run the MaintenanceWindow and PatchCampaign controllers against a cluster\n"
                "          [--kubeconfig F] [--context C] [--leader-elect] [--leader-election-namespace NS]\n"
                "          [--namespace NS] [--metrics-bind-address ADDR] [--health-probe-bind-address ADDR]\n"
+               "  plan -f FILE                 preflight a MaintenanceWindow or PatchCampaign, touching nothing\n"
+               "          (--kubeconfig F [--context C] | --snapshot F) [-o table|json] [--batch-duration 10m]\n"
                "  sim serve                    run the embedded cluster (a Kubernetes API server)\n"
                "          [--cluster FILE] [--manifests PATH]... [--listen ADDR:PORT] [--tls]\n"
                "          [--kubeconfig-out FILE] [--token T]\n");
@@ -40,6 +42,7 @@ int main(int argc, char** argv) {
       {"kube", nonevent::cli::cmd_kube},
       {"sim", nonevent::cli::cmd_sim},
       {"operator", nonevent::cli::cmd_operator},
+      {"plan", nonevent::cli::cmd_plan},
   };
   const std::string cmd = argv[1];
   auto it = commands.find(cmd);
@@ -54,6 +57,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "nonevent %s: %s\n", cmd.c_str(), e.what());
     return 2;
   } catch (const nonevent::kube::ConfigError& e) {
+    std::fprintf(stderr, "nonevent %s: %s\n", cmd.c_str(), e.what());
+    return 1;
+  } catch (const std::runtime_error& e) {
     std::fprintf(stderr, "nonevent %s: %s\n", cmd.c_str(), e.what());
     return 1;
   }

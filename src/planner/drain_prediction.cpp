@@ -16,7 +16,12 @@ bool evicted_by_drain(const model::Pod& p) {
 std::vector<Unplaceable> unplaceable_after_drain(const std::vector<const model::Node*>& nodes,
                                                  const std::vector<const model::Pod*>& pods,
                                                  const std::set<std::string>& drained) {
-  std::vector<Unplaceable> out;
+  return predict_drain(nodes, pods, drained).unplaceable;
+}
+
+DrainPrediction predict_drain(const std::vector<const model::Node*>& nodes, const std::vector<const model::Pod*>& pods,
+                              const std::set<std::string>& drained) {
+  DrainPrediction out;
   if (drained.empty()) return out;
   // The drained nodes as the scheduler will see them: cordoned, with the node-lifecycle
   // controller's unschedulable taint (which nodeTaintsPolicy: Honor looks at).
@@ -50,9 +55,10 @@ std::vector<Unplaceable> unplaceable_after_drain(const std::vector<const model::
     replacement.ready = false;
     auto where = schedule(view, replacement);
     if (!where.node) {
-      out.push_back({p, where.reason});
+      out.unplaceable.push_back({p, where.reason});
       continue;
     }
+    out.placed.push_back({p, *where.node});
     replacement.node_name = model::IStr(*where.node);
     view.bind(replacement, *where.node);
     view.pods.push_back(&placed.emplace_back(std::move(replacement)));

@@ -19,8 +19,20 @@ struct Unplaceable {
 // Pods a drain evicts: bound, not finished, not terminating, not DaemonSet, not mirror.
 bool evicted_by_drain(const model::Pod& pod);
 
+struct Placed {
+  const model::Pod* pod = nullptr;  // the evicted pod whose replacement lands...
+  std::string node;                 // ...here
+};
+struct DrainPrediction {
+  std::vector<Placed> placed;
+  std::vector<Unplaceable> unplaceable;
+};
+
 // `nodes`/`pods`: the whole cluster. `drained`: node names about to be cordoned and drained
-// (nodes already unschedulable stay so). Returns the evicted pods that would find no node.
+// (nodes already unschedulable stay so). Where each evicted pod's replacement would go.
+DrainPrediction predict_drain(const std::vector<const model::Node*>& nodes, const std::vector<const model::Pod*>& pods,
+                              const std::set<std::string>& drained);
+// Just the evicted pods that would find no node.
 std::vector<Unplaceable> unplaceable_after_drain(const std::vector<const model::Node*>& nodes,
                                                  const std::vector<const model::Pod*>& pods,
                                                  const std::set<std::string>& drained);

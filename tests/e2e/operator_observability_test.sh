@@ -46,6 +46,17 @@ check "kubectl create namespace (protobuf body)" kubectl create namespace noneve
 kubectl wait --for=condition=Established crd/patchcampaigns.nonevent.dev --timeout=20s >/dev/null
 kubectl wait --for=condition=Available deploy --all -n shop --timeout=60s >/dev/null
 
+# nonevent plan: the preflight against the live cluster and against a snapshot, touching nothing.
+check "plan names the spread trap and the fix, and exits 3 for blockers" bash -c \
+  "out=\$('$bin' plan -f '$src/examples/maintenancewindow.yaml' --kubeconfig '$KUBECONFIG'); rc=\$?; echo \"\$out\"; \
+   [ \$rc = 3 ] && grep -q 'SpreadTrap' <<<\"\$out\" && grep -q 'nodeTaintsPolicy: Honor' <<<\"\$out\" && grep -q 'UnmanagedPod' <<<\"\$out\""
+kubectl get nodes,pods,pdb -A -o yaml >"$work/snapshot.yaml"
+check "plan -o json from a snapshot lists batches per zone and the projection" bash -c \
+  "'$bin' plan -f '$src/examples/patchcampaign.yaml' --snapshot '$work/snapshot.yaml' -o json | \
+   python3 -c 'import json,sys; o=json.load(sys.stdin); assert len(o[\"batches\"]) == 11 and o[\"batches\"][0][\"canary\"] and o[\"fitsDeadline\"], o'"
+check "plan touched nothing" bash -c "! kubectl get nodes | grep -q SchedulingDisabled"
+check "plan says which flag is missing" contains "-f FILE is required" bash -c "'$bin' plan --snapshot '$work/snapshot.yaml' 2>&1; [ \$? = 2 ]"
+
 mport=$(free_port)
 "$bin" operator --leader-elect --namespace nonevent-system --metrics-bind-address "127.0.0.1:$mport" \
   --time-scale $scale --time-epoch "$epoch" >"$work/operator.log" 2>&1 &

@@ -1,0 +1,330 @@
+// `nonevent plan -f window-or-campaign.yaml (--kubeconfig F | --snapshot F) [-o table|json]`:
+// the preflight of design section 4, touching nothing. Exit 0 when nothing blocks, 3 when
+// the plan has blockers (so a pipeline can stop before applying), 1 on errors.
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "commands.h"
+#include "controllers/campaign_spec.h"
+#include "controllers/window_spec.h"
+#include "flags.h"
+#include "kube/rest_client.h"
+#include "kube/rest_config.h"
+#include "model/codecs.h"
+#include "planner/preflight.h"
+#include "sim/yaml_json.h"
+
+namespace nonevent::cli {
+
+using web::json::value;
+
+namespace {
+
+struct Cluster {
+  std::vector<std::shared_ptr<const model::Node>> nodes;
+  std::vector<std::shared_ptr<const model::Pod>> pods;
+  std::vector<std::shared_ptr<const model::PodDisruptionBudget>> pdbs;
+  std::vector<const model::Node*> node_ptrs() const {
+    std::vector<const model::Node*> v;
+    for (const auto& n : nodes) v.push_back(n.get());
+    return v;
+  }
+  std::vector<const model::Pod*> pod_ptrs() const {
+    std::vector<const model::Pod*> v;
+    for (const auto& p : pods) v.push_back(p.get());
+    return v;
+  }
+  std::vector<const model::PodDisruptionBudget*> pdb_ptrs() const {
+    std::vector<const model::PodDisruptionBudget*> v;
+    for (const auto& p : pdbs) v.push_back(p.get());
+    return v;
+  }
+};
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw UsageError("cannot read " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+template <class T>
+void add(std::vector<std::shared_ptr<const T>>& out, const value& obj, const std::string& origin) {
+  auto r = model::CodecFor<T>::decode(obj.serialize());
+  if (!r.ok()) throw UsageError(origin + ": cannot read a " + obj.at("kind").as_string() + ": " + r.error().to_string());
+  out.push_back(r.value());
+}
+
+// `kubectl get nodes,pods,pdb -A -o yaml` (a List) or several documents.
+Cluster from_snapshot(const std::string& path) {
+  Cluster c;
+  std::function<void(const value&)> take = [&](const value& o) {
+    if (!o.is_object() || !o.has_field("kind")) return;
+    const auto kind = o.at("kind").as_string();
+    if (o.has_field("items") && o.at("items").is_array()) {
+      for (const auto& i : o.at("items").as_array()) take(i);
+    } else if (kind == "Node") add(c.nodes, o, path);
+    else if (kind == "Pod") add(c.pods, o, path);
+    else if (kind == "PodDisruptionBudget") add(c.pdbs, o, path);
+  };
+  for (const auto& d : sim::parse_yaml_documents(read_file(path))) take(d);
+  if (c.nodes.empty()) throw UsageError(path + ": no Node in the snapshot (kubectl get nodes,pods,pdb -A -o yaml > " + path + ")");
+  return c;
+}
+
+template <class T>
+void list_all(kube::RestClient& client, const kube::GroupVersionResource& gvr, std::vector<std::shared_ptr<const T>>& out) {
+  kube::ListOptions opts;
+  opts.limit = 500;
+  do {
+    auto r = client.list(gvr, "", opts);
+    if (!r.ok()) throw std::runtime_error("list " + gvr.resource + ": " + r.error().to_string());
+    auto page = model::CodecFor<T>::decode_list(r.value());
+    if (!page.ok()) throw std::runtime_error("decode " + gvr.resource + ": " + page.error().to_string());
+    for (auto& i : page.value().items) out.push_back(i);
+    opts.continue_token = page.value().continue_token;
+  } while (!opts.continue_token.empty());
+}
+
+Cluster from_cluster(const Flags& f) {
+  auto config = kube::load_default_config({.kubeconfig_path = f.get("--kubeconfig"), .context = f.get("--context")});
+  auto client = kube::make_rest_client(config);
+  Cluster c;
+  list_all(*client, kube::resources::nodes(), c.nodes);
+  list_all(*client, kube::resources::pods(), c.pods);
+  list_all(*client, kube::resources::pod_disruption_budgets(), c.pdbs);
+  return c;
+}
+
+std::string fmt_duration(double s) {
+  char buf[32];
+  if (s < 120) std::snprintf(buf, sizeof buf, "%.0fs", s);
+  else if (s < 7200) std::snprintf(buf, sizeof buf, "%.0fm", s / 60);
+  else std::snprintf(buf, sizeof buf, "%.1fh", s / 3600);
+  return buf;
+}
+
+value to_json(const planner::Preflight& p) {
+  value o = value::object();
+  o["nodes"] = value::number(p.nodes);
+  o["podsToEvict"] = value::number(p.pods_to_evict);
+  o["lowerBoundSeconds"] = value::number(p.lower_bound_seconds);
+  o["blockers"] = value::array();
+  for (size_t i = 0; i < p.blockers.size(); ++i) {
+    const auto& b = p.blockers[i];
+    value x = value::object();
+    x["kind"] = value::string(b.kind);
+    if (!b.ns.empty()) x["namespace"] = value::string(b.ns);
+    x["name"] = value::string(b.name);
+    x["reason"] = value::string(b.reason);
+    x["message"] = value::string(b.message);
+    o["blockers"][i] = x;
+  }
+  o["bindingPDBs"] = value::array();
+  for (size_t i = 0; i < p.binding_pdbs.size(); ++i) o["bindingPDBs"][i] = value::string(p.binding_pdbs[i]);
+  o["workloads"] = value::array();
+  for (size_t i = 0; i < p.workloads.size(); ++i) {
+    const auto& w = p.workloads[i];
+    value x = value::object();
+    x["namespace"] = value::string(w.ns);
+    x["workload"] = value::string(w.workload);
+    for (const auto& [z, k] : w.before) x["before"][z] = value::number(k);
+    for (const auto& [z, k] : w.after) x["after"][z] = value::number(k);
+    if (w.max_skew >= 0) x["maxSkew"] = value::number(w.max_skew);
+    x["skewAfter"] = value::number(w.skew_after);
+    x["pendingAfter"] = value::number(w.pending_after);
+    o["workloads"][i] = x;
+  }
+  return o;
+}
+
+void print_preflight(const planner::Preflight& p, const std::vector<std::string>& zones) {
+  std::printf("\nBLOCKERS (%zu)\n", p.blockers.size());
+  if (p.blockers.empty()) std::printf("  none\n");
+  for (const auto& b : p.blockers)
+    std::printf("  %-20s %-40s %-13s %s\n", b.kind.c_str(), ((b.ns.empty() ? "" : b.ns + "/") + b.name).c_str(), b.reason.c_str(),
+                b.message.c_str());
+  if (!p.binding_pdbs.empty()) {
+    std::printf("\nPDBs THAT SET THE PACE\n");
+    for (const auto& s : p.binding_pdbs) std::printf("  %s\n", s.c_str());
+  }
+  std::printf("\nREPLICAS PER ZONE (before -> after)\n  %-34s", "WORKLOAD");
+  for (const auto& z : zones) std::printf(" %14s", z.c_str());
+  std::printf("  SKEW  MAXSKEW  PENDING\n");
+  for (const auto& w : p.workloads) {
+    std::printf("  %-34s", (w.ns + "/" + w.workload).substr(0, 34).c_str());
+    for (const auto& z : zones) {
+      const int b = w.before.count(z) ? w.before.at(z) : 0, a = w.after.count(z) ? w.after.at(z) : 0;
+      std::printf(" %14s", (std::to_string(b) + " -> " + std::to_string(a)).c_str());
+    }
+    std::printf("  %4d  %7s  %7d%s\n", w.skew_after, w.max_skew >= 0 ? std::to_string(w.max_skew).c_str() : "-", w.pending_after,
+                w.max_skew >= 0 && w.skew_after > w.max_skew ? "  skew above maxSkew" : "");
+  }
+}
+
+std::vector<std::string> all_zones(const Cluster& c, const std::string& zone_label) {
+  std::set<std::string> zs;
+  for (const auto& n : c.nodes)
+    if (const auto* z = model::find_label(n->meta.label_set(), zone_label)) zs.insert(z->str());
+  return {zs.begin(), zs.end()};
+}
+
+int plan_window(const value& obj, const Cluster& c, bool json_out) {
+  auto parsed = controllers::parse_window_spec(obj.has_field("spec") ? obj.at("spec") : value::null());
+  if (!parsed.spec) {
+    for (const auto& p : parsed.problems) std::fprintf(stderr, "error: %s\n", p.c_str());
+    return 1;
+  }
+  const auto& w = *parsed.spec;
+  std::set<std::string> drained;
+  const auto zones = all_zones(c, w.zone_label);
+  for (const auto& z : w.zones)
+    if (std::find(zones.begin(), zones.end(), z) == zones.end()) {
+      std::fprintf(stderr, "error: spec.zones: no node has %s=%s (zones: ", w.zone_label.c_str(), z.c_str());
+      for (const auto& x : zones) std::fprintf(stderr, "%s ", x.c_str());
+      std::fprintf(stderr, ")\n");
+      return 1;
+    }
+  for (const auto& n : c.nodes)
+    if (const auto* z = model::find_label(n->meta.label_set(), w.zone_label);
+        z && std::find(w.zones.begin(), w.zones.end(), z->str()) != w.zones.end())
+      drained.insert(n->meta.name);
+  planner::PreflightPolicy pol{.evict_unmanaged_pods = w.drain.evict_unmanaged_pods, .delete_empty_dir_data = w.drain.delete_empty_dir_data};
+  auto p = planner::preflight(c.node_ptrs(), c.pod_ptrs(), c.pdb_ptrs(), drained, w.zone_label, pol);
+  const double window_s = std::chrono::duration<double>(w.evacuate_before).count();
+  const int remaining_zones = static_cast<int>(zones.size() - w.zones.size());
+  if (remaining_zones < w.min_available_zones)
+    p.blockers.push_back({"Zone", "", "", "MinAvailableZones",
+                          "evacuating leaves " + std::to_string(remaining_zones) + " zone(s), below safety.minAvailableZones " +
+                              std::to_string(w.min_available_zones)});
+  if (json_out) {
+    value o = to_json(p);
+    o["kind"] = value::string("MaintenanceWindow");
+    o["name"] = obj.at("metadata").at("name");
+    o["fitsEvacuateBefore"] = value::boolean(p.lower_bound_seconds <= window_s);
+    std::printf("%s\n", o.serialize().c_str());
+  } else {
+    std::printf("MaintenanceWindow %s: %zu zone(s), %d node(s), %d pod(s) to move\n",
+                obj.at("metadata").at("name").as_string().c_str(), w.zones.size(), p.nodes, p.pods_to_evict);
+    std::printf("Evacuation starts %s (evacuateBefore %s before the window); lower bound %s: %s\n",
+                kube::format_rfc3339(w.evacuation_start()).c_str(), fmt_duration(window_s).c_str(),
+                fmt_duration(p.lower_bound_seconds).c_str(), p.lower_bound_seconds <= window_s ? "fits" : "does NOT fit");
+    print_preflight(p, zones);
+  }
+  return p.ok() ? 0 : 3;
+}
+
+int plan_campaign(const value& obj, const Cluster& c, bool json_out, double batch_seconds) {
+  auto parsed = controllers::parse_campaign_spec(obj.has_field("spec") ? obj.at("spec") : value::null());
+  if (!parsed.spec) {
+    for (const auto& p : parsed.problems) std::fprintf(stderr, "error: %s\n", p.c_str());
+    return 1;
+  }
+  const auto& s = *parsed.spec;
+  auto zones = s.zones.empty() ? all_zones(c, s.zone_label) : s.zones;
+  std::map<std::string, std::vector<const model::Node*>> todo;
+  std::map<std::string, int> total;
+  for (const auto& n : c.nodes) {
+    const auto* z = model::find_label(n->meta.label_set(), s.zone_label);
+    if (!z || !s.selects(*n)) continue;
+    ++total[z->str()];
+    if (s.reported_version(*n) != s.version) todo[z->str()].push_back(n.get());
+  }
+  planner::PreflightPolicy pol{.evict_unmanaged_pods = s.drain.evict_unmanaged_pods, .delete_empty_dir_data = s.drain.delete_empty_dir_data};
+  planner::Preflight all;
+  std::set<std::string> seen;
+  value batches_json = value::array();
+  int batches = 0;
+  std::vector<double> lanes(std::max(1, s.zones_in_parallel), 0.0);
+  if (!json_out) std::printf("PatchCampaign %s: target %s (%s), strategy %s\n\nBATCHES\n", obj.at("metadata").at("name").as_string().c_str(),
+                             s.version.c_str(), s.source.c_str(), s.strategy.c_str());
+  bool canary = s.canary_nodes > 0;
+  for (const auto& z : zones) {
+    auto& nodes = todo[z];
+    std::sort(nodes.begin(), nodes.end(), [](auto* a, auto* b) { return a->meta.name < b->meta.name; });
+    const int size = s.max_unavailable_in(total[z]);
+    int zone_batches = 0;
+    for (size_t i = 0; i < nodes.size();) {
+      const size_t n = canary ? std::min<size_t>(s.canary_nodes, size) : size;
+      std::set<std::string> batch;
+      for (size_t k = 0; k < n && i < nodes.size(); ++k, ++i) batch.insert(nodes[i]->meta.name);
+      auto p = planner::preflight(c.node_ptrs(), c.pod_ptrs(), c.pdb_ptrs(), batch, s.zone_label, pol);
+      for (auto& b : p.blockers)
+        if (seen.insert(b.kind + b.ns + b.name + b.reason).second) all.blockers.push_back(b);
+      value bj = value::object();
+      bj["zone"] = value::string(z);
+      size_t k = 0;
+      for (const auto& name : batch) bj["nodes"][k++] = value::string(name);
+      bj["canary"] = value::boolean(canary);
+      bj["blockers"] = value::number(static_cast<int64_t>(p.blockers.size()));
+      batches_json[batches_json.size()] = bj;
+      if (!json_out) {
+        std::printf("  %-12s %s%zu node(s):", z.c_str(), canary ? "canary " : "", batch.size());
+        for (const auto& name : batch) std::printf(" %s", name.c_str());
+        std::printf("%s\n", p.blockers.empty() ? "" : ("  (" + std::to_string(p.blockers.size()) + " blocker(s))").c_str());
+      }
+      ++batches;
+      ++zone_batches;
+      canary = false;
+    }
+    auto lane = std::min_element(lanes.begin(), lanes.end());
+    *lane += zone_batches * batch_seconds + std::max(0, zone_batches - 1) * std::chrono::duration<double>(s.batch_soak).count();
+  }
+  double projected = *std::max_element(lanes.begin(), lanes.end());
+  if (s.canary_nodes > 0) projected += std::chrono::duration<double>(s.canary_soak).count();
+  const double deadline = std::chrono::duration<double>(s.deadline).count();
+  if (json_out) {
+    value o = value::object();
+    o["kind"] = value::string("PatchCampaign");
+    o["name"] = obj.at("metadata").at("name");
+    o["batches"] = batches_json;
+    o["projectedSeconds"] = value::number(projected);
+    o["deadlineSeconds"] = value::number(deadline);
+    o["fitsDeadline"] = value::boolean(projected <= deadline);
+    o["blockers"] = to_json(all).at("blockers");
+    std::printf("%s\n", o.serialize().c_str());
+  } else {
+    std::printf("\n%d batch(es); at %s per batch the campaign takes about %s against a deadline of %s: %s\n", batches,
+                fmt_duration(batch_seconds).c_str(), fmt_duration(projected).c_str(), fmt_duration(deadline).c_str(),
+                projected <= deadline ? "fits" : "does NOT fit");
+    std::printf("\nBLOCKERS (%zu)\n", all.blockers.size());
+    if (all.blockers.empty()) std::printf("  none\n");
+    for (const auto& b : all.blockers)
+      std::printf("  %-20s %-40s %-13s %s\n", b.kind.c_str(), ((b.ns.empty() ? "" : b.ns + "/") + b.name).c_str(), b.reason.c_str(),
+                  b.message.c_str());
+  }
+  return all.blockers.empty() ? 0 : 3;
+}
+
+}  // namespace
+
+int cmd_plan(const std::vector<std::string>& args) {
+  Flags f(args, {{"-f", true}, {"--kubeconfig", true}, {"--context", true}, {"--snapshot", true}, {"-o", true},
+                 {"--batch-duration", true}},
+          {{"--filename", "-f"}, {"--output", "-o"}});
+  if (!f.positionals().empty()) throw UsageError("unexpected argument \"" + f.positionals()[0] + "\"");
+  const std::string file = f.get("-f");
+  if (file.empty()) throw UsageError("-f FILE is required: a MaintenanceWindow or PatchCampaign manifest");
+  const std::string output = f.get("-o", "table");
+  if (output != "table" && output != "json") throw UsageError("-o: want table or json, not \"" + output + "\"");
+  double batch_seconds = 600;
+  if (f.has("--batch-duration")) {
+    auto d = controllers::parse_duration(f.get("--batch-duration"));
+    if (!d) throw UsageError("--batch-duration: \"" + f.get("--batch-duration") + "\" is not a duration such as 10m");
+    batch_seconds = std::chrono::duration<double>(*d).count();
+  }
+  auto docs = sim::parse_yaml_documents(read_file(file));
+  if (docs.empty() || !docs[0].has_field("kind")) throw UsageError(file + ": no Kubernetes object in it");
+  const Cluster cluster = f.has("--snapshot") ? from_snapshot(f.get("--snapshot")) : from_cluster(f);
+  const auto kind = docs[0].at("kind").as_string();
+  if (kind == "MaintenanceWindow") return plan_window(docs[0], cluster, output == "json");
+  if (kind == "PatchCampaign") return plan_campaign(docs[0], cluster, output == "json", batch_seconds);
+  throw UsageError(file + ": kind " + kind + " is not MaintenanceWindow or PatchCampaign");
+}
+
+}  // namespace nonevent::cli

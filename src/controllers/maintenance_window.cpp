@@ -5,6 +5,7 @@
 #include "controllers/resource_status.h"
 #include "controllers/window_spec.h"
 #include "model/indexers.h"
+#include "planner/preflight.h"
 
 namespace nonevent::controllers {
 
@@ -41,7 +42,7 @@ MaintenanceWindowController::MaintenanceWindowController(std::shared_ptr<kube::R
                                                          std::shared_ptr<kube::Clock> clock, NodeInformer& nodes,
                                                          PodInformer& pods, PdbInformer* pdbs, WindowInformer& windows,
                                                          kube::EventRecorder& events, DrainObserver observer)
-    : client_(std::move(client)), clock_(std::move(clock)), nodes_(nodes), pods_(pods), windows_(windows), events_(events),
+    : client_(std::move(client)), clock_(std::move(clock)), nodes_(nodes), pods_(pods), windows_(windows), pdbs_(pdbs), events_(events),
       drainer_(*client_, events_, pods, pdbs, std::move(observer)) {}
 
 kube::Result<std::optional<kube::Duration>> MaintenanceWindowController::reconcile(const std::string& name) {
@@ -125,9 +126,11 @@ kube::Result<std::optional<kube::Duration>> MaintenanceWindowController::reconci
     }
     return kube::ApiError::from_response(409, "");
   };
-  auto blocked_status = [&](const std::string& reason, const std::string& message) -> kube::Status {
+  auto blocked_status = [&](const std::string& reason, const std::string& message,
+                            const value& preflight = value::null()) -> kube::Status {
     value st = value::object();
     st["phase"] = value::string("Blocked");
+    if (preflight.is_object()) st["preflight"] = preflight;
     st["conditions"][0] = condition("Ready", false, reason, message, generation, old_status, now);
     st["conditions"][1] = condition("Blocked", true, reason, message, generation, old_status, now);
     st["conditions"][2] = condition("Evacuated", false, reason, "nothing was touched", generation, old_status, now);
@@ -191,7 +194,58 @@ kube::Result<std::optional<kube::Duration>> MaintenanceWindowController::reconci
   Progress pr;
   pr.total = static_cast<int>(targets.size());
 
+  // The preflight (design 4): computed once per spec while scheduled, and again at the start
+  // of evacuation before the first node is touched.
+  auto run_preflight = [&]() -> planner::Preflight {
+    std::set<std::string> drained;
+    for (const auto& n : targets) drained.insert(n->meta.name);
+    const auto node_list = nodes_.list();
+    const auto pod_list = pods_.list();
+    std::vector<std::shared_ptr<const model::PodDisruptionBudget>> pdb_list;
+    if (pdbs_) pdb_list = pdbs_->list();
+    std::vector<const model::Node*> np;
+    std::vector<const model::Pod*> pp;
+    std::vector<const model::PodDisruptionBudget*> bp;
+    for (const auto& x : node_list) np.push_back(x.get());
+    for (const auto& x : pod_list) pp.push_back(x.get());
+    for (const auto& x : pdb_list) bp.push_back(x.get());
+    return planner::preflight(np, pp, bp, drained, w.zone_label,
+                              {.evict_unmanaged_pods = w.drain.evict_unmanaged_pods, .delete_empty_dir_data = w.drain.delete_empty_dir_data});
+  };
+  auto preflight_json = [&](const planner::Preflight& p) {
+    value o = value::object();
+    o["observedGeneration"] = value::number(generation);
+    o["computedAt"] = value::string(kube::format_rfc3339(now));
+    o["podsToEvict"] = value::number(p.pods_to_evict);
+    o["lowerBoundSeconds"] = value::number(p.lower_bound_seconds);
+    o["blockers"] = value::array();
+    for (size_t i = 0; i < p.blockers.size() && i < 20; ++i) {
+      const auto& b = p.blockers[i];
+      value x = value::object();
+      x["kind"] = value::string(b.kind);
+      if (!b.ns.empty()) x["namespace"] = value::string(b.ns);
+      x["name"] = value::string(b.name);
+      x["reason"] = value::string(b.reason);
+      x["message"] = value::string(b.message);
+      o["blockers"][i] = x;
+    }
+    return o;
+  };
+  // Blockers that mean displaced pods would find no place: with requireCapacity, no start.
+  auto refusing = [&](const planner::Preflight& p) {
+    std::string msg;
+    for (const auto& b : p.blockers)
+      if (b.reason == "Capacity" || b.reason == "SpreadTrap" || b.reason == "Unschedulable")
+        msg += (msg.empty() ? "" : "; ") + (b.ns.empty() ? "" : b.ns + "/") + b.name + ": " + b.message;
+    return msg;
+  };
+  const value& old_preflight = old_status.has_field("preflight") ? old_status.at("preflight") : value::null();
+  const bool preflight_current = old_preflight.is_object() && old_preflight.has_field("observedGeneration") &&
+                                 old_preflight.at("observedGeneration").as_integer() == generation;
+
   if (w.suspend || now < w.evacuation_start()) {
+    if (!w.suspend)
+      status["preflight"] = preflight_current ? old_preflight : preflight_json(run_preflight());
     status["phase"] = value::string("Scheduled");
     status["nodes"]["total"] = value::number(pr.total);
     status["conditions"][0] = condition("Ready", true, w.suspend ? "Suspended" : "Scheduled",
@@ -231,6 +285,20 @@ kube::Result<std::optional<kube::Duration>> MaintenanceWindowController::reconci
     return std::optional<kube::Duration>{std::chrono::minutes(1)};
   }
 
+  // First touch: the preflight, fresh. With requireCapacity, pods that would find no place
+  // block the window before any node is cordoned.
+  if (!any_claimed) {
+    const auto p = run_preflight();
+    status["preflight"] = preflight_json(p);
+    if (auto why = refusing(p); w.require_capacity && !why.empty()) {
+      auto st = blocked_status("PreflightFailed", "displaced pods would find no place (safety.requireCapacity): " + why,
+                               status["preflight"]);
+      if (!st.ok()) return st.error();
+      return std::optional<kube::Duration>{std::chrono::minutes(1)};
+    }
+  } else if (old_preflight.is_object()) {
+    status["preflight"] = old_preflight;
+  }
   DrainBudget budget{.max_in_flight = w.drain.max_concurrent_evictions};
   for (const auto& n : targets) {
     const auto* c = claim_of(*n);

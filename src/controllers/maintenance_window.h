@@ -5,8 +5,12 @@
 // for the window, then uncordons only what it cordoned. All progress lives in the cluster
 // (node annotations, the window's status): a restarted operator continues where it was.
 //
-// Not yet here (see issue 4): the planner's preflight (capacity, spread trap), recurring
-// windows, rebalancing, and overlapping windows against minAvailableZones across windows.
+// Before touching anything it runs the planner's preflight (status.preflight); with
+// safety.requireCapacity a preflight that finds pods with no place to go (capacity, the
+// cordoned-zone spread trap) blocks the window instead.
+//
+// Not yet here (see issue 4): recurring windows, rebalancing, and overlapping windows against
+// minAvailableZones across windows.
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +40,7 @@ class MaintenanceWindowController {
   NodeInformer& nodes_;
   PodInformer& pods_;
   WindowInformer& windows_;
+  PdbInformer* pdbs_;
   kube::EventRecorder& events_;
   Drainer drainer_;
 };

@@ -46,6 +46,8 @@ ParsedWindow parse_window_spec(const value& spec) {
   if (spec.has_field("suspend") && spec.at("suspend").is_boolean()) w.suspend = spec.at("suspend").as_bool();
   if (spec.has_field("safety") && spec.at("safety").has_field("minAvailableZones"))
     w.min_available_zones = spec.at("safety").at("minAvailableZones").as_integer();
+  if (spec.has_field("safety") && spec.at("safety").has_field("requireCapacity") && spec.at("safety").at("requireCapacity").is_boolean())
+    w.require_capacity = spec.at("safety").at("requireCapacity").as_bool();
   if (spec.has_field("drain")) w.drain = parse_drain_policy(spec.at("drain"), "spec.drain", p);
   if (p.empty()) out.spec = w;
   return out;

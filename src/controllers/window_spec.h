@@ -21,6 +21,7 @@ struct WindowSpec {
   bool rebalance = true;
   bool suspend = false;
   int min_available_zones = 2;
+  bool require_capacity = true;  // refuse to start when displaced pods would find no place
   DrainPolicy drain;
   kube::TimePoint evacuation_start() const { return start - evacuate_before; }
 };

@@ -57,6 +57,10 @@ check "plan -o json from a snapshot lists batches per zone and the projection" b
 check "plan touched nothing" bash -c "! kubectl get nodes | grep -q SchedulingDisabled"
 check "plan says which flag is missing" contains "-f FILE is required" bash -c "'$bin' plan --snapshot '$work/snapshot.yaml' 2>&1; [ \$? = 2 ]"
 
+# The fix the preflight names, so the window below can proceed.
+check "kubectl patch checkout with nodeTaintsPolicy: Honor (the fix plan names)" kubectl -n shop patch deploy checkout --type json \
+  -p '[{"op":"add","path":"/spec/template/spec/topologySpreadConstraints/0/nodeTaintsPolicy","value":"Honor"}]'
+
 mport=$(free_port)
 "$bin" operator --leader-elect --namespace nonevent-system --metrics-bind-address "127.0.0.1:$mport" \
   --time-scale $scale --time-epoch "$epoch" >"$work/operator.log" 2>&1 &

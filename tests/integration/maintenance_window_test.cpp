@@ -11,9 +11,14 @@ namespace {
 
 using namespace testing;
 
-std::string window_yaml(const std::string& name, const std::string& zone, const std::string& start, const std::string& end) {
+// shop.yaml's checkout Deployment is the cordoned-zone spread trap: with the default
+// safety.requireCapacity the preflight blocks such a window (its own test below); the other
+// tests accept that checkout's replacement waits in Pending and proceed.
+std::string window_yaml(const std::string& name, const std::string& zone, const std::string& start, const std::string& end,
+                        bool require_capacity = false) {
   return "apiVersion: nonevent.dev/v1alpha1\nkind: MaintenanceWindow\nmetadata: {name: " + name + "}\nspec:\n  zones: [" + zone +
-         "]\n  start: \"" + start + "\"\n  end: \"" + end + "\"\n  evacuateBefore: 30m\n";
+         "]\n  start: \"" + start + "\"\n  end: \"" + end + "\"\n  evacuateBefore: 30m\n" +
+         (require_capacity ? "" : "  safety: {requireCapacity: false}\n");
 }
 
 TEST(MaintenanceWindow, EmptiesTheZoneAheadHoldsItAndRestores) {
@@ -94,6 +99,39 @@ TEST(MaintenanceWindow, BadInputGetsAConditionAndTouchesNothing) {
     return false;
   };
   EXPECT_TRUE(rig.advance_until(warned, 60s)) << "an Event says why";
+}
+
+TEST(MaintenanceWindow, PreflightCatchesTheSpreadTrapAndTouchesNothing) {
+  Rig rig;
+  rig.apply(window_yaml("trap", "a", "2026-12-01T00:20:00Z", "2026-12-01T02:00:00Z", /*require_capacity=*/true));
+  rig.start_operator();
+  // While scheduled, status.preflight already names the trap.
+  ASSERT_TRUE(rig.advance_until([&] { return rig.window("trap").serialize().find("SpreadTrap") != std::string::npos; }, 120s))
+      << rig.window("trap").serialize();
+  ASSERT_TRUE(rig.advance_until([&] { return str(rig.window("trap"), {"status", "phase"}) == "Blocked"; }, 600s))
+      << rig.window("trap").serialize();
+  const auto w = rig.window("trap");
+  bool preflight_failed = false;
+  for (const auto& c : w.at("status").at("conditions").as_array())
+    if (str(c, {"type"}) == "Blocked" && str(c, {"reason"}) == "PreflightFailed") {
+      preflight_failed = true;
+      EXPECT_NE(str(c, {"message"}).find("Deployment/checkout"), std::string::npos) << str(c, {"message"});
+      EXPECT_NE(str(c, {"message"}).find("nodeTaintsPolicy: Honor"), std::string::npos) << str(c, {"message"});
+    }
+  EXPECT_TRUE(preflight_failed) << w.serialize();
+  rig.advance(120s);
+  for (auto& n : rig.list("/nodes")) {
+    EXPECT_FALSE(flag(n, {"spec", "unschedulable"})) << name(n) << ": nothing is cordoned";
+    EXPECT_FALSE(at(n, {"metadata", "annotations", "nonevent.dev/claimed-by"})) << name(n);
+  }
+  // The fix the preflight names (nodeTaintsPolicy: Honor) lets the window proceed.
+  ASSERT_EQ(rig.merge_patch("/apis/apps/v1/namespaces/shop/deployments/checkout",
+                            R"({"spec":{"template":{"spec":{"topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"topology.kubernetes.io/zone",)"
+                            R"("whenUnsatisfiable":"DoNotSchedule","nodeTaintsPolicy":"Honor","labelSelector":{"matchLabels":{"app":"checkout"}}}]}}}})"),
+            200);
+  EXPECT_TRUE(rig.advance_until([&] { return str(rig.window("trap"), {"status", "phase"}) == "Evacuated"; }, 1800s, [&] { rig.check_pdbs(); }))
+      << rig.window("trap").serialize();
+  EXPECT_EQ(rig.pdb_violations, 0);
 }
 
 TEST(MaintenanceWindow, DeletingTheWindowMidEvacuationRestoresItsNodes) {

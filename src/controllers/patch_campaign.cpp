@@ -395,7 +395,12 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
   std::optional<kube::TimePoint> wake;
   auto wake_at = [&](kube::TimePoint t) { wake = wake ? std::min(*wake, t) : t; };
   // For the ETA: what is left per zone in batches.
-  std::vector<std::pair<std::string, double>> zone_remaining_batches;
+  struct ZoneLeft {
+    std::string zone;
+    double batches;    // including the running one
+    double running_s;  // how long the running batch has run
+  };
+  std::vector<ZoneLeft> zone_remaining_batches;
 
   // Refresh: step 1 changed annotations; the cache catches up on the next pass, but counts
   // taken now must not treat a just-released node as still ours.
@@ -566,7 +571,12 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
     updated += z_updated;
     in_progress += z_flight;
     const int left = z_total - z_updated - z_failed;
-    if (left > 0) zone_remaining_batches.emplace_back(zone, std::ceil(static_cast<double>(left) / std::max(1, budget_here)));
+    // The running batch counts as a whole batch less the time it has already run.
+    double running_s = 0;
+    if (z_flight > 0 && zo.has_field("batchStartedAt"))
+      if (auto started_batch = kube::parse_rfc3339(zo.at("batchStartedAt").as_string())) running_s = seconds(now - *started_batch);
+    if (left > 0)
+      zone_remaining_batches.push_back({zone, std::ceil(static_cast<double>(left) / std::max(1, budget_here)), running_s});
   }
 
   // 3. ETA from observed durations (a batch takes as long as its slowest node).
@@ -585,9 +595,9 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
     const double soak_s = seconds(c.batch_soak);
     // Zones run `zonesInParallel` at a time, in order: lanes take the next zone when free.
     std::vector<double> lanes(std::max(1, c.zones_in_parallel), 0.0);
-    for (const auto& [zone, batches] : zone_remaining_batches) {
+    for (const auto& z : zone_remaining_batches) {
       auto lane = std::min_element(lanes.begin(), lanes.end());
-      *lane += batches * per_batch + std::max(0.0, batches - 1) * soak_s;
+      *lane += z.batches * per_batch + std::max(0.0, z.batches - 1) * soak_s - std::min(z.running_s, per_batch);
     }
     double left = *std::max_element(lanes.begin(), lanes.end());
     if (!canary_completed) left += seconds(c.canary_soak);

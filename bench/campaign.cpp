@@ -1,0 +1,212 @@
+// bench/campaign: the seed scenario — a critical OS flaw patched across the fleet within
+// twelve hours — with the real operator (manager, informers, HTTP) against the embedded
+// cluster on virtual time.
+//
+// N nodes in three zones; Deployments of 30 replicas (half zone-spread with nodeTaintsPolicy
+// Honor), each with a PDB of maxUnavailable 1, about --pods-per-node pods per node. One
+// PatchCampaign, InPlace: the patch Job runs 8 minutes and the node reboots for 2 (10 minutes
+// a node), maxUnavailable 10% per zone, zones one after another, a 1-node canary with a
+// 10-minute soak, deadline 12 h.
+//
+// usage: campaign [--nodes 3000] [--pods-per-node 10] [--tick 10]
+// Prints `<metric> <value> <unit>` lines:
+//   campaign_virtual_h        startedAt → completedAt of the campaign
+//   lower_bound_virtual_h     zones × batches × (patch + reboot) + canary and soak:
+//                             what the budgets allow at best
+//   campaign_over_lower_bound
+//   met_deadline              1 when done within 12 h
+//   eta_error_at_25pct        |ETA shown when a quarter was done − actual end| / actual duration
+//   pdb_violations            samples where a PDB had fewer Ready pods than desiredHealthy
+//   max_unavailable_violations samples where a zone had more nodes out than maxUnavailable
+//   max_skew_excess           worst excess of a spread workload's zone skew over maxSkew,
+//                             sampled while no batch was running
+//   wall_s
+#include <sys/resource.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "controllers/manager.h"
+#include "sim/api_server.h"
+#include "sim/cluster_spec.h"
+#include "sim/http_server.h"
+#include "sim/json_util.h"
+#include "sim/simulation.h"
+#include "sim/yaml_json.h"
+
+using namespace nonevent;
+using namespace sim::json;
+using Wall = std::chrono::steady_clock;
+using web::json::value;
+
+namespace {
+
+double secs(Wall::duration d) { return std::chrono::duration<double>(d).count(); }
+double vsecs(kube::Duration d) { return std::chrono::duration<double>(d).count(); }
+
+std::vector<value> list(sim::ObjectStore& store, const std::string& resource) {
+  std::vector<value> out;
+  auto r = store.list({.resource = resource}, 0, "");
+  std::error_code ec;
+  for (const auto& o : r.value().items) out.push_back(value::parse(o->json, ec));
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  long nodes = 3000, pods_per_node = 10, tick_s = 10;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--nodes")) nodes = std::stol(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--pods-per-node")) pods_per_node = std::stol(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--tick")) tick_s = std::stol(argv[i + 1]);
+  }
+  const long per_zone = nodes / 3;
+  const long replicas = 30;
+  const long deployments = std::max(1L, nodes * pods_per_node / replicas);
+  const double patch_s = 480, reboot_s = 120;
+  const auto t0 = Wall::now();
+  auto clock = std::make_shared<kube::VirtualClock>(*kube::parse_rfc3339("2026-12-01T00:00:00Z"));
+  auto store = std::make_shared<sim::ObjectStore>(/*history_limit=*/100'000);
+  auto api = std::make_shared<sim::ApiServer>(store, clock);
+  auto spec = sim::parse_cluster_spec(
+      "zones: [a, b, c]\nnodePools: [{name: n, nodesPerZone: " + std::to_string(per_zone) +
+          ", cpu: '32', memory: 128Gi, pods: 110, imageVersion: bash-4.3-24}]\n"
+          "timings: {podStartSeconds: 2, podReadySeconds: 5, terminationSeconds: 10, nodeRebootSeconds: 120}\n",
+      "bench");
+  for (const auto& n : sim::make_nodes(spec, clock->now())) api->create_object(n);
+  sim::Simulation simulation(api, clock, spec);
+  for (const char* crd : {"/crds/maintenancewindows.nonevent.dev.yaml", "/crds/patchcampaigns.nonevent.dev.yaml"}) {
+    std::ifstream in(std::string(NONEVENT_SOURCE_DIR) + crd);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    for (const auto& d : sim::parse_yaml_documents(ss.str())) api->create_object(d);
+  }
+  for (long d = 0; d < deployments; ++d) {
+    const std::string name = "svc-" + std::to_string(d), ns = "team-" + std::to_string(d % 20);
+    std::string yaml = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: " + name + ", namespace: " + ns +
+                       "}\nspec:\n  replicas: " + std::to_string(replicas) + "\n  selector: {matchLabels: {app: " + name +
+                       "}}\n  template:\n    metadata: {labels: {app: " + name + "}}\n    spec:\n"
+                       "      containers: [{name: c, image: app, resources: {requests: {cpu: 250m, memory: 512Mi}}}]\n";
+    if (d % 2 == 0)
+      yaml += "      topologySpreadConstraints: [{maxSkew: 1, topologyKey: topology.kubernetes.io/zone, "
+              "whenUnsatisfiable: DoNotSchedule, nodeTaintsPolicy: Honor, labelSelector: {matchLabels: {app: " + name + "}}}]\n";
+    yaml += "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: " + name + ", namespace: " + ns +
+            "}\nspec: {maxUnavailable: 1, selector: {matchLabels: {app: " + name + "}}}\n";
+    for (const auto& doc : sim::parse_yaml_documents(yaml)) api->create_object(doc);
+  }
+  simulation.run_until(clock->now() + std::chrono::minutes(2), *clock);
+  const double boot_wall = secs(Wall::now() - t0);
+
+  // The operator, over HTTP, as in production.
+  sim::HttpServer http(api, sim::HttpServerOptions{});
+  kube::RestConfig cfg;
+  cfg.server = http.url();
+  cfg.qps = 0;
+  controllers::Manager manager(kube::make_rest_client(cfg, clock), clock, {});
+  std::thread op([&] { manager.run(); });
+  for (int i = 0; i < 3000 && !manager.leading(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+
+  const long max_unavailable = std::max(1L, per_zone * 10 / 100);
+  const std::string campaign =
+      "apiVersion: nonevent.dev/v1alpha1\nkind: PatchCampaign\nmetadata: {name: cve-2014-6271}\nspec:\n"
+      "  target: {version: bash-4.3-25}\n  strategy: {type: InPlace, maxUnavailable: 10%, canary: {nodes: 1, soak: 10m}}\n"
+      "  inPlace:\n    timeout: 30m\n    jobTemplate:\n      metadata: {annotations: {sim.nonevent.dev/run-seconds: '480'}}\n"
+      "      spec: {containers: [{name: patch, image: node-patcher}]}\n  deadline: 12h\n";
+  for (const auto& d : sim::parse_yaml_documents(campaign)) api->create_object(d);
+  const auto v0 = clock->now();
+
+  long pdb_violations = 0, unavailable_violations = 0, samples = 0;
+  int max_skew_excess = 0;
+  std::optional<kube::TimePoint> eta_at_quarter, completed_at;
+  std::string phase;
+  const auto tick = std::chrono::seconds(tick_s);
+  for (long t = 0; t < 14 * 3600 / tick_s; ++t) {
+    simulation.run_until(clock->now() + tick, *clock);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the operator's threads react in real time
+    auto c = store->get("nonevent.dev/patchcampaigns", "", "cve-2014-6271");
+    std::error_code ec;
+    const value cv = value::parse(c->json, ec);
+    phase = str(cv, {"status", "phase"});
+    const auto total = num(cv, {"status", "nodes", "total"}), updated = num(cv, {"status", "nodes", "updated"});
+    if (std::getenv("CAMPAIGN_DEBUG") && t % 30 == 0)
+      std::fprintf(stderr, "t=%.2fh updated=%ld/%ld eta=%s\n", vsecs(clock->now() - v0) / 3600, static_cast<long>(updated),
+                   static_cast<long>(total), str(cv, {"status", "estimatedCompletion"}).c_str());
+    if (!eta_at_quarter && total > 0 && updated * 4 >= total)
+      eta_at_quarter = kube::parse_rfc3339(str(cv, {"status", "estimatedCompletion"}));
+    if (phase == "Completed") {
+      completed_at = kube::parse_rfc3339(str(cv, {"status", "completedAt"}));
+      break;
+    }
+    if (t % std::max(1L, 60 / tick_s) != 0) continue;  // invariants once a virtual minute
+    ++samples;
+    std::map<std::string, std::string> zone_of;
+    std::map<std::string, long> out;
+    std::set<std::string> open;
+    for (const auto& n : list(*store, "/nodes")) {
+      const auto z = str(n, {"metadata", "labels", "topology.kubernetes.io/zone"});
+      zone_of[name(n)] = z;
+      if (flag(n, {"spec", "unschedulable"}) || !condition_true(n, "Ready")) ++out[z];
+      else open.insert(z);
+    }
+    for (const auto& [z, k] : out) unavailable_violations += k > max_unavailable;
+    const auto pods = list(*store, "/pods");
+    std::map<std::string, long> ready_by_app;
+    std::map<std::string, std::map<std::string, int>> per_zone_by_app;
+    for (const auto& p : pods) {
+      if (terminating(p)) continue;
+      const auto app = str(p, {"metadata", "labels", "app"});
+      if (pod_ready(p)) ++ready_by_app[ns(p) + "/" + app];
+      if (open.count(zone_of[str(p, {"spec", "nodeName"})])) ++per_zone_by_app[app][zone_of[str(p, {"spec", "nodeName"})]];
+    }
+    for (const auto& pdb : list(*store, "policy/poddisruptionbudgets"))
+      if (ready_by_app[ns(pdb) + "/" + name(pdb)] < num(pdb, {"status", "desiredHealthy"})) ++pdb_violations;
+    if (num(cv, {"status", "nodes", "inProgress"}) == 0)
+      for (long d = 0; d < deployments; d += 2) {
+        auto& zs = per_zone_by_app["svc-" + std::to_string(d)];
+        int lo = 1 << 30, hi = 0;
+        for (const auto& z : open) lo = std::min(lo, zs[z]), hi = std::max(hi, zs[z]);
+        if (!open.empty()) max_skew_excess = std::max(max_skew_excess, hi - lo - 1);
+      }
+  }
+  manager.stop();
+  op.join();
+  http.stop();
+
+  // The best the budgets allow: zones one after another, each in ceil(zone / maxUnavailable)
+  // batches of (patch + reboot), after the canary and its soak.
+  const double batches_per_zone = std::ceil(static_cast<double>(per_zone) / max_unavailable);
+  // A node is out for at least its patch and reboot (its drain can be near instant).
+  const double node_s = patch_s + reboot_s;
+  const double lower_bound_s = 3 * batches_per_zone * node_s + node_s + 600;
+  const double campaign_s = completed_at ? vsecs(*completed_at - v0) : vsecs(clock->now() - v0);
+  const double eta_error = completed_at && eta_at_quarter ? std::abs(vsecs(*eta_at_quarter - *completed_at)) / campaign_s : -1;
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  std::printf("nodes %ld count\n", nodes);
+  std::printf("pods %ld count\n", deployments * replicas);
+  std::printf("max_unavailable_per_zone %ld nodes\n", max_unavailable);
+  std::printf("completed %d bool\n", completed_at ? 1 : 0);
+  std::printf("campaign_virtual_h %.2f h\n", campaign_s / 3600);
+  std::printf("lower_bound_virtual_h %.2f h\n", lower_bound_s / 3600);
+  std::printf("campaign_over_lower_bound %.3f ratio\n", campaign_s / lower_bound_s);
+  std::printf("met_deadline %d bool\n", completed_at && campaign_s <= 12 * 3600 ? 1 : 0);
+  std::printf("eta_error_at_25pct %.3f relative\n", eta_error);
+  std::printf("pdb_violations %ld samples\n", pdb_violations);
+  std::printf("max_unavailable_violations %ld samples\n", unavailable_violations);
+  std::printf("max_skew_excess %d replicas\n", max_skew_excess);
+  std::printf("invariant_samples %ld count\n", samples);
+  std::printf("boot_wall_s %.1f s\n", boot_wall);
+  std::printf("wall_s %.1f s\n", secs(Wall::now() - t0));
+  std::printf("peak_rss_mb %ld MB\n", ru.ru_maxrss / 1024);
+  return completed_at ? 0 : 1;
+}

@@ -134,6 +134,37 @@ TEST(MaintenanceWindow, PreflightCatchesTheSpreadTrapAndTouchesNothing) {
   EXPECT_EQ(rig.pdb_violations, 0);
 }
 
+// Killed mid-drain (at several instants) and started again, the operator finishes from what
+// is in the cluster: the zone ends empty, no PDB ever went below budget, a person's cordon
+// survives, and every node is restored after the window.
+TEST(MaintenanceWindow, OperatorKilledMidDrainFinishesFromTheCluster) {
+  for (int kill_after_s : {1, 3, 6, 10}) {
+    SCOPED_TRACE("killed " + std::to_string(kill_after_s) + "s into the evacuation");
+    Rig rig;
+    ASSERT_EQ(rig.merge_patch("/api/v1/nodes/n-a-1", R"({"spec":{"unschedulable":true}})"), 200);
+    rig.apply(window_yaml("use1a", "a", "2026-12-01T00:31:00Z", "2026-12-01T00:36:00Z"));
+    rig.start_operator();
+    // Evacuation starts at 00:01; let it run a little, then kill the operator.
+    ASSERT_TRUE(rig.advance_until([&] { return rig.clock->now() >= *kube::parse_rfc3339("2026-12-01T00:01:00Z"); }, 120s));
+    rig.advance(std::chrono::seconds(kill_after_s), [&] { rig.check_pdbs(); });
+    rig.stop_operator();
+    rig.advance(20s, [&] { rig.check_pdbs(); });
+    rig.start_operator();
+    EXPECT_TRUE(rig.advance_until([&] { return str(rig.window("use1a"), {"status", "phase"}) == "Evacuated"; }, 1800s,
+                                  [&] { rig.check_pdbs(); }))
+        << rig.window("use1a").serialize();
+    EXPECT_EQ(rig.pods_in_zone("a"), 0);
+    rig.tick = 10s;  // nothing moves until the window ends
+    EXPECT_TRUE(rig.advance_until([&] { return str(rig.window("use1a"), {"status", "phase"}) == "Completed"; }, 3600s,
+                                  [&] { rig.check_pdbs(); }));
+    EXPECT_EQ(rig.pdb_violations, 0);
+    for (auto& n : rig.zone_nodes("a")) {
+      EXPECT_FALSE(at(n, {"metadata", "annotations", "nonevent.dev/claimed-by"})) << name(n);
+      EXPECT_EQ(flag(n, {"spec", "unschedulable"}), name(n) == "n-a-1") << name(n) << ": only the person's cordon stays";
+    }
+  }
+}
+
 TEST(MaintenanceWindow, DeletingTheWindowMidEvacuationRestoresItsNodes) {
   Rig rig;
   rig.apply(window_yaml("gone", "b", "2026-12-01T00:20:00Z", "2026-12-01T02:00:00Z"));

@@ -114,7 +114,7 @@ MW_STATUS = {"type": "object", "properties": {
     "observedGeneration": {"type": "integer", "minimum": 0},
     "conditions": CONDITIONS,
     "evacuationStart": TIME, "windowStart": TIME, "windowEnd": TIME, "nextWindowStart": TIME,
-    "nodes": {"type": "object", "properties": {"total": COUNT, "cordoned": COUNT, "drained": COUNT, "restored": COUNT}},
+    "nodes": {"type": "object", "properties": {"total": COUNT, "cordoned": COUNT, "drained": COUNT, "restored": COUNT, "skipped": COUNT}},
     "pods": {"type": "object", "properties": {"evicted": COUNT, "blocked": COUNT, "pendingElsewhere": COUNT}},
     "blockers": BLOCKERS,
     "preflight": {"type": "object", "x-kubernetes-preserve-unknown-fields": True,

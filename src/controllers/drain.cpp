@@ -98,8 +98,21 @@ std::string Drainer::exhausted_pdb(const model::Pod& pod, DrainBudget& budget) c
   return "";
 }
 
-DrainResult Drainer::drain(const model::Node& node, const DrainPolicy& policy, DrainBudget& budget) {
+kube::Status Drainer::mark_blocked(const model::Node& node, bool blocked, kube::TimePoint now) {
+  const bool marked = node.annotation(kBlockedSince) != nullptr;
+  if (blocked == marked) return kube::Unit{};
+  value p = value::object();
+  p["metadata"]["annotations"][kBlockedSince] = blocked ? value::string(kube::format_rfc3339(now)) : value::null();
+  auto r = client_.patch(kube::resources::nodes(), "", node.meta.name, PatchType::kStrategicMerge, p.serialize());
+  if (!r.ok()) return r.error();
+  return kube::Unit{};
+}
+
+DrainResult Drainer::drain(const model::Node& node, const DrainPolicy& policy, DrainBudget& budget, kube::TimePoint now) {
   DrainResult out;
+  std::optional<kube::TimePoint> blocked_since;
+  if (const auto* b = node.annotation(kBlockedSince)) blocked_since = kube::parse_rfc3339(*b);
+  const bool force_now = policy.on_blocked == "Force" && policy.force_after && blocked_since && now - *blocked_since >= *policy.force_after;
   for (const auto& pod : pods_.by_index(model::kPodsByNode, node.meta.name)) {
     if (pod->phase == model::PodPhase::kSucceeded || pod->phase == model::PodPhase::kFailed) continue;
     if (pod->mirror || owned_by_daemonset(*pod)) continue;
@@ -111,7 +124,23 @@ DrainResult Drainer::drain(const model::Node& node, const DrainPolicy& policy, D
     }
     std::string message;
     const std::string why = blocker_reason(*pod, policy, &message);
+    if (!why.empty() && why != "DoNotEvict" && force_now) {
+      // onBlocked: Force, after forceAfter: delete instead of evict, and say so.
+      kube::DeleteOptions opts;
+      if (policy.grace_period_seconds >= 0) opts.grace_period_seconds = policy.grace_period_seconds;
+      auto r = client_.remove(kube::resources::pods(), ns, pod->meta.name, opts);
+      if (r.ok() || r.error().is_not_found()) {
+        ++out.forced;
+        ++budget.in_flight;
+        events_.record(node_ref(node), "Warning", "ForcedDeletion",
+                       "deleted " + ns + "/" + pod->meta.name + " (" + why + ") after drain.forceAfter: onBlocked is Force");
+      } else {
+        out.blockers.push_back({"Pod", ns, pod->meta.name, "EvictionFailed", r.error().to_string()});
+      }
+      continue;
+    }
     if (!why.empty()) {
+      out.policy_blocked = true;
       out.blockers.push_back({"Pod", ns, pod->meta.name, why, message});
       continue;
     }

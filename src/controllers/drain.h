@@ -28,6 +28,7 @@ inline constexpr const char* kNodeState = "nonevent.dev/state";
 inline constexpr const char* kWasUnschedulable = "nonevent.dev/was-unschedulable";
 inline constexpr const char* kStateSince = "nonevent.dev/state-since";
 inline constexpr const char* kClaimedAt = "nonevent.dev/claimed-at";
+inline constexpr const char* kBlockedSince = "nonevent.dev/blocked-since";  // first seen blocked by policy
 
 // Why a pod or node holds a drain up, as it appears in status.blockers and Events.
 struct Blocker {
@@ -45,6 +46,8 @@ struct DrainBudget {
 struct DrainResult {
   int remaining = 0;  // pods that still have to leave
   int evicted = 0;    // evictions accepted in this pass
+  int forced = 0;     // pods deleted by onBlocked: Force in this pass
+  bool policy_blocked = false;  // a pod the policy will not evict (bare, emptyDir, do-not-evict)
   std::vector<Blocker> blockers;
 };
 
@@ -66,8 +69,13 @@ class Drainer {
   // Moves a claimed node to another state (no write when it is already there).
   kube::Status set_state(const model::Node& node, const std::string& state, kube::TimePoint now);
   // One pass of evictions over the node's pods. DaemonSet and mirror pods are never evicted;
-  // bare, emptyDir and do-not-evict pods are blockers unless the policy allows them.
-  DrainResult drain(const model::Node& node, const DrainPolicy& policy, DrainBudget& budget);
+  // bare, emptyDir and do-not-evict pods are blockers unless the policy allows them. With
+  // onBlocked: Force, bare and emptyDir pods blocked for forceAfter (since the node's
+  // blocked-since annotation) are deleted instead, and said so in an Event; do-not-evict pods
+  // and pods a PDB protects are never forced (no PDB is ever driven below its budget).
+  DrainResult drain(const model::Node& node, const DrainPolicy& policy, DrainBudget& budget, kube::TimePoint now);
+  // Records (or clears) when the node was first found blocked by policy.
+  kube::Status mark_blocked(const model::Node& node, bool blocked, kube::TimePoint now);
   // Drops the claim; uncordons unless `keep_cordoned` or the node was unschedulable before.
   kube::Status release(const model::Node& node, bool keep_cordoned, const std::string& why);
   // Why the policy forbids evicting `pod` ("DoNotEvict", "UnmanagedPod", "EmptyDir"), or "".

@@ -21,7 +21,7 @@ std::string window_claim(const std::string& window) { return "MaintenanceWindow/
 }  // namespace
 
 struct MaintenanceWindowController::Progress {
-  int total = 0, cordoned = 0, drained = 0, restored = 0;
+  int total = 0, cordoned = 0, drained = 0, restored = 0, skipped = 0;
   int evicted = 0, blocked = 0;
   value blockers = value::array();
   void block(const std::string& kind, const std::string& ns, const std::string& name, const std::string& reason,
@@ -308,10 +308,30 @@ kube::Result<std::optional<kube::Duration>> MaintenanceWindowController::reconci
     }
     if (!c)
       if (auto st = drainer_.claim(*n, claim, "cordoned", now); !st.ok()) return st.error();
+    if (const auto* s = state_of(*n); s && *s == "skipped") {
+      ++pr.skipped;  // onBlocked: SkipNode gave this node up for this window
+      continue;
+    }
     ++pr.cordoned;
-    auto d = drainer_.drain(*n, w.drain, budget);
-    pr.evicted += d.evicted;
+    auto d = drainer_.drain(*n, w.drain, budget, now);
+    pr.evicted += d.evicted + d.forced;
     for (const auto& b : d.blockers) pr.block(b.kind, b.ns, b.name, b.reason, b.message);
+    if (auto st = drainer_.mark_blocked(*n, d.policy_blocked, now); !st.ok()) return st.error();
+    if (d.policy_blocked && w.drain.on_blocked == "SkipNode") {
+      // Give the node back (uncordoned, still claimed so it is not taken again) and go on
+      // with the others: the zone will not be empty, and status and an Event say so.
+      value p = value::object();
+      p["metadata"]["annotations"][kNodeState] = value::string("skipped");
+      const auto* was = n->annotation(kWasUnschedulable);
+      if (!(was && *was == "true")) p["spec"]["unschedulable"] = value::null();
+      auto r = client_->patch(kube::resources::nodes(), "", n->meta.name, PatchType::kStrategicMerge, p.serialize());
+      if (!r.ok()) return r.error();
+      events_.record(node_ref(*n), "Warning", "NodeSkipped", "a pod the drain policy will not evict (onBlocked: SkipNode); left in service");
+      events_.record(ref, "Warning", "NodeSkipped", n->meta.name + ": a pod the drain policy will not evict (onBlocked: SkipNode)");
+      --pr.cordoned;
+      ++pr.skipped;
+      continue;
+    }
     const char* state = d.remaining == 0 ? "drained" : "draining";
     if (!(state_of(*n) && *state_of(*n) == state)) {
       if (auto st = drainer_.set_state(*n, state, now); !st.ok()) return st.error();
@@ -320,12 +340,13 @@ kube::Result<std::optional<kube::Duration>> MaintenanceWindowController::reconci
     if (d.remaining == 0) ++pr.drained;
   }
   const int in_flight = budget.in_flight;
-  const bool evacuated = pr.drained == pr.total;
+  const bool evacuated = pr.drained + pr.skipped == pr.total;
   const bool started = now >= w.start;
   status["phase"] = value::string(evacuated ? (started ? "InProgress" : "Evacuated") : "Evacuating");
   status["nodes"]["total"] = value::number(pr.total);
   status["nodes"]["cordoned"] = value::number(pr.cordoned);
   status["nodes"]["drained"] = value::number(pr.drained);
+  if (pr.skipped > 0) status["nodes"]["skipped"] = value::number(pr.skipped);
   evicted_now = pr.evicted;
   status["pods"]["evicted"] = value::number(0);  // set from the fresh count by write_status
   status["pods"]["blocked"] = value::number(pr.blocked);

@@ -224,8 +224,16 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
     const std::string node_zone = z ? z->str() : zone;
     ++in_flight_by_zone[node_zone];
     if (state == "draining" || state == "cordoned") {
-      auto d = drainer_.drain(*n, c.drain, budget);
+      auto d = drainer_.drain(*n, c.drain, budget, now);
       for (auto& b : d.blockers) pass.blockers.push_back(std::move(b));
+      if (auto st = drainer_.mark_blocked(*n, d.policy_blocked, now); !st.ok()) return st.error();
+      if (d.policy_blocked && c.drain.on_blocked == "SkipNode") {
+        // Leave the node unpatched rather than wait on a pod the policy will not move.
+        if (auto st = fail_node(*n, "DrainBlocked", "a pod the drain policy will not evict (onBlocked: SkipNode)"); !st.ok())
+          return st.error();
+        --in_flight_by_zone[node_zone];
+        continue;
+      }
       if (d.remaining > 0) {
         if (now - since > c.drain.pod_eviction_timeout)
           pass.blockers.push_back({"Node", "", n->meta.name, "DrainTimeout",

@@ -165,6 +165,78 @@ TEST(MaintenanceWindow, OperatorKilledMidDrainFinishesFromTheCluster) {
   }
 }
 
+// A bare pod on n-a-0 and an emptyDir pod on n-a-1: what each onBlocked policy does.
+struct Blocked {
+  Rig rig;
+  explicit Blocked(const std::string& drain) {
+    rig.apply("apiVersion: v1\nkind: Pod\nmetadata: {name: scratch, namespace: shop}\n"
+              "spec: {nodeName: n-a-0, containers: [{name: c, image: busybox}]}\n");
+    rig.apply("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: cache, namespace: shop}\nspec:\n  replicas: 1\n"
+              "  selector: {matchLabels: {app: cache}}\n  template:\n    metadata: {labels: {app: cache}}\n    spec:\n"
+              "      nodeSelector: {topology.kubernetes.io/zone: a}\n"
+              "      affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: "
+              "[{matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [n-a-1]}]}]}}}\n"
+              "      containers: [{name: c, image: redis}]\n      volumes: [{name: scratch, emptyDir: {}}]\n");
+    rig.advance(30s);
+    rig.apply(window_yaml("blocked", "a", "2026-12-01T00:40:00Z", "2026-12-01T00:50:00Z") + "  drain: " + drain + "\n");
+    rig.start_operator();
+  }
+  bool has_event(const std::string& reason) {
+    for (auto& e : rig.list("/events"))
+      if (str(e, {"reason"}) == reason) return true;
+    return false;
+  }
+  bool pod_exists(const std::string& prefix) {
+    for (auto& p : rig.list("/pods", "shop"))
+      if (name(p).rfind(prefix, 0) == 0 && str(p, {"spec", "nodeName"}).rfind("n-a-", 0) == 0 && !terminating(p)) return true;
+    return false;
+  }
+};
+
+TEST(MaintenanceWindow, OnBlockedWaitReportsTheBlockersAndKeepsWaiting) {
+  Blocked b("{onBlocked: Wait}");
+  b.rig.tick = 2s;
+  EXPECT_TRUE(b.rig.advance_until([&] { return num(b.rig.window("blocked"), {"status", "pods", "blocked"}) >= 2; }, 900s))
+      << b.rig.window("blocked").serialize();
+  b.rig.advance(300s);
+  const auto w = b.rig.window("blocked");
+  EXPECT_EQ(str(w, {"status", "phase"}), "Evacuating") << w.serialize();
+  const auto text = w.serialize();
+  EXPECT_NE(text.find("UnmanagedPod"), std::string::npos) << text;
+  EXPECT_NE(text.find("EmptyDir"), std::string::npos) << text;
+  EXPECT_TRUE(b.pod_exists("scratch"));
+  EXPECT_TRUE(b.pod_exists("cache"));
+  EXPECT_TRUE(b.rig.advance_until([&] { return b.has_event("EvictionBlocked"); }, 60s));
+}
+
+TEST(MaintenanceWindow, OnBlockedSkipNodeGivesThoseNodesBack) {
+  Blocked b("{onBlocked: SkipNode}");
+  b.rig.tick = 2s;
+  EXPECT_TRUE(b.rig.advance_until([&] { return str(b.rig.window("blocked"), {"status", "phase"}) == "Evacuated"; }, 900s))
+      << b.rig.window("blocked").serialize();
+  const auto w = b.rig.window("blocked");
+  EXPECT_EQ(num(w, {"status", "nodes", "skipped"}), 2) << w.serialize();
+  EXPECT_FALSE(flag(b.rig.node("n-a-0"), {"spec", "unschedulable"})) << "a skipped node is back in service";
+  EXPECT_FALSE(flag(b.rig.node("n-a-1"), {"spec", "unschedulable"}));
+  EXPECT_TRUE(b.pod_exists("scratch")) << "nothing was forced";
+  EXPECT_TRUE(b.rig.advance_until([&] { return b.has_event("NodeSkipped"); }, 60s));
+}
+
+TEST(MaintenanceWindow, OnBlockedForceDeletesAfterForceAfterAndSaysSo) {
+  Blocked b("{onBlocked: Force, forceAfter: 3m, deleteEmptyDirData: false}");
+  b.rig.tick = 2s;
+  // Not before forceAfter...
+  EXPECT_TRUE(b.rig.advance_until([&] { return num(b.rig.window("blocked"), {"status", "pods", "blocked"}) >= 2; }, 900s));
+  b.rig.advance(60s);
+  EXPECT_TRUE(b.pod_exists("scratch")) << "forced too early";
+  // ...then deleted, with an Event, and the zone empties.
+  EXPECT_TRUE(b.rig.advance_until([&] { return str(b.rig.window("blocked"), {"status", "phase"}) == "Evacuated"; }, 900s))
+      << b.rig.window("blocked").serialize();
+  EXPECT_FALSE(b.pod_exists("scratch"));
+  EXPECT_EQ(b.rig.pods_in_zone("a"), 0);
+  EXPECT_TRUE(b.rig.advance_until([&] { return b.has_event("ForcedDeletion"); }, 60s));
+}
+
 TEST(MaintenanceWindow, DeletingTheWindowMidEvacuationRestoresItsNodes) {
   Rig rig;
   rig.apply(window_yaml("gone", "b", "2026-12-01T00:20:00Z", "2026-12-01T02:00:00Z"));

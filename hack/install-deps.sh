@@ -9,7 +9,7 @@ packages=(
   libcpprest-dev libyaml-cpp-dev prometheus-cpp-dev libsimdjson-dev
   libgtest-dev libgmock-dev googletest
   python3-kubernetes curl ca-certificates
-  prometheus
+  prometheus tzdata
 )
 
 missing=()

@@ -180,7 +180,11 @@ int plan_window(const value& obj, const Cluster& c, bool json_out) {
     for (const auto& p : parsed.problems) std::fprintf(stderr, "error: %s\n", p.c_str());
     return 1;
   }
-  const auto& w = *parsed.spec;
+  auto w = *parsed.spec;
+  if (!w.resolve(kube::real_clock()->now())) {
+    std::fprintf(stderr, "error: spec.schedule: no occurrence in the next five years\n");
+    return 1;
+  }
   std::set<std::string> drained;
   const auto zones = all_zones(c, w.zone_label);
   for (const auto& z : w.zones)

@@ -150,7 +150,12 @@ kube::Result<std::optional<kube::Duration>> MaintenanceWindowController::reconci
     if (!st.ok()) return st.error();
     return std::optional<kube::Duration>{};
   }
-  const WindowSpec& w = *parsed.spec;
+  WindowSpec& w = *parsed.spec;
+  if (!w.resolve(now)) {
+    auto st = blocked_status("NoOccurrence", "spec.schedule: no occurrence in the next five years");
+    if (!st.ok()) return st.error();
+    return std::optional<kube::Duration>{};
+  }
 
   // Make sure deleting the window restores its nodes.
   bool has_finalizer = false;
@@ -244,6 +249,10 @@ kube::Result<std::optional<kube::Duration>> MaintenanceWindowController::reconci
                                  old_preflight.at("observedGeneration").as_integer() == generation;
 
   if (w.suspend || now < w.evacuation_start()) {
+    // A recurring window between occurrences: the last one is over, give its nodes back.
+    if (w.schedule && !claimed.empty())
+      if (auto st = restore(w.restore == "Keep"); !st.ok()) return st.error();
+    if (w.schedule) status["nextWindowStart"] = value::string(kube::format_rfc3339(w.start));
     if (!w.suspend)
       status["preflight"] = preflight_current ? old_preflight : preflight_json(run_preflight());
     status["phase"] = value::string("Scheduled");

@@ -9,8 +9,11 @@
 // safety.requireCapacity a preflight that finds pods with no place to go (capacity, the
 // cordoned-zone spread trap) blocks the window instead.
 //
-// Not yet here (see issue 4): recurring windows, rebalancing, and overlapping windows against
-// minAvailableZones across windows.
+// Recurring windows (cron in an IANA time zone) work occurrence by occurrence: the earliest
+// one not yet over is the window; between occurrences its nodes are restored.
+//
+// Not yet here (see issue 4): rebalancing, and overlapping windows against minAvailableZones
+// across windows.
 #include <memory>
 #include <optional>
 #include <string>

@@ -66,7 +66,7 @@ std::set<std::string> zones_held_by_windows(GenericInformer* windows, kube::Time
     const value obj = value::parse(w->json, ec);
     if (ec) continue;
     auto parsed = parse_window_spec(field(obj, "spec"));
-    if (!parsed.spec || parsed.spec->suspend) continue;
+    if (!parsed.spec || parsed.spec->suspend || !parsed.spec->resolve(now)) continue;
     const auto& s = *parsed.spec;
     if (now + lookahead >= s.evacuation_start() && now < s.end)
       for (const auto& z : s.zones) held.insert(z);

@@ -8,6 +8,16 @@ namespace {
 std::string str(const value& v, const char* k) { return v.has_field(k) && v.at(k).is_string() ? v.at(k).as_string() : ""; }
 }  // namespace
 
+bool WindowSpec::resolve(kube::TimePoint now) {
+  if (!schedule || !time_zone) return true;
+  // The earliest occurrence whose end is still ahead.
+  auto next = schedule->next(now - duration + std::chrono::seconds(1), *time_zone);
+  if (!next) return false;
+  start = *next;
+  end = *next + duration;
+  return true;
+}
+
 ParsedWindow parse_window_spec(const value& spec) {
   ParsedWindow out;
   WindowSpec w;
@@ -22,9 +32,16 @@ ParsedWindow parse_window_spec(const value& spec) {
   if (w.zones.empty()) p.push_back("spec.zones: at least one zone is required");
   if (auto zl = str(spec, "zoneLabel"); !zl.empty()) w.zone_label = zl;
   if (spec.has_field("schedule")) {
-    // Recurring windows are part of the design but not built yet: refuse clearly rather
-    // than guess.
-    p.push_back("spec.schedule: recurring windows are not supported by this version of the operator yet; use start and end");
+    std::string err;
+    w.schedule = CronSchedule::parse(str(spec, "schedule"), err);
+    if (!w.schedule) p.push_back("spec.schedule: " + err);
+    const std::string tz = str(spec, "timeZone").empty() ? "UTC" : str(spec, "timeZone");
+    w.time_zone = TimeZone::load(tz, err);
+    if (!w.time_zone) p.push_back("spec.timeZone: " + err);
+    auto d = parse_duration(str(spec, "duration"));
+    if (!d || d->count() <= 0) p.push_back("spec.duration: required with schedule, a duration such as 4h");
+    else w.duration = *d;
+    if (spec.has_field("start") || spec.has_field("end")) p.push_back("spec.start: start/end and schedule/duration are mutually exclusive");
   } else {
     auto s = kube::parse_rfc3339(str(spec, "start"));
     auto e = kube::parse_rfc3339(str(spec, "end"));

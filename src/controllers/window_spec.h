@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "controllers/drain_policy.h"
+#include "controllers/recurrence.h"
 #include "kube/clock.h"
 
 namespace nonevent::controllers {
@@ -23,7 +24,14 @@ struct WindowSpec {
   int min_available_zones = 2;
   bool require_capacity = true;  // refuse to start when displaced pods would find no place
   DrainPolicy drain;
+  // Recurring windows: a cron schedule in a time zone, each occurrence `duration` long.
+  std::optional<CronSchedule> schedule;
+  std::optional<TimeZone> time_zone;
+  kube::Duration duration{};
   kube::TimePoint evacuation_start() const { return start - evacuate_before; }
+  // For a recurring window, sets start/end to the occurrence that matters at `now`: the
+  // earliest one not yet over. False when the schedule has no occurrence in five years.
+  bool resolve(kube::TimePoint now);
 };
 
 struct ParsedWindow {

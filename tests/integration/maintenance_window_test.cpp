@@ -80,7 +80,7 @@ TEST(MaintenanceWindow, BadInputGetsAConditionAndTouchesNothing) {
   Rig rig;
   rig.apply(window_yaml("nozone", "nowhere", "2026-12-01T00:10:00Z", "2026-12-01T02:00:00Z"));
   rig.apply("apiVersion: nonevent.dev/v1alpha1\nkind: MaintenanceWindow\nmetadata: {name: cron}\n"
-            "spec: {zones: [a], schedule: '0 2 * * SUN', duration: 4h}\n");
+            "spec: {zones: [a], schedule: '0 25 * * SUN', duration: 4h, timeZone: Europe/Berlin}\n");
   rig.start_operator();
   rig.advance_until([&] { return str(rig.window("nozone"), {"status", "phase"}) == "Blocked" &&
                                  str(rig.window("cron"), {"status", "phase"}) == "Blocked"; }, 600s);
@@ -91,6 +91,8 @@ TEST(MaintenanceWindow, BadInputGetsAConditionAndTouchesNothing) {
     unknown_zone = unknown_zone || (str(c, {"type"}) == "Blocked" && str(c, {"reason"}) == "UnknownZone");
   EXPECT_TRUE(unknown_zone) << w.serialize();
   EXPECT_EQ(str(rig.window("cron"), {"status", "phase"}), "Blocked");
+  EXPECT_NE(rig.window("cron").serialize().find("spec.schedule: \\\"25\\\" is not a valid hour field"), std::string::npos)
+      << rig.window("cron").serialize();
   for (auto& n : rig.list("/nodes")) EXPECT_FALSE(flag(n, {"spec", "unschedulable"})) << name(n);
   // Events are sent by the recorder's own thread: give it (bounded) time to arrive.
   auto warned = [&] {
@@ -235,6 +237,38 @@ TEST(MaintenanceWindow, OnBlockedForceDeletesAfterForceAfterAndSaysSo) {
   EXPECT_FALSE(b.pod_exists("scratch"));
   EXPECT_EQ(b.rig.pods_in_zone("a"), 0);
   EXPECT_TRUE(b.rig.advance_until([&] { return b.has_event("ForcedDeletion"); }, 60s));
+}
+
+// "Every night at 03:00 New York time" across the spring-forward change of 2027-03-14: the
+// occurrence that night is 03:00 EDT (07:00 UTC, not 08:00), the zone is empty before it,
+// restored after it, and the window waits for the next night.
+TEST(MaintenanceWindow, RecurringWindowAcrossADaylightSavingChange) {
+  Rig rig(Rig::kSmallCluster, {"/examples/workloads/shop.yaml"}, "2027-03-14T06:00:00Z");
+  rig.apply("apiVersion: nonevent.dev/v1alpha1\nkind: MaintenanceWindow\nmetadata: {name: nightly}\n"
+            "spec: {zones: [b], schedule: '0 3 * * *', timeZone: America/New_York, duration: 30m, evacuateBefore: 20m,\n"
+            "       safety: {requireCapacity: false}}\n");
+  rig.tick = 5s;
+  rig.start_operator();
+  ASSERT_TRUE(rig.advance_until([&] { return str(rig.window("nightly"), {"status", "phase"}) == "Scheduled"; }, 300s));
+  EXPECT_EQ(str(rig.window("nightly"), {"status", "windowStart"}), "2027-03-14T07:00:00Z") << rig.window("nightly").serialize();
+  EXPECT_TRUE(rig.advance_until([&] { return str(rig.window("nightly"), {"status", "phase"}) == "Evacuated"; }, 3600s,
+                                [&] { rig.check_pdbs(); }));
+  EXPECT_LT(rig.clock->now(), *kube::parse_rfc3339("2027-03-14T07:00:00Z")) << "empty before 03:00 EDT";
+  EXPECT_GE(rig.clock->now(), *kube::parse_rfc3339("2027-03-14T06:40:00Z")) << "not before start - evacuateBefore";
+  EXPECT_EQ(rig.pods_in_zone("b"), 0);
+  // After 03:30 EDT the nodes come back and the next night is scheduled.
+  EXPECT_TRUE(rig.advance_until([&] {
+    return str(rig.window("nightly"), {"status", "phase"}) == "Scheduled" &&
+           str(rig.window("nightly"), {"status", "windowStart"}) == "2027-03-15T07:00:00Z";
+  }, 7200s, [&] { rig.check_pdbs(); })) << rig.window("nightly").serialize();
+  EXPECT_GE(rig.clock->now(), *kube::parse_rfc3339("2027-03-14T07:30:00Z"));
+  EXPECT_TRUE(rig.advance_until([&] {
+    for (auto& n : rig.zone_nodes("b"))
+      if (flag(n, {"spec", "unschedulable"}) || at(n, {"metadata", "annotations", "nonevent.dev/claimed-by"})) return false;
+    return true;
+  }, 120s)) << "restored after the occurrence";
+  EXPECT_EQ(str(rig.window("nightly"), {"status", "nextWindowStart"}), "2027-03-15T07:00:00Z");
+  EXPECT_EQ(rig.pdb_violations, 0);
 }
 
 TEST(MaintenanceWindow, DeletingTheWindowMidEvacuationRestoresItsNodes) {

@@ -45,7 +45,9 @@ struct Rig {
       "timings: {podStartSeconds: 2, podReadySeconds: 3, terminationSeconds: 5, nodeRebootSeconds: 30}\n";
 
   explicit Rig(const std::string& cluster_yaml = kSmallCluster,
-               const std::vector<std::string>& workloads = {"/examples/workloads/shop.yaml"}) {
+               const std::vector<std::string>& workloads = {"/examples/workloads/shop.yaml"},
+               const char* start_time = "2026-12-01T00:00:00Z") {
+    clock->set(*kube::parse_rfc3339(start_time));
     auto spec = sim::parse_cluster_spec(cluster_yaml, "test");
     for (const auto& n : sim::make_nodes(spec, clock->now())) api->create_object(n);
     simulation = std::make_unique<sim::Simulation>(api, clock, spec);

@@ -79,22 +79,8 @@ kube::Result<std::optional<kube::Duration>> MaintenanceWindowController::reconci
 
   // Deleted mid-way: restore, then let it go.
   if (meta.has_field("deletionTimestamp")) {
-    auto st = restore(false);
-    if (!st.ok()) return st.error();
-    auto now_obj = fresh();
-    if (!now_obj.ok()) return now_obj.error().is_not_found() ? kube::Result<std::optional<kube::Duration>>(std::optional<kube::Duration>{})
-                                                              : kube::Result<std::optional<kube::Duration>>(now_obj.error());
-    const value& fmeta = now_obj.value().at("metadata");
-    value fins = value::array();
-    size_t j = 0;
-    if (fmeta.has_field("finalizers"))
-      for (const auto& f : fmeta.at("finalizers").as_array())
-        if (f.as_string() != kWindowFinalizer) fins[j++] = f;
-    value p = value::object();
-    p["metadata"]["finalizers"] = fins;
-    p["metadata"]["resourceVersion"] = fmeta.at("resourceVersion");
-    auto r = client_->patch(kWindows, "", name, PatchType::kMerge, p.serialize());
-    if (!r.ok() && !r.error().is_not_found()) return r.error();
+    if (auto st = restore(false); !st.ok()) return st.error();
+    if (auto st = ResourceWriter(*client_, kWindows, name).remove_finalizer(kWindowFinalizer); !st.ok()) return st.error();
     return std::optional<kube::Duration>{};
   }
 
@@ -157,21 +143,10 @@ kube::Result<std::optional<kube::Duration>> MaintenanceWindowController::reconci
     return std::optional<kube::Duration>{};
   }
 
-  // Make sure deleting the window restores its nodes.
-  bool has_finalizer = false;
-  if (meta.has_field("finalizers"))
-    for (const auto& f : meta.at("finalizers").as_array()) has_finalizer = has_finalizer || f.as_string() == kWindowFinalizer;
-  if (!has_finalizer) {
-    auto cur = fresh();
-    if (!cur.ok()) return cur.error();
-    const value& fmeta = cur.value().at("metadata");
-    value fins = fmeta.has_field("finalizers") ? fmeta.at("finalizers") : value::array();
-    fins[fins.size()] = value::string(kWindowFinalizer);
-    value p = value::object();
-    p["metadata"]["finalizers"] = fins;
-    p["metadata"]["resourceVersion"] = fmeta.at("resourceVersion");
-    auto r = client_->patch(kWindows, "", name, PatchType::kMerge, p.serialize());
-    if (!r.ok()) return r.error();
+  // Make sure deleting the window restores its nodes. (The cache may not show our own
+  // finalizer yet: add_finalizer reads fresh and adds it only when it is missing.)
+  if (!has_finalizer(obj, kWindowFinalizer)) {
+    if (auto st = ResourceWriter(*client_, kWindows, name).add_finalizer(kWindowFinalizer); !st.ok()) return st.error();
     return std::optional<kube::Duration>{std::chrono::seconds(0)};  // continue on the fresh version
   }
 
@@ -284,12 +259,34 @@ kube::Result<std::optional<kube::Duration>> MaintenanceWindowController::reconci
     return std::optional<kube::Duration>{};
   }
 
-  // Evacuating / holding: never below minAvailableZones schedulable zones.
+  // Evacuating / holding: never below minAvailableZones schedulable zones, counting the zones
+  // of other windows whose time overlaps this one and that came first (earlier evacuation
+  // start, or the same and an earlier name): of two windows that together would break the
+  // floor, the later one is Blocked.
   bool any_claimed = !claimed.empty();
+  std::string overlapping;
+  for (const auto& other : windows_.list()) {
+    if (other->meta.name == name || other->meta.deleted) continue;
+    std::error_code oec;
+    const value oobj = value::parse(other->json, oec);
+    auto op = parse_window_spec(oobj.has_field("spec") ? oobj.at("spec") : value::null());
+    if (!op.spec || op.spec->suspend || !op.spec->resolve(now)) continue;
+    const auto& o = *op.spec;
+    const bool overlaps = o.evacuation_start() < w.end && w.evacuation_start() < o.end;
+    const bool first = o.evacuation_start() < w.evacuation_start() ||
+                       (o.evacuation_start() == w.evacuation_start() && other->meta.name < name);
+    if (!overlaps || !first) continue;
+    for (const auto& z : o.zones)
+      if (std::find(w.zones.begin(), w.zones.end(), z) == w.zones.end()) {
+        zones_remaining.erase(z);  // may already be out: that window has cordoned it
+        overlapping += (overlapping.empty() ? "" : ", ") + z + " (MaintenanceWindow " + other->meta.name + ")";
+      }
+  }
   if (!any_claimed && static_cast<int>(zones_remaining.size()) < w.min_available_zones) {
     auto st = blocked_status("MinAvailableZones", "evacuating " + std::to_string(w.zones.size()) + " zone(s) would leave " +
                                                       std::to_string(zones_remaining.size()) + " schedulable zone(s), below safety.minAvailableZones " +
-                                                      std::to_string(w.min_available_zones));
+                                                      std::to_string(w.min_available_zones) +
+                                                      (overlapping.empty() ? "" : "; overlapping windows take " + overlapping));
     if (!st.ok()) return st.error();
     return std::optional<kube::Duration>{std::chrono::minutes(1)};
   }

@@ -74,7 +74,7 @@ kube::Status ResourceWriter::patch_spec(const value& spec_patch) const {
 
 kube::Status ResourceWriter::patch_metadata_finalizers(const std::function<value(const value&)>& edit) const {
   auto cur = fresh();
-  if (!cur.ok()) return cur.error();
+  if (!cur.ok()) return cur.error().is_not_found() ? kube::Status(kube::Unit{}) : kube::Status(cur.error());  // gone: nothing to edit
   const value& meta = cur.value().at("metadata");
   value p = value::object();
   p["metadata"]["finalizers"] = edit(meta.has_field("finalizers") ? meta.at("finalizers") : value::array());

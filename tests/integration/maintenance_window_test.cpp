@@ -271,6 +271,25 @@ TEST(MaintenanceWindow, RecurringWindowAcrossADaylightSavingChange) {
   EXPECT_EQ(rig.pdb_violations, 0);
 }
 
+// Two windows whose zones together would leave one schedulable zone (minAvailableZones 2):
+// the earlier proceeds, the later is Blocked and touches nothing.
+TEST(MaintenanceWindow, OverlappingWindowsNeverBreakMinAvailableZones) {
+  Rig rig;
+  rig.apply(window_yaml("first", "a", "2026-12-01T00:31:00Z", "2026-12-01T01:00:00Z"));
+  rig.apply(window_yaml("second", "b", "2026-12-01T00:40:00Z", "2026-12-01T01:10:00Z"));
+  rig.tick = 2s;
+  rig.start_operator();
+  EXPECT_TRUE(rig.advance_until([&] { return str(rig.window("first"), {"status", "phase"}) == "Evacuated" &&
+                                             str(rig.window("second"), {"status", "phase"}) == "Blocked"; }, 1800s,
+                                [&] { rig.check_pdbs(); }))
+      << rig.window("first").serialize() << "\n" << rig.window("second").serialize();
+  const auto text = rig.window("second").serialize();
+  EXPECT_NE(text.find("MinAvailableZones"), std::string::npos) << text;
+  EXPECT_NE(text.find("MaintenanceWindow first"), std::string::npos) << text;
+  for (auto& n : rig.zone_nodes("b")) EXPECT_FALSE(flag(n, {"spec", "unschedulable"})) << name(n);
+  for (auto& n : rig.zone_nodes("c")) EXPECT_FALSE(flag(n, {"spec", "unschedulable"})) << name(n);
+}
+
 TEST(MaintenanceWindow, DeletingTheWindowMidEvacuationRestoresItsNodes) {
   Rig rig;
   rig.apply(window_yaml("gone", "b", "2026-12-01T00:20:00Z", "2026-12-01T02:00:00Z"));

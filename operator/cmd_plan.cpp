@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "controllers/campaign_spec.h"
+#include "controllers/resource_status.h"
 #include "controllers/window_spec.h"
 #include "flags.h"
 #include "kube/rest_client.h"
@@ -114,17 +115,7 @@ value to_json(const planner::Preflight& p) {
   o["nodes"] = value::number(p.nodes);
   o["podsToEvict"] = value::number(p.pods_to_evict);
   o["lowerBoundSeconds"] = value::number(p.lower_bound_seconds);
-  o["blockers"] = value::array();
-  for (size_t i = 0; i < p.blockers.size(); ++i) {
-    const auto& b = p.blockers[i];
-    value x = value::object();
-    x["kind"] = value::string(b.kind);
-    if (!b.ns.empty()) x["namespace"] = value::string(b.ns);
-    x["name"] = value::string(b.name);
-    x["reason"] = value::string(b.reason);
-    x["message"] = value::string(b.message);
-    o["blockers"][i] = x;
-  }
+  o["blockers"] = controllers::blockers_json(p.blockers, p.blockers.size());
   o["bindingPDBs"] = value::array();
   for (size_t i = 0; i < p.binding_pdbs.size(); ++i) o["bindingPDBs"][i] = value::string(p.binding_pdbs[i]);
   o["workloads"] = value::array();

@@ -15,6 +15,7 @@
 #include "kube/informer.h"
 #include "kube/rest_client.h"
 #include "model/codecs.h"
+#include "planner/preflight.h"
 
 namespace nonevent::controllers {
 
@@ -30,10 +31,9 @@ inline constexpr const char* kStateSince = "nonevent.dev/state-since";
 inline constexpr const char* kClaimedAt = "nonevent.dev/claimed-at";
 inline constexpr const char* kBlockedSince = "nonevent.dev/blocked-since";  // first seen blocked by policy
 
-// Why a pod or node holds a drain up, as it appears in status.blockers and Events.
-struct Blocker {
-  std::string kind, ns, name, reason, message;
-};
+// Why a pod or node holds a drain up, as it appears in status.blockers and Events (the
+// planner's type: the preflight predicts the same blockers the drain meets).
+using Blocker = planner::PreflightBlocker;
 
 // Evictions made in one reconcile pass, across all its nodes.
 struct DrainBudget {

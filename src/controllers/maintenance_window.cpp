@@ -198,17 +198,7 @@ kube::Result<std::optional<kube::Duration>> MaintenanceWindowController::reconci
     o["computedAt"] = value::string(kube::format_rfc3339(now));
     o["podsToEvict"] = value::number(p.pods_to_evict);
     o["lowerBoundSeconds"] = value::number(p.lower_bound_seconds);
-    o["blockers"] = value::array();
-    for (size_t i = 0; i < p.blockers.size() && i < 20; ++i) {
-      const auto& b = p.blockers[i];
-      value x = value::object();
-      x["kind"] = value::string(b.kind);
-      if (!b.ns.empty()) x["namespace"] = value::string(b.ns);
-      x["name"] = value::string(b.name);
-      x["reason"] = value::string(b.reason);
-      x["message"] = value::string(b.message);
-      o["blockers"][i] = x;
-    }
+    o["blockers"] = blockers_json(p.blockers);
     return o;
   };
   // Blockers that mean displaced pods would find no place: with requireCapacity, no start.

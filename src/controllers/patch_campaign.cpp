@@ -648,18 +648,7 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
     s["observed"]["batchSeconds"] = value::number(number(co, "batchSeconds") + pass.completed_batch_seconds);
     if (failed_list.size() > 0) s["failedNodes"] = failed_list;
     if (failure_pause_out.is_object()) s["failurePause"] = failure_pause_out;
-    value blockers = value::array();
-    for (size_t i = 0; i < pass.blockers.size() && i < 20; ++i) {
-      const auto& b = pass.blockers[i];
-      value o = value::object();
-      o["kind"] = value::string(b.kind);
-      if (!b.ns.empty()) o["namespace"] = value::string(b.ns);
-      o["name"] = value::string(b.name);
-      o["reason"] = value::string(b.reason);
-      o["message"] = value::string(b.message);
-      blockers[i] = o;
-    }
-    if (blockers.size() > 0) s["blockers"] = blockers;
+    if (!pass.blockers.empty()) s["blockers"] = blockers_json(pass.blockers);
     const std::string progress = std::to_string(updated) + "/" + std::to_string(total) + " nodes report " + c.version;
     s["conditions"][0] = condition("Progressing", phase == "Progressing", phase == "Progressing" ? "RollingZones" : phase,
                                    progress, generation, cur, now);

@@ -22,6 +22,21 @@ value condition(const std::string& type, bool status, const std::string& reason,
   return c;
 }
 
+value blockers_json(const std::vector<planner::PreflightBlocker>& blockers, size_t limit) {
+  value out = value::array();
+  for (size_t i = 0; i < blockers.size() && i < limit; ++i) {
+    const auto& b = blockers[i];
+    value x = value::object();
+    x["kind"] = value::string(b.kind);
+    if (!b.ns.empty()) x["namespace"] = value::string(b.ns);
+    x["name"] = value::string(b.name);
+    x["reason"] = value::string(b.reason);
+    x["message"] = value::string(b.message);
+    out[i] = x;
+  }
+  return out;
+}
+
 bool condition_is_true(const value& status, const std::string& type) {
   if (!status.is_object() || !status.has_field("conditions") || !status.at("conditions").is_array()) return false;
   for (const auto& c : status.at("conditions").as_array())

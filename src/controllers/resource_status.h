@@ -10,11 +10,15 @@
 
 #include "kube/clock.h"
 #include "kube/rest_client.h"
+#include "planner/preflight.h"
 
 namespace nonevent::controllers {
 
 web::json::value condition(const std::string& type, bool status, const std::string& reason, const std::string& message,
                            int64_t generation, const web::json::value& old_status, kube::TimePoint now);
+
+// A status.blockers list (the CRDs bound it to 20 entries: the first, most important ones).
+web::json::value blockers_json(const std::vector<planner::PreflightBlocker>& blockers, size_t limit = 20);
 
 bool condition_is_true(const web::json::value& status, const std::string& type);
 

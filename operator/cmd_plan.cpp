@@ -16,6 +16,7 @@
 #include "kube/rest_client.h"
 #include "kube/rest_config.h"
 #include "model/codecs.h"
+#include "planner/drain_prediction.h"
 #include "planner/preflight.h"
 #include "sim/yaml_json.h"
 
@@ -241,7 +242,14 @@ int plan_campaign(const value& obj, const Cluster& c, bool json_out, double batc
   bool canary = s.canary_nodes > 0;
   for (const auto& z : zones) {
     auto& nodes = todo[z];
-    std::sort(nodes.begin(), nodes.end(), [](auto* a, auto* b) { return a->meta.name < b->meta.name; });
+    // As the controller orders them: nodes whose drain would meet a pod the policy will not
+    // evict go last, then by name.
+    std::map<std::string, bool> blocked;
+    for (const auto& p : c.pods)
+      if (planner::evicted_by_drain(*p) && !planner::policy_blocker(*p, pol).empty()) blocked[p->node_name.str()] = true;
+    std::sort(nodes.begin(), nodes.end(), [&](auto* a, auto* b) {
+      return std::pair(blocked[a->meta.name], a->meta.name) < std::pair(blocked[b->meta.name], b->meta.name);
+    });
     const int size = s.max_unavailable_in(total[z]);
     int zone_batches = 0;
     for (size_t i = 0; i < nodes.size();) {

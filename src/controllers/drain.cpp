@@ -72,14 +72,8 @@ void Drainer::drained(const model::Node& node, const std::string& claim, kube::T
 }
 
 std::string Drainer::blocker_reason(const model::Pod& pod, const DrainPolicy& policy, std::string* message) {
-  std::string why, msg;
-  if (pod.do_not_evict) why = "DoNotEvict", msg = "annotated nonevent.dev/do-not-evict";
-  else if (!pod.meta.controller() && !policy.evict_unmanaged_pods)
-    why = "UnmanagedPod", msg = "no controller would recreate it (drain.evictUnmanagedPods is false)";
-  else if (pod.volumes && pod.volumes->has_empty_dir && !policy.delete_empty_dir_data)
-    why = "EmptyDir", msg = "uses emptyDir (drain.deleteEmptyDirData is false)";
-  if (message) *message = msg;
-  return why;
+  return planner::policy_blocker(
+      pod, {.evict_unmanaged_pods = policy.evict_unmanaged_pods, .delete_empty_dir_data = policy.delete_empty_dir_data}, message);
 }
 
 bool Drainer::has_blockers(const model::Node& node, const DrainPolicy& policy) const {

@@ -22,6 +22,17 @@ std::string workload_of(const model::Pod& pod) {
   return c->kind.str() + "/" + name;
 }
 
+std::string policy_blocker(const model::Pod& pod, const PreflightPolicy& policy, std::string* message) {
+  std::string why, msg;
+  if (pod.do_not_evict) why = "DoNotEvict", msg = "annotated nonevent.dev/do-not-evict: \"true\"";
+  else if (!pod.meta.controller() && !policy.evict_unmanaged_pods)
+    why = "UnmanagedPod", msg = "a bare pod: nothing would recreate it (drain.evictUnmanagedPods is false)";
+  else if (pod.volumes && pod.volumes->has_empty_dir && !policy.delete_empty_dir_data)
+    why = "EmptyDir", msg = "its emptyDir data would be lost (drain.deleteEmptyDirData is false)";
+  if (message) *message = msg;
+  return why;
+}
+
 namespace {
 
 std::string zone_of(const model::Node& n, const std::string& zone_label) {
@@ -59,11 +70,8 @@ Preflight preflight(const std::vector<const model::Node*>& nodes, const std::vec
   for (const auto* p : pods) {
     if (!drained.count(p->node_name.str()) || !evicted_by_drain(*p)) continue;
     const std::string ns(p->meta.namespace_.view());
-    if (p->do_not_evict) block("Pod", ns, p->meta.name, "DoNotEvict", "annotated nonevent.dev/do-not-evict: \"true\"");
-    else if (!p->meta.controller() && !policy.evict_unmanaged_pods)
-      block("Pod", ns, p->meta.name, "UnmanagedPod", "a bare pod: nothing would recreate it (drain.evictUnmanagedPods)");
-    else if (p->volumes && p->volumes->has_empty_dir && !policy.delete_empty_dir_data)
-      block("Pod", ns, p->meta.name, "EmptyDir", "its emptyDir data would be lost (drain.deleteEmptyDirData)");
+    std::string message;
+    if (auto why = policy_blocker(*p, policy, &message); !why.empty()) block("Pod", ns, p->meta.name, why, message);
     if (p->volumes && !p->volumes->claims.empty())
       block("Pod", ns, p->meta.name, "ZonalVolume",
             "mounts PersistentVolumeClaim " + p->volumes->claims.front().str() +

@@ -49,6 +49,11 @@ Preflight preflight(const std::vector<const model::Node*>& nodes, const std::vec
                     const std::vector<const model::PodDisruptionBudget*>& pdbs, const std::set<std::string>& drained,
                     const std::string& zone_label, const PreflightPolicy& policy);
 
+// Why the drain policy forbids evicting `pod` ("DoNotEvict", "UnmanagedPod", "EmptyDir"),
+// or "" when it may go; `message` says it for people. Shared by the preflight, the drain
+// engine and `nonevent plan`, so all three agree on what blocks.
+std::string policy_blocker(const model::Pod& pod, const PreflightPolicy& policy, std::string* message = nullptr);
+
 // "Deployment/web" for a ReplicaSet's pod (its pod-template-hash stripped), "StatefulSet/pg",
 // or "Pod/<name>" for a bare pod.
 std::string workload_of(const model::Pod& pod);

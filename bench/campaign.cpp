@@ -42,6 +42,7 @@
 #include "sim/json_util.h"
 #include "sim/simulation.h"
 #include "sim/yaml_json.h"
+#include "fleet.h"
 
 using namespace nonevent;
 using namespace sim::json;
@@ -71,7 +72,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--tick")) tick_s = std::stol(argv[i + 1]);
   }
   const long per_zone = nodes / 3;
-  const long replicas = 30;
+  const long replicas = bench::kReplicas;
   const long deployments = std::max(1L, nodes * pods_per_node / replicas);
   const double patch_s = 480, reboot_s = 120;
   const auto t0 = Wall::now();
@@ -91,19 +92,7 @@ int main(int argc, char** argv) {
     ss << in.rdbuf();
     for (const auto& d : sim::parse_yaml_documents(ss.str())) api->create_object(d);
   }
-  for (long d = 0; d < deployments; ++d) {
-    const std::string name = "svc-" + std::to_string(d), ns = "team-" + std::to_string(d % 20);
-    std::string yaml = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: " + name + ", namespace: " + ns +
-                       "}\nspec:\n  replicas: " + std::to_string(replicas) + "\n  selector: {matchLabels: {app: " + name +
-                       "}}\n  template:\n    metadata: {labels: {app: " + name + "}}\n    spec:\n"
-                       "      containers: [{name: c, image: app, resources: {requests: {cpu: 250m, memory: 512Mi}}}]\n";
-    if (d % 2 == 0)
-      yaml += "      topologySpreadConstraints: [{maxSkew: 1, topologyKey: topology.kubernetes.io/zone, "
-              "whenUnsatisfiable: DoNotSchedule, nodeTaintsPolicy: Honor, labelSelector: {matchLabels: {app: " + name + "}}}]\n";
-    yaml += "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: " + name + ", namespace: " + ns +
-            "}\nspec: {maxUnavailable: 1, selector: {matchLabels: {app: " + name + "}}}\n";
-    for (const auto& doc : sim::parse_yaml_documents(yaml)) api->create_object(doc);
-  }
+  bench::add_fleet_workloads(*api, deployments);
   simulation.run_until(clock->now() + std::chrono::minutes(2), *clock);
   const double boot_wall = secs(Wall::now() - t0);
 

@@ -22,6 +22,7 @@
 #include "sim/json_util.h"
 #include "sim/simulation.h"
 #include "sim/yaml_json.h"
+#include "fleet.h"
 
 using namespace nonevent;
 using Wall = std::chrono::steady_clock;
@@ -45,7 +46,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--pods")) pods = std::stol(argv[i + 1]);
   }
   const long per_zone = nodes / 3;
-  const long replicas = 30;
+  const long replicas = bench::kReplicas;
   const long deployments = pods / replicas;
   const auto t0 = Wall::now();
   auto clock = std::make_shared<kube::VirtualClock>(*kube::parse_rfc3339("2026-12-01T00:00:00Z"));
@@ -59,21 +60,7 @@ int main(int argc, char** argv) {
   for (const auto& n : sim::make_nodes(spec, clock->now())) api->create_object(n);
   sim::Simulation simulation(api, clock, spec);
   long writes_before = 0;
-  for (long d = 0; d < deployments; ++d) {
-    const std::string name = "svc-" + std::to_string(d);
-    const std::string ns = "team-" + std::to_string(d % 20);
-    const bool spread = d % 2 == 0;
-    std::string yaml = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: " + name + ", namespace: " + ns +
-                       "}\nspec:\n  replicas: " + std::to_string(replicas) + "\n  selector: {matchLabels: {app: " + name +
-                       "}}\n  template:\n    metadata: {labels: {app: " + name + "}}\n    spec:\n"
-                       "      containers: [{name: c, image: app, resources: {requests: {cpu: 250m, memory: 512Mi}}}]\n";
-    if (spread)
-      yaml += "      topologySpreadConstraints: [{maxSkew: 1, topologyKey: topology.kubernetes.io/zone, "
-              "whenUnsatisfiable: DoNotSchedule, nodeTaintsPolicy: Honor, labelSelector: {matchLabels: {app: " + name + "}}}]\n";
-    yaml += "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: " + name + ", namespace: " + ns +
-            "}\nspec: {maxUnavailable: 1, selector: {matchLabels: {app: " + name + "}}}\n";
-    for (const auto& doc : sim::parse_yaml_documents(yaml)) api->create_object(doc);
-  }
+  bench::add_fleet_workloads(*api, deployments);
   simulation.run_until(clock->now() + std::chrono::minutes(2), *clock);
   {
     const auto st = simulation.stats();

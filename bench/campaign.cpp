@@ -54,14 +54,6 @@ namespace {
 double secs(Wall::duration d) { return std::chrono::duration<double>(d).count(); }
 double vsecs(kube::Duration d) { return std::chrono::duration<double>(d).count(); }
 
-std::vector<value> list(sim::ObjectStore& store, const std::string& resource) {
-  std::vector<value> out;
-  auto r = store.list({.resource = resource}, 0, "");
-  std::error_code ec;
-  for (const auto& o : r.value().items) out.push_back(value::parse(o->json, ec));
-  return out;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -141,14 +133,14 @@ int main(int argc, char** argv) {
     std::map<std::string, std::string> zone_of;
     std::map<std::string, long> out;
     std::set<std::string> open;
-    for (const auto& n : list(*store, "/nodes")) {
+    for (const auto& n : list_objects(*store, "/nodes")) {
       const auto z = str(n, {"metadata", "labels", "topology.kubernetes.io/zone"});
       zone_of[name(n)] = z;
       if (flag(n, {"spec", "unschedulable"}) || !condition_true(n, "Ready")) ++out[z];
       else open.insert(z);
     }
     for (const auto& [z, k] : out) unavailable_violations += k > max_unavailable;
-    const auto pods = list(*store, "/pods");
+    const auto pods = list_objects(*store, "/pods");
     std::map<std::string, long> ready_by_app;
     std::map<std::string, std::map<std::string, int>> per_zone_by_app;
     for (const auto& p : pods) {
@@ -157,7 +149,7 @@ int main(int argc, char** argv) {
       if (pod_ready(p)) ++ready_by_app[ns(p) + "/" + app];
       if (open.count(zone_of[str(p, {"spec", "nodeName"})])) ++per_zone_by_app[app][zone_of[str(p, {"spec", "nodeName"})]];
     }
-    for (const auto& pdb : list(*store, "policy/poddisruptionbudgets"))
+    for (const auto& pdb : list_objects(*store, "policy/poddisruptionbudgets"))
       if (ready_by_app[ns(pdb) + "/" + name(pdb)] < num(pdb, {"status", "desiredHealthy"})) ++pdb_violations;
     if (num(cv, {"status", "nodes", "inProgress"}) == 0)
       for (long d = 0; d < deployments; d += 2) {

@@ -3,8 +3,10 @@
 #include <cpprest/json.h>
 
 #include <string>
+#include <vector>
 
 #include "kube/clock.h"
+#include "sim/object_store.h"
 #include "sim/selectors.h"
 
 namespace nonevent::sim::json {
@@ -102,5 +104,22 @@ inline Selector selector_of(const value& sel) {
 }
 
 inline std::string now_text(kube::TimePoint t) { return kube::format_rfc3339(t); }
+
+// Every stored object of a resource ("/pods", "apps/deployments"), optionally of one
+// namespace, decoded; and one object, or null. For tests, benchmarks and tools that look at
+// the store directly.
+inline std::vector<value> list_objects(const ObjectStore& store, const std::string& resource, const std::string& ns = "") {
+  std::vector<value> out;
+  auto r = store.list({.resource = resource, .ns = ns}, 0, "");
+  if (!r.ok()) return out;
+  std::error_code ec;
+  for (const auto& o : r.value().items) out.push_back(value::parse(o->json, ec));
+  return out;
+}
+inline value get_object(const ObjectStore& store, const std::string& resource, const std::string& ns, const std::string& name) {
+  auto o = store.get(resource, ns, name);
+  std::error_code ec;
+  return o ? value::parse(o->json, ec) : value::null();
+}
 
 }  // namespace nonevent::sim::json

@@ -130,17 +130,9 @@ struct Rig {
     }
     return done();
   }
-  std::vector<value> list(const std::string& resource, const std::string& ns = "") {
-    std::vector<value> out;
-    auto r = store->list({.resource = resource, .ns = ns}, 0, "");
-    std::error_code ec;
-    for (const auto& o : r.value().items) out.push_back(value::parse(o->json, ec));
-    return out;
-  }
+  std::vector<value> list(const std::string& resource, const std::string& ns = "") { return list_objects(*store, resource, ns); }
   value get(const std::string& resource, const std::string& ns, const std::string& name) {
-    auto o = store->get(resource, ns, name);
-    std::error_code ec;
-    return o ? value::parse(o->json, ec) : value::null();
+    return get_object(*store, resource, ns, name);
   }
   value window(const std::string& name) { return get("nonevent.dev/maintenancewindows", "", name); }
   value campaign(const std::string& name) { return get("nonevent.dev/patchcampaigns", "", name); }

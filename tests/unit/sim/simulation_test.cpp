@@ -35,17 +35,9 @@ struct Cluster {
     }
   }
   void run(std::chrono::seconds d) { sim->run_until(clock->now() + d, *clock); }
-  std::vector<value> list(const std::string& resource, const std::string& ns = "") {
-    std::vector<value> out;
-    auto r = store->list({.resource = resource, .ns = ns}, 0, "");
-    std::error_code ec;
-    for (const auto& o : r.value().items) out.push_back(value::parse(o->json, ec));
-    return out;
-  }
+  std::vector<value> list(const std::string& resource, const std::string& ns = "") { return json::list_objects(*store, resource, ns); }
   value get(const std::string& resource, const std::string& ns, const std::string& name) {
-    auto o = store->get(resource, ns, name);
-    std::error_code ec;
-    return o ? value::parse(o->json, ec) : value::null();
+    return json::get_object(*store, resource, ns, name);
   }
   std::map<std::string, int> ready_pods_per_zone(const std::string& app) {
     std::map<std::string, int> out;

@@ -126,5 +126,8 @@ int main(int argc, char** argv) {
   std::printf("evacuation_events_per_s %.0f events/s\n", static_cast<double>(writes - writes_before) / evac_wall);
   std::printf("total_wall_s %.2f s\n", total_wall);
   std::printf("peak_rss_mb %ld MB\n", peak_rss_mb());
+  const auto st = simulation.stats();
+  std::fprintf(stderr, "total: steps %ld passes %ld writes %ld errors %ld\n", st.steps, st.passes, st.writes, st.write_errors);
+  for (const auto& [name, s] : st.controller_seconds) std::fprintf(stderr, "  %-12s %.2f s\n", name.c_str(), s);
   return 0;
 }

@@ -20,7 +20,31 @@ namespace {
 bool counts_for_usage(const Pod& p) {
   return !p.node_name.empty() && p.phase != model::PodPhase::kSucceeded && p.phase != model::PodPhase::kFailed;
 }
+const std::vector<const Pod*> kNoPods;
 }  // namespace
+
+void ClusterView::catch_up() const {
+  for (; indexed_nodes_ < nodes.size(); ++indexed_nodes_)
+    node_by_name_.emplace(nodes[indexed_nodes_]->meta.name, nodes[indexed_nodes_]);
+  for (; indexed_pods_ < pods.size(); ++indexed_pods_) {
+    const Pod* p = pods[indexed_pods_];
+    // Terminating pods are not counted by the scheduler's spread plugin.
+    if (!counts_for_usage(*p) || p->meta.deleted) continue;
+    pods_by_ns_[p->meta.namespace_.view()].push_back(p);
+  }
+}
+
+const Node* ClusterView::node_named(std::string_view name) const {
+  catch_up();
+  auto it = node_by_name_.find(name);
+  return it == node_by_name_.end() ? nullptr : it->second;
+}
+
+const std::vector<const Pod*>& ClusterView::counted_pods_in(std::string_view ns) const {
+  catch_up();
+  auto it = pods_by_ns_.find(ns);
+  return it == pods_by_ns_.end() ? kNoPods : it->second;
+}
 
 NodeUsage usage_of(const std::vector<const Pod*>& pods, const std::string& node) {
   NodeUsage u;
@@ -33,8 +57,8 @@ NodeUsage usage_of(const std::vector<const Pod*>& pods, const std::string& node)
   return u;
 }
 
-std::map<std::string, NodeUsage> usage_by_node(const std::vector<const Pod*>& pods) {
-  std::map<std::string, NodeUsage> out;
+std::unordered_map<std::string, NodeUsage> usage_by_node(const std::vector<const Pod*>& pods) {
+  std::unordered_map<std::string, NodeUsage> out;
   for (const auto* p : pods) {
     if (!counts_for_usage(*p)) continue;
     auto& u = out[p->node_name.str()];
@@ -161,27 +185,79 @@ bool matches_node_affinity(const model::PodTemplateInfo& spec, const Node& node)
   return false;
 }
 
+namespace {
+std::map<std::string, int> count_spread(const ClusterView& view, const Pod& pod, const model::TopologySpreadConstraint& c,
+                                        bool with_empty_domains);
+}  // namespace
+
 std::map<std::string, int> spread_counts(const ClusterView& view, const Pod& pod,
                                          const model::TopologySpreadConstraint& c) {
+  return count_spread(view, pod, c, true);
+}
+
+namespace {
+
+// Scoring needs only the domains that hold matching pods; filtering needs every domain.
+std::map<std::string, int> count_spread(const ClusterView& view, const Pod& pod, const model::TopologySpreadConstraint& c,
+                                        bool with_empty_domains) {
   std::map<std::string, int> counts;
-  std::map<std::string, const Node*> by_name;
-  for (const auto* n : view.nodes) {
-    if (!eligible_for_spread(c, *pod.spec, *n)) continue;
-    counts.emplace(*domain_of(*n, c.topology_key), 0);
-    by_name.emplace(n->meta.name, n);
+  // Every eligible domain starts at zero (the minimum of a DoNotSchedule constraint is over
+  // them). A pod that neither tolerates nor selects anything sees the same domains as every
+  // other such pod: computed once per view.
+  const auto& spec = *pod.spec;
+  const bool plain = spec.tolerations.empty() && spec.node_selector.empty() && spec.required_node_affinity.empty();
+  std::map<std::string, int>* shared = nullptr;
+  if (!with_empty_domains) {
+  } else if (plain) {
+    auto [it, fresh] = view.plain_domains_.try_emplace({c.topology_key.str(), c.honor_node_taints});
+    shared = &it->second;
+    if (fresh)
+      for (const auto* n : view.nodes)
+        if (eligible_for_spread(c, spec, *n)) shared->emplace(*domain_of(*n, c.topology_key), 0);
+    counts = *shared;
+  } else {
+    for (const auto* n : view.nodes)
+      if (eligible_for_spread(c, spec, *n)) counts.emplace(*domain_of(*n, c.topology_key), 0);
   }
-  for (const auto* p : view.pods) {
-    if (p->node_name.empty() || p->meta.deleted || p == &pod) continue;  // terminating pods are not counted
-    if (p->phase == model::PodPhase::kSucceeded || p->phase == model::PodPhase::kFailed) continue;
-    auto it = by_name.find(p->node_name.str());
-    if (it == by_name.end()) continue;
-    if (!spread_selects(c, pod, *p)) continue;
-    ++counts[*domain_of(*it->second, c.topology_key)];
-  }
+  auto count = [&](const std::vector<const Pod*>& pods) {
+    for (const auto* p : pods) {
+      if (p == &pod || !spread_selects(c, pod, *p)) continue;
+      const Node* n = view.node_named(p->node_name.view());
+      if (!n || !eligible_for_spread(c, spec, *n)) continue;
+      ++counts[*domain_of(*n, c.topology_key)];
+    }
+  };
+  count(view.counted_pods_in(pod.meta.namespace_.view()));
+  if (view.counted && c.selector) count(view.counted->candidates(pod.meta.namespace_.view(), *c.selector));
   return counts;
 }
 
-std::string filter(const ClusterView& view, const Pod& pod, const Node& node) {
+// The scheduler's PreFilter for one DoNotSchedule constraint: counts once per pod, then
+// every node is filtered against them.
+struct HardSpread {
+  const model::TopologySpreadConstraint* c;
+  std::map<std::string, int> counts;
+  int min_count = 0;
+  bool self_match = false;
+};
+
+std::vector<HardSpread> prefilter_spread(const ClusterView& view, const Pod& pod) {
+  std::vector<HardSpread> out;
+  for (const auto& c : pod.spec->spread) {
+    if (!c.do_not_schedule) continue;
+    HardSpread h{&c, count_spread(view, pod, c, true)};
+    int min_count = INT_MAX;
+    for (const auto& [d, n] : h.counts) min_count = std::min(min_count, n);
+    if (h.counts.empty()) min_count = 0;
+    if (c.min_domains && static_cast<int>(h.counts.size()) < *c.min_domains) min_count = 0;
+    h.min_count = min_count;
+    h.self_match = c.selector && c.selector->matches(pod.meta.label_set());
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+std::string filter_with(const ClusterView& view, const Pod& pod, const Node& node, const std::vector<HardSpread>& spread) {
   const auto& spec = *pod.spec;
   if (node.meta.deleted) return "node(s) were being deleted";
   if (node.unschedulable) {
@@ -196,30 +272,46 @@ std::string filter(const ClusterView& view, const Pod& pod, const Node& node) {
   if (node.pods > 0 && u.pods + 1 > node.pods) return "Too many pods";
   if (spec.cpu_milli > 0 && u.cpu_milli + spec.cpu_milli > node.cpu_milli) return "Insufficient cpu";
   if (spec.memory_bytes > 0 && u.memory_bytes + spec.memory_bytes > node.memory_bytes) return "Insufficient memory";
-  for (const auto& c : spec.spread) {
-    if (!c.do_not_schedule) continue;
-    const std::string* domain = domain_of(node, c.topology_key);
+  for (const auto& h : spread) {
+    const std::string* domain = domain_of(node, h.c->topology_key);
     if (!domain) return "node(s) didn't match pod topology spread constraints (missing required label)";
-    auto counts = spread_counts(view, pod, c);
-    int min_count = INT_MAX;
-    for (const auto& [d, n] : counts) min_count = std::min(min_count, n);
-    if (counts.empty()) min_count = 0;
-    if (c.min_domains && static_cast<int>(counts.size()) < *c.min_domains) min_count = 0;
-    const bool self_match = c.selector && c.selector->matches(pod.meta.label_set());
-    const int here = counts.count(*domain) ? counts[*domain] : 0;
-    if (here + (self_match ? 1 : 0) - min_count > c.max_skew) return "node(s) didn't match pod topology spread constraints";
+    auto it = h.counts.find(*domain);
+    const int here = it == h.counts.end() ? 0 : it->second;
+    if (here + (h.self_match ? 1 : 0) - h.min_count > h.c->max_skew) return "node(s) didn't match pod topology spread constraints";
   }
   return "";
+}
+
+}  // namespace
+
+std::string filter(const ClusterView& view, const Pod& pod, const Node& node) {
+  return filter_with(view, pod, node, prefilter_spread(view, pod));
+}
+
+// kube-scheduler's numFeasibleNodesToFind: every node below 100; else an adaptive share
+// (50% minus 1% per 125 nodes, at least 5%) of at least 100 nodes.
+size_t feasible_nodes_to_find(size_t nodes, int percentage) {
+  if (nodes < 100 || percentage >= 100) return nodes;
+  int pct = percentage;
+  if (pct <= 0) pct = std::max(5, 50 - static_cast<int>(nodes / 125));
+  return std::max<size_t>(100, nodes * static_cast<size_t>(pct) / 100);
 }
 
 Placement schedule(const ClusterView& view, const Pod& pod) {
   std::vector<const Node*> feasible;
   std::map<std::string, int> reasons;
-  for (const auto* n : view.nodes) {
-    auto why = filter(view, pod, *n);
+  const auto spread = prefilter_spread(view, pod);
+  const size_t n_nodes = view.nodes.size();
+  const size_t want = feasible_nodes_to_find(n_nodes, view.percentage_of_nodes_to_score);
+  const size_t start = n_nodes ? view.next_start_node_ % n_nodes : 0;
+  size_t looked = 0;
+  for (; looked < n_nodes && feasible.size() < want; ++looked) {
+    const auto* n = view.nodes[(start + looked) % n_nodes];
+    auto why = filter_with(view, pod, *n, spread);
     if (why.empty()) feasible.push_back(n);
     else ++reasons[why];
   }
+  view.next_start_node_ = start + looked;
   Placement out;
   if (feasible.empty()) {
     out.reason = "0/" + std::to_string(view.nodes.size()) + " nodes are available: ";
@@ -234,7 +326,7 @@ Placement schedule(const ClusterView& view, const Pod& pod) {
   // Score: soft spread (lower resulting skew is better), then least allocated, then name.
   const auto soft = effective_soft_constraints(pod);
   std::vector<std::map<std::string, int>> soft_counts;
-  for (const auto& c : soft) soft_counts.push_back(spread_counts(view, pod, c));
+  for (const auto& c : soft) soft_counts.push_back(count_spread(view, pod, c, false));
   const Node* best = nullptr;
   double best_score = -1e18;
   for (const auto* n : feasible) {

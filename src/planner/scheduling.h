@@ -8,6 +8,8 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "model/objects.h"
@@ -21,17 +23,54 @@ struct NodeUsage {
   int64_t pods = 0;
 };
 
-// A snapshot to place pods into. Pointers stay owned by the caller.
+// Bound, non-terminating pods by namespace, kept by a caller that already tracks them (the
+// embedded cluster's cache), so a view need not be rebuilt from every pod for each decision.
+class CountedPods {
+ public:
+  virtual ~CountedPods() = default;
+  // The counted pods of `ns` that `selector` may select (a superset: callers match).
+  virtual std::vector<const model::Pod*> candidates(std::string_view ns, const model::LabelSelector& selector) const = 0;
+};
+
+// A snapshot to place pods into. Pointers stay owned by the caller. `nodes` and `pods` are
+// only ever appended to after the first schedule() (the lookups below index them as they grow,
+// which is what keeps a 150,000-pod cluster schedulable: spread counting looks at the pods of
+// one namespace, not at every pod).
 struct ClusterView {
   std::vector<const model::Node*> nodes;
   std::vector<const model::Pod*> pods;  // every pod (for spread counting); bound or not
-  std::map<std::string, NodeUsage> usage;  // by node name
+  std::unordered_map<std::string, NodeUsage> usage;  // by node name
+  // Optional: pods counted for spread that are not in `pods` (both are counted).
+  const CountedPods* counted = nullptr;
+  // kube-scheduler's percentageOfNodesToScore: in a large cluster, filtering stops once this
+  // many feasible nodes are found (0: the scheduler's adaptive default), searching from where
+  // the previous decision stopped. Predictions (a fresh view) start at the first node.
+  int percentage_of_nodes_to_score = 0;
   // Adds a pod's requests to its node (after a placement decision, for the next one).
   void bind(const model::Pod& pod, const std::string& node);
+
+  // Lookups over `nodes` and `pods`, extended to cover what was appended since the last call.
+  const model::Node* node_named(std::string_view name) const;
+  // Pods of `pods` bound to a node, not terminating and not finished (what spread counts),
+  // by namespace (`counted` holds the others).
+  const std::vector<const model::Pod*>& counted_pods_in(std::string_view ns) const;
+
+  // Kept between decisions (not part of what the view means): where the next search for
+  // feasible nodes starts, and the spread domains every pod without tolerations, selectors
+  // or affinity sees, by (topology key, nodeTaintsPolicy Honor).
+  mutable size_t next_start_node_ = 0;
+  mutable std::map<std::pair<std::string, bool>, std::map<std::string, int>> plain_domains_;
+
+ private:
+  void catch_up() const;
+  mutable size_t indexed_nodes_ = 0, indexed_pods_ = 0;
+  mutable std::unordered_map<std::string_view, const model::Node*> node_by_name_;
+  mutable std::unordered_map<std::string_view, std::vector<const model::Pod*>> pods_by_ns_;
+
 };
 
 NodeUsage usage_of(const std::vector<const model::Pod*>& pods, const std::string& node);
-std::map<std::string, NodeUsage> usage_by_node(const std::vector<const model::Pod*>& pods);
+std::unordered_map<std::string, NodeUsage> usage_by_node(const std::vector<const model::Pod*>& pods);
 
 bool tolerates(const std::vector<model::Toleration>& tolerations, const model::Taint& taint);
 // Required node affinity and nodeSelector (what nodeAffinityPolicy: Honor looks at).
@@ -45,6 +84,9 @@ struct Placement {
   // When no node fits: "0/9 nodes are available: 3 node(s) had untolerated taint ..., ..."
   std::string reason;
 };
+// kube-scheduler's numFeasibleNodesToFind for a cluster of `nodes` (percentage 0: adaptive).
+size_t feasible_nodes_to_find(size_t nodes, int percentage);
+
 // Picks the best node (filters, then scores: topology spread skew, then least allocated,
 // then name for determinism).
 Placement schedule(const ClusterView& view, const model::Pod& pod);

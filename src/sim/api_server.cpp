@@ -1177,32 +1177,32 @@ kube::Result<StoredPtr> ApiServer::delete_object(const ResourceType& type, const
 
 void ApiServer::collect_garbage(const std::string& owner_uid, const std::string& propagation) {
   if (owner_uid.empty()) return;
-  for (const auto& rt : types_.all()) {
-    auto items = store_->list({.resource = rt.key()}, 0, "");
-    if (!items.ok()) continue;
-    for (const auto& o : items.value().items) {
-      if (o->json.find(owner_uid) == std::string::npos) continue;  // cheap pre-check
-      std::error_code ec;
-      auto obj = value::parse(o->json, ec);
-      const auto& meta = obj["metadata"];
-      if (!meta.has_field("ownerReferences") || !meta.at("ownerReferences").is_array()) continue;
-      bool owned = false;
-      value kept = value::array();
-      size_t j = 0;
-      for (const auto& ref : meta.at("ownerReferences").as_array()) {
-        if (str(ref, "uid") == owner_uid) owned = true;
-        else kept[j++] = ref;
-      }
-      if (!owned) continue;
-      if (propagation == "Orphan") {
-        obj["metadata"]["ownerReferences"] = kept;
-        store_->update(rt.key(), obj);
-      } else if (j > 0) {
-        obj["metadata"]["ownerReferences"] = kept;  // other owners keep it alive
-        store_->update(rt.key(), obj);
-      } else {
-        delete_object(rt, o->ns, o->name, "Background", "", "");
-      }
+  const auto types = types_.all();
+  for (const auto& [resource, o] : store_->dependents(owner_uid)) {
+    const ResourceType* rt = nullptr;
+    for (const auto& t : types)
+      if (t.key() == resource) rt = &t;
+    if (!rt) continue;
+    std::error_code ec;
+    auto obj = value::parse(o->json, ec);
+    const auto& meta = obj["metadata"];
+    if (!meta.has_field("ownerReferences") || !meta.at("ownerReferences").is_array()) continue;
+    bool owned = false;
+    value kept = value::array();
+    size_t j = 0;
+    for (const auto& ref : meta.at("ownerReferences").as_array()) {
+      if (str(ref, "uid") == owner_uid) owned = true;
+      else kept[j++] = ref;
+    }
+    if (!owned) continue;
+    if (propagation == "Orphan") {
+      obj["metadata"]["ownerReferences"] = kept;
+      store_->update(resource, obj);
+    } else if (j > 0) {
+      obj["metadata"]["ownerReferences"] = kept;  // other owners keep it alive
+      store_->update(resource, obj);
+    } else {
+      delete_object(*rt, o->ns, o->name, "Background", "", "");
     }
   }
 }

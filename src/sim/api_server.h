@@ -99,6 +99,7 @@ class ApiServer {
   ApiResponse patch_once(const ApiRequest& req, const Target& t, bool& retryable);
   ApiResponse remove(const ApiRequest& req, const Target& t);
   ApiResponse evict(const ApiRequest& req, const Target& t);
+  bool pdb_selects(const StoredObject& pdb, const StringMap& labels);
 
   // Writes one object of `t` after the API server's rules (status subresource, generation,
   // immutable metadata, finalizers); `current` is null for creates.
@@ -116,6 +117,8 @@ class ApiServer {
   std::shared_ptr<kube::Clock> clock_;
   const ApiServerOptions opts_;
   ResourceTypes types_;
+  std::mutex pdb_selectors_mu_;
+  std::map<std::string, std::pair<uint64_t, std::optional<Selector>>> pdb_selectors_;  // guarded by pdb_selectors_mu_
   mutable std::mutex records_mu_;
   std::map<std::string, RequestRecord> records_;  // distinct requests, guarded by records_mu_
   std::atomic<bool> graceful_pods_{false};

@@ -13,13 +13,22 @@ namespace {
 
 using json::str;
 
-// A PDB selector: nil selects nothing; empty selects every pod in the namespace.
-bool selects(const value& pdb, const StringMap& labels) {
-  const value* sel = json::at(pdb, {"spec", "selector"});
-  return sel && !sel->is_null() && json::selector_of(*sel).matches(labels);
-}
-
 }  // namespace
+
+bool ApiServer::pdb_selects(const StoredObject& pdb, const StringMap& labels) {
+  // Selectors parsed once per PDB version: an eviction in a namespace of hundreds of PDBs
+  // would otherwise parse every one of them.
+  std::lock_guard g(pdb_selectors_mu_);
+  auto& cached = pdb_selectors_[store_key(pdb.ns, pdb.name)];
+  if (cached.first != pdb.rv) {
+    std::error_code ec;
+    const auto obj = value::parse(pdb.json, ec);
+    // A PDB selector: nil selects nothing; empty selects every pod in the namespace.
+    const value* sel = json::at(obj, {"spec", "selector"});
+    cached = {pdb.rv, sel && !sel->is_null() ? std::optional<Selector>(json::selector_of(*sel)) : std::nullopt};
+  }
+  return cached.second && cached.second->matches(labels);
+}
 
 ApiResponse ApiServer::evict(const ApiRequest& req, const Target& t) {
   std::error_code ec;
@@ -58,10 +67,8 @@ ApiResponse ApiServer::evict(const ApiRequest& req, const Target& t) {
     auto pdbs = store_->list({.resource = "policy/poddisruptionbudgets", .ns = t.ns}, 0, "");
     std::vector<value> matching;
     if (pdbs.ok())
-      for (const auto& p : pdbs.value().items) {
-        auto pdb = value::parse(p->json, ec);
-        if (selects(pdb, pod_stored->labels)) matching.push_back(pdb);
-      }
+      for (const auto& p : pdbs.value().items)
+        if (pdb_selects(*p, pod_stored->labels)) matching.push_back(value::parse(p->json, ec));
     if (matching.empty()) return del();
     if (matching.size() > 1)
       return error_response(500, "InternalError",

@@ -4,6 +4,7 @@
 
 #include "sim/controllers.h"
 #include "sim/json_util.h"
+#include "sim/key_timers.h"
 
 namespace nonevent::sim {
 
@@ -33,17 +34,38 @@ class Kubelets final : public SimController {
  public:
   const char* name() const override { return "kubelet"; }
   void reconcile(Simulation& sim, const Snapshot& snap) override {
+    // The pods to look at: those that changed, those on a node that changed, and those whose
+    // timer (start, readiness, end of grace) came due.
+    std::set<std::string> keys;
+    for (const auto& ch : snap.cache->changed("/pods")) {
+      if (ch.object) {
+        keys.insert(ch.key);
+      } else {
+        sim.pod_bound_at().erase(uid(ch.last()));
+        timers_.cancel(ch.key);
+      }
+    }
+    for (const auto& ch : snap.cache->changed("/nodes"))
+      for (const auto* node : {&ch.node, &ch.key})
+        for (const auto& pod : snap.cache->pods_on_node(*node)) keys.insert(store_key(ns(pod), json::name(pod)));
+    for (auto& k : timers_.take_due(sim.now())) keys.insert(std::move(k));
+    for (const auto& key : keys) {
+      timers_.cancel(key);
+      if (const value* pod = snap.cache->get("/pods", key)) reconcile_pod(sim, snap, key, *pod);
+    }
+    if (auto t = timers_.earliest()) sim.wake_at(*t);
+  }
+
+ private:
+  void reconcile_pod(Simulation& sim, const Snapshot& snap, const std::string& key, const value& pod) {
     const auto now = sim.now();
     const auto& t = sim.spec().timings;
-    std::map<std::string, const value*> nodes;
-    for (const auto& n : snap.nodes) nodes[json::name(n)] = &n;
     auto& bound_at = sim.pod_bound_at();
-    std::set<std::string> live;
-    for (const auto& pod : snap.pods) {
+    {
       const auto node_name = str(pod, {"spec", "nodeName"});
       const auto path = object_path("v1", "pods", ns(pod), json::name(pod));
       const auto pod_uid = uid(pod);
-      live.insert(pod_uid);
+      const value* node = node_name.empty() ? nullptr : snap.cache->get("/nodes", node_name);
       if (terminating(pod)) {
         // Graceful termination: gone after min(gracePeriod, the cluster's termination time).
         // deletionTimestamp is when the grace period ends (deletion time + grace).
@@ -51,16 +73,14 @@ class Kubelets final : public SimController {
         const double grace = static_cast<double>(num(pod, {"metadata", "deletionGracePeriodSeconds"}, 30));
         const auto started = after(deadline.value_or(now), -grace);
         const auto done = after(started, std::min(grace, t.termination_s));
-        if (node_name.empty() || !nodes.count(node_name) || now >= done) sim.remove(path, 0);
-        else sim.wake_at(done);
-        continue;
+        if (!node || now >= done) sim.remove(path, 0);
+        else timers_.at(key, done);
+        return;
       }
-      if (node_name.empty()) continue;
-      auto node_it = nodes.find(node_name);
-      if (node_it == nodes.end()) continue;  // its node is gone: the pod garbage collector's job
+      if (!node) return;  // unscheduled, or its node is gone (the pod garbage collector's job)
       const auto phase = str(pod, {"status", "phase"}, "Pending");
-      if (phase == "Succeeded" || phase == "Failed") continue;
-      if (!node_ready(*node_it->second)) continue;
+      if (phase == "Succeeded" || phase == "Failed") return;
+      if (!node_ready(*node)) return;
       auto [it, fresh] = bound_at.try_emplace(pod_uid, now);
       if (fresh && phase == "Running") it->second = now - std::chrono::hours(1);  // found running (restart)
       const auto started = after(it->second, t.pod_start_s);
@@ -68,44 +88,44 @@ class Kubelets final : public SimController {
       const bool job_pod = str(pod, {"spec", "restartPolicy"}, "Always") != "Always";
       if (phase == "Pending") {
         if (now < started) {
-          sim.wake_at(started);
-          continue;
+          timers_.at(key, started);
+          return;
         }
-        sim.patch(path + "/status", running_status(pod, node_it->second, now, false));
-        if (!job_pod) sim.wake_at(ready);
-        continue;
+        sim.patch(path + "/status", running_status(pod, node, now, false));
+        if (!job_pod) timers_.at(key, ready);
+        return;
       }
       if (job_pod) {
         // A Job's pod runs for its annotated time, then exits with its annotated code.
         const double run_s = std::stod(str(pod, {"metadata", "annotations", "sim.nonevent.dev/run-seconds"}, "5"));
         const auto finish = after(started, run_s);
         if (now < finish) {
-          sim.wake_at(finish);
-          continue;
+          timers_.at(key, finish);
+          return;
         }
         // A node annotated sim.nonevent.dev/job-exit-code makes every Job on it exit so (a
         // patch that breaks on one machine).
-        const auto exit_code = str(*node_it->second, {"metadata", "annotations", "sim.nonevent.dev/job-exit-code"},
+        const auto exit_code = str(*node, {"metadata", "annotations", "sim.nonevent.dev/job-exit-code"},
                                    str(pod, {"metadata", "annotations", "sim.nonevent.dev/exit-code"}, "0"));
         const bool ok = exit_code == "0";
         value p = value::object();
         p["status"]["phase"] = value::string(ok ? "Succeeded" : "Failed");
         p["status"]["conditions"][0] = condition("Ready", false, now_text(now));
         sim.patch(path + "/status", p);
-        continue;
+        return;
       }
       if (!pod_ready(pod)) {
         if (now < ready) {
-          sim.wake_at(ready);
-          continue;
+          timers_.at(key, ready);
+          return;
         }
-        sim.patch(path + "/status", running_status(pod, node_it->second, now, true));
+        sim.patch(path + "/status", running_status(pod, node, now, true));
       }
     }
-    for (auto it = bound_at.begin(); it != bound_at.end();) it = live.count(it->first) ? std::next(it) : bound_at.erase(it);
   }
 
- private:
+  KeyTimers timers_;
+
   static value running_status(const value& pod, const value* node, kube::TimePoint now, bool ready) {
     const auto ts = now_text(now);
     value st = value::object();
@@ -154,7 +174,9 @@ class NodeLifecycle final : public SimController {
  public:
   const char* name() const override { return "nodelifecycle"; }
   void reconcile(Simulation& sim, const Snapshot& snap) override {
-    for (const auto& n : snap.nodes) {
+    for (const auto& ch : snap.cache->changed("/nodes")) {
+      if (!ch.object) continue;
+      const value& n = *ch.object;
       value kept = value::array();
       size_t i = 0;
       bool has_unsched = false, has_not_ready = false;

@@ -26,18 +26,19 @@ class NodeAgent final : public SimController {
   const char* name() const override { return "nodeagent"; }
   void reconcile(Simulation& sim, const Snapshot& snap) override {
     const auto now = sim.now();
-    std::map<std::string, const value*> nodes;
-    for (const auto& n : snap.nodes) nodes[json::name(n)] = &n;
     // Requests: patch Jobs that finished on a node, and annotations for the outside agent.
-    for (const auto& pod : snap.pods) {
+    for (const auto& ch : snap.cache->changed("/pods")) {
+      if (!ch.object) continue;
+      const value& pod = *ch.object;
       const auto version = str(pod, {"metadata", "annotations", kTargetVersion});
       if (version.empty() || str(pod, {"status", "phase"}) != "Succeeded") continue;
       if (!applied_.insert(uid(pod)).second) continue;
-      const auto node = str(pod, {"spec", "nodeName"});
-      if (auto it = nodes.find(node); it != nodes.end() && str(*it->second, {"metadata", "labels", kVersionLabel}) != version)
-        start(sim, *it->second, version, now);
+      const value* node = snap.cache->get("/nodes", str(pod, {"spec", "nodeName"}));
+      if (node && str(*node, {"metadata", "labels", kVersionLabel}) != version) start(sim, *node, version, now);
     }
-    for (const auto& n : snap.nodes) {
+    for (const auto& ch : snap.cache->changed("/nodes")) {
+      if (!ch.object) continue;
+      const value& n = *ch.object;
       const auto desired = str(n, {"metadata", "annotations", kDesiredVersion});
       if (desired.empty() || str(n, {"metadata", "labels", kVersionLabel}) == desired || rebooting_.count(json::name(n))) continue;
       start(sim, n, desired, now);
@@ -49,8 +50,8 @@ class NodeAgent final : public SimController {
         ++it;
         continue;
       }
-      if (auto n = nodes.find(it->first); n != nodes.end()) {
-        set_ready(sim, *n->second, true, now);
+      if (const value* n = snap.cache->get("/nodes", it->first)) {
+        set_ready(sim, *n, true, now);
         value p = value::object();
         p["metadata"]["labels"][kVersionLabel] = value::string(it->second.version);
         sim.patch(object_path("v1", "nodes", "", it->first), p);

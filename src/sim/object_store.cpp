@@ -99,6 +99,9 @@ StoredPtr ObjectStore::make_stored(const std::string& resource, value& obj, uint
   if (meta.has_field("labels") && meta.at("labels").is_object())
     for (const auto& [k, v] : meta.at("labels").as_object())
       if (v.is_string()) s->labels[k] = v.as_string();
+  if (meta.has_field("ownerReferences") && meta.at("ownerReferences").is_array())
+    for (const auto& ref : meta.at("ownerReferences").as_array())
+      if (ref.is_object() && ref.has_field("uid") && ref.at("uid").is_string()) s->owner_uids.push_back(ref.at("uid").as_string());
   s->fields["metadata.name"] = s->name;
   s->fields["metadata.namespace"] = s->ns;
   if (extract_fields_) extract_fields_(resource, obj, s->fields);
@@ -194,6 +197,31 @@ ApiError error(int code, const std::string& reason, const std::string& message) 
 }
 }  // namespace
 
+void ObjectStore::link_owners(const std::string& resource, const StoredObject* before, const StoredObject* after) {
+  if (before && after && before->owner_uids == after->owner_uids) return;
+  if (before)
+    for (const auto& u : before->owner_uids) {
+      auto it = dependents_.find(u);
+      if (it != dependents_.end() && it->second.erase({resource, store_key(before->ns, before->name)}) && it->second.empty())
+        dependents_.erase(it);
+    }
+  if (after)
+    for (const auto& u : after->owner_uids) dependents_[u].insert({resource, store_key(after->ns, after->name)});
+}
+
+std::vector<std::pair<std::string, StoredPtr>> ObjectStore::dependents(const std::string& owner_uid) const {
+  std::lock_guard g(mu_);
+  std::vector<std::pair<std::string, StoredPtr>> out;
+  auto it = dependents_.find(owner_uid);
+  if (it == dependents_.end()) return out;
+  for (const auto& [resource, key] : it->second) {
+    auto r = data_.find(resource);
+    if (r == data_.end()) continue;
+    if (auto o = r->second.find(key); o != r->second.end()) out.emplace_back(resource, o->second);
+  }
+  return out;
+}
+
 kube::Result<StoredPtr> ObjectStore::create(const std::string& resource, value obj) {
   std::lock_guard g(mu_);
   auto& meta = obj["metadata"];
@@ -206,6 +234,7 @@ kube::Result<StoredPtr> ObjectStore::create(const std::string& resource, value o
   if (!meta.has_field("uid")) meta["uid"] = value::string(new_uid());
   auto stored = make_stored(resource, obj, ++rv_);
   coll[key] = stored;
+  link_owners(resource, nullptr, stored.get());
   publish({ChangeType::kAdded, resource, stored, nullptr});
   return stored;
 }
@@ -226,6 +255,7 @@ kube::Result<StoredPtr> ObjectStore::update(const std::string& resource, value o
   auto previous = it->second;
   auto stored = make_stored(resource, obj, ++rv_);
   it->second = stored;
+  link_owners(resource, previous.get(), stored.get());
   publish({ChangeType::kModified, resource, stored, previous});
   return stored;
 }
@@ -246,6 +276,7 @@ kube::Result<StoredPtr> ObjectStore::remove(const std::string& resource, const s
   if (!expected_rv.empty() && expected_rv != std::to_string(it->second->rv))
     return error(409, "Conflict", "Precondition failed: ResourceVersion in precondition: " + expected_rv);
   auto stored = make_stored(resource, obj, ++rv_);
+  link_owners(resource, it->second.get(), nullptr);
   coll.erase(it);
   publish({ChangeType::kDeleted, resource, stored, nullptr});
   return stored;

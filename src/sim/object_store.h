@@ -12,6 +12,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,7 @@ struct StoredObject {
   uint64_t rv = 0;
   StringMap labels;
   StringMap fields;  // metadata.name, metadata.namespace and per-kind fields (spec.nodeName...)
+  std::vector<std::string> owner_uids;  // metadata.ownerReferences[].uid
 };
 using StoredPtr = std::shared_ptr<const StoredObject>;
 
@@ -114,10 +117,14 @@ class ObjectStore {
   void add_observer(std::function<void(const Change&)> fn);
   void set_field_extractor(FieldExtractor fn);
   size_t count(const std::string& resource) const;
+  // Objects with an ownerReference to `owner_uid` (the garbage collector's graph), as
+  // (resource, object) pairs.
+  std::vector<std::pair<std::string, StoredPtr>> dependents(const std::string& owner_uid) const;
 
  private:
   StoredPtr make_stored(const std::string& resource, web::json::value& obj, uint64_t rv) const;
   void publish(const Change& c);  // caller holds mu_
+  void link_owners(const std::string& resource, const StoredObject* before, const StoredObject* after);  // caller holds mu_
 
   mutable std::mutex mu_;
   uint64_t rv_ = 1;                                                  // guarded by mu_
@@ -127,6 +134,8 @@ class ObjectStore {
   const size_t history_limit_;
   std::list<std::weak_ptr<Watch>> watches_;                          // guarded by mu_
   std::vector<std::function<void(const Change&)>> observers_;        // guarded by mu_
+  // owner uid → (resource, "ns/name") of its dependents; guarded by mu_
+  std::unordered_map<std::string, std::set<std::pair<std::string, std::string>>> dependents_;
   FieldExtractor extract_fields_;
 };
 

@@ -6,6 +6,7 @@
 
 #include "sim/controllers.h"
 #include "sim/json_util.h"
+#include "sim/key_timers.h"
 
 namespace nonevent::sim {
 
@@ -39,18 +40,19 @@ class PdbController final : public SimController {
  public:
   const char* name() const override { return "disruption"; }
   void reconcile(Simulation& sim, const Snapshot& snap) override {
-    std::map<std::string, const value*> by_uid;  // controllers, for their scale
-    for (const auto* list : {&snap.replica_sets, &snap.deployments, &snap.stateful_sets})
-      for (const auto& o : *list) by_uid[uid(o)] = &o;
+    // Controllers by uid, for their scale.
+    auto by_uid = [&](const std::string& u) -> const value* {
+      for (const char* r : {"apps/replicasets", "apps/deployments", "apps/statefulsets"})
+        if (const value* o = snap.cache->by_uid(r, u)) return o;
+      return nullptr;
+    };
     const auto now = sim.now();
-    for (const auto& pdb : snap.pdbs) {
+    for (const auto& pdb : touched(snap, now)) {
       const value& spec = pdb.has_field("spec") ? pdb.at("spec") : value::object();
       const bool has_selector = spec.has_field("selector") && !spec.at("selector").is_null();
       const Selector sel = has_selector ? selector_of(spec.at("selector")) : Selector{};
       std::vector<const value*> pods;
-      if (has_selector)
-        for (const auto& p : snap.pods)
-          if (ns(p) == ns(pdb) && sel.matches(labels(p))) pods.push_back(&p);
+      if (has_selector) pods = snap.cache->pods_selected(ns(pdb), sel).items;
       const auto min_avail = int_or_percent(spec, "minAvailable");
       const auto max_unavail = int_or_percent(spec, "maxUnavailable");
       int64_t expected = 0, desired = 0;
@@ -63,10 +65,9 @@ class PdbController final : public SimController {
             ++expected;  // a bare pod counts as itself
             continue;
           }
-          auto it = by_uid.find(cu);
-          if (it == by_uid.end()) continue;
-          const value* owner = it->second;
-          if (auto parent = controller_uid(*owner); !parent.empty() && by_uid.count(parent)) owner = by_uid[parent];
+          const value* owner = by_uid(cu);
+          if (!owner) continue;
+          if (const value* parent = by_uid(controller_uid(*owner))) owner = parent;
           if (seen.insert(uid(*owner)).second) expected += num(*owner, {"spec", "replicas"}, 1);
         }
         if (max_unavail) {
@@ -92,6 +93,7 @@ class PdbController final : public SimController {
           for (const auto* p : pods)
             if (json::name(*p) == pod_name) pod = p;
           if (!pod || terminating(*pod) || !t || now - *t > std::chrono::minutes(2)) continue;
+          timers_.at(store_key(ns(pdb), json::name(pdb)), *t + std::chrono::minutes(2) + std::chrono::seconds(1));
           disrupted[pod_name] = when;
           disrupted_names.insert(pod_name);
         }
@@ -120,7 +122,51 @@ class PdbController final : public SimController {
       st["conditions"][0] = c;
       sim.set_status(object_path("policy/v1", "poddisruptionbudgets", ns(pdb), json::name(pdb)), pdb, st);
     }
+    if (auto t = timers_.earliest()) sim.wake_at(*t);
   }
+
+ private:
+  // The PDBs whose status may have moved: changed ones, those selecting a changed pod, all
+  // of a namespace whose workloads changed scale, and those whose disruptedPods expire now.
+  Objects touched(const Snapshot& snap, kube::TimePoint now) {
+    std::set<std::string> keys;
+    for (const auto& ch : snap.cache->changed("policy/poddisruptionbudgets"))
+      if (ch.object) keys.insert(ch.key);
+    std::set<std::string> workload_namespaces;
+    for (const char* r : {"apps/replicasets", "apps/deployments", "apps/statefulsets"})
+      for (const auto& ch : snap.cache->changed(r))
+        if (ch.spec_changed) workload_namespaces.insert(ch.ns);  // its scale may have moved
+    for (const auto& ch : snap.cache->changed("policy/poddisruptionbudgets")) {
+      if (auto old = selectors_.find(ch.key); old != selectors_.end()) {
+        by_ns_[ch.ns].erase(ch.key);
+        selectors_.erase(old);
+      }
+      if (!ch.object) continue;
+      const value* sel = at(*ch.object, {"spec", "selector"});
+      if (!sel || sel->is_null()) continue;  // selects nothing
+      selectors_[ch.key] = selector_of(*sel);
+      by_ns_[ch.ns].insert(ch.key);
+    }
+    for (const auto& n : workload_namespaces)
+      for (const auto& k : by_ns_[n]) keys.insert(k);
+    for (const auto& ch : snap.cache->changed("/pods")) {
+      auto in_ns = by_ns_.find(ch.ns);
+      if (in_ns == by_ns_.end()) continue;
+      const auto pod_labels = labels(ch.last());
+      for (const auto& k : in_ns->second)
+        if (selectors_.at(k).matches(pod_labels)) keys.insert(k);
+    }
+    for (auto& k : timers_.take_due(now)) keys.insert(std::move(k));
+    Objects out;
+    for (const auto& k : keys) {
+      timers_.cancel(k);
+      if (const value* o = snap.cache->get("policy/poddisruptionbudgets", k)) out.items.push_back(o);
+    }
+    return out;
+  }
+  KeyTimers timers_;
+  std::map<std::string, Selector> selectors_;                  // PDB key → its selector
+  std::map<std::string, std::set<std::string>> by_ns_;         // namespace → PDB keys with a selector
 };
 
 }  // namespace

@@ -1,6 +1,9 @@
 // The sim's kube-scheduler: binds pending pods with planner/scheduling's rules, one at a
 // time against an up-to-date view, and reports Unschedulable with the scheduler's message.
-#include "model/codecs.h"
+#include <deque>
+#include <set>
+#include <unordered_map>
+
 #include "planner/scheduling.h"
 #include "sim/controllers.h"
 #include "sim/json_util.h"
@@ -16,34 +19,32 @@ class Scheduler final : public SimController {
  public:
   const char* name() const override { return "scheduler"; }
   void reconcile(Simulation& sim, const Snapshot& snap) override {
-    std::vector<std::shared_ptr<const model::Node>> nodes;
-    std::vector<std::shared_ptr<const model::Pod>> pods;
-    std::vector<const value*> pending;
-    for (const auto& n : snap.nodes) {
-      auto d = model::CodecFor<model::Node>::decode(n.serialize());
-      if (d.ok()) nodes.push_back(d.value());
+    // The queue: pods waiting for a node. New ones are tried at once; those that did not fit
+    // are tried again when the cluster changes in a way that can make room (a node changed,
+    // a pod went away), as the real scheduler moves its unschedulable pods back on events.
+    std::set<std::string> attempt;
+    bool room_may_have_changed = !snap.cache->changed("/nodes").empty();
+    for (const auto& ch : snap.cache->changed("/pods")) {
+      if (!ch.object || terminating(*ch.object)) room_may_have_changed = true;
+      if (ch.object && waiting(*ch.object)) {
+        waiting_.insert(ch.key);
+        attempt.insert(ch.key);
+      } else {
+        waiting_.erase(ch.key);
+      }
     }
-    for (const auto& p : snap.pods) {
-      auto d = model::CodecFor<model::Pod>::decode(p.serialize());
-      if (!d.ok()) continue;
-      pods.push_back(d.value());
-      if (str(p, {"spec", "nodeName"}).empty() && !terminating(p) &&
-          str(p, {"spec", "schedulerName"}, "default-scheduler") == "default-scheduler" &&
-          str(p, {"status", "phase"}, "Pending") == "Pending")
-        pending.push_back(&p);
-    }
-    if (pending.empty()) return;
+    if (room_may_have_changed) attempt = waiting_;
+    if (attempt.empty()) return;
+    const auto nodes = snap.cache->node_models();
     planner::ClusterView view;
-    for (auto& n : nodes)
+    for (const auto& n : nodes)
       if (!n->meta.deleted) view.nodes.push_back(n.get());
-    std::map<std::string, std::shared_ptr<model::Pod>> placed;  // bound in this pass
-    for (auto& p : pods) view.pods.push_back(p.get());
-    view.usage = planner::usage_by_node(view.pods);
-    for (const auto* pj : pending) {
-      const auto key = ns(*pj) + "/" + json::name(*pj);
-      const model::Pod* pod = nullptr;
-      for (auto& p : pods)
-        if (p->meta.name == json::name(*pj) && p->meta.namespace_.view() == ns(*pj)) pod = p.get();
+    view.usage = snap.cache->usage();
+    view.counted = snap.cache;  // bound pods; the ones bound below are added to view.pods
+    std::deque<model::Pod> placed;
+    for (const auto& key : attempt) {
+      const value* pj = snap.cache->get("/pods", key);
+      const model::Pod* pod = pj ? snap.cache->pod_model(key) : nullptr;
       if (!pod) continue;
       auto decision = planner::schedule(view, *pod);
       if (decision.node) {
@@ -53,12 +54,11 @@ class Scheduler final : public SimController {
         // Binding is a write to spec.nodeName and the PodScheduled condition.
         const auto path = object_path("v1", "pods", ns(*pj), json::name(*pj));
         if (sim.patch(path, patch) && sim.patch(path + "/status", status_only(patch))) {
-          auto bound = std::make_shared<model::Pod>(*pod);
-          bound->node_name = model::IStr(*decision.node);
-          view.bind(*bound, *decision.node);
-          for (auto& vp : view.pods)
-            if (vp == pod) vp = bound.get();
-          placed[key] = bound;
+          waiting_.erase(key);
+          auto& bound = placed.emplace_back(*pod);
+          bound.node_name = model::IStr(*decision.node);
+          view.bind(bound, *decision.node);
+          view.pods.push_back(&bound);  // the unbound original stays, counted by nothing
         }
       } else {
         value st = value::object();
@@ -73,6 +73,12 @@ class Scheduler final : public SimController {
   }
 
  private:
+  static bool waiting(const value& p) {
+    return str(p, {"spec", "nodeName"}).empty() && !terminating(p) &&
+           str(p, {"spec", "schedulerName"}, "default-scheduler") == "default-scheduler" &&
+           str(p, {"status", "phase"}, "Pending") == "Pending";
+  }
+  std::set<std::string> waiting_;  // pod keys
   static value status_only(const value& patch) {
     value p = value::object();
     p["status"] = patch.at("status");

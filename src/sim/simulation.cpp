@@ -34,12 +34,14 @@ Simulation::Simulation(std::shared_ptr<ApiServer> api, std::shared_ptr<kube::Clo
   controllers_.push_back(make_pdb_controller());
   api_->store().add_observer([this](const Change& c) {
     dirty_ = true;
+    cache_.on_change(c);
     if (c.type == ChangeType::kDeleted && c.resource == "/nodes") {
       std::error_code ec;
       std::lock_guard g(deleted_mu_);
       deleted_nodes_.push_back(value::parse(c.object->json, ec));
     }
   });
+  cache_.load(api_->store());
 }
 
 Simulation::~Simulation() { stop(); }
@@ -106,23 +108,18 @@ bool Simulation::remove(const std::string& path, long grace_seconds) {
   return code < 300 || code == 404;
 }
 
-Snapshot Simulation::snapshot() const {
+Snapshot Simulation::snapshot() {
+  cache_.apply_pending();
   Snapshot s;
-  auto fill = [&](const std::string& resource, std::vector<value>& into) {
-    auto r = api_->store().list({.resource = resource}, 0, "");
-    if (!r.ok()) return;
-    into.reserve(r.value().items.size());
-    std::error_code ec;
-    for (const auto& o : r.value().items) into.push_back(value::parse(o->json, ec));
-  };
-  fill("/nodes", s.nodes);
-  fill("/pods", s.pods);
-  fill("apps/deployments", s.deployments);
-  fill("apps/replicasets", s.replica_sets);
-  fill("apps/statefulsets", s.stateful_sets);
-  fill("apps/daemonsets", s.daemon_sets);
-  fill("batch/jobs", s.jobs);
-  fill("policy/poddisruptionbudgets", s.pdbs);
+  s.cache = &cache_;
+  s.nodes = cache_.list("/nodes");
+  s.pods = cache_.list("/pods");
+  s.deployments = cache_.list("apps/deployments");
+  s.replica_sets = cache_.list("apps/replicasets");
+  s.stateful_sets = cache_.list("apps/statefulsets");
+  s.daemon_sets = cache_.list("apps/daemonsets");
+  s.jobs = cache_.list("batch/jobs");
+  s.pdbs = cache_.list("policy/poddisruptionbudgets");
   return s;
 }
 
@@ -142,10 +139,17 @@ std::optional<kube::TimePoint> Simulation::step() {
     dirty_ = false;
     next_wake_.reset();
     const auto snap = snapshot();
-    for (auto& c : controllers_) c->reconcile(*this, snap);
+    std::vector<double> spent;
+    for (auto& c : controllers_) {
+      const auto t0 = std::chrono::steady_clock::now();
+      c->reconcile(*this, snap);
+      spent.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    cache_.clear_changes();  // every controller has seen them
     {
       std::lock_guard sg(stats_mu_);
       ++stats_.passes;
+      for (size_t i = 0; i < controllers_.size(); ++i) stats_.controller_seconds[controllers_[i]->name()] += spent[i];
     }
     if (!dirty_) break;
   }

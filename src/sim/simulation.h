@@ -23,12 +23,17 @@
 #include "kube/clock.h"
 #include "sim/api_server.h"
 #include "sim/cluster_spec.h"
+#include "sim/sim_cache.h"
 
 namespace nonevent::sim {
 
-// What controllers see in one pass: every object of interest, decoded once.
+// What controllers see in one pass: every object of interest (decoded once per change, in
+// the cache) and the cache's lookups by owner and namespace.
 struct Snapshot {
-  std::vector<web::json::value> nodes, pods, deployments, replica_sets, stateful_sets, daemon_sets, jobs, pdbs;
+  Objects nodes, pods, deployments, replica_sets, stateful_sets, daemon_sets, jobs, pdbs;
+  const SimCache* cache = nullptr;
+  Objects pods_owned_by(const std::string& owner_uid) const { return cache->owned_by("/pods", owner_uid); }
+  Objects pods_in_namespace(const std::string& ns) const { return cache->pods_in_namespace(ns); }
 };
 
 class Simulation;
@@ -43,6 +48,7 @@ class SimController {
 
 struct SimulationStats {
   long steps = 0, passes = 0, writes = 0, write_errors = 0;
+  std::map<std::string, double> controller_seconds;  // wall time spent in each controller
 };
 
 class Simulation {
@@ -81,13 +87,14 @@ class Simulation {
   std::map<std::string, kube::TimePoint>& pod_bound_at() { return bound_at_; }
 
  private:
-  Snapshot snapshot() const;
+  Snapshot snapshot();
 
   std::shared_ptr<ApiServer> api_;
   std::shared_ptr<kube::Clock> clock_;
   ClusterSpec spec_;
   std::mt19937_64 rng_;
   std::vector<std::unique_ptr<SimController>> controllers_;
+  SimCache cache_;  // step thread only (its change queue is thread-safe)
   std::atomic<bool> dirty_{true};
   std::optional<kube::TimePoint> next_wake_;  // step thread only
   std::map<std::string, kube::TimePoint> bound_at_;

@@ -52,11 +52,7 @@ std::string template_hash(const value& tmpl) {
 }
 
 std::vector<const value*> owned_pods(const Snapshot& snap, const value& owner) {
-  std::vector<const value*> out;
-  const auto u = uid(owner);
-  for (const auto& p : snap.pods)
-    if (controller_uid(p) == u) out.push_back(&p);
-  return out;
+  return snap.pods_owned_by(uid(owner)).items;
 }
 
 void set_status(Simulation& sim, const value& obj, const std::string& resource_path, value status) {
@@ -104,7 +100,7 @@ class ReplicaSetController final : public SimController {
  public:
   const char* name() const override { return "replicaset"; }
   void reconcile(Simulation& sim, const Snapshot& snap) override {
-    for (const auto& rs : snap.replica_sets) {
+    for (const auto& rs : snap.cache->touched("apps/replicasets")) {
       if (terminating(rs)) continue;
       auto pods = owned_pods(snap, rs);
       scale_pods(sim, rs, pods, static_cast<int>(num(rs, {"spec", "replicas"}, 1)));
@@ -117,7 +113,7 @@ class DeploymentController final : public SimController {
  public:
   const char* name() const override { return "deployment"; }
   void reconcile(Simulation& sim, const Snapshot& snap) override {
-    for (const auto& d : snap.deployments) {
+    for (const auto& d : snap.cache->touched("apps/deployments")) {
       if (terminating(d)) continue;
       const value* tmpl = at(d, {"spec", "template"});
       if (!tmpl) continue;
@@ -125,8 +121,7 @@ class DeploymentController final : public SimController {
       const auto want = num(d, {"spec", "replicas"}, 1);
       const value* current = nullptr;
       std::vector<const value*> owned;
-      for (const auto& rs : snap.replica_sets) {
-        if (controller_uid(rs) != uid(d)) continue;
+      for (const auto& rs : snap.cache->owned_by("apps/replicasets", uid(d))) {
         owned.push_back(&rs);
         if (str(rs, {"metadata", "labels", "pod-template-hash"}) == hash) current = &rs;
       }
@@ -191,7 +186,7 @@ class StatefulSetController final : public SimController {
  public:
   const char* name() const override { return "statefulset"; }
   void reconcile(Simulation& sim, const Snapshot& snap) override {
-    for (const auto& sts : snap.stateful_sets) {
+    for (const auto& sts : snap.cache->touched("apps/statefulsets")) {
       if (terminating(sts)) continue;
       const auto want = num(sts, {"spec", "replicas"}, 1);
       auto pods = owned_pods(snap, sts);
@@ -239,7 +234,9 @@ class DaemonSetController final : public SimController {
  public:
   const char* name() const override { return "daemonset"; }
   void reconcile(Simulation& sim, const Snapshot& snap) override {
-    for (const auto& ds : snap.daemon_sets) {
+    // Every DaemonSet when a node changed (it may need a pod there now); else the touched ones.
+    const Objects daemon_sets = snap.cache->changed("/nodes").empty() ? snap.cache->touched("apps/daemonsets") : snap.daemon_sets;
+    for (const auto& ds : daemon_sets) {
       if (terminating(ds)) continue;
       auto pods = owned_pods(snap, ds);
       std::map<std::string, const value*> by_node;
@@ -326,7 +323,7 @@ class JobController final : public SimController {
  public:
   const char* name() const override { return "job"; }
   void reconcile(Simulation& sim, const Snapshot& snap) override {
-    for (const auto& job : snap.jobs) {
+    for (const auto& job : snap.cache->touched("batch/jobs")) {
       if (terminating(job)) continue;
       auto pods = owned_pods(snap, job);
       int64_t active = 0, succeeded = 0, failed = 0;

@@ -133,3 +133,21 @@ TEST(Scheduling, DefaultSpreadingPrefersEmptierZones) {
 
 }  // namespace
 }  // namespace nonevent::planner
+
+namespace nonevent::planner {
+namespace {
+
+// kube-scheduler (pkg/scheduler/schedule_one.go numFeasibleNodesToFind): all nodes below 100,
+// then 50% minus 1% per 125 nodes (at least 5%), never fewer than 100.
+TEST(Scheduling, FeasibleNodesToFindFollowsTheSchedulersAdaptivePercentage) {
+  EXPECT_EQ(feasible_nodes_to_find(50, 0), 50u);
+  EXPECT_EQ(feasible_nodes_to_find(150, 0), 100u);
+  EXPECT_EQ(feasible_nodes_to_find(1000, 0), 420u);
+  EXPECT_EQ(feasible_nodes_to_find(5000, 0), 500u);
+  EXPECT_EQ(feasible_nodes_to_find(10000, 0), 500u);  // the 5% floor
+  EXPECT_EQ(feasible_nodes_to_find(5000, 100), 5000u);
+  EXPECT_EQ(feasible_nodes_to_find(5000, 30), 1500u);
+}
+
+}  // namespace
+}  // namespace nonevent::planner

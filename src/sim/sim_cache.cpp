@@ -1,0 +1,308 @@
+#include "sim/sim_cache.h"
+
+#include "model/codecs.h"
+#include "sim/json_util.h"
+
+namespace nonevent::sim {
+
+using web::json::value;
+
+namespace {
+const std::vector<const model::Pod*> kNoPods;
+const std::vector<Changed> kNoChanges;
+
+// What the scheduler's resource fit and spread counting see of a pod.
+bool uses_node(const model::Pod& p) {
+  return !p.node_name.empty() && p.phase != model::PodPhase::kSucceeded && p.phase != model::PodPhase::kFailed;
+}
+}  // namespace
+
+const std::vector<std::string>& SimCache::resources() {
+  static const std::vector<std::string> r{"/nodes",           "/pods",           "apps/deployments",
+                                          "apps/replicasets", "apps/statefulsets", "apps/daemonsets",
+                                          "batch/jobs",       "policy/poddisruptionbudgets"};
+  return r;
+}
+
+void SimCache::on_change(const Change& c) {
+  static const std::set<std::string> wanted(resources().begin(), resources().end());
+  if (!wanted.count(c.resource)) return;
+  std::lock_guard g(pending_mu_);
+  pending_.push_back(c);
+}
+
+void SimCache::load(const ObjectStore& store) {
+  for (const auto& r : resources()) {
+    auto listed = store.list({.resource = r}, 0, "");
+    if (!listed.ok()) continue;
+    for (const auto& o : listed.value().items) apply(r, ChangeType::kAdded, *o);
+  }
+}
+
+size_t SimCache::apply_pending() {
+  std::vector<Change> changes;
+  {
+    std::lock_guard g(pending_mu_);
+    changes.swap(pending_);
+  }
+  for (const auto& c : changes) apply(c.resource, c.type, *c.object);
+  return changes.size();
+}
+
+void SimCache::clear_changes() {
+  previous_generation_.clear();
+  for (auto& [r, t] : tables_) {
+    t.changed.clear();
+    t.changed_pos.clear();
+  }
+}
+
+void SimCache::unindex(Table& t, const std::string& key, Entry& e) {
+  auto drop = [&](Index& index, const std::string& id) {
+    auto it = index.find(id);
+    if (it != index.end() && it->second.erase(key) && it->second.empty()) index.erase(it);
+  };
+  if (!e.owner_uid.empty()) drop(t.keys_by_owner, e.owner_uid);
+  if (!e.node.empty()) drop(t.keys_by_node, e.node);
+  drop(t.keys_by_ns, e.ns);
+  for (const auto& l : e.label_keys) drop(t.keys_by_label, l);
+  if (!e.uid.empty()) t.key_by_uid.erase(e.uid);
+  if (e.pod) {
+    if (uses_node(*e.pod)) {
+      auto& u = usage_[e.node];
+      u.cpu_milli -= e.used.cpu_milli;
+      u.memory_bytes -= e.used.memory_bytes;
+      u.pods -= e.used.pods;
+    }
+    if (e.counted_pos != SIZE_MAX) {
+      auto& c = counted_[e.ns];
+      const size_t i = e.counted_pos;
+      c.pods[i] = c.pods.back();
+      c.entries[i] = c.entries.back();
+      c.entries[i]->counted_pos = i;
+      c.pods.pop_back();
+      c.entries.pop_back();
+      e.counted_pos = SIZE_MAX;
+      for (const auto& l : e.label_keys) {
+        auto it = counted_by_label_.find(l);
+        if (it != counted_by_label_.end() && it->second.erase(e.pod.get()) && it->second.empty()) counted_by_label_.erase(it);
+      }
+    }
+  }
+}
+
+void SimCache::index(Table& t, const std::string& key, Entry& e) {
+  if (!e.owner_uid.empty()) t.keys_by_owner[e.owner_uid].insert(key);
+  if (!e.node.empty()) t.keys_by_node[e.node].insert(key);
+  t.keys_by_ns[e.ns].insert(key);
+  for (const auto& l : e.label_keys) t.keys_by_label[l].insert(key);
+  if (!e.uid.empty()) t.key_by_uid[e.uid] = key;
+  if (e.pod && uses_node(*e.pod)) {
+    e.used = {e.pod->spec->cpu_milli, e.pod->spec->memory_bytes, 1};
+    auto& u = usage_[e.node];
+    u.cpu_milli += e.used.cpu_milli;
+    u.memory_bytes += e.used.memory_bytes;
+    u.pods += 1;
+    if (!e.pod->meta.deleted) {  // terminating pods are not counted by spread
+      auto& c = counted_[e.ns];
+      e.counted_pos = c.pods.size();
+      c.pods.push_back(e.pod.get());
+      c.entries.push_back(&e);
+      for (const auto& l : e.label_keys) counted_by_label_[l].insert(e.pod.get());
+    }
+  }
+}
+
+void SimCache::apply(const std::string& resource, ChangeType type, const StoredObject& o) {
+  auto& t = tables_[resource];
+  const auto key = store_key(o.ns, o.name);
+  auto it = t.by_key.find(key);
+  if (it != t.by_key.end() && it->second.rv >= o.rv) return;  // already newer (loaded after this was queued)
+  // Record the change (one record per key per pass: first "previous", latest state).
+  auto [pos, fresh] = t.changed_pos.try_emplace(key, t.changed.size());
+  if (fresh) {
+    Changed ch;
+    ch.key = key;
+    ch.ns = o.ns;
+    if (it != t.by_key.end()) {
+      ch.previous_owner_uid = it->second.owner_uid;
+      ch.previous_node = it->second.node;
+      ch.spec_changed = false;
+      previous_generation_[key] = it->second.generation;
+    }
+    t.changed.push_back(std::move(ch));
+  }
+  Changed& ch = t.changed[pos->second];
+  if (it != t.by_key.end()) unindex(t, key, it->second);
+  if (type == ChangeType::kDeleted) {
+    if (it != t.by_key.end()) {
+      ch.owner_uid = it->second.owner_uid;
+      ch.node = it->second.node;
+      ch.deleted = std::shared_ptr<const value>(std::move(it->second.dom));
+      t.by_key.erase(it);
+    }
+    ch.object = nullptr;
+    ch.spec_changed = true;
+    if (!ch.deleted) {
+      std::error_code ec;
+      ch.deleted = std::make_shared<const value>(value::parse(o.json, ec));
+    }
+    return;
+  }
+  std::error_code ec;
+  value dom = value::parse(o.json, ec);
+  if (it == t.by_key.end()) it = t.by_key.emplace(key, Entry{std::make_unique<value>()}).first;
+  Entry& e = it->second;
+  *e.dom = std::move(dom);
+  e.owner_uid = json::controller_uid(*e.dom);
+  e.ns = o.ns;
+  e.uid = json::uid(*e.dom);
+  e.rv = o.rv;
+  e.generation = json::num(*e.dom, {"metadata", "generation"});
+  if (!ch.spec_changed) {
+    auto pg = previous_generation_.find(key);
+    ch.spec_changed = pg == previous_generation_.end() || pg->second != e.generation;
+  }
+  if (resource == "/pods") {
+    auto d = model::CodecFor<model::Pod>::decode(o.json);
+    e.pod = d.ok() ? d.value() : nullptr;
+    e.node = json::str(*e.dom, {"spec", "nodeName"});
+    e.label_keys.clear();
+    for (const auto& [k, v] : o.labels) e.label_keys.push_back(o.ns + '\x1f' + k + '=' + v);
+  } else if (resource == "/nodes") {
+    auto d = model::CodecFor<model::Node>::decode(o.json);
+    e.node_model = d.ok() ? d.value() : nullptr;
+  }
+  index(t, key, e);
+  ch.object = e.dom.get();
+  ch.deleted.reset();
+  ch.owner_uid = e.owner_uid;
+  ch.node = e.node;
+}
+
+Objects SimCache::list(const std::string& resource) const {
+  Objects out;
+  auto t = tables_.find(resource);
+  if (t == tables_.end()) return out;
+  out.items.reserve(t->second.by_key.size());
+  for (const auto& [k, e] : t->second.by_key) out.items.push_back(e.dom.get());
+  return out;
+}
+
+const value* SimCache::get(const std::string& resource, const std::string& key) const {
+  auto t = tables_.find(resource);
+  if (t == tables_.end()) return nullptr;
+  auto it = t->second.by_key.find(key);
+  return it == t->second.by_key.end() ? nullptr : it->second.dom.get();
+}
+
+const value* SimCache::by_uid(const std::string& resource, const std::string& uid) const {
+  auto t = tables_.find(resource);
+  if (t == tables_.end() || uid.empty()) return nullptr;
+  auto k = t->second.key_by_uid.find(uid);
+  return k == t->second.key_by_uid.end() ? nullptr : get(resource, k->second);
+}
+
+Objects SimCache::lookup(const Table& t, const Index& index, const std::string& id) const {
+  Objects out;
+  auto it = index.find(id);
+  if (it == index.end()) return out;
+  out.items.reserve(it->second.size());
+  for (const auto& key : it->second) out.items.push_back(t.by_key.at(key).dom.get());
+  return out;
+}
+
+Objects SimCache::owned_by(const std::string& resource, const std::string& owner_uid) const {
+  auto t = tables_.find(resource);
+  if (t == tables_.end() || owner_uid.empty()) return {};
+  return lookup(t->second, t->second.keys_by_owner, owner_uid);
+}
+
+Objects SimCache::pods_in_namespace(const std::string& ns) const {
+  auto t = tables_.find("/pods");
+  if (t == tables_.end()) return {};
+  return lookup(t->second, t->second.keys_by_ns, ns);
+}
+
+Objects SimCache::pods_selected(const std::string& ns, const Selector& selector) const {
+  auto t = tables_.find("/pods");
+  if (t == tables_.end()) return {};
+  Objects candidates;
+  const Requirement* eq = nullptr;
+  for (const auto& r : selector.requirements)
+    if ((r.op == Requirement::Op::kEquals || r.op == Requirement::Op::kIn) && r.values.size() == 1) eq = &r;
+  if (eq) candidates = lookup(t->second, t->second.keys_by_label, ns + '\x1f' + eq->key + '=' + eq->values[0]);
+  else candidates = lookup(t->second, t->second.keys_by_ns, ns);
+  Objects out;
+  for (const auto* p : candidates.items)
+    if (selector.matches(json::labels(*p))) out.items.push_back(p);
+  return out;
+}
+
+Objects SimCache::pods_on_node(const std::string& node) const {
+  auto t = tables_.find("/pods");
+  if (t == tables_.end() || node.empty()) return {};
+  return lookup(t->second, t->second.keys_by_node, node);
+}
+
+const std::vector<Changed>& SimCache::changed(const std::string& resource) const {
+  auto t = tables_.find(resource);
+  return t == tables_.end() ? kNoChanges : t->second.changed;
+}
+
+Objects SimCache::touched(const std::string& resource) const {
+  std::set<std::string> keys;
+  for (const auto& ch : changed(resource))
+    if (ch.object) keys.insert(ch.key);
+  std::set<std::string> owners;
+  auto add_owners_of = [&](const std::string& r) {
+    for (const auto& ch : changed(r)) {
+      owners.insert(ch.owner_uid);
+      owners.insert(ch.previous_owner_uid);
+    }
+  };
+  add_owners_of("/pods");
+  if (resource == "apps/deployments") {
+    std::set<std::string> grand;
+    for (const auto& u : owners)
+      if (const value* rs = by_uid("apps/replicasets", u)) grand.insert(json::controller_uid(*rs));
+    owners.insert(grand.begin(), grand.end());
+    add_owners_of("apps/replicasets");
+  }
+  owners.erase("");
+  if (auto t = tables_.find(resource); t != tables_.end())
+    for (const auto& u : owners)
+      if (auto k = t->second.key_by_uid.find(u); k != t->second.key_by_uid.end()) keys.insert(k->second);
+  Objects out;
+  for (const auto& k : keys)
+    if (const value* o = get(resource, k)) out.items.push_back(o);
+  return out;
+}
+
+std::vector<std::shared_ptr<const model::Node>> SimCache::node_models() const {
+  std::vector<std::shared_ptr<const model::Node>> out;
+  if (auto t = tables_.find("/nodes"); t != tables_.end())
+    for (const auto& [k, e] : t->second.by_key)
+      if (e.node_model) out.push_back(e.node_model);
+  return out;
+}
+
+const model::Pod* SimCache::pod_model(const std::string& key) const {
+  auto t = tables_.find("/pods");
+  if (t == tables_.end()) return nullptr;
+  auto it = t->second.by_key.find(key);
+  return it == t->second.by_key.end() ? nullptr : it->second.pod.get();
+}
+
+std::vector<const model::Pod*> SimCache::candidates(std::string_view ns, const model::LabelSelector& selector) const {
+  if (!selector.match_labels.empty()) {
+    const auto& [k, v] = selector.match_labels.front();
+    auto it = counted_by_label_.find(std::string(ns) + '\x1f' + k.str() + '=' + v.str());
+    if (it == counted_by_label_.end()) return {};
+    return {it->second.begin(), it->second.end()};
+  }
+  auto it = counted_.find(std::string(ns));
+  return it == counted_.end() ? kNoPods : it->second.pods;
+}
+
+}  // namespace nonevent::sim

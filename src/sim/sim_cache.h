@@ -1,0 +1,128 @@
+#pragma once
+// The simulated controllers' informer: every object they read, decoded once per change
+// (not once per pass), with the lookups that would otherwise make each pass quadratic (an
+// owner's pods, a node's pods, a namespace's pods, an object by uid), the scheduler's running
+// totals (requests per node, the pods spread counting sees), and what changed since the last
+// pass so each controller reconciles only what a change touched. Fed from the store's change
+// stream and applied between passes, so a pass sees one consistent state. This is what lets
+// the embedded cluster hold 150,000 pods: a pass costs what changed, not what exists.
+#include <boost/iterator/indirect_iterator.hpp>
+#include <cpprest/json.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "model/objects.h"
+#include "planner/scheduling.h"
+#include "sim/object_store.h"
+#include "sim/selectors.h"
+
+namespace nonevent::sim {
+
+// A list of decoded objects that iterates as `const value&` (pointers into the cache).
+class Objects {
+ public:
+  using Ptrs = std::vector<const web::json::value*>;
+  using const_iterator = boost::indirect_iterator<Ptrs::const_iterator>;
+  const_iterator begin() const { return items.begin(); }
+  const_iterator end() const { return items.end(); }
+  size_t size() const { return items.size(); }
+  bool empty() const { return items.empty(); }
+  const web::json::value& operator[](size_t i) const { return *items[i]; }
+  Ptrs items;
+};
+
+// One object that changed since the previous pass (the latest state, or the last one seen
+// when it was deleted), with what it was attached to before the change.
+struct Changed {
+  std::string key, ns;
+  const web::json::value* object = nullptr;        // null when deleted
+  std::shared_ptr<const web::json::value> deleted;  // the last state, when deleted
+  std::string owner_uid, previous_owner_uid;       // controller owners
+  std::string node, previous_node;                 // pods: spec.nodeName
+  bool spec_changed = true;                        // created, deleted or a new metadata.generation
+  const web::json::value& last() const { return object ? *object : *deleted; }
+};
+
+class SimCache : public planner::CountedPods {
+ public:
+  // The resources the controllers read (ResourceType keys).
+  static const std::vector<std::string>& resources();
+
+  // From the store's observer (under the store's lock): queues the change, decodes nothing.
+  void on_change(const Change& c);
+  // Loads what the store holds now (after the observer is registered: a queued change older
+  // than what was loaded is ignored by resourceVersion). Everything loaded counts as changed.
+  void load(const ObjectStore& store);
+  // Applies queued changes; what they touched is changed() until clear_changes().
+  size_t apply_pending();
+  void clear_changes();
+
+  // Every object of a resource, in store order (namespace/name).
+  Objects list(const std::string& resource) const;
+  const web::json::value* get(const std::string& resource, const std::string& key) const;
+  const web::json::value* by_uid(const std::string& resource, const std::string& uid) const;
+  // Objects whose controller owner has this uid.
+  Objects owned_by(const std::string& resource, const std::string& owner_uid) const;
+  Objects pods_in_namespace(const std::string& ns) const;
+  Objects pods_on_node(const std::string& node) const;
+  // Pods of a namespace a label selector selects (through the label index when the selector
+  // has an equality requirement, as most do).
+  Objects pods_selected(const std::string& ns, const Selector& selector) const;
+  const std::vector<Changed>& changed(const std::string& resource) const;
+  // The objects of a workload resource a pass must reconcile: those that changed and the
+  // controller owners of changed pods (for Deployments, through their ReplicaSets too).
+  Objects touched(const std::string& resource) const;
+
+  // The scheduler's view: every node, requests per node, and (CountedPods) the bound,
+  // non-terminating pods per namespace, all kept current change by change.
+  std::vector<std::shared_ptr<const model::Node>> node_models() const;
+  const model::Pod* pod_model(const std::string& key) const;
+  const std::unordered_map<std::string, planner::NodeUsage>& usage() const { return usage_; }
+  std::vector<const model::Pod*> candidates(std::string_view ns, const model::LabelSelector& selector) const override;
+
+ private:
+  struct Entry {
+    std::unique_ptr<web::json::value> dom;  // stable address while the object exists
+    std::string owner_uid, ns, uid, node;
+    std::vector<std::string> label_keys;  // index keys "ns\x1fk=v"
+    uint64_t rv = 0;
+    int64_t generation = 0;
+    std::shared_ptr<const model::Pod> pod;    // for /pods
+    std::shared_ptr<const model::Node> node_model;  // for /nodes
+    planner::NodeUsage used;                  // pods: what it adds to `node`'s usage
+    size_t counted_pos = SIZE_MAX;            // pods: index in counted_[ns] when counted
+  };
+  using Index = std::unordered_map<std::string, std::set<std::string>>;
+  struct Table {
+    std::map<std::string, Entry> by_key;
+    Index keys_by_owner, keys_by_ns, keys_by_node, keys_by_label;
+    std::unordered_map<std::string, std::string> key_by_uid;
+    std::vector<Changed> changed;
+    std::unordered_map<std::string, size_t> changed_pos;  // key → index in `changed`
+  };
+  void unindex(Table& t, const std::string& key, Entry& e);
+  void index(Table& t, const std::string& key, Entry& e);
+  void apply(const std::string& resource, ChangeType type, const StoredObject& o);
+  Objects lookup(const Table& t, const Index& index, const std::string& id) const;
+
+  std::unordered_map<std::string, Table> tables_;
+  std::unordered_map<std::string, int64_t> previous_generation_;  // this pass's first-seen generations, by key
+  std::unordered_map<std::string, planner::NodeUsage> usage_;
+  struct Counted {
+    std::vector<const model::Pod*> pods;
+    std::vector<Entry*> entries;  // parallel to pods, for swap-removal
+  };
+  std::unordered_map<std::string, Counted> counted_;  // by namespace
+  std::unordered_map<std::string, std::unordered_set<const model::Pod*>> counted_by_label_;  // "ns\x1fk=v"
+  std::mutex pending_mu_;
+  std::vector<Change> pending_;  // guarded by pending_mu_
+};
+
+}  // namespace nonevent::sim

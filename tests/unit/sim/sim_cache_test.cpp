@@ -1,0 +1,135 @@
+// The simulated controllers' informer: what a pass sees as changed, the lookups, and the
+// scheduler's running totals, kept right change by change.
+#include <gtest/gtest.h>
+
+#include "sim/json_util.h"
+#include "sim/sim_cache.h"
+
+namespace nonevent::sim {
+namespace {
+
+using web::json::value;
+
+value pod(const std::string& name, const std::string& node, const std::string& owner_uid, const std::string& app) {
+  value p = value::parse(R"({"apiVersion":"v1","kind":"Pod","metadata":{"namespace":"ns","labels":{}},
+    "spec":{"containers":[{"name":"c","resources":{"requests":{"cpu":"250m","memory":"1Gi"}}}]},"status":{"phase":"Running"}})");
+  p["metadata"]["name"] = value::string(name);
+  p["metadata"]["labels"]["app"] = value::string(app);
+  if (!node.empty()) p["spec"]["nodeName"] = value::string(node);
+  if (!owner_uid.empty()) {
+    p["metadata"]["ownerReferences"][0]["uid"] = value::string(owner_uid);
+    p["metadata"]["ownerReferences"][0]["controller"] = value::boolean(true);
+  }
+  return p;
+}
+
+struct Fixture {
+  ObjectStore store;
+  SimCache cache;
+  Fixture() {
+    store.add_observer([this](const Change& c) { cache.on_change(c); });
+  }
+  std::vector<std::string> changed_keys(const std::string& r) {
+    std::vector<std::string> out;
+    for (const auto& ch : cache.changed(r)) out.push_back(ch.key + (ch.object ? "" : " (deleted)"));
+    return out;
+  }
+};
+
+TEST(SimCache, APassSeesEachChangedObjectOnceWithItsPreviousNodeAndOwner) {
+  Fixture f;
+  ASSERT_TRUE(f.store.create("/pods", pod("a", "n1", "rs-1", "web")).ok());
+  ASSERT_TRUE(f.store.create("/pods", pod("b", "", "rs-1", "web")).ok());
+  f.cache.apply_pending();
+  EXPECT_EQ(f.changed_keys("/pods"), (std::vector<std::string>{"ns/a", "ns/b"}));
+  f.cache.clear_changes();
+  EXPECT_TRUE(f.cache.changed("/pods").empty());
+
+  // b is bound, then bound again, then a is deleted: one record each, the first previous.
+  ASSERT_TRUE(f.store.update("/pods", pod("b", "n2", "rs-1", "web")).ok());
+  ASSERT_TRUE(f.store.update("/pods", pod("b", "n3", "rs-2", "web")).ok());
+  ASSERT_TRUE(f.store.remove("/pods", "ns", "a").ok());
+  f.cache.apply_pending();
+  ASSERT_EQ(f.changed_keys("/pods"), (std::vector<std::string>{"ns/b", "ns/a (deleted)"}));
+  const auto& b = f.cache.changed("/pods")[0];
+  EXPECT_EQ(b.previous_node, "");
+  EXPECT_EQ(b.node, "n3");
+  EXPECT_EQ(b.previous_owner_uid, "rs-1");
+  EXPECT_EQ(b.owner_uid, "rs-2");
+  EXPECT_EQ(json::name(f.cache.changed("/pods")[1].last()), "a") << "a deleted object keeps its last state";
+}
+
+TEST(SimCache, LookupsFollowOwnerNodeAndLabelChanges) {
+  Fixture f;
+  ASSERT_TRUE(f.store.create("/pods", pod("a", "n1", "rs-1", "web")).ok());
+  ASSERT_TRUE(f.store.create("/pods", pod("b", "n1", "rs-1", "api")).ok());
+  ASSERT_TRUE(f.store.create("/pods", pod("c", "n2", "rs-2", "web")).ok());
+  f.cache.apply_pending();
+  EXPECT_EQ(f.cache.owned_by("/pods", "rs-1").size(), 2u);
+  EXPECT_EQ(f.cache.pods_on_node("n1").size(), 2u);
+  EXPECT_EQ(f.cache.pods_in_namespace("ns").size(), 3u);
+  auto web = parse_label_selector("app=web");
+  ASSERT_TRUE(web.selector);
+  EXPECT_EQ(f.cache.pods_selected("ns", *web.selector).size(), 2u);
+  auto not_web = parse_label_selector("app!=web");
+  EXPECT_EQ(f.cache.pods_selected("ns", *not_web.selector).size(), 1u) << "no equality: the namespace is scanned";
+
+  ASSERT_TRUE(f.store.update("/pods", pod("a", "n2", "rs-2", "api")).ok());
+  f.cache.apply_pending();
+  EXPECT_EQ(f.cache.owned_by("/pods", "rs-1").size(), 1u);
+  EXPECT_EQ(f.cache.pods_on_node("n1").size(), 1u);
+  EXPECT_EQ(f.cache.pods_selected("ns", *web.selector).size(), 1u);
+}
+
+TEST(SimCache, UsageAndSpreadCandidatesCountBoundLivePodsOnly) {
+  Fixture f;
+  ASSERT_TRUE(f.store.create("/pods", pod("a", "n1", "", "web")).ok());
+  ASSERT_TRUE(f.store.create("/pods", pod("b", "n1", "", "web")).ok());
+  ASSERT_TRUE(f.store.create("/pods", pod("pending", "", "", "web")).ok());
+  f.cache.apply_pending();
+  EXPECT_EQ(f.cache.usage().at("n1").pods, 2);
+  EXPECT_EQ(f.cache.usage().at("n1").cpu_milli, 500);
+  model::LabelSelector sel;
+  sel.match_labels = {{model::IStr("app"), model::IStr("web")}};
+  EXPECT_EQ(f.cache.candidates("ns", sel).size(), 2u);
+
+  // A terminating pod still holds its requests but no longer counts for spread.
+  value terminating = pod("a", "n1", "", "web");
+  terminating["metadata"]["deletionTimestamp"] = value::string("2026-12-01T00:00:00Z");
+  ASSERT_TRUE(f.store.update("/pods", terminating).ok());
+  // A finished one holds nothing.
+  value done = pod("b", "n1", "", "web");
+  done["status"]["phase"] = value::string("Succeeded");
+  ASSERT_TRUE(f.store.update("/pods", done).ok());
+  f.cache.apply_pending();
+  EXPECT_EQ(f.cache.usage().at("n1").pods, 1);
+  EXPECT_TRUE(f.cache.candidates("ns", sel).empty());
+  ASSERT_TRUE(f.store.remove("/pods", "ns", "a").ok());
+  f.cache.apply_pending();
+  EXPECT_EQ(f.cache.usage().at("n1").pods, 0);
+}
+
+TEST(SimCache, AChangeQueuedBeforeALoadDoesNotTurnTheClockBack) {
+  Fixture f;
+  ASSERT_TRUE(f.store.create("/pods", pod("a", "n1", "", "web")).ok());
+  ASSERT_TRUE(f.store.update("/pods", pod("a", "n2", "", "web")).ok());
+  f.cache.load(f.store);  // sees n2; the two queued changes are older
+  f.cache.apply_pending();
+  EXPECT_EQ(f.cache.pods_on_node("n2").size(), 1u);
+  EXPECT_EQ(f.cache.pods_on_node("n1").size(), 0u);
+}
+
+TEST(ObjectStore, DependentsFollowOwnerReferences) {
+  ObjectStore store;
+  ASSERT_TRUE(store.create("/pods", pod("a", "", "rs-1", "web")).ok());
+  ASSERT_TRUE(store.create("/pods", pod("b", "", "rs-1", "web")).ok());
+  EXPECT_EQ(store.dependents("rs-1").size(), 2u);
+  ASSERT_TRUE(store.update("/pods", pod("b", "", "rs-2", "web")).ok());
+  EXPECT_EQ(store.dependents("rs-1").size(), 1u);
+  EXPECT_EQ(store.dependents("rs-2").size(), 1u);
+  ASSERT_TRUE(store.remove("/pods", "ns", "a").ok());
+  EXPECT_TRUE(store.dependents("rs-1").empty());
+}
+
+}  // namespace
+}  // namespace nonevent::sim

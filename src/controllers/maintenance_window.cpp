@@ -1,5 +1,7 @@
 #include "controllers/maintenance_window.h"
 
+#include "controllers/rebalance.h"
+
 #include <set>
 
 #include "controllers/resource_status.h"
@@ -13,6 +15,11 @@ using kube::PatchType;
 using web::json::value;
 
 namespace {
+
+// status.preflight.displaced holds at most this many workloads (a status must stay small).
+constexpr size_t kMaxDisplacedRecorded = 500;
+// Rebalancing stops trying after this long past the window's end.
+constexpr auto kRebalanceTimeout = std::chrono::minutes(30);
 
 const kube::GroupVersionResource kWindows = kube::resources::maintenance_windows();
 
@@ -198,6 +205,20 @@ kube::Result<std::optional<kube::Duration>> MaintenanceWindowController::reconci
     o["computedAt"] = value::string(kube::format_rfc3339(now));
     o["podsToEvict"] = value::number(p.pods_to_evict);
     o["lowerBoundSeconds"] = value::number(p.lower_bound_seconds);
+    // The workloads the evacuation displaces and their spread before it: what rebalancing
+    // restores after the window (bounded; beyond it, the rest are left where they are).
+    std::vector<DisplacedWorkload> displaced;
+    for (const auto& ws : p.workloads) {
+      bool touched = false;
+      for (const auto& z : w.zones) touched = touched || (ws.before.count(z) && ws.before.at(z) > 0);
+      if (!touched || ws.workload.rfind("Pod/", 0) == 0) continue;
+      if (displaced.size() >= kMaxDisplacedRecorded) {
+        o["displacedTruncated"] = value::boolean(true);
+        break;
+      }
+      displaced.push_back({ws.ns, ws.workload, ws.before, ws.max_skew});
+    }
+    o["displaced"] = displaced_json(displaced);
     o["blockers"] = blockers_json(p.blockers);
     return o;
   };
@@ -236,14 +257,46 @@ kube::Result<std::optional<kube::Duration>> MaintenanceWindowController::reconci
   if (now >= w.end) {
     auto st = restore(w.restore == "Keep");
     if (!st.ok()) return st.error();
-    status["phase"] = value::string("Completed");
     status["nodes"]["total"] = value::number(pr.total);
     status["nodes"]["restored"] = value::number(static_cast<int64_t>(claimed.size()) +
                                                 (old_status.has_field("nodes") && old_status.at("nodes").has_field("restored")
                                                      ? old_status.at("nodes").at("restored").as_integer() : 0));
-    status["conditions"][0] = condition("Ready", true, "Completed", "the window is over and its nodes are restored", generation, old_status, now);
+    if (old_preflight.is_object()) status["preflight"] = old_preflight;
     status["conditions"][1] = condition("Blocked", false, "NotBlocked", "", generation, old_status, now);
     status["conditions"][2] = condition("Evacuated", false, "Restored", "", generation, old_status, now);
+    const std::string old_phase = old_status.has_field("phase") ? old_status.at("phase").as_string() : "";
+    // Rebalance (design 2.3): the displaced workloads back to their spread, bounded in time
+    // so a workload that cannot move (a PDB at zero, no room) does not hold the window open.
+    if (w.rebalance && w.restore != "Keep" && old_phase != "Completed" && old_preflight.is_object() &&
+        old_preflight.has_field("displaced")) {
+      const auto displaced = parse_displaced(old_preflight.at("displaced"));
+      const auto step = rebalance_step(*client_, nodes_.list(), pods_.list(), displaced, w.zone_label, w.zones, claim);
+      const bool timed_out = now - w.end >= kRebalanceTimeout;
+      if (!step.done && !timed_out) {
+        status["phase"] = value::string("Rebalancing");
+        std::string msg = "moving displaced replicas back";
+        for (size_t i = 0; i < step.waiting.size() && i < 3; ++i) msg += "; " + step.waiting[i];
+        status["conditions"][0] = condition("Ready", false, "Rebalancing", msg, generation, old_status, now);
+        if (old_phase != "Rebalancing") events_.record(ref, "Normal", "Rebalancing", "window over, nodes restored; moving displaced replicas back");
+        auto ws = write_status(status);
+        if (!ws.ok()) return ws.error();
+        return std::optional<kube::Duration>{std::chrono::seconds(15)};
+      }
+      if (step.done) {
+        events_.record(ref, "Normal", "Rebalanced", "every displaced workload is back within its spread");
+      } else {
+        std::string msg = "rebalancing gave up after " + std::to_string(std::chrono::duration_cast<std::chrono::minutes>(kRebalanceTimeout).count()) + " minutes";
+        for (size_t i = 0; i < step.waiting.size() && i < 3; ++i) msg += "; " + step.waiting[i];
+        events_.record(ref, "Warning", "RebalanceIncomplete", msg);
+        status["phase"] = value::string("Completed");
+        status["conditions"][0] = condition("Ready", true, "RebalanceIncomplete", msg, generation, old_status, now);
+        auto ws = write_status(status);
+        if (!ws.ok()) return ws.error();
+        return std::optional<kube::Duration>{};
+      }
+    }
+    status["phase"] = value::string("Completed");
+    status["conditions"][0] = condition("Ready", true, "Completed", "the window is over and its nodes are restored", generation, old_status, now);
     auto ws = write_status(status);
     if (!ws.ok()) return ws.error();
     return std::optional<kube::Duration>{};

@@ -311,3 +311,86 @@ TEST(MaintenanceWindow, DeletingTheWindowMidEvacuationRestoresItsNodes) {
 
 }  // namespace
 }  // namespace nonevent
+
+namespace nonevent {
+namespace {
+
+// Ready, non-terminating replicas of each app of the shop namespace, per zone.
+std::map<std::string, std::map<std::string, int>> spread_by_app(Rig& rig) {
+  std::map<std::string, std::string> zone_of;
+  for (const char* z : {"a", "b", "c"})
+    for (auto& n : rig.zone_nodes(z)) zone_of[name(n)] = z;
+  std::map<std::string, std::map<std::string, int>> out;
+  for (auto& p : rig.list("/pods", "shop"))
+    if (pod_ready(p) && !at(p, {"metadata", "deletionTimestamp"}))
+      ++out[str(p, {"metadata", "labels", "app"})][zone_of[str(p, {"spec", "nodeName"})]];
+  return out;
+}
+
+int skew(const std::map<std::string, int>& per_zone) {
+  int lo = INT_MAX, hi = 0;
+  for (const char* z : {"a", "b", "c"}) {
+    const int n = per_zone.count(z) ? per_zone.at(z) : 0;
+    lo = std::min(lo, n);
+    hi = std::max(hi, n);
+  }
+  return hi - lo;
+}
+
+TEST(MaintenanceWindow, AfterRestoreRebalancesDisplacedWorkloadsBackToTheirSpread) {
+  Rig rig;
+  rig.apply(window_yaml("use1a", "a", "2026-12-01T01:00:00Z", "2026-12-01T02:00:00Z"));
+  rig.start_operator();
+  rig.advance(60s);
+  const auto before = spread_by_app(rig);
+  ASSERT_GT(before.at("web").at("a"), 0);
+  ASSERT_GT(before.at("api").at("a"), 0);
+
+  rig.clock->set(*kube::parse_rfc3339("2026-12-01T00:29:55Z"));
+  ASSERT_TRUE(rig.advance_until([&] { return str(rig.window("use1a"), {"status", "phase"}) == "Evacuated"; }, 1740s));
+  rig.advance(30s);
+  EXPECT_EQ(spread_by_app(rig)["web"]["a"], 0) << "zone a is empty during the window";
+  const auto evacuated = rig.window("use1a");
+  const auto* displaced = at(evacuated, {"status", "preflight", "displaced"});
+  ASSERT_TRUE(displaced && displaced->size() >= 2) << evacuated.serialize();
+
+  // After the window: restored, then rebalanced one PDB budget at a time, back within each
+  // workload's spread (zone a holds replicas again), never below any budget.
+  rig.clock->set(*kube::parse_rfc3339("2026-12-01T02:00:05Z"));
+  bool saw_rebalancing = false;
+  EXPECT_TRUE(rig.advance_until(
+      [&] {
+        const auto phase = str(rig.window("use1a"), {"status", "phase"});
+        saw_rebalancing = saw_rebalancing || phase == "Rebalancing";
+        return phase == "Completed";
+      },
+      1800s, [&] { rig.check_pdbs(); }));
+  EXPECT_TRUE(saw_rebalancing);
+  const auto after = spread_by_app(rig);
+  for (const char* app : {"web", "api"}) {
+    EXPECT_GT(after.at(app).count("a") ? after.at(app).at("a") : 0, 0) << app << " is back in zone a";
+    EXPECT_LE(skew(after.at(app)), std::max(1, skew(before.at(app)))) << app;
+  }
+  EXPECT_EQ(rig.pdb_violations, 0);
+  auto rebalanced_event = [&] {
+    for (auto& e : rig.list("/events"))
+      if (str(e, {"reason"}) == "Rebalanced") return true;
+    return false;
+  };
+  EXPECT_TRUE(rig.advance_until(rebalanced_event, 60s));
+}
+
+TEST(MaintenanceWindow, RebalanceFalseLeavesDisplacedPodsWhereTheyAre) {
+  Rig rig;
+  rig.apply(window_yaml("use1a", "a", "2026-12-01T01:00:00Z", "2026-12-01T02:00:00Z") + "  rebalance: false\n");
+  rig.start_operator();
+  rig.clock->set(*kube::parse_rfc3339("2026-12-01T00:29:55Z"));
+  ASSERT_TRUE(rig.advance_until([&] { return str(rig.window("use1a"), {"status", "phase"}) == "Evacuated"; }, 1740s));
+  rig.clock->set(*kube::parse_rfc3339("2026-12-01T02:00:05Z"));
+  EXPECT_TRUE(rig.advance_until([&] { return str(rig.window("use1a"), {"status", "phase"}) == "Completed"; }, 600s));
+  rig.advance(120s);
+  EXPECT_EQ(spread_by_app(rig)["web"]["a"], 0) << "nothing moved back";
+}
+
+}  // namespace
+}  // namespace nonevent

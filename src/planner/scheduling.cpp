@@ -9,7 +9,15 @@ namespace nonevent::planner {
 using model::Node;
 using model::Pod;
 
+NodeUsage ClusterView::usage_on(const std::string& node) const {
+  if (auto it = usage.find(node); it != usage.end()) return it->second;
+  if (base_usage)
+    if (auto it = base_usage->find(node); it != base_usage->end()) return it->second;
+  return {};
+}
+
 void ClusterView::bind(const Pod& pod, const std::string& node) {
+  if (!usage.count(node)) usage[node] = usage_on(node);
   auto& u = usage[node];
   u.cpu_milli += pod.spec->cpu_milli;
   u.memory_bytes += pod.spec->memory_bytes;
@@ -267,8 +275,7 @@ std::string filter_with(const ClusterView& view, const Pod& pod, const Node& nod
   if (!matches_node_affinity(spec, node)) return "node(s) didn't match Pod's node affinity/selector";
   std::string taint;
   if (untolerated_taint(spec, node, &taint)) return "node(s) had untolerated taint " + taint;
-  NodeUsage u;
-  if (auto it = view.usage.find(node.meta.name); it != view.usage.end()) u = it->second;
+  const NodeUsage u = view.usage_on(node.meta.name);
   if (node.pods > 0 && u.pods + 1 > node.pods) return "Too many pods";
   if (spec.cpu_milli > 0 && u.cpu_milli + spec.cpu_milli > node.cpu_milli) return "Insufficient cpu";
   if (spec.memory_bytes > 0 && u.memory_bytes + spec.memory_bytes > node.memory_bytes) return "Insufficient memory";
@@ -336,8 +343,7 @@ Placement schedule(const ClusterView& view, const Pod& pod) {
       const int here = d && soft_counts[i].count(*d) ? soft_counts[i][*d] : 0;
       score -= 100.0 * here;
     }
-    NodeUsage u;
-    if (auto it = view.usage.find(n->meta.name); it != view.usage.end()) u = it->second;
+    const NodeUsage u = view.usage_on(n->meta.name);
     const double cpu_free = n->cpu_milli > 0 ? 1.0 - static_cast<double>(u.cpu_milli + pod.spec->cpu_milli) / static_cast<double>(n->cpu_milli) : 0;
     const double mem_free = n->memory_bytes > 0 ? 1.0 - static_cast<double>(u.memory_bytes + pod.spec->memory_bytes) / static_cast<double>(n->memory_bytes) : 0;
     score += 10.0 * (cpu_free + mem_free);

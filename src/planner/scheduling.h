@@ -40,6 +40,10 @@ struct ClusterView {
   std::vector<const model::Node*> nodes;
   std::vector<const model::Pod*> pods;  // every pod (for spread counting); bound or not
   std::unordered_map<std::string, NodeUsage> usage;  // by node name
+  // Optional: usage kept by the caller (the sim's cache); `usage` then holds only the nodes
+  // bind() changed, and takes precedence.
+  const std::unordered_map<std::string, NodeUsage>* base_usage = nullptr;
+  NodeUsage usage_on(const std::string& node) const;
   // Optional: pods counted for spread that are not in `pods` (both are counted).
   const CountedPods* counted = nullptr;
   // kube-scheduler's percentageOfNodesToScore: in a large cluster, filtering stops once this

@@ -144,6 +144,16 @@ kube::Result<ObjectStore::ListResult> ObjectStore::list(const WatchFilter& filte
   out.rv = rv_;
   auto r = data_.find(filter.resource);
   if (r == data_.end()) return out;
+  // A node's pods: from the index (a full list otherwise walks every pod in the cluster).
+  if (filter.resource == "/pods" && limit <= 0 && continue_token.empty())
+    for (const auto& req : filter.fields.requirements)
+      if (req.key == "spec.nodeName" && req.op == Requirement::Op::kEquals && req.values.size() == 1 && !req.values[0].empty()) {
+        auto keys = pods_by_node_.find(req.values[0]);
+        if (keys == pods_by_node_.end()) return out;
+        for (const auto& k : keys->second)
+          if (auto o = r->second.find(k); o != r->second.end() && filter.matches(*o->second)) out.items.push_back(o->second);
+        return out;
+      }
   auto it = r->second.begin();
   if (!continue_token.empty()) {
     std::string last;
@@ -197,6 +207,22 @@ ApiError error(int code, const std::string& reason, const std::string& message) 
 }
 }  // namespace
 
+void ObjectStore::reindex(const std::string& resource, const StoredObject* before, const StoredObject* after) {
+  link_owners(resource, before, after);
+  if (resource != "/pods") return;
+  auto node_of = [](const StoredObject* o) -> std::string {
+    auto it = o->fields.find("spec.nodeName");
+    return it == o->fields.end() ? "" : it->second;
+  };
+  const std::string was = before ? node_of(before) : "", now = after ? node_of(after) : "";
+  if (before && after && was == now) return;
+  if (before && !was.empty()) {
+    auto it = pods_by_node_.find(was);
+    if (it != pods_by_node_.end() && it->second.erase(store_key(before->ns, before->name)) && it->second.empty()) pods_by_node_.erase(it);
+  }
+  if (after && !now.empty()) pods_by_node_[now].insert(store_key(after->ns, after->name));
+}
+
 void ObjectStore::link_owners(const std::string& resource, const StoredObject* before, const StoredObject* after) {
   if (before && after && before->owner_uids == after->owner_uids) return;
   if (before)
@@ -234,7 +260,7 @@ kube::Result<StoredPtr> ObjectStore::create(const std::string& resource, value o
   if (!meta.has_field("uid")) meta["uid"] = value::string(new_uid());
   auto stored = make_stored(resource, obj, ++rv_);
   coll[key] = stored;
-  link_owners(resource, nullptr, stored.get());
+  reindex(resource, nullptr, stored.get());
   publish({ChangeType::kAdded, resource, stored, nullptr});
   return stored;
 }
@@ -255,7 +281,7 @@ kube::Result<StoredPtr> ObjectStore::update(const std::string& resource, value o
   auto previous = it->second;
   auto stored = make_stored(resource, obj, ++rv_);
   it->second = stored;
-  link_owners(resource, previous.get(), stored.get());
+  reindex(resource, previous.get(), stored.get());
   publish({ChangeType::kModified, resource, stored, previous});
   return stored;
 }
@@ -276,7 +302,7 @@ kube::Result<StoredPtr> ObjectStore::remove(const std::string& resource, const s
   if (!expected_rv.empty() && expected_rv != std::to_string(it->second->rv))
     return error(409, "Conflict", "Precondition failed: ResourceVersion in precondition: " + expected_rv);
   auto stored = make_stored(resource, obj, ++rv_);
-  link_owners(resource, it->second.get(), nullptr);
+  reindex(resource, it->second.get(), nullptr);
   coll.erase(it);
   publish({ChangeType::kDeleted, resource, stored, nullptr});
   return stored;

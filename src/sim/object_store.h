@@ -125,6 +125,8 @@ class ObjectStore {
   StoredPtr make_stored(const std::string& resource, web::json::value& obj, uint64_t rv) const;
   void publish(const Change& c);  // caller holds mu_
   void link_owners(const std::string& resource, const StoredObject* before, const StoredObject* after);  // caller holds mu_
+  // Keeps dependents_ and pods_by_node_ in step with a write; caller holds mu_.
+  void reindex(const std::string& resource, const StoredObject* before, const StoredObject* after);
 
   mutable std::mutex mu_;
   uint64_t rv_ = 1;                                                  // guarded by mu_
@@ -136,6 +138,9 @@ class ObjectStore {
   std::vector<std::function<void(const Change&)>> observers_;        // guarded by mu_
   // owner uid → (resource, "ns/name") of its dependents; guarded by mu_
   std::unordered_map<std::string, std::set<std::pair<std::string, std::string>>> dependents_;
+  // spec.nodeName → pod keys, as kube-apiserver's watch cache indexes it (kubelets and
+  // kubectl drain list a node's pods by this field); guarded by mu_
+  std::unordered_map<std::string, std::set<std::string>> pods_by_node_;
   FieldExtractor extract_fields_;
 };
 

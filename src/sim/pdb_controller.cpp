@@ -3,6 +3,7 @@
 // the eviction subresource writes (entries expire after 2 minutes or when the pod goes).
 #include <cmath>
 #include <set>
+#include <unordered_map>
 
 #include "sim/controllers.h"
 #include "sim/json_util.h"
@@ -139,22 +140,31 @@ class PdbController final : public SimController {
     for (const auto& ch : snap.cache->changed("policy/poddisruptionbudgets")) {
       if (auto old = selectors_.find(ch.key); old != selectors_.end()) {
         by_ns_[ch.ns].erase(ch.key);
+        by_label_[label_key(ch.ns, old->second)].erase(ch.key);
         selectors_.erase(old);
       }
       if (!ch.object) continue;
       const value* sel = at(*ch.object, {"spec", "selector"});
       if (!sel || sel->is_null()) continue;  // selects nothing
-      selectors_[ch.key] = selector_of(*sel);
+      const auto& parsed = selectors_[ch.key] = selector_of(*sel);
       by_ns_[ch.ns].insert(ch.key);
+      by_label_[label_key(ch.ns, parsed)].insert(ch.key);
     }
     for (const auto& n : workload_namespaces)
       for (const auto& k : by_ns_[n]) keys.insert(k);
+    // The PDBs a changed pod may count for: those whose equality requirement one of its
+    // labels meets, and those without one (label_key "").
     for (const auto& ch : snap.cache->changed("/pods")) {
-      auto in_ns = by_ns_.find(ch.ns);
-      if (in_ns == by_ns_.end()) continue;
+      if (!by_ns_.count(ch.ns)) continue;
       const auto pod_labels = labels(ch.last());
-      for (const auto& k : in_ns->second)
-        if (selectors_.at(k).matches(pod_labels)) keys.insert(k);
+      auto consider = [&](const std::string& index_key) {
+        auto it = by_label_.find(index_key);
+        if (it == by_label_.end()) return;
+        for (const auto& k : it->second)
+          if (selectors_.at(k).matches(pod_labels)) keys.insert(k);
+      };
+      consider(ch.ns + "\x1f");
+      for (const auto& [k, v] : pod_labels) consider(ch.ns + "\x1f" + k + "=" + v);
     }
     for (auto& k : timers_.take_due(now)) keys.insert(std::move(k));
     Objects out;
@@ -167,6 +177,14 @@ class PdbController final : public SimController {
   KeyTimers timers_;
   std::map<std::string, Selector> selectors_;                  // PDB key → its selector
   std::map<std::string, std::set<std::string>> by_ns_;         // namespace → PDB keys with a selector
+  std::unordered_map<std::string, std::set<std::string>> by_label_;  // label_key → PDB keys
+  // "ns\x1fk=v" for a selector's first equality requirement, "ns\x1f" when it has none.
+  static std::string label_key(const std::string& ns, const Selector& sel) {
+    for (const auto& r : sel.requirements)
+      if ((r.op == Requirement::Op::kEquals || r.op == Requirement::Op::kIn) && r.values.size() == 1)
+        return ns + '\x1f' + r.key + '=' + r.values[0];
+    return ns + '\x1f';
+  }
 };
 
 }  // namespace

@@ -39,7 +39,7 @@ class Scheduler final : public SimController {
     planner::ClusterView view;
     for (const auto& n : nodes)
       if (!n->meta.deleted) view.nodes.push_back(n.get());
-    view.usage = snap.cache->usage();
+    view.base_usage = &snap.cache->usage();
     view.counted = snap.cache;  // bound pods; the ones bound below are added to view.pods
     std::deque<model::Pod> placed;
     for (const auto& key : attempt) {

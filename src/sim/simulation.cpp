@@ -113,13 +113,7 @@ Snapshot Simulation::snapshot() {
   Snapshot s;
   s.cache = &cache_;
   s.nodes = cache_.list("/nodes");
-  s.pods = cache_.list("/pods");
-  s.deployments = cache_.list("apps/deployments");
-  s.replica_sets = cache_.list("apps/replicasets");
-  s.stateful_sets = cache_.list("apps/statefulsets");
   s.daemon_sets = cache_.list("apps/daemonsets");
-  s.jobs = cache_.list("batch/jobs");
-  s.pdbs = cache_.list("policy/poddisruptionbudgets");
   return s;
 }
 

@@ -27,10 +27,11 @@
 
 namespace nonevent::sim {
 
-// What controllers see in one pass: every object of interest (decoded once per change, in
-// the cache) and the cache's lookups by owner and namespace.
+// What controllers see in one pass: the cache (every object of interest, decoded once per
+// change, with what changed since the last pass and lookups by owner, node, namespace and
+// label), plus the two lists small enough to walk every pass.
 struct Snapshot {
-  Objects nodes, pods, deployments, replica_sets, stateful_sets, daemon_sets, jobs, pdbs;
+  Objects nodes, daemon_sets;
   const SimCache* cache = nullptr;
   Objects pods_owned_by(const std::string& owner_uid) const { return cache->owned_by("/pods", owner_uid); }
   Objects pods_in_namespace(const std::string& ns) const { return cache->pods_in_namespace(ns); }

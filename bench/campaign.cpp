@@ -42,7 +42,7 @@
 #include "sim/json_util.h"
 #include "sim/simulation.h"
 #include "sim/yaml_json.h"
-#include "fleet.h"
+#include "bench_cluster.h"
 
 using namespace nonevent;
 using namespace sim::json;
@@ -65,27 +65,15 @@ int main(int argc, char** argv) {
   }
   const long per_zone = nodes / 3;
   const long replicas = bench::kReplicas;
-  const long deployments = std::max(1L, nodes * pods_per_node / replicas);
   const double patch_s = 480, reboot_s = 120;
   const auto t0 = Wall::now();
-  auto clock = std::make_shared<kube::VirtualClock>(*kube::parse_rfc3339("2026-12-01T00:00:00Z"));
-  auto store = std::make_shared<sim::ObjectStore>(/*history_limit=*/100'000);
-  auto api = std::make_shared<sim::ApiServer>(store, clock);
-  auto spec = sim::parse_cluster_spec(
-      "zones: [a, b, c]\nnodePools: [{name: n, nodesPerZone: " + std::to_string(per_zone) +
-          ", cpu: '32', memory: 128Gi, pods: 110, imageVersion: bash-4.3-24}]\n"
-          "timings: {podStartSeconds: 2, podReadySeconds: 5, terminationSeconds: 10, nodeRebootSeconds: 120}\n",
-      "bench");
-  for (const auto& n : sim::make_nodes(spec, clock->now())) api->create_object(n);
-  sim::Simulation simulation(api, clock, spec);
-  for (const char* crd : {"/crds/maintenancewindows.nonevent.dev.yaml", "/crds/patchcampaigns.nonevent.dev.yaml"}) {
-    std::ifstream in(std::string(NONEVENT_SOURCE_DIR) + crd);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    for (const auto& d : sim::parse_yaml_documents(ss.str())) api->create_object(d);
-  }
-  bench::add_fleet_workloads(*api, deployments);
-  simulation.run_until(clock->now() + std::chrono::minutes(2), *clock);
+  auto cluster = bench::boot_cluster({.nodes = nodes, .pods = nodes * pods_per_node, .image_version = "bash-4.3-24",
+                                      .with_crds = true, .source_dir = NONEVENT_SOURCE_DIR});
+  auto& clock = cluster.clock;
+  auto& store = cluster.store;
+  auto& api = cluster.api;
+  auto& simulation = *cluster.simulation;
+  const long deployments = cluster.deployments;
   const double boot_wall = secs(Wall::now() - t0);
 
   // The operator, over HTTP, as in production.

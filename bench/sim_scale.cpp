@@ -22,7 +22,7 @@
 #include "sim/json_util.h"
 #include "sim/simulation.h"
 #include "sim/yaml_json.h"
-#include "fleet.h"
+#include "bench_cluster.h"
 
 using namespace nonevent;
 using Wall = std::chrono::steady_clock;
@@ -45,71 +45,26 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--nodes")) nodes = std::stol(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--pods")) pods = std::stol(argv[i + 1]);
   }
-  const long per_zone = nodes / 3;
-  const long replicas = bench::kReplicas;
-  const long deployments = pods / replicas;
   const auto t0 = Wall::now();
-  auto clock = std::make_shared<kube::VirtualClock>(*kube::parse_rfc3339("2026-12-01T00:00:00Z"));
-  auto store = std::make_shared<sim::ObjectStore>(/*history_limit=*/100'000);
-  auto api = std::make_shared<sim::ApiServer>(store, clock);
-  auto spec = sim::parse_cluster_spec(
-      "zones: [a, b, c]\nnodePools: [{name: n, nodesPerZone: " + std::to_string(per_zone) +
-          ", cpu: '32', memory: 128Gi, pods: 110}]\n"
-          "timings: {podStartSeconds: 2, podReadySeconds: 5, terminationSeconds: 10}\n",
-      "bench");
-  for (const auto& n : sim::make_nodes(spec, clock->now())) api->create_object(n);
-  sim::Simulation simulation(api, clock, spec);
-  long writes_before = 0;
-  bench::add_fleet_workloads(*api, deployments);
-  simulation.run_until(clock->now() + std::chrono::minutes(2), *clock);
+  auto c = bench::boot_cluster({.nodes = nodes, .pods = pods});
+  auto& simulation = *c.simulation;
   {
     const auto st = simulation.stats();
     std::fprintf(stderr, "boot: steps %ld passes %ld writes %ld errors %ld\n", st.steps, st.passes, st.writes, st.write_errors);
   }
   long ready = 0;
-  const auto all_pods = store->list({.resource = "/pods"}, 0, "");
+  const auto all_pods = c.store->list({.resource = "/pods"}, 0, "");
   for (const auto& o : all_pods.value().items)
     ready += o->json.find(R"("type":"Ready","status":"True")") != std::string::npos ||
              o->json.find(R"("status":"True","type":"Ready")") != std::string::npos;
   const double boot_wall = secs(Wall::now() - t0);
-  writes_before = simulation.stats().writes;
+  const long writes_before = simulation.stats().writes;
 
-  // Evacuate zone a like kubectl drain: cordon every node, then node by node.
+  // Evacuate zone a like kubectl drain.
   const auto e0 = Wall::now();
-  const auto v0 = clock->now();
-  std::vector<std::string> zone_nodes;
-  const auto all_nodes = store->list({.resource = "/nodes"}, 0, "");
-  for (const auto& o : all_nodes.value().items)
-    if (o->labels.count("topology.kubernetes.io/zone") && o->labels.at("topology.kubernetes.io/zone") == "a") zone_nodes.push_back(o->name);
-  for (const auto& n : zone_nodes) simulation.patch("/api/v1/nodes/" + n, value::parse(R"({"spec":{"unschedulable":true}})"));
-  long evictions = 0, refused = 0;
-  for (const auto& n : zone_nodes) {
-    for (;;) {
-      sim::WatchFilter f{.resource = "/pods"};
-      f.fields.requirements.push_back({"spec.nodeName", sim::Requirement::Op::kEquals, {n}});
-      const auto listed = store->list(f, 0, "");
-      const auto& on_node = listed.value().items;
-      bool pending = false;
-      for (const auto& p : on_node) {
-        if (p->json.find("\"deletionTimestamp\"") != std::string::npos) {
-          pending = true;
-          continue;
-        }
-        sim::ApiRequest r{.method = "POST", .path = "/api/v1/namespaces/" + p->ns + "/pods/" + p->name + "/eviction"};
-        r.body = R"({"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":")" + p->name + R"("}})";
-        const int code = api->handle(r).status;
-        pending = true;
-        if (code == 201) ++evictions;
-        else ++refused;
-      }
-      if (!pending) break;
-      if (std::getenv("SIM_SCALE_DEBUG"))
-        std::fprintf(stderr, "node %s: %zu pods, evicted %ld refused %ld, t=%.0fs\n", n.c_str(), on_node.size(), evictions, refused,
-                     std::chrono::duration<double>(clock->now() - v0).count());
-      simulation.run_until(clock->now() + std::chrono::seconds(5), *clock);  // kubectl retries every 5 s
-    }
-  }
-  const double evac_virtual = std::chrono::duration<double>(clock->now() - v0).count();
+  const auto drained = bench::drain_like_kubectl(c, "a");
+  const long evictions = drained.evictions, refused = drained.refused, deployments = c.deployments, replicas = bench::kReplicas;
+  const double evac_virtual = drained.virtual_s;
   const double evac_wall = secs(Wall::now() - e0);
   const double total_wall = secs(Wall::now() - t0);
   const long writes = simulation.stats().writes;

@@ -7,12 +7,14 @@ cmake --preset release >/dev/null
 cmake --build --preset release
 echo "== informer_decode"
 build/release/bench/informer_decode
-# sim_scale's defaults are the goal scale (5,000 nodes / 150,000 pods), which the current
-# snapshot-per-pass simulation cannot reach in reasonable time (see issue 3's note); run it at
-# a scale it finishes. Pass SIM_SCALE_ARGS="--nodes 5000 --pods 150000" to try the goal.
+# sim_scale's and evacuation's defaults are the goal scale (5,000 nodes / 150,000 pods), which
+# takes the embedded cluster far longer than the 60 s goal (see issue 3's note); run them at a
+# scale that finishes in a couple of minutes. Pass SIM_SCALE_ARGS / EVACUATION_ARGS to change it.
 echo "== sim_scale"
-build/release/bench/sim_scale ${SIM_SCALE_ARGS:---nodes 150 --pods 1500}
-# campaign's defaults are the seed scenario (3,000 nodes); like sim_scale, the embedded
-# cluster cannot yet run that in reasonable time, so the default here is 60 nodes.
+build/release/bench/sim_scale ${SIM_SCALE_ARGS:---nodes 600 --pods 12000}
+echo "== evacuation"
+build/release/bench/evacuation ${EVACUATION_ARGS:---nodes 600 --pods 12000} 2>/dev/null
+# campaign's defaults are the seed scenario (3,000 nodes, ~20 min wall here); the default
+# here is 300 nodes (about a minute).
 echo "== campaign"
-build/release/bench/campaign ${CAMPAIGN_ARGS:---nodes 60 --pods-per-node 10} 2>/dev/null
+build/release/bench/campaign ${CAMPAIGN_ARGS:---nodes 300 --pods-per-node 10} 2>/dev/null

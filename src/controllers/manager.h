@@ -42,6 +42,8 @@ class Manager {
   void stop();
   bool leading() const { return leading_.load(); }
   bool synced() const { return synced_.load(); }
+  // Both work queues idle (see WorkQueue::idle).
+  bool idle() const { return window_queue_.idle() && campaign_queue_.idle(); }
 
   // The caches, for status metrics (read-only use).
   const GenericInformer& windows() const { return windows_; }

@@ -147,6 +147,11 @@ size_t WorkQueue::len() const {
   return queue_.size();
 }
 
+bool WorkQueue::idle() const {
+  std::lock_guard g(mu_);
+  return queue_.empty() && processing_.empty() && (delayed_.empty() || delayed_.begin()->first > clock_->now());
+}
+
 size_t WorkQueue::waiting() const {
   std::lock_guard g(mu_);
   return delayed_.size();

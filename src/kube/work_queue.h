@@ -61,6 +61,9 @@ class WorkQueue {
   bool shutting_down() const;
   size_t len() const;           // keys ready to be handed out
   size_t waiting() const;       // keys scheduled for later
+  // Nothing ready, nothing being processed and nothing due now: what a harness that drives
+  // virtual time waits for before moving the clock on.
+  bool idle() const;
   std::optional<TimePoint> next_ready() const;
   const std::string& name() const { return opts_.name; }
 

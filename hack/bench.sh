@@ -18,3 +18,6 @@ build/release/bench/evacuation ${EVACUATION_ARGS:---nodes 600 --pods 12000} 2>/d
 # here is 300 nodes (about a minute).
 echo "== campaign"
 build/release/bench/campaign ${CAMPAIGN_ARGS:---nodes 300 --pods-per-node 10} 2>/dev/null
+echo "== kubectl_drain_vs_operator (real time, real kubectl)"
+cmake --build --preset release --target nonevent >/dev/null
+bench/kubectl_drain_vs_operator.sh build/release/operator/nonevent

@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
   const auto tick = std::chrono::seconds(tick_s);
   for (long t = 0; t < 14 * 3600 / tick_s; ++t) {
     simulation.run_until(clock->now() + tick, *clock);
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the operator's threads react in real time
+    bench::settle(cluster, [&] { return manager.idle(); });
     auto c = store->get("nonevent.dev/patchcampaigns", "", "cve-2014-6271");
     std::error_code ec;
     const value cv = value::parse(c->json, ec);

@@ -147,7 +147,7 @@ PC_SPEC = {"type": "object", "required": ["target"], "properties": {
     "strategy": {"type": "object", "default": {}, "properties": {
         "type": {"type": "string", "enum": ["InPlace", "Replace", "External"], "default": "InPlace"},
         "maxUnavailable": INT_OR_PERCENT("10%", "Nodes per zone out at once."),
-        "maxSurge": INT_OR_PERCENT(0, "Replace only: new nodes before old ones go."),
+        "maxSurge": INT_OR_PERCENT(0, "Replace only: new nodes before old ones go. Not supported yet: the operator refuses a non-zero value (status condition InvalidSpec)."),
         "zonesInParallel": {"type": "integer", "minimum": 1, "default": 1},
         "canary": {"type": "object", "default": {}, "properties": {
             "nodes": {"type": "integer", "minimum": 0, "default": 1},

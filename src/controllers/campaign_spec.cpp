@@ -116,6 +116,10 @@ ParsedCampaign parse_campaign_spec(const value& spec) {
     p.push_back("spec.strategy.type: must be InPlace, Replace or External");
   if (c.max_unavailable.value == 0) p.push_back("spec.strategy.maxUnavailable: must be more than 0");
   if (c.strategy != "Replace" && c.max_surge.value != 0) p.push_back("spec.strategy.maxSurge: only valid for strategy Replace");
+  // Surge needs a way to ask for nodes before old ones go (a node group or MachineDeployment
+  // scale), which the operator does not have yet: refuse rather than accept and ignore it.
+  else if (c.max_surge.value != 0)
+    p.push_back("spec.strategy.maxSurge: not supported yet (nodes are replaced after they are drained); use 0");
   for (const char* k : {"inPlace", "replace", "external"}) {
     const std::string type = k == std::string("inPlace") ? "InPlace" : k == std::string("replace") ? "Replace" : "External";
     if (obj(spec, k) && c.strategy != type) p.push_back(std::string("spec.") + k + ": only valid for strategy " + type);

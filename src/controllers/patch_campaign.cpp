@@ -19,6 +19,10 @@ using NodePtr = std::shared_ptr<const model::Node>;
 
 namespace {
 
+// The annotations Cluster API puts on the Nodes it manages.
+constexpr const char* kCapiMachine = "cluster.x-k8s.io/machine";
+constexpr const char* kCapiClusterNamespace = "cluster.x-k8s.io/cluster-namespace";
+
 const kube::GroupVersionResource kCampaigns = kube::resources::patch_campaigns();
 
 std::string fnv_hex(const std::string& s) {
@@ -292,8 +296,20 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
       }
       if (c.strategy == "Replace") {
         // The node goes; its replacement (from the cloud's node group or Cluster API) is
-        // awaited as zone capacity in step 2. Counted as done when it arrives.
+        // awaited as zone capacity in step 2. Counted as done when it arrives. A node
+        // Cluster API manages goes through its Machine (deleting only the Node would leave
+        // the Machine to bring the same instance back).
         kube::DeleteOptions opts;
+        const auto* machine = n->annotation(kCapiMachine);
+        const auto* machine_ns = n->annotation(kCapiClusterNamespace);
+        if (machine && machine_ns) {
+          auto m = client_->remove(kube::resources::machines(), *machine_ns, *machine, opts);
+          if (m.ok()) {
+            events_.record(ref, "Normal", "NodeReplaced", n->meta.name + ": Machine " + *machine_ns + "/" + *machine + " deleted for replacement");
+            continue;
+          }
+          if (!m.error().is_not_found()) return m.error();  // gone already: the Node itself goes below
+        }
         auto r = client_->remove(kube::resources::nodes(), "", n->meta.name, opts);
         if (!r.ok() && !r.error().is_not_found()) return r.error();
         events_.record(ref, "Normal", "NodeReplaced", n->meta.name + " deleted for replacement");

@@ -31,6 +31,7 @@ GroupVersionResource replica_sets() { return {"apps", "v1", "replicasets", true,
 GroupVersionResource stateful_sets() { return {"apps", "v1", "statefulsets", true, "StatefulSet"}; }
 GroupVersionResource daemon_sets() { return {"apps", "v1", "daemonsets", true, "DaemonSet"}; }
 GroupVersionResource jobs() { return {"batch", "v1", "jobs", true, "Job"}; }
+GroupVersionResource machines() { return {"cluster.x-k8s.io", "v1beta1", "machines", true, "Machine"}; }
 GroupVersionResource leases() { return {"coordination.k8s.io", "v1", "leases", true, "Lease"}; }
 GroupVersionResource maintenance_windows() {
   return {"nonevent.dev", "v1alpha1", "maintenancewindows", false, "MaintenanceWindow"};

@@ -36,6 +36,8 @@ GroupVersionResource jobs();
 GroupVersionResource leases();
 GroupVersionResource maintenance_windows();
 GroupVersionResource patch_campaigns();
+// Cluster API: a node's Machine (Replace deletes it, and Cluster API replaces both).
+GroupVersionResource machines();
 }  // namespace resources
 
 struct ListOptions {

@@ -17,6 +17,7 @@ std::unique_ptr<SimController> make_kubelets();
 std::unique_ptr<SimController> make_node_lifecycle_controller();
 std::unique_ptr<SimController> make_provisioner();
 std::unique_ptr<SimController> make_node_agent();
+std::unique_ptr<SimController> make_machine_controller();
 
 // Pods stamped from a workload's template (shared by the workload controllers).
 web::json::value pod_from_template(const web::json::value& owner, const std::string& name,

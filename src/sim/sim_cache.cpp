@@ -20,7 +20,8 @@ bool uses_node(const model::Pod& p) {
 const std::vector<std::string>& SimCache::resources() {
   static const std::vector<std::string> r{"/nodes",           "/pods",           "apps/deployments",
                                           "apps/replicasets", "apps/statefulsets", "apps/daemonsets",
-                                          "batch/jobs",       "policy/poddisruptionbudgets"};
+                                          "batch/jobs",       "policy/poddisruptionbudgets",
+                                          "cluster.x-k8s.io/machines"};
   return r;
 }
 

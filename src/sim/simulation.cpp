@@ -31,6 +31,7 @@ Simulation::Simulation(std::shared_ptr<ApiServer> api, std::shared_ptr<kube::Clo
   controllers_.push_back(make_scheduler());
   controllers_.push_back(make_kubelets());
   controllers_.push_back(make_node_agent());
+  controllers_.push_back(make_machine_controller());
   controllers_.push_back(make_pdb_controller());
   api_->store().add_observer([this](const Change& c) {
     dirty_ = true;

@@ -147,6 +147,51 @@ TEST(PatchCampaign, ReplaceRollsTheFleetWithinBudgets) {
   EXPECT_EQ(rig.pdb_violations, 0);
 }
 
+// A minimal Cluster API Machine CRD: what the operator's Replace strategy touches.
+constexpr const char* kMachineCrd = R"(apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: machines.cluster.x-k8s.io}
+spec:
+  group: cluster.x-k8s.io
+  names: {kind: Machine, listKind: MachineList, plural: machines, singular: machine}
+  scope: Namespaced
+  versions:
+  - name: v1beta1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+)";
+
+TEST(PatchCampaign, ReplaceDeletesTheMachineOfAClusterApiNode) {
+  Rig rig;
+  rig.apply("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: nonevent-sim-provisioner, namespace: kube-system}\n"
+            "data: {imageVersion: v2}\n");
+  rig.apply(kMachineCrd);
+  rig.advance(2s);
+  rig.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: capi}\n");
+  // Zone a's nodes are Cluster API's: each has a Machine and the annotations that name it.
+  for (auto& n : rig.zone_nodes("a")) {
+    const auto node = name(n);
+    rig.apply("apiVersion: cluster.x-k8s.io/v1beta1\nkind: Machine\nmetadata: {name: m-" + node +
+              ", namespace: capi}\nspec: {clusterName: prod}\nstatus: {nodeRef: {kind: Node, name: " + node + "}}\n");
+    ASSERT_EQ(rig.merge_patch("/api/v1/nodes/" + node, R"({"metadata":{"annotations":{"cluster.x-k8s.io/machine":"m-)" + node +
+                                                           R"(","cluster.x-k8s.io/cluster-namespace":"capi"}}})"),
+              200);
+  }
+  rig.apply(campaign_yaml("capi", "Replace"));
+  rig.start_operator();
+  const bool done = rig.advance_until([&] { return str(rig.campaign("capi"), {"status", "phase"}) == "Completed"; }, 6h,
+                                      [&] { rig.check_pdbs(); });
+  const auto c = rig.campaign("capi");
+  ASSERT_TRUE(done) << c.serialize();
+  EXPECT_EQ(patched_ready(rig), 6) << rig.nodes_text();
+  EXPECT_TRUE(rig.list("cluster.x-k8s.io/machines", "capi").empty()) << "every zone-a Machine was deleted";
+  int via_machine = 0;
+  for (auto& e : rig.list("/events")) via_machine += str(e, {"message"}).find(": Machine capi/m-") != std::string::npos;
+  EXPECT_EQ(via_machine, 2) << rig.events_text();
+  EXPECT_EQ(rig.pdb_violations, 0);
+}
+
 TEST(PatchCampaign, CanaryIsFollowedBySoakBeforeTheNextBatch) {
   Rig rig;
   rig.apply(campaign_yaml("canary", "InPlace"));
@@ -248,6 +293,18 @@ TEST(PatchCampaign, InvalidSpecGetsAConditionAndTouchesNothing) {
     return false;
   };
   EXPECT_TRUE(rig.advance_until(warned, 60s));
+}
+
+TEST(PatchCampaign, MaxSurgeIsRefusedNotIgnored) {
+  Rig rig;
+  rig.apply(campaign_yaml("surge", "Replace", "  strategy: {type: Replace, maxUnavailable: 1, maxSurge: 1}\n"));
+  rig.start_operator();
+  ASSERT_TRUE(rig.advance_until([&] { return has_condition(rig.campaign("surge"), "Progressing", "False", "InvalidSpec"); }, 120s))
+      << rig.campaign("surge").serialize();
+  EXPECT_NE(rig.campaign("surge").serialize().find("spec.strategy.maxSurge: not supported yet"), std::string::npos);
+  rig.advance(2min);
+  EXPECT_TRUE(none_claimed(rig));
+  EXPECT_EQ(rig.list("/nodes").size(), 6u) << "no node deleted";
 }
 
 // The operator is killed at random instants and started again; every run still ends with

@@ -89,7 +89,8 @@ TEST(LeaderElection, ContendingRunLoopsNeverBothLeadAndReleaseHandsOverAtOnce) {
   a->stop();  // clean shutdown releases the lease
   ta.join();
   EXPECT_EQ(a_stopped.load(), 1);
-  EXPECT_EQ(k.lease()["spec"]["holderIdentity"].as_string(), "");
+  // Released: empty, or already taken by b (its loop runs on while the ticker moves time).
+  EXPECT_NE(k.lease()["spec"]["holderIdentity"].as_string(), "a");
   while (!b.is_leader()) std::this_thread::yield();
   EXPECT_LT(k.clock->now() - before_release, seconds(15)) << "no need to wait out the lease after a release";
   done = true;

@@ -90,6 +90,10 @@ struct PodTemplateInfo {
   std::vector<Toleration> tolerations;
   std::vector<NodeSelectorTerm> required_node_affinity;  // ORed terms
   std::vector<TopologySpreadConstraint> spread;
+  // The node affinity of the PersistentVolumes the pod's claims are bound to (each volume's
+  // terms ORed, volumes ANDed): a zonal disk pins the pod to its zone. Not in the pod's own
+  // JSON — filled by whoever can see the volumes (the embedded cluster's scheduler).
+  std::vector<std::vector<NodeSelectorTerm>> volume_node_affinity;
   bool has_pod_anti_affinity = false;
   int64_t cpu_milli = 0;     // effective requests: max(sum(containers), max(init)) + overhead
   int64_t memory_bytes = 0;

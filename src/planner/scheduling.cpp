@@ -173,14 +173,10 @@ std::vector<model::TopologySpreadConstraint> effective_soft_constraints(const Po
 
 }  // namespace
 
-bool matches_node_affinity(const model::PodTemplateInfo& spec, const Node& node) {
+namespace {
+bool matches_terms(const std::vector<model::NodeSelectorTerm>& terms, const Node& node) {
   const auto& labels = node.meta.label_set();
-  for (const auto& [k, v] : spec.node_selector) {
-    const model::IStr* have = model::find_label(labels, k.view());
-    if (!have || !(*have == v)) return false;
-  }
-  if (spec.required_node_affinity.empty()) return true;
-  for (const auto& term : spec.required_node_affinity) {  // terms are ORed
+  for (const auto& term : terms) {  // terms are ORed
     bool ok = !term.match_expressions.empty() || !term.match_fields.empty();
     for (const auto& r : term.match_expressions) ok = ok && requirement_matches(r, labels);
     for (const auto& r : term.match_fields) {
@@ -191,6 +187,17 @@ bool matches_node_affinity(const model::PodTemplateInfo& spec, const Node& node)
     if (ok) return true;
   }
   return false;
+}
+}  // namespace
+
+bool matches_node_affinity(const model::PodTemplateInfo& spec, const Node& node) {
+  const auto& labels = node.meta.label_set();
+  for (const auto& [k, v] : spec.node_selector) {
+    const model::IStr* have = model::find_label(labels, k.view());
+    if (!have || !(*have == v)) return false;
+  }
+  if (spec.required_node_affinity.empty()) return true;
+  return matches_terms(spec.required_node_affinity, node);
 }
 
 namespace {
@@ -275,6 +282,8 @@ std::string filter_with(const ClusterView& view, const Pod& pod, const Node& nod
   if (!matches_node_affinity(spec, node)) return "node(s) didn't match Pod's node affinity/selector";
   std::string taint;
   if (untolerated_taint(spec, node, &taint)) return "node(s) had untolerated taint " + taint;
+  for (const auto& volume_terms : spec.volume_node_affinity)
+    if (!matches_terms(volume_terms, node)) return "node(s) had volume node affinity conflict";
   const NodeUsage u = view.usage_on(node.meta.name);
   if (node.pods > 0 && u.pods + 1 > node.pods) return "Too many pods";
   if (spec.cpu_milli > 0 && u.cpu_milli + spec.cpu_milli > node.cpu_milli) return "Insufficient cpu";

@@ -1,6 +1,7 @@
 // The sim's kube-scheduler: binds pending pods with planner/scheduling's rules, one at a
 // time against an up-to-date view, and reports Unschedulable with the scheduler's message.
 #include <deque>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -46,7 +47,29 @@ class Scheduler final : public SimController {
       const value* pj = snap.cache->get("/pods", key);
       const model::Pod* pod = pj ? snap.cache->pod_model(key) : nullptr;
       if (!pod) continue;
-      auto decision = planner::schedule(view, *pod);
+      // Volumes: the node affinity of the PersistentVolumes its claims are bound to.
+      std::optional<model::Pod> with_volumes;
+      planner::Placement decision;
+      if (pod->volumes && !pod->volumes->claims.empty()) {
+        std::string missing;
+        with_volumes = *pod;
+        auto spec = std::make_shared<model::PodTemplateInfo>(*pod->spec);
+        for (const auto& claim : pod->volumes->claims) {
+          const value* pvc = snap.cache->get("/persistentvolumeclaims", ns(*pj) + "/" + claim.str());
+          if (!pvc) {
+            missing = "persistentvolumeclaim \"" + claim.str() + "\" not found";
+            break;
+          }
+          const value* pv = snap.cache->get("/persistentvolumes", str(*pvc, {"spec", "volumeName"}));
+          if (!pv) continue;  // not bound yet: bound where the pod lands (WaitForFirstConsumer)
+          if (const value* terms = at(*pv, {"spec", "nodeAffinity", "required", "nodeSelectorTerms"}); terms && terms->is_array())
+            spec->volume_node_affinity.push_back(node_selector_terms(*terms));
+        }
+        with_volumes->spec = spec;
+        pod = &*with_volumes;
+        if (!missing.empty()) decision.reason = missing;
+      }
+      if (decision.reason.empty()) decision = planner::schedule(view, *pod);
       if (decision.node) {
         value patch = value::object();
         patch["spec"]["nodeName"] = value::string(*decision.node);
@@ -73,6 +96,26 @@ class Scheduler final : public SimController {
   }
 
  private:
+  static std::vector<model::NodeSelectorTerm> node_selector_terms(const value& terms) {
+    std::vector<model::NodeSelectorTerm> out;
+    auto requirements = [](const value* list) {
+      std::vector<model::LabelSelectorRequirement> rs;
+      if (!list || !list->is_array()) return rs;
+      for (const auto& r : list->as_array()) {
+        model::LabelSelectorRequirement req;
+        req.key = model::IStr(str(r, {"key"}));
+        req.op = model::IStr(str(r, {"operator"}));
+        if (const value* vs = at(r, {"values"}); vs && vs->is_array())
+          for (const auto& v : vs->as_array())
+            if (v.is_string()) req.values.push_back(model::IStr(v.as_string()));
+        rs.push_back(std::move(req));
+      }
+      return rs;
+    };
+    for (const auto& t : terms.as_array())
+      out.push_back({requirements(at(t, {"matchExpressions"})), requirements(at(t, {"matchFields"}))});
+    return out;
+  }
   static bool waiting(const value& p) {
     return str(p, {"spec", "nodeName"}).empty() && !terminating(p) &&
            str(p, {"spec", "schedulerName"}, "default-scheduler") == "default-scheduler" &&

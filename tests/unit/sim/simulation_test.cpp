@@ -182,6 +182,38 @@ TEST(Simulation, CordonedZoneTrapLeavesReplacementsPendingUnlessHonor) {
   }
 }
 
+// A zonal disk: the pod can only run in the PersistentVolume's zone; its replacement waits
+// Pending while that zone is cordoned and lands there again once it is not.
+TEST(Simulation, PodsFollowTheirVolumesZone) {
+  Cluster k;
+  k.apply("apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: disk-1}\nspec:\n  capacity: {storage: 10Gi}\n"
+          "  accessModes: [ReadWriteOnce]\n  claimRef: {namespace: db, name: data}\n"
+          "  nodeAffinity: {required: {nodeSelectorTerms: [{matchExpressions: [{key: topology.kubernetes.io/zone, operator: In, values: [b]}]}]}}\n"
+          "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: db}\n"
+          "---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: data, namespace: db}\n"
+          "spec: {accessModes: [ReadWriteOnce], volumeName: disk-1, resources: {requests: {storage: 10Gi}}}\n"
+          "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: pg, namespace: db}\nspec:\n  replicas: 1\n"
+          "  selector: {matchLabels: {app: pg}}\n  template:\n    metadata: {labels: {app: pg}}\n    spec:\n"
+          "      containers: [{name: pg, image: postgres}]\n      volumes: [{name: data, persistentVolumeClaim: {claimName: data}}]\n");
+  k.run(30s);
+  EXPECT_EQ(k.ready_pods_per_zone("pg"), (std::map<std::string, int>{{"b", 1}}));
+  for (const auto& n : k.list("/nodes"))
+    if (json::str(n, {"metadata", "labels", "topology.kubernetes.io/zone"}) == "b")
+      k.patch("/api/v1/nodes/" + json::name(n), R"({"spec":{"unschedulable":true}})");
+  for (const auto& p : k.list("/pods", "db")) EXPECT_EQ(k.evict("db", json::name(p)).status, 201);
+  k.run(60s);
+  EXPECT_TRUE(k.ready_pods_per_zone("pg").empty()) << "nowhere else to go";
+  std::string why;
+  for (const auto& p : k.list("/pods", "db"))
+    if (const auto* cs = json::at(p, {"status", "conditions"}); cs && cs->size() > 0) why = json::str(cs->at(0), {"message"});
+  EXPECT_NE(why.find("volume node affinity conflict"), std::string::npos) << why;
+  for (const auto& n : k.list("/nodes"))
+    if (json::str(n, {"metadata", "labels", "topology.kubernetes.io/zone"}) == "b")
+      k.patch("/api/v1/nodes/" + json::name(n), R"({"spec":{"unschedulable":false}})");
+  k.run(60s);
+  EXPECT_EQ(k.ready_pods_per_zone("pg"), (std::map<std::string, int>{{"b", 1}})) << "back in the volume's zone";
+}
+
 TEST(Simulation, StatefulSetDaemonSetAndJob) {
   Cluster k;
   k.apply(R"(apiVersion: apps/v1

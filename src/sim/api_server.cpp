@@ -5,6 +5,7 @@
 #include <regex>
 #include <thread>
 
+#include "sim/aggregated_discovery.h"
 #include "sim/patch.h"
 #include "sim/protobuf_body.h"
 #include "sim/table.h"
@@ -401,6 +402,11 @@ ApiResponse ApiServer::discovery(const ApiRequest& req, bool& handled) {
     ApiResponse r;
     r.content_type = "text/plain; charset=utf-8";
     r.body = "ok";
+    return r;
+  }
+  if ((p == "/api" || p == "/apis") && wants_aggregated_discovery(req.header("accept"))) {
+    auto r = json_response(200, aggregated_discovery(types_.all(), types_.groups(), p == "/api"));
+    r.content_type = kAggregatedDiscoveryType;
     return r;
   }
   if (p == "/api") {

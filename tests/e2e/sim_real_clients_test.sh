@@ -123,6 +123,8 @@ check "the CRD becomes Established" kubectl wait --for=condition=Established crd
 check "apply a CR of it" contains "widget.example.dev/w1 created" kubectl apply -f "$work/widget.yaml"
 check "get CR shows its printer columns (defaults applied)" contains "w1     3      blue" kubectl get widgets
 check "short name and category resolve" contains "w1" kubectl get wd
+check "kubectl reads aggregated discovery (no per-group requests)" bash -c "out=\$(kubectl get deploy -A -v=6 --cache-dir $work/discovery-cache 2>&1); grep -q 'GET .*/apis?timeout' <<<\"\$out\" && ! grep -q 'GET .*/apis/apps/v1?timeout' <<<\"\$out\""
+check "aggregated /apis lists the CRD with its short name and pods/eviction in /api" bash -c "server=\$(grep server: \$KUBECONFIG | awk '{print \$2}'); h='Accept: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json'; curl -s -H \"\$h\" \$server/apis | grep -q '\"shortNames\":\\[\"wd\"\\]' && curl -s -H \"\$h\" \$server/api | grep -q '\"subresource\":\"eviction\"'"
 check "explain a CR field from its schema" contains "How big the widget is" kubectl explain widget.spec.size
 check "an invalid CR is rejected naming the fields" bash -c "! kubectl apply -f $work/bad-widget.yaml 2>$work/bad.txt && grep -q 'spec.size' $work/bad.txt && grep -q 'spec.color' $work/bad.txt"
 check "a strategic merge patch on a CR is refused (415)" bash -c "out=\$(kubectl patch widget w1 --type=strategic -p '{\"spec\":{\"size\":4}}' 2>&1); [ \$? -ne 0 ] && grep -q 'strategic-merge-patch+json is not supported' <<<\"\$out\""

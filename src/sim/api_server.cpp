@@ -101,11 +101,19 @@ void strip_read_only_meta(value& meta) {
 }
 
 // Everything but metadata and status: what a generation bump is about.
-std::string spec_part(const value& obj) {
-  value copy = obj;
-  for (const char* k : {"metadata", "status", "kind", "apiVersion"})
-    if (copy.has_field(k)) copy.erase(k);
-  return copy.serialize();
+// Whether anything but metadata and status differs: what a generation bump is about.
+// (Member by member, without copying or serializing either object.)
+bool spec_differs(const value& a, const value& b) {
+  if (!a.is_object() || !b.is_object()) return !(a == b);
+  auto ignored = [](const std::string& k) { return k == "metadata" || k == "status" || k == "kind" || k == "apiVersion"; };
+  size_t na = 0, nb = 0;
+  for (const auto& [k, v] : a.as_object()) {
+    if (ignored(k)) continue;
+    ++na;
+    if (!b.has_field(k) || !(b.at(k) == v)) return true;
+  }
+  for (const auto& [k, v] : b.as_object()) nb += ignored(k) ? 0 : 1;
+  return na != nb;
 }
 
 bool has_finalizers(const value& obj) {
@@ -958,17 +966,23 @@ ApiResponse ApiServer::write(const Target& t, value obj, const StoredPtr& curren
                                                      R"(","kind":")" + type.kind + R"(","causes":[)" + causes + "]}");
     }
   }
-  kube::Result<StoredPtr> res = current ? store_->update(type.key(), obj, expected_rv) : store_->create(type.key(), obj);
+  // What is needed of the object after it is stored (the store only adds resourceVersion and,
+  // on create, uid): read now, so the object can be moved in rather than parsed back.
+  const bool finalized = obj.has_field("metadata") && obj.at("metadata").has_field("deletionTimestamp") && !has_finalizers(obj);
+  const bool crd = type.kind == "CustomResourceDefinition";
+  kube::Result<StoredPtr> res = current ? store_->update(type.key(), std::move(obj), expected_rv) : store_->create(type.key(), std::move(obj));
   if (!res.ok()) return from_error(res.error());
   StoredPtr stored = res.value();
-  std::error_code ec;
-  auto written = value::parse(stored->json, ec);
   // A terminating object whose last finalizer went away is deleted now.
-  if (written["metadata"].has_field("deletionTimestamp") && !has_finalizers(written)) {
-    auto gone = store_->remove(type.key(), stored->ns, stored->name);
-    if (gone.ok()) collect_garbage(str(written["metadata"], "uid"), "Background");
+  if (finalized || crd) {
+    std::error_code ec;
+    auto written = value::parse(stored->json, ec);
+    if (finalized) {
+      auto gone = store_->remove(type.key(), stored->ns, stored->name);
+      if (gone.ok()) collect_garbage(str(written["metadata"], "uid"), "Background");
+    }
+    if (crd) on_crd_change(written, false);
   }
-  if (type.kind == "CustomResourceDefinition") on_crd_change(written, false);
   ApiResponse r;
   r.status = ok_code;
   r.body = stored->json;
@@ -989,16 +1003,16 @@ ApiResponse ApiServer::replace(const ApiRequest& req, const Target& t) {
   return write(t, merge_update(t, cur, std::move(obj)), current, expected_rv, 200);
 }
 
-value ApiServer::merge_update(const Target& t, const value& cur, value obj) {
+value ApiServer::merge_update(const Target& t, value cur, value obj) {
   // The rules of an update: identity and system metadata come from the stored object; the
   // main resource cannot change status and the status subresource can change nothing else.
   value out;
   if (t.subresource == "status") {
-    out = cur;
-    if (obj.has_field("status")) out["status"] = obj.at("status");
+    out = std::move(cur);
+    if (obj.has_field("status")) out["status"] = std::move(obj["status"]);
     else if (out.has_field("status")) out.erase("status");
   } else {
-    out = obj;
+    out = std::move(obj);
     if (t.type->status_subresource) {
       if (cur.has_field("status")) out["status"] = cur.at("status");
       else if (out.has_field("status")) out.erase("status");
@@ -1012,7 +1026,7 @@ value ApiServer::merge_update(const Target& t, const value& cur, value obj) {
       else if (meta.has_field(k)) meta.erase(k);
     }
     int64_t gen = cmeta.has_field("generation") ? cmeta.at("generation").as_number().to_int64() : 1;
-    if (spec_part(out) != spec_part(cur)) ++gen;
+    if (spec_differs(out, cur)) ++gen;
     meta["generation"] = value::number(gen);
   }
   return out;
@@ -1066,7 +1080,7 @@ ApiResponse ApiServer::patch_once(const ApiRequest& req, const Target& t, bool& 
   const bool caller_rv = !expected_rv.empty();
   if (!caller_rv) expected_rv = std::to_string(current->rv);
   retryable = !caller_rv;
-  return write(t, merge_update(t, cur, std::move(target)), current, expected_rv, 200);
+  return write(t, merge_update(t, std::move(cur), std::move(target)), current, expected_rv, 200);
 }
 
 ApiResponse ApiServer::remove(const ApiRequest& req, const Target& t) {

@@ -87,7 +87,7 @@ class ApiServer {
   ApiResponse discovery(const ApiRequest& req, bool& handled);
   ApiResponse control(const ApiRequest& req);
   ApiResponse openapi_v3(const std::string& path);
-  web::json::value merge_update(const Target& t, const web::json::value& current, web::json::value obj);
+  web::json::value merge_update(const Target& t, web::json::value current, web::json::value obj);
   std::optional<Target> parse_target(const std::string& path, ApiResponse& error);
 
   ApiResponse get(const ApiRequest& req, const Target& t);

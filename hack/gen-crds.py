@@ -168,7 +168,10 @@ PC_SPEC = {"type": "object", "required": ["target"], "properties": {
     "failurePolicy": {"type": "object", "default": {}, "properties": {
         "maxFailedNodes": {"type": "integer", "minimum": 0, "default": 1,
                            "description": "Failed nodes that trigger the action (0 behaves as 1)."},
-        "action": {"type": "string", "enum": ["Pause", "Abort"], "default": "Pause"}}},
+        "action": {"type": "string", "enum": ["Pause", "Abort"], "default": "Pause"},
+        "keepFailedNodesCordoned": {"type": "boolean", "default": False,
+                                    "description": "Leave a node whose patch failed cordoned (and counted as unavailable) "
+                                                   "for someone to look at; by default it is given back to the scheduler."}}},
     "respectMaintenanceWindows": {"type": "boolean", "default": True},
     "drain": DRAIN,
     "paused": {"type": "boolean", "default": False},

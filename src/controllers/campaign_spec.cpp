@@ -144,6 +144,8 @@ ParsedCampaign parse_campaign_spec(const value& spec) {
   if (auto* fp = obj(spec, "failurePolicy")) {
     if (fp->has_field("maxFailedNodes")) c.max_failed_nodes = fp->at("maxFailedNodes").as_integer();
     if (auto a = str(*fp, "action"); !a.empty()) c.failure_action = a;
+    if (fp->has_field("keepFailedNodesCordoned") && fp->at("keepFailedNodesCordoned").is_boolean())
+      c.keep_failed_cordoned = fp->at("keepFailedNodesCordoned").as_bool();
     if (c.failure_action != "Pause" && c.failure_action != "Abort") p.push_back("spec.failurePolicy.action: must be Pause or Abort");
   }
   if (spec.has_field("respectMaintenanceWindows") && spec.at("respectMaintenanceWindows").is_boolean())

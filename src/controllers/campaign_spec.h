@@ -34,6 +34,7 @@ struct CampaignSpec {
   kube::Duration deadline = std::chrono::hours(12);
   int max_failed_nodes = 1;
   std::string failure_action = "Pause";  // Pause | Abort
+  bool keep_failed_cordoned = false;      // failurePolicy.keepFailedNodesCordoned
   bool respect_windows = true;
   DrainPolicy drain;
   bool paused = false;

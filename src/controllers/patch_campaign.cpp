@@ -213,6 +213,10 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
     failed.insert(n.meta.name);
     events_.record(node_ref(n), "Warning", "NodeFailed", claim + ": " + message);
     events_.record(ref, "Warning", "NodeFailed", n.meta.name + ": " + message);
+    // failurePolicy.keepFailedNodesCordoned: the node stays claimed and cordoned (state
+    // failed, still counted against maxUnavailable) until a resume retries it, an abort or
+    // the campaign's end lets it go (cordoned), or the campaign is deleted (restored).
+    if (c.keep_failed_cordoned) return drainer_.set_state(n, "failed", now);
     return drainer_.release(n, false, "patch failed (" + reason + ")");
   };
 
@@ -227,6 +231,12 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
     const model::IStr* z = model::find_label(n->meta.label_set(), c.zone_label);
     const std::string node_zone = z ? z->str() : zone;
     ++in_flight_by_zone[node_zone];
+    if (state == "failed") {
+      // Kept cordoned after a failure: tried again once the user resumes.
+      if (!failed.count(n->meta.name))
+        if (auto st = drainer_.set_state(*n, "draining", now); !st.ok()) return st.error();
+      continue;
+    }
     if (state == "draining" || state == "cordoned") {
       auto d = drainer_.drain(*n, c.drain, budget, now);
       for (auto& b : d.blockers) pass.blockers.push_back(std::move(b));
@@ -379,6 +389,10 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
       if (const auto* cl = claim_of(*n); cl && *cl == claim && !failed.count(n->meta.name)) still.push_back(n);
     for (const auto& n : still)
       if (auto st = drainer_.release(*n, false, "campaign aborted"); !st.ok()) return st.error();
+    // Failed nodes kept cordoned stay so, but are no longer the campaign's.
+    for (const auto& n : nodes_.list())
+      if (const auto* cl = claim_of(*n); cl && *cl == claim && failed.count(n->meta.name))
+        if (auto st = drainer_.release(*n, true, "campaign aborted; failed node left cordoned"); !st.ok()) return st.error();
     if (text(old_status, "phase") != "Failed")
       events_.record(ref, "Warning", "CampaignAborted", std::to_string(failed.size()) + " node(s) failed: aborted");
   } else if (over_budget && !c.paused && !failure_pause_out.is_object()) {
@@ -441,12 +455,12 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
     for (const auto& n : zn) {
       const auto* cl = claim_of(*n);
       const bool ours = cl && *cl == claim && !released_now.count(n->meta.name);
-      if (ours) {
+      if (ours && !failed.count(n->meta.name)) {
         ++z_flight;
         ++z_out;
         continue;
       }
-      if (failed.count(n->meta.name)) {
+      if (failed.count(n->meta.name)) {  // released, or kept cordoned (keepFailedNodesCordoned)
         ++z_failed;
         if (!n->ready || n->unschedulable) ++z_out;
         continue;

@@ -238,6 +238,29 @@ TEST(PatchCampaign, FailedPatchPausesTheCampaignAndResumeRetries) {
   EXPECT_EQ(rig.pdb_violations, 0);
 }
 
+TEST(PatchCampaign, KeepFailedNodesCordonedHoldsTheFailedNodeUntilResumed) {
+  Rig rig;
+  ASSERT_EQ(rig.merge_patch("/api/v1/nodes/n-a-1", R"({"metadata":{"annotations":{"sim.nonevent.dev/job-exit-code":"1"}}})"), 200);
+  rig.apply(campaign_yaml("held", "InPlace", "  failurePolicy: {maxFailedNodes: 1, action: Pause, keepFailedNodesCordoned: true}\n"));
+  rig.start_operator();
+  Invariants inv{rig};
+  ASSERT_TRUE(rig.advance_until([&] { return str(rig.campaign("held"), {"status", "phase"}) == "Paused"; }, 1h, inv));
+  rig.advance(10min, inv);
+  auto n = rig.node("n-a-1");
+  EXPECT_TRUE(flag(n, {"spec", "unschedulable"})) << "left cordoned for someone to look at";
+  EXPECT_EQ(str(n, {"metadata", "annotations", "nonevent.dev/state"}), "failed");
+  EXPECT_EQ(num(rig.campaign("held"), {"status", "nodes", "failed"}), 1);
+  EXPECT_EQ(num(rig.campaign("held"), {"status", "nodes", "inProgress"}), 0);
+  // Fixed and resumed: retried from where it is, patched, and given back.
+  ASSERT_EQ(rig.merge_patch("/api/v1/nodes/n-a-1", R"({"metadata":{"annotations":{"sim.nonevent.dev/job-exit-code":null}}})"), 200);
+  ASSERT_EQ(rig.merge_patch("/apis/nonevent.dev/v1alpha1/patchcampaigns/held", R"({"spec":{"paused":false}})"), 200);
+  ASSERT_TRUE(rig.advance_until([&] { return str(rig.campaign("held"), {"status", "phase"}) == "Completed"; }, 4h, inv))
+      << rig.campaign("held").serialize() << "\n" << rig.nodes_text() << rig.events_text();
+  EXPECT_EQ(patched_ready(rig), 6) << "every node patched, Ready and schedulable again";
+  EXPECT_EQ(inv.zone_violations, 0) << inv.first_violation;
+  EXPECT_EQ(rig.pdb_violations, 0);
+}
+
 TEST(PatchCampaign, AbortGivesEveryNodeBackAndKeepsPatchedOnesPatched) {
   Rig rig;
   ASSERT_EQ(rig.merge_patch("/api/v1/nodes/n-b-1", R"({"metadata":{"annotations":{"sim.nonevent.dev/job-exit-code":"1"}}})"), 200);

@@ -21,6 +21,8 @@
 
 namespace nonevent::bench {
 
+inline double secs(std::chrono::steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
 struct BenchCluster {
   std::shared_ptr<kube::VirtualClock> clock;
   std::shared_ptr<sim::ObjectStore> store;

@@ -43,6 +43,7 @@
 #include "sim/simulation.h"
 #include "sim/yaml_json.h"
 #include "bench_cluster.h"
+#include "bench_operator.h"
 
 using namespace nonevent;
 using namespace sim::json;
@@ -51,7 +52,6 @@ using web::json::value;
 
 namespace {
 
-double secs(Wall::duration d) { return std::chrono::duration<double>(d).count(); }
 double vsecs(kube::Duration d) { return std::chrono::duration<double>(d).count(); }
 
 }  // namespace
@@ -74,16 +74,9 @@ int main(int argc, char** argv) {
   auto& api = cluster.api;
   auto& simulation = *cluster.simulation;
   const long deployments = cluster.deployments;
-  const double boot_wall = secs(Wall::now() - t0);
+  const double boot_wall = bench::secs(Wall::now() - t0);
 
-  // The operator, over HTTP, as in production.
-  sim::HttpServer http(api, sim::HttpServerOptions{});
-  kube::RestConfig cfg;
-  cfg.server = http.url();
-  cfg.qps = 0;
-  controllers::Manager manager(kube::make_rest_client(cfg, clock), clock, {});
-  std::thread op([&] { manager.run(); });
-  for (int i = 0; i < 3000 && !manager.leading(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  bench::BenchOperator op(cluster);  // the operator, over HTTP, as in production
 
   const long max_unavailable = std::max(1L, per_zone * 10 / 100);
   const std::string campaign =
@@ -101,7 +94,7 @@ int main(int argc, char** argv) {
   const auto tick = std::chrono::seconds(tick_s);
   for (long t = 0; t < 14 * 3600 / tick_s; ++t) {
     simulation.run_until(clock->now() + tick, *clock);
-    bench::settle(cluster, [&] { return manager.idle(); });
+    bench::settle(cluster, [&] { return op.idle(); });
     auto c = store->get("nonevent.dev/patchcampaigns", "", "cve-2014-6271");
     std::error_code ec;
     const value cv = value::parse(c->json, ec);
@@ -147,9 +140,7 @@ int main(int argc, char** argv) {
         if (!open.empty()) max_skew_excess = std::max(max_skew_excess, hi - lo - 1);
       }
   }
-  manager.stop();
-  op.join();
-  http.stop();
+  op.stop();
 
   // The best the budgets allow: zones one after another, each in ceil(zone / maxUnavailable)
   // batches of (patch + reboot), after the canary and its soak.
@@ -175,7 +166,7 @@ int main(int argc, char** argv) {
   std::printf("max_skew_excess %d replicas\n", max_skew_excess);
   std::printf("invariant_samples %ld count\n", samples);
   std::printf("boot_wall_s %.1f s\n", boot_wall);
-  std::printf("wall_s %.1f s\n", secs(Wall::now() - t0));
+  std::printf("wall_s %.1f s\n", bench::secs(Wall::now() - t0));
   std::printf("peak_rss_mb %ld MB\n", ru.ru_maxrss / 1024);
   return completed_at ? 0 : 1;
 }

@@ -30,6 +30,7 @@
 #include <thread>
 
 #include "bench_cluster.h"
+#include "bench_operator.h"
 #include "controllers/manager.h"
 #include "kube/rest_client.h"
 #include "model/codecs.h"
@@ -44,7 +45,6 @@ using web::json::value;
 
 namespace {
 
-double secs(Wall::duration d) { return std::chrono::duration<double>(d).count(); }
 
 // The planner's lower bound for draining zone a, with the cluster's own pod timings.
 double lower_bound_s(sim::ObjectStore& store) {
@@ -123,16 +123,7 @@ int main(int argc, char** argv) {
   // The operator, over HTTP, as in production.
   auto c = bench::boot_cluster(boot);
   const double bound_s = lower_bound_s(*c.store);
-  sim::HttpServer http(c.api, sim::HttpServerOptions{});
-  kube::RestConfig cfg;
-  cfg.server = http.url();
-  cfg.qps = 0;
-  auto client = kube::make_rest_client(cfg, c.clock);
-  std::atomic<long> requests{0};
-  client->set_observer([&](const std::string&, int) { ++requests; });
-  controllers::Manager manager(client, c.clock, {});
-  std::thread op([&] { manager.run(); });
-  for (int i = 0; i < 3000 && !manager.leading(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  bench::BenchOperator op(c);
 
   const auto v0 = c.clock->now();
   const auto start = kube::format_rfc3339(v0 + std::chrono::hours(1));
@@ -149,7 +140,7 @@ int main(int argc, char** argv) {
   std::string phase;
   for (long t = 0; t < 3600 / tick_s; ++t) {
     c.run_for(std::chrono::seconds(tick_s));
-    bench::settle(c, [&] { return manager.idle(); });
+    bench::settle(c, [&] { return op.idle(); });
     const auto w = get_object(*c.store, "nonevent.dev/maintenancewindows", "", "zone-a");
     phase = str(w, {"status", "phase"});
     if (std::getenv("EVACUATION_DEBUG") && t % 30 == 0)
@@ -164,12 +155,10 @@ int main(int argc, char** argv) {
       pdb_violations += pdbs_below_budget(*c.store);
     }
   }
-  const long requests_at_evacuated = requests.load();
+  const long requests_at_evacuated = op.requests();
   c.run_for(std::chrono::seconds(30));  // the last replacements turn Ready
   const int skew_excess = max_skew_excess(*c.store, c.deployments);
-  manager.stop();
-  op.join();
-  http.stop();
+  op.stop();
 
   const double operator_s = evacuated_at ? std::chrono::duration<double>(*evacuated_at - v0).count() : -1;
   rusage ru{};
@@ -186,7 +175,7 @@ int main(int argc, char** argv) {
   std::printf("invariant_samples %ld count\n", samples);
   std::printf("max_skew_excess %d replicas\n", skew_excess);
   std::printf("api_requests_per_node %.1f requests\n", zone_nodes ? static_cast<double>(requests_at_evacuated) / zone_nodes : -1);
-  std::printf("wall_s %.1f s\n", secs(Wall::now() - t0));
+  std::printf("wall_s %.1f s\n", bench::secs(Wall::now() - t0));
   std::printf("peak_rss_mb %ld MB\n", ru.ru_maxrss / 1024);
   return evacuated_at ? 0 : 1;
 }

@@ -35,7 +35,6 @@ long peak_rss_mb() {
   getrusage(RUSAGE_SELF, &ru);
   return ru.ru_maxrss / 1024;
 }
-double secs(Wall::duration d) { return std::chrono::duration<double>(d).count(); }
 
 }  // namespace
 
@@ -57,7 +56,7 @@ int main(int argc, char** argv) {
   for (const auto& o : all_pods.value().items)
     ready += o->json.find(R"("type":"Ready","status":"True")") != std::string::npos ||
              o->json.find(R"("status":"True","type":"Ready")") != std::string::npos;
-  const double boot_wall = secs(Wall::now() - t0);
+  const double boot_wall = bench::secs(Wall::now() - t0);
   const long writes_before = simulation.stats().writes;
 
   // Evacuate zone a like kubectl drain.
@@ -65,8 +64,8 @@ int main(int argc, char** argv) {
   const auto drained = bench::drain_like_kubectl(c, "a");
   const long evictions = drained.evictions, refused = drained.refused, deployments = c.deployments, replicas = bench::kReplicas;
   const double evac_virtual = drained.virtual_s;
-  const double evac_wall = secs(Wall::now() - e0);
-  const double total_wall = secs(Wall::now() - t0);
+  const double evac_wall = bench::secs(Wall::now() - e0);
+  const double total_wall = bench::secs(Wall::now() - t0);
   const long writes = simulation.stats().writes;
 
   std::printf("nodes %ld count\n", nodes);

@@ -1,0 +1,48 @@
+#pragma once
+// The real operator (manager, informers, queues) against a bench cluster, over HTTP as in
+// production; leading before the constructor returns, stopped by the destructor. Counts the
+// API requests it makes. Header-only: benchmarks are single-file programs.
+#include <atomic>
+#include <memory>
+#include <thread>
+
+#include "bench_cluster.h"
+#include "controllers/manager.h"
+#include "kube/rest_client.h"
+#include "sim/http_server.h"
+
+namespace nonevent::bench {
+
+class BenchOperator {
+ public:
+  explicit BenchOperator(BenchCluster& c) : http_(c.api, sim::HttpServerOptions{}) {
+    kube::RestConfig cfg;
+    cfg.server = http_.url();
+    cfg.qps = 0;  // the cluster is in-process: no client-side throttling to measure
+    auto client = kube::make_rest_client(cfg, c.clock);
+    client->set_observer([this](const std::string&, int) { ++requests_; });
+    manager_ = std::make_unique<controllers::Manager>(client, c.clock, controllers::ManagerOptions{});
+    thread_ = std::thread([this] { manager_->run(); });
+    for (int i = 0; i < 3000 && !manager_->leading(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ~BenchOperator() { stop(); }
+  BenchOperator(const BenchOperator&) = delete;
+  BenchOperator& operator=(const BenchOperator&) = delete;
+
+  void stop() {
+    if (!thread_.joinable()) return;
+    manager_->stop();
+    thread_.join();
+    http_.stop();
+  }
+  bool idle() const { return manager_->idle(); }
+  long requests() const { return requests_.load(); }
+
+ private:
+  sim::HttpServer http_;
+  std::unique_ptr<controllers::Manager> manager_;
+  std::thread thread_;
+  std::atomic<long> requests_{0};
+};
+
+}  // namespace nonevent::bench

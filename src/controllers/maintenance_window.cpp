@@ -18,6 +18,8 @@ namespace {
 
 // status.preflight.displaced holds at most this many workloads (a status must stay small).
 constexpr size_t kMaxDisplacedRecorded = 500;
+// A status whose only change is in its volatile parts is written at most this often.
+constexpr auto kVolatileStatusEvery = std::chrono::seconds(10);
 // Rebalancing stops trying after this long past the window's end.
 constexpr auto kRebalanceTimeout = std::chrono::minutes(30);
 
@@ -96,13 +98,30 @@ kube::Result<std::optional<kube::Duration>> MaintenanceWindowController::reconci
   int evicted_now = 0;
   auto write_status = [&](value status) -> kube::Status {
     status["observedGeneration"] = value::number(generation);
-    if (evicted_now == 0 && old_status.serialize() == [&] {
-          value cmp = status;
-          if (old_status.has_field("pods") && old_status.at("pods").has_field("evicted") && cmp.has_field("pods"))
-            cmp["pods"]["evicted"] = old_status.at("pods").at("evicted");
-          return cmp.serialize();
-        }())
-      return kube::Unit{};
+    // What the status says, less its volatile parts (and the eviction counter, which the
+    // write below accumulates).
+    auto steady = [&](value st) {
+      if (st.has_field("pods") && st.at("pods").is_object()) {
+        if (st.at("pods").has_field("blocked")) st["pods"].erase("blocked");
+        if (st.at("pods").has_field("evicted")) st["pods"].erase("evicted");
+      }
+      if (st.has_field("blockers")) st.erase("blockers");
+      if (st.has_field("conditions") && st.at("conditions").is_array())
+        for (size_t i = 0; i < st.at("conditions").size(); ++i)
+          if (st["conditions"][i].has_field("message")) st["conditions"][i].erase("message");
+      return st.serialize();
+    };
+    if (evicted_now == 0) {
+      value cmp = status;
+      if (old_status.has_field("pods") && old_status.at("pods").has_field("evicted") && cmp.has_field("pods"))
+        cmp["pods"]["evicted"] = old_status.at("pods").at("evicted");
+      if (old_status.serialize() == cmp.serialize()) return kube::Unit{};
+      if (steady(old_status) == steady(status)) {
+        auto last = volatile_written_.find(name);
+        if (last != volatile_written_.end() && now - last->second < kVolatileStatusEvery) return kube::Unit{};
+        volatile_written_[name] = now;
+      }
+    }
     for (int attempt = 0; attempt < 3; ++attempt) {
       auto cur = fresh();
       if (!cur.ok()) return cur.error();

@@ -14,6 +14,7 @@
 //
 // Not yet here (see issue 4): rebalancing, and overlapping windows against minAvailableZones
 // across windows.
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,6 +47,10 @@ class MaintenanceWindowController {
   PdbInformer* pdbs_;
   kube::EventRecorder& events_;
   Drainer drainer_;
+  // When each window's status was last written for a change only in its volatile parts (the
+  // blocked-pod count, the blocker list, condition messages): such changes are written at
+  // most every kVolatileStatusEvery, or a drain writes its status on every pod event.
+  std::map<std::string, kube::TimePoint> volatile_written_;  // worker thread only
 };
 
 }  // namespace nonevent::controllers

@@ -2,7 +2,10 @@
 // The real operator (manager, informers, queues) against a bench cluster, over HTTP as in
 // production; leading before the constructor returns, stopped by the destructor. Counts the
 // API requests it makes. Header-only: benchmarks are single-file programs.
+#include <algorithm>
 #include <atomic>
+#include <cstdio>
+#include <map>
 #include <memory>
 #include <thread>
 
@@ -44,5 +47,18 @@ class BenchOperator {
   std::thread thread_;
   std::atomic<long> requests_{0};
 };
+
+// Where the operator's requests went, most first, on stderr ("requests: <n> <verb> <resource>
+// <code>"), from the embedded cluster's record of every request by user agent.
+inline void print_operator_requests(const sim::ApiServer& api, size_t top = 8) {
+  std::map<std::string, long> by_kind;
+  for (const auto& r : api.requests())
+    if (r.user_agent.find("nonevent") != std::string::npos && r.user_agent.find("sim") == std::string::npos)
+      by_kind[r.verb + " " + r.resource + (r.subresource.empty() ? "" : "/" + r.subresource) + " " + std::to_string(r.code)] += r.count;
+  std::vector<std::pair<long, std::string>> sorted;
+  for (const auto& [k, n] : by_kind) sorted.emplace_back(n, k);
+  std::sort(sorted.rbegin(), sorted.rend());
+  for (size_t i = 0; i < sorted.size() && i < top; ++i) std::fprintf(stderr, "requests: %ld %s\n", sorted[i].first, sorted[i].second.c_str());
+}
 
 }  // namespace nonevent::bench

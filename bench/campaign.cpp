@@ -140,6 +140,8 @@ int main(int argc, char** argv) {
         if (!open.empty()) max_skew_excess = std::max(max_skew_excess, hi - lo - 1);
       }
   }
+  bench::print_operator_requests(*api);
+  std::printf("api_requests_per_node %.1f requests\n", static_cast<double>(op.requests()) / static_cast<double>(nodes));
   op.stop();
 
   // The best the budgets allow: zones one after another, each in ceil(zone / maxUnavailable)

@@ -157,17 +157,7 @@ int main(int argc, char** argv) {
     }
   }
   const long requests_at_evacuated = op.requests();
-  {
-    // Where the requests went (stderr): verb resource[/subresource] → count, most first.
-    std::map<std::string, long> by_kind;
-    for (const auto& r : c.api->requests())
-      if (r.user_agent.find("nonevent") != std::string::npos && r.user_agent.find("sim") == std::string::npos)
-        by_kind[r.verb + " " + r.resource + (r.subresource.empty() ? "" : "/" + r.subresource) + " " + std::to_string(r.code)] += r.count;
-    std::vector<std::pair<long, std::string>> sorted;
-    for (const auto& [k, n] : by_kind) sorted.emplace_back(n, k);
-    std::sort(sorted.rbegin(), sorted.rend());
-    for (size_t i = 0; i < sorted.size() && i < 8; ++i) std::fprintf(stderr, "requests: %ld %s\n", sorted[i].first, sorted[i].second.c_str());
-  }
+  bench::print_operator_requests(*c.api);
   c.run_for(std::chrono::seconds(30));  // the last replacements turn Ready
   const int skew_excess = max_skew_excess(*c.store, c.deployments);
   op.stop();

@@ -112,15 +112,34 @@ PatchCampaignController::PatchCampaignController(std::shared_ptr<kube::RestClien
 
 kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(const std::string& name) {
   const auto none = std::optional<kube::Duration>{};
-  if (!campaigns_.get(name)) return none;
+  if (!campaigns_.get(name)) {
+    newest_seen_.erase(name);
+    return none;
+  }
   std::error_code ec;
   ResourceWriter writer(*client_, kCampaigns, name);
-  // The status is this controller's memory (running batches, soaks, failures): read it fresh,
-  // as the cache may not have our own last write yet.
-  auto fetched = writer.fresh();
-  if (!fetched.ok()) return fetched.error().is_not_found() ? kube::Result<std::optional<kube::Duration>>(none)
-                                                           : kube::Result<std::optional<kube::Duration>>(fetched.error());
-  const value obj = fetched.value();
+  // The status is this controller's memory (running batches, soaks, failures): it must be
+  // the newest version, and the cache may not have our own last write yet. When the cache
+  // holds exactly the newest version this controller read or wrote, it is as good as a GET
+  // (a reconcile on every pod event made one GET each otherwise); else read it fresh.
+  struct RememberNewest {
+    std::map<std::string, std::string>& seen;
+    const std::string& name;
+    const ResourceWriter& writer;
+    ~RememberNewest() {
+      if (!writer.newest_seen().empty()) seen[name] = writer.newest_seen();
+    }
+  } remember{newest_seen_, name, writer};
+  value obj;
+  const auto cached = campaigns_.get(name);
+  if (auto known = newest_seen_.find(name); known != newest_seen_.end() && cached->meta.resource_version == known->second) {
+    obj = value::parse(cached->json, ec);
+  } else {
+    auto fetched = writer.fresh();
+    if (!fetched.ok()) return fetched.error().is_not_found() ? kube::Result<std::optional<kube::Duration>>(none)
+                                                             : kube::Result<std::optional<kube::Duration>>(fetched.error());
+    obj = fetched.value();
+  }
   const value& meta = obj.at("metadata");
   const int64_t generation = integer(meta, "generation");
   const value old_status = field(obj, "status").is_object() ? obj.at("status") : value::object();
@@ -694,7 +713,7 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
                                        : "no estimate yet",
                                    generation, cur, now);
     return s;
-  });
+  }, &obj);  // obj is the newest version: no GET before the write
   if (!st.ok()) return st.error();
   if (complete || aborted) return none;
   if (in_progress > 0) wake_at(now + std::chrono::seconds(5));

@@ -9,6 +9,7 @@
 // observed durations against the deadline, and zones a MaintenanceWindow holds or is about
 // to evacuate are left alone. Everything needed to continue is in the cluster: node
 // annotations and the campaign's status.
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,6 +34,9 @@ class PatchCampaignController {
   kube::Result<std::optional<kube::Duration>> reconcile(const std::string& name);
 
  private:
+  // The newest resourceVersion of each campaign this controller read or wrote (worker
+  // thread only): the cache may be used in place of a GET when it holds exactly that.
+  std::map<std::string, std::string> newest_seen_;
   struct Pass;
   std::shared_ptr<kube::RestClient> client_;
   std::shared_ptr<kube::Clock> clock_;

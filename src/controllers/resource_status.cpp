@@ -51,16 +51,26 @@ bool has_finalizer(const value& obj, const std::string& finalizer) {
   return false;
 }
 
+void ResourceWriter::saw(const std::string& body) const {
+  std::error_code ec;
+  const auto v = value::parse(body, ec);
+  if (!ec && v.has_field("metadata") && v.at("metadata").has_field("resourceVersion"))
+    newest_seen_ = v.at("metadata").at("resourceVersion").as_string();
+}
+
 kube::Result<value> ResourceWriter::fresh() const {
   auto r = client_.get(gvr_, "", name_);
   if (!r.ok()) return r.error();
   std::error_code ec;
-  return value::parse(r.value(), ec);
+  auto v = value::parse(r.value(), ec);
+  if (!ec && v.has_field("metadata") && v.at("metadata").has_field("resourceVersion"))
+    newest_seen_ = v.at("metadata").at("resourceVersion").as_string();
+  return v;
 }
 
-kube::Status ResourceWriter::write_status(const std::function<value(const value&)>& build) const {
+kube::Status ResourceWriter::write_status(const std::function<value(const value&)>& build, const value* known) const {
   for (int attempt = 0; attempt < 3; ++attempt) {
-    auto cur = fresh();
+    auto cur = attempt == 0 && known ? kube::Result<value>(*known) : fresh();
     if (!cur.ok()) return cur.error();
     const value current = cur.value().has_field("status") ? cur.value().at("status") : value::object();
     value status = build(current);
@@ -73,7 +83,10 @@ kube::Status ResourceWriter::write_status(const std::function<value(const value&
     p["status"] = status;
     p["metadata"]["resourceVersion"] = cur.value().at("metadata").at("resourceVersion");
     auto r = client_.patch(gvr_, "", name_, kube::PatchType::kMerge, p.serialize(), "status");
-    if (r.ok()) return kube::Unit{};
+    if (r.ok()) {
+      saw(r.value());
+      return kube::Unit{};
+    }
     if (!r.error().is_conflict()) return r.error();
   }
   return kube::ApiError::from_response(409, "");
@@ -96,6 +109,7 @@ kube::Status ResourceWriter::patch_metadata_finalizers(const std::function<value
   p["metadata"]["resourceVersion"] = meta.at("resourceVersion");
   auto r = client_.patch(gvr_, "", name_, kube::PatchType::kMerge, p.serialize());
   if (!r.ok() && !r.error().is_not_found()) return r.error();
+  if (r.ok()) saw(r.value());
   return kube::Unit{};
 }
 

@@ -27,18 +27,25 @@ class ResourceWriter {
   ResourceWriter(kube::RestClient& client, kube::GroupVersionResource gvr, std::string name)
       : client_(client), gvr_(std::move(gvr)), name_(std::move(name)) {}
   kube::Result<web::json::value> fresh() const;
-  // Sets status to what `build(current status)` returns, unless equal.
-  kube::Status write_status(const std::function<web::json::value(const web::json::value& current)>& build) const;
+  // Sets status to what `build(current status)` returns, unless equal. `known`, when given,
+  // is taken as the current object (no GET first); a conflict reads it fresh and builds again.
+  kube::Status write_status(const std::function<web::json::value(const web::json::value& current)>& build,
+                            const web::json::value* known = nullptr) const;
   // Merge-patches spec fields (the controller pausing a campaign by itself).
   kube::Status patch_spec(const web::json::value& spec_patch) const;
   kube::Status add_finalizer(const std::string& finalizer) const;
   kube::Status remove_finalizer(const std::string& finalizer) const;
+  // The resourceVersion of the newest version this writer read or wrote ("" if none): a
+  // cache holding exactly this version is as fresh as a GET would be.
+  const std::string& newest_seen() const { return newest_seen_; }
 
  private:
+  void saw(const std::string& body) const;
   kube::Status patch_metadata_finalizers(const std::function<web::json::value(const web::json::value&)>& edit) const;
   kube::RestClient& client_;
   kube::GroupVersionResource gvr_;
   std::string name_;
+  mutable std::string newest_seen_;
 };
 
 bool has_finalizer(const web::json::value& obj, const std::string& finalizer);

@@ -349,7 +349,18 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
     }
     if (state == "patching") {
       if (c.strategy == "InPlace") {
-        auto r = client_->get(kube::resources::jobs(), opts_.job_namespace, patch_job_name(name, n->meta.name));
+        // While the Job's pod is still pending or running on the node (the pod cache says so,
+        // and its end will wake this controller), there is nothing to ask the Job.
+        const std::string job_name = patch_job_name(name, n->meta.name);
+        bool pod_running = false;
+        for (const auto& pod : pods_.by_index(model::kPodsByNode, n->meta.name)) {
+          const model::IStr* jn = model::find_label(pod->meta.label_set(), "job-name");
+          if (jn && jn->str() == job_name && !pod->meta.deleted &&
+              (pod->phase == model::PodPhase::kPending || pod->phase == model::PodPhase::kRunning))
+            pod_running = true;
+        }
+        if (pod_running && now - since <= c.node_timeout) continue;
+        auto r = client_->get(kube::resources::jobs(), opts_.job_namespace, job_name);
         if (!r.ok() && !r.error().is_not_found()) return r.error();
         value job = r.ok() ? value::parse(r.value(), ec) : value::null();
         const value& js = field(job, "status");

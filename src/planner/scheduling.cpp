@@ -24,10 +24,11 @@ void ClusterView::bind(const Pod& pod, const std::string& node) {
   u.pods += 1;
 }
 
-namespace {
-bool counts_for_usage(const Pod& p) {
+bool holds_node_resources(const Pod& p) {
   return !p.node_name.empty() && p.phase != model::PodPhase::kSucceeded && p.phase != model::PodPhase::kFailed;
 }
+
+namespace {
 const std::vector<const Pod*> kNoPods;
 }  // namespace
 
@@ -37,7 +38,7 @@ void ClusterView::catch_up() const {
   for (; indexed_pods_ < pods.size(); ++indexed_pods_) {
     const Pod* p = pods[indexed_pods_];
     // Terminating pods are not counted by the scheduler's spread plugin.
-    if (!counts_for_usage(*p) || p->meta.deleted) continue;
+    if (!holds_node_resources(*p) || p->meta.deleted) continue;
     pods_by_ns_[p->meta.namespace_.view()].push_back(p);
   }
 }
@@ -57,7 +58,7 @@ const std::vector<const Pod*>& ClusterView::counted_pods_in(std::string_view ns)
 NodeUsage usage_of(const std::vector<const Pod*>& pods, const std::string& node) {
   NodeUsage u;
   for (const auto* p : pods) {
-    if (!counts_for_usage(*p) || p->node_name.view() != node) continue;
+    if (!holds_node_resources(*p) || p->node_name.view() != node) continue;
     u.cpu_milli += p->spec->cpu_milli;
     u.memory_bytes += p->spec->memory_bytes;
     u.pods += 1;
@@ -68,7 +69,7 @@ NodeUsage usage_of(const std::vector<const Pod*>& pods, const std::string& node)
 std::unordered_map<std::string, NodeUsage> usage_by_node(const std::vector<const Pod*>& pods) {
   std::unordered_map<std::string, NodeUsage> out;
   for (const auto* p : pods) {
-    if (!counts_for_usage(*p)) continue;
+    if (!holds_node_resources(*p)) continue;
     auto& u = out[p->node_name.str()];
     u.cpu_milli += p->spec->cpu_milli;
     u.memory_bytes += p->spec->memory_bytes;
@@ -220,19 +221,19 @@ std::map<std::string, int> count_spread(const ClusterView& view, const Pod& pod,
   // them). A pod that neither tolerates nor selects anything sees the same domains as every
   // other such pod: computed once per view.
   const auto& spec = *pod.spec;
-  const bool plain = spec.tolerations.empty() && spec.node_selector.empty() && spec.required_node_affinity.empty();
-  std::map<std::string, int>* shared = nullptr;
-  if (!with_empty_domains) {
-  } else if (plain) {
-    auto [it, fresh] = view.plain_domains_.try_emplace({c.topology_key.str(), c.honor_node_taints});
-    shared = &it->second;
-    if (fresh)
-      for (const auto* n : view.nodes)
-        if (eligible_for_spread(c, spec, *n)) shared->emplace(*domain_of(*n, c.topology_key), 0);
-    counts = *shared;
-  } else {
+  auto eligible_domains = [&](std::map<std::string, int>& into) {
     for (const auto* n : view.nodes)
-      if (eligible_for_spread(c, spec, *n)) counts.emplace(*domain_of(*n, c.topology_key), 0);
+      if (eligible_for_spread(c, spec, *n)) into.emplace(*domain_of(*n, c.topology_key), 0);
+  };
+  if (with_empty_domains) {
+    const bool plain = spec.tolerations.empty() && spec.node_selector.empty() && spec.required_node_affinity.empty();
+    if (plain) {
+      auto [it, fresh] = view.plain_domains_.try_emplace({c.topology_key.str(), c.honor_node_taints});
+      if (fresh) eligible_domains(it->second);
+      counts = it->second;
+    } else {
+      eligible_domains(counts);
+    }
   }
   auto count = [&](const std::vector<const Pod*>& pods) {
     for (const auto* p : pods) {

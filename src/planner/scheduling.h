@@ -73,6 +73,9 @@ struct ClusterView {
 
 };
 
+// Whether a pod holds its requests on a node: bound and not finished (terminating pods still
+// do). What resource fit counts, here and in the embedded cluster's running totals.
+bool holds_node_resources(const model::Pod& pod);
 NodeUsage usage_of(const std::vector<const model::Pod*>& pods, const std::string& node);
 std::unordered_map<std::string, NodeUsage> usage_by_node(const std::vector<const model::Pod*>& pods);
 

@@ -215,9 +215,10 @@ class NodeLifecycle final : public SimController {
 class Provisioner final : public SimController {
  public:
   const char* name() const override { return "provisioner"; }
-  void reconcile(Simulation& sim, const Snapshot& /*snap*/) override {
+  void reconcile(Simulation& sim, const Snapshot& snap) override {
     const auto now = sim.now();
-    for (auto& gone : sim.take_deleted_nodes()) pending_.push_back({after(now, sim.spec().timings.node_provision_s), gone});
+    for (const auto& ch : snap.cache->changed("/nodes"))
+      if (!ch.object) pending_.push_back({after(now, sim.spec().timings.node_provision_s), ch.last()});
     std::string image;
     if (auto cm = sim.api().store().get("/configmaps", "kube-system", "nonevent-sim-provisioner")) {
       std::error_code ec;

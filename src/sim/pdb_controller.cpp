@@ -50,10 +50,9 @@ class PdbController final : public SimController {
     const auto now = sim.now();
     for (const auto& pdb : touched(snap, now)) {
       const value& spec = pdb.has_field("spec") ? pdb.at("spec") : value::object();
-      const bool has_selector = spec.has_field("selector") && !spec.at("selector").is_null();
-      const Selector sel = has_selector ? selector_of(spec.at("selector")) : Selector{};
-      std::vector<const value*> pods;
-      if (has_selector) pods = snap.cache->pods_selected(ns(pdb), sel).items;
+      std::vector<const value*> pods;  // a nil selector selects nothing
+      if (auto sel = selectors_.find(store_key(ns(pdb), json::name(pdb))); sel != selectors_.end())
+        pods = snap.cache->pods_selected(ns(pdb), sel->second).items;
       const auto min_avail = int_or_percent(spec, "minAvailable");
       const auto max_unavail = int_or_percent(spec, "maxUnavailable");
       int64_t expected = 0, desired = 0;
@@ -140,7 +139,7 @@ class PdbController final : public SimController {
     for (const auto& ch : snap.cache->changed("policy/poddisruptionbudgets")) {
       if (auto old = selectors_.find(ch.key); old != selectors_.end()) {
         by_ns_[ch.ns].erase(ch.key);
-        by_label_[label_key(ch.ns, old->second)].erase(ch.key);
+        by_label_[bucket(ch.ns, old->second)].erase(ch.key);
         selectors_.erase(old);
       }
       if (!ch.object) continue;
@@ -148,12 +147,12 @@ class PdbController final : public SimController {
       if (!sel || sel->is_null()) continue;  // selects nothing
       const auto& parsed = selectors_[ch.key] = selector_of(*sel);
       by_ns_[ch.ns].insert(ch.key);
-      by_label_[label_key(ch.ns, parsed)].insert(ch.key);
+      by_label_[bucket(ch.ns, parsed)].insert(ch.key);
     }
     for (const auto& n : workload_namespaces)
       for (const auto& k : by_ns_[n]) keys.insert(k);
     // The PDBs a changed pod may count for: those whose equality requirement one of its
-    // labels meets, and those without one (label_key "").
+    // labels meets, and those of its namespace without one.
     for (const auto& ch : snap.cache->changed("/pods")) {
       if (!by_ns_.count(ch.ns)) continue;
       const auto pod_labels = labels(ch.last());
@@ -163,8 +162,8 @@ class PdbController final : public SimController {
         for (const auto& k : it->second)
           if (selectors_.at(k).matches(pod_labels)) keys.insert(k);
       };
-      consider(ch.ns + "\x1f");
-      for (const auto& [k, v] : pod_labels) consider(ch.ns + "\x1f" + k + "=" + v);
+      consider(ch.ns);
+      for (const auto& [k, v] : pod_labels) consider(label_index_key(ch.ns, k, v));
     }
     for (auto& k : timers_.take_due(now)) keys.insert(std::move(k));
     Objects out;
@@ -177,13 +176,12 @@ class PdbController final : public SimController {
   KeyTimers timers_;
   std::map<std::string, Selector> selectors_;                  // PDB key → its selector
   std::map<std::string, std::set<std::string>> by_ns_;         // namespace → PDB keys with a selector
-  std::unordered_map<std::string, std::set<std::string>> by_label_;  // label_key → PDB keys
-  // "ns\x1fk=v" for a selector's first equality requirement, "ns\x1f" when it has none.
-  static std::string label_key(const std::string& ns, const Selector& sel) {
-    for (const auto& r : sel.requirements)
-      if ((r.op == Requirement::Op::kEquals || r.op == Requirement::Op::kIn) && r.values.size() == 1)
-        return ns + '\x1f' + r.key + '=' + r.values[0];
-    return ns + '\x1f';
+  // PDB keys by the label index key of their selector's first equality requirement, or by
+  // bare namespace (which no label index key equals) when it has none.
+  std::unordered_map<std::string, std::set<std::string>> by_label_;
+  static std::string bucket(const std::string& ns, const Selector& sel) {
+    auto k = label_index_key(ns, sel);
+    return k.empty() ? ns : k;
   }
 };
 

@@ -10,12 +10,18 @@ using web::json::value;
 namespace {
 const std::vector<const model::Pod*> kNoPods;
 const std::vector<Changed> kNoChanges;
-
-// What the scheduler's resource fit and spread counting see of a pod.
-bool uses_node(const model::Pod& p) {
-  return !p.node_name.empty() && p.phase != model::PodPhase::kSucceeded && p.phase != model::PodPhase::kFailed;
-}
 }  // namespace
+
+std::string label_index_key(const std::string& ns, const std::string& key, const std::string& value) {
+  return ns + '\x1f' + key + '=' + value;
+}
+
+std::string label_index_key(const std::string& ns, const Selector& selector) {
+  for (const auto& r : selector.requirements)
+    if ((r.op == Requirement::Op::kEquals || r.op == Requirement::Op::kIn) && r.values.size() == 1)
+      return label_index_key(ns, r.key, r.values[0]);
+  return "";
+}
 
 const std::vector<std::string>& SimCache::resources() {
   static const std::vector<std::string> r{"/nodes",           "/pods",           "apps/deployments",
@@ -70,7 +76,7 @@ void SimCache::unindex(Table& t, const std::string& key, Entry& e) {
   for (const auto& l : e.label_keys) drop(t.keys_by_label, l);
   if (!e.uid.empty()) t.key_by_uid.erase(e.uid);
   if (e.pod) {
-    if (uses_node(*e.pod)) {
+    if (planner::holds_node_resources(*e.pod)) {
       auto& u = usage_[e.node];
       u.cpu_milli -= e.used.cpu_milli;
       u.memory_bytes -= e.used.memory_bytes;
@@ -99,7 +105,7 @@ void SimCache::index(Table& t, const std::string& key, Entry& e) {
   t.keys_by_ns[e.ns].insert(key);
   for (const auto& l : e.label_keys) t.keys_by_label[l].insert(key);
   if (!e.uid.empty()) t.key_by_uid[e.uid] = key;
-  if (e.pod && uses_node(*e.pod)) {
+  if (e.pod && planner::holds_node_resources(*e.pod)) {
     e.used = {e.pod->spec->cpu_milli, e.pod->spec->memory_bytes, 1};
     auto& u = usage_[e.node];
     u.cpu_milli += e.used.cpu_milli;
@@ -170,7 +176,7 @@ void SimCache::apply(const std::string& resource, ChangeType type, const StoredO
     e.pod = d.ok() ? d.value() : nullptr;
     e.node = json::str(*e.dom, {"spec", "nodeName"});
     e.label_keys.clear();
-    for (const auto& [k, v] : o.labels) e.label_keys.push_back(o.ns + '\x1f' + k + '=' + v);
+    for (const auto& [k, v] : o.labels) e.label_keys.push_back(label_index_key(o.ns, k, v));
   } else if (resource == "/nodes") {
     auto d = model::CodecFor<model::Node>::decode(o.json);
     e.node_model = d.ok() ? d.value() : nullptr;
@@ -229,12 +235,9 @@ Objects SimCache::pods_in_namespace(const std::string& ns) const {
 Objects SimCache::pods_selected(const std::string& ns, const Selector& selector) const {
   auto t = tables_.find("/pods");
   if (t == tables_.end()) return {};
-  Objects candidates;
-  const Requirement* eq = nullptr;
-  for (const auto& r : selector.requirements)
-    if ((r.op == Requirement::Op::kEquals || r.op == Requirement::Op::kIn) && r.values.size() == 1) eq = &r;
-  if (eq) candidates = lookup(t->second, t->second.keys_by_label, ns + '\x1f' + eq->key + '=' + eq->values[0]);
-  else candidates = lookup(t->second, t->second.keys_by_ns, ns);
+  const std::string by_label = label_index_key(ns, selector);
+  const Objects candidates = by_label.empty() ? lookup(t->second, t->second.keys_by_ns, ns)
+                                              : lookup(t->second, t->second.keys_by_label, by_label);
   Objects out;
   for (const auto* p : candidates.items)
     if (selector.matches(json::labels(*p))) out.items.push_back(p);
@@ -299,7 +302,7 @@ const model::Pod* SimCache::pod_model(const std::string& key) const {
 std::vector<const model::Pod*> SimCache::candidates(std::string_view ns, const model::LabelSelector& selector) const {
   if (!selector.match_labels.empty()) {
     const auto& [k, v] = selector.match_labels.front();
-    auto it = counted_by_label_.find(std::string(ns) + '\x1f' + k.str() + '=' + v.str());
+    auto it = counted_by_label_.find(label_index_key(std::string(ns), k.str(), v.str()));
     if (it == counted_by_label_.end()) return {};
     return {it->second.begin(), it->second.end()};
   }

@@ -50,6 +50,11 @@ struct Changed {
   const web::json::value& last() const { return object ? *object : *deleted; }
 };
 
+// The key of the label index: "<namespace>\x1f<key>=<value>"; for a selector, that of its
+// first equality requirement ("" when it has none and only a namespace scan will do).
+std::string label_index_key(const std::string& ns, const std::string& key, const std::string& value);
+std::string label_index_key(const std::string& ns, const Selector& selector);
+
 class SimCache : public planner::CountedPods {
  public:
   // The resources the controllers read (ResourceType keys).
@@ -91,7 +96,7 @@ class SimCache : public planner::CountedPods {
   struct Entry {
     std::unique_ptr<web::json::value> dom;  // stable address while the object exists
     std::string owner_uid, ns, uid, node;
-    std::vector<std::string> label_keys;  // index keys "ns\x1fk=v"
+    std::vector<std::string> label_keys;  // label_index_key of each label
     uint64_t rv = 0;
     int64_t generation = 0;
     std::shared_ptr<const model::Pod> pod;    // for /pods

@@ -36,11 +36,6 @@ Simulation::Simulation(std::shared_ptr<ApiServer> api, std::shared_ptr<kube::Clo
   api_->store().add_observer([this](const Change& c) {
     dirty_ = true;
     cache_.on_change(c);
-    if (c.type == ChangeType::kDeleted && c.resource == "/nodes") {
-      std::error_code ec;
-      std::lock_guard g(deleted_mu_);
-      deleted_nodes_.push_back(value::parse(c.object->json, ec));
-    }
   });
   cache_.load(api_->store());
 }
@@ -50,11 +45,6 @@ Simulation::~Simulation() { stop(); }
 SimulationStats Simulation::stats() const {
   std::lock_guard g(stats_mu_);
   return stats_;
-}
-
-std::vector<value> Simulation::take_deleted_nodes() {
-  std::lock_guard g(deleted_mu_);
-  return std::exchange(deleted_nodes_, {});
 }
 
 void Simulation::wake_at(kube::TimePoint t) {

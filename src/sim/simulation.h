@@ -34,7 +34,6 @@ struct Snapshot {
   Objects nodes, daemon_sets;
   const SimCache* cache = nullptr;
   Objects pods_owned_by(const std::string& owner_uid) const { return cache->owned_by("/pods", owner_uid); }
-  Objects pods_in_namespace(const std::string& ns) const { return cache->pods_in_namespace(ns); }
 };
 
 class Simulation;
@@ -82,8 +81,6 @@ class Simulation {
   ApiServer& api() { return *api_; }
   SimulationStats stats() const;
 
-  // Nodes deleted since the last call (from the store's change stream, so none is missed).
-  std::vector<web::json::value> take_deleted_nodes();
   // Per-pod kubelet bookkeeping (in memory; derived again from status after a restart).
   std::map<std::string, kube::TimePoint>& pod_bound_at() { return bound_at_; }
 
@@ -99,8 +96,6 @@ class Simulation {
   std::atomic<bool> dirty_{true};
   std::optional<kube::TimePoint> next_wake_;  // step thread only
   std::map<std::string, kube::TimePoint> bound_at_;
-  std::mutex deleted_mu_;
-  std::vector<web::json::value> deleted_nodes_;  // guarded by deleted_mu_
   mutable std::mutex stats_mu_;
   SimulationStats stats_;
   std::thread thread_;

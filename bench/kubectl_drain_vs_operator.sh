@@ -12,14 +12,7 @@ cd "$(dirname "$0")/.."
 bin=$(realpath "${1:-build/release/operator/nonevent}")
 kubectl=${2:-kubectl}
 zone=us-east-1a
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
+source hack/lib/background.sh
 
 start_cluster() {  # a fresh embedded cluster, settled, with the spread-trap fix applied
   "$bin" sim serve --cluster examples/cluster.yaml --manifests examples/workloads --kubeconfig-out "$work/kubeconfig" \

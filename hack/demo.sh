@@ -21,14 +21,7 @@ hack/install-deps.sh >/dev/null
 cmake --preset release >/dev/null
 cmake --build --preset release --target nonevent >/dev/null
 bin=$root/build/release/operator/nonevent
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
+source hack/lib/background.sh
 
 scale=60
 epoch=$(date +%s)

@@ -13,6 +13,53 @@ std::string store_key(const std::string& ns, const std::string& name) {
   return ns.empty() ? name : ns + "/" + name;
 }
 
+namespace {
+std::string new_uid() {
+  static std::mt19937_64 rng(std::random_device{}());
+  static std::mutex mu;
+  std::lock_guard g(mu);
+  const uint64_t a = rng(), b = rng();
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%08llx-%04llx-4%03llx-%04llx-%012llx",
+                static_cast<unsigned long long>(a >> 32), static_cast<unsigned long long>((a >> 16) & 0xffff),
+                static_cast<unsigned long long>(a & 0xfff), static_cast<unsigned long long>(0x8000 | ((b >> 48) & 0x3fff)),
+                static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return buf;
+}
+ApiError error(int code, const std::string& reason, const std::string& message) {
+  ApiError e;
+  e.code = code;
+  e.reason = reason;
+  e.message = message;
+  return e;
+}
+
+// kube-apiserver's continue token: base64 of {"v":"meta.k8s.io/v1","rv":<snapshot>,"start":<next key>}.
+struct ContinueToken {
+  uint64_t rv = 0;
+  std::string start;  // the last key served; the next page starts after it
+};
+std::string encode_continue(const ContinueToken& t) {
+  value v = value::object();
+  v["v"] = value::string("meta.k8s.io/v1");
+  v["rv"] = value::number(t.rv);
+  v["start"] = value::string(t.start);
+  return kube::base64_encode(v.serialize());
+}
+kube::Result<ContinueToken> decode_continue(const std::string& token) {
+  ContinueToken t;
+  try {
+    auto v = value::parse(kube::base64_decode(token));
+    if (!v.is_object() || v.at("v").as_string() != "meta.k8s.io/v1") return error(400, "BadRequest", "unknown version");
+    t.rv = v.at("rv").as_number().to_uint64();
+    t.start = v.at("start").as_string();
+  } catch (const std::exception& e) {
+    return error(400, "BadRequest", e.what());
+  }
+  return t;
+}
+}  // namespace
+
 bool WatchFilter::matches(const StoredObject& o) const {
   if (!ns.empty() && o.ns != ns) return false;
   return labels.matches(o.labels) && fields.matches(o.fields);
@@ -154,58 +201,62 @@ kube::Result<ObjectStore::ListResult> ObjectStore::list(const WatchFilter& filte
           if (auto o = r->second.find(k); o != r->second.end() && filter.matches(*o->second)) out.items.push_back(o->second);
         return out;
       }
-  auto it = r->second.begin();
+  // A continued list reads the snapshot of its first page, as kube-apiserver's continue
+  // tokens do (an etcd read at the first page's revision): otherwise an object deleted between
+  // two pages stays in the client's list and no watch event will ever remove it.
+  std::map<std::string, StoredPtr> snapshot_changes;  // key → state at the snapshot (null: absent)
+  std::string after;
   if (!continue_token.empty()) {
-    std::string last;
-    try {
-      last = kube::base64_decode(continue_token);
-    } catch (const std::exception&) {
-      ApiError e = ApiError::from_response(400, "");
-      e.message = "continue token is not valid";
-      return e;
+    auto token = decode_continue(continue_token);
+    if (!token.ok()) return error(400, "BadRequest", "continue key is not valid: " + token.error().message);
+    if (token.value().rv < oldest_rv_)
+      return error(410, "Expired",
+                   "The provided continue parameter is too old to display a consistent list result. You can "
+                   "start a new list without the continue parameter.");
+    out.rv = token.value().rv;
+    after = token.value().start;
+    // Undo, newest first, every change after the snapshot: the oldest undo of a key wins.
+    for (auto c = history_.rbegin(); c != history_.rend() && c->object->rv > out.rv; ++c) {
+      if (c->resource != filter.resource || store_key(c->object->ns, c->object->name) <= after) continue;
+      snapshot_changes[store_key(c->object->ns, c->object->name)] = c->type == ChangeType::kAdded ? nullptr : c->previous;
     }
-    it = r->second.upper_bound(last);
   } else if (!filter.ns.empty()) {
-    it = r->second.lower_bound(filter.ns + "/");
+    after = filter.ns + "/";
   }
-  for (; it != r->second.end(); ++it) {
-    const auto& o = *it->second;
-    if (!filter.ns.empty() && o.ns != filter.ns) {
-      if (o.ns > filter.ns) break;  // keys are sorted by namespace first
+  auto it = continue_token.empty() ? r->second.lower_bound(after) : r->second.upper_bound(after);
+  auto undo = snapshot_changes.begin();
+  // Merges the current objects with the undone ones, in key order.
+  auto next = [&]() -> std::pair<std::string, StoredPtr> {
+    while (true) {
+      const bool have_cur = it != r->second.end(), have_undo = undo != snapshot_changes.end();
+      if (!have_cur && !have_undo) return {"", nullptr};
+      if (have_undo && (!have_cur || undo->first <= it->first)) {
+        if (have_cur && undo->first == it->first) ++it;
+        auto [k, o] = *undo++;
+        if (o) return {k, o};
+        continue;  // did not exist at the snapshot
+      }
+      auto& e = *it++;
+      return {e.first, e.second};
+    }
+  };
+  for (auto [key, o] = next(); o; std::tie(key, o) = next()) {
+    if (!filter.ns.empty() && o->ns != filter.ns) {
+      if (o->ns > filter.ns) break;  // keys are sorted by namespace first
       continue;
     }
-    if (!filter.matches(o)) continue;
+    if (!filter.matches(*o)) continue;
     if (limit > 0 && static_cast<long>(out.items.size()) == limit) {
-      out.continue_token = kube::base64_encode(store_key(out.items.back()->ns, out.items.back()->name));
-      for (; it != r->second.end(); ++it) ++out.remaining;
+      out.continue_token = encode_continue({out.rv, store_key(out.items.back()->ns, out.items.back()->name)});
+      out.remaining = 1;
+      for (; it != r->second.end(); ++it) ++out.remaining;  // an estimate, as the real one is
       break;
     }
-    out.items.push_back(it->second);
+    out.items.push_back(o);
   }
   return out;
 }
 
-namespace {
-std::string new_uid() {
-  static std::mt19937_64 rng(std::random_device{}());
-  static std::mutex mu;
-  std::lock_guard g(mu);
-  const uint64_t a = rng(), b = rng();
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%08llx-%04llx-4%03llx-%04llx-%012llx",
-                static_cast<unsigned long long>(a >> 32), static_cast<unsigned long long>((a >> 16) & 0xffff),
-                static_cast<unsigned long long>(a & 0xfff), static_cast<unsigned long long>(0x8000 | ((b >> 48) & 0x3fff)),
-                static_cast<unsigned long long>(b & 0xffffffffffffULL));
-  return buf;
-}
-ApiError error(int code, const std::string& reason, const std::string& message) {
-  ApiError e;
-  e.code = code;
-  e.reason = reason;
-  e.message = message;
-  return e;
-}
-}  // namespace
 
 void ObjectStore::reindex(const std::string& resource, const StoredObject* before, const StoredObject* after) {
   link_owners(resource, before, after);
@@ -303,8 +354,9 @@ kube::Result<StoredPtr> ObjectStore::remove(const std::string& resource, const s
     return error(409, "Conflict", "Precondition failed: ResourceVersion in precondition: " + expected_rv);
   auto stored = make_stored(resource, obj, ++rv_);
   reindex(resource, it->second.get(), nullptr);
+  auto before = it->second;
   coll.erase(it);
-  publish({ChangeType::kDeleted, resource, stored, nullptr});
+  publish({ChangeType::kDeleted, resource, stored, before});
   return stored;
 }
 

@@ -305,5 +305,57 @@ TEST(Simulation, WatchCompactionAnswers410) {
   EXPECT_EQ(again.error().code, 410);
 }
 
+// A continued list serves the first page's snapshot, as kube-apiserver's does: an object deleted
+// between pages must not reach a client that will then watch from a later version (the informer
+// would keep it forever — found by Faults.InformerConverges... failing under load).
+TEST(Simulation, ContinuedListReadsTheFirstPagesSnapshot) {
+  Cluster k;  // six nodes: n-a-0, n-a-1, n-b-0, n-b-1, n-c-0, n-c-1 (sorted)
+  auto names = [](const ObjectStore::ListResult& r) {
+    std::vector<std::string> out;
+    for (const auto& o : r.items) out.push_back(o->name);
+    return out;
+  };
+  auto first = k.store->list({.resource = "/nodes"}, 2, "");
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first.value().items.size(), 2u);
+  ASSERT_FALSE(first.value().continue_token.empty());
+  const auto all = names(k.store->list({.resource = "/nodes"}, 0, "").value());
+  ASSERT_EQ(all.size(), 6u);
+  // Between the pages: delete one not yet served, relabel another, create a new one.
+  ASSERT_TRUE(k.store->remove("/nodes", "", all[3]).ok());
+  k.patch("/api/v1/nodes/" + all[4], R"({"metadata":{"labels":{"touched":"yes"}}})");
+  value extra = k.get("/nodes", "", all[5]);
+  extra["metadata"]["name"] = value::string(all[2] + "-new");
+  extra["metadata"].erase("resourceVersion");
+  extra["metadata"].erase("uid");
+  ASSERT_TRUE(k.store->create("/nodes", extra).ok());
+
+  std::vector<std::string> served = names(first.value());
+  std::string token = first.value().continue_token;
+  while (!token.empty()) {
+    auto page = k.store->list({.resource = "/nodes"}, 2, token);
+    ASSERT_TRUE(page.ok()) << page.error().message;
+    EXPECT_EQ(page.value().rv, first.value().rv) << "every page reports the snapshot's version";
+    for (const auto& o : page.value().items) {
+      EXPECT_LE(o->rv, first.value().rv) << o->name << " is served as it was at the snapshot";
+      EXPECT_EQ(o->labels.count("touched"), 0u) << o->name;
+    }
+    for (auto& n : names(page.value())) served.push_back(n);
+    token = page.value().continue_token;
+  }
+  EXPECT_EQ(served, all) << "the deleted node is still in the snapshot; the new one is not";
+
+  // A snapshot whose history is gone is 410, as a compacted etcd revision is.
+  auto again = k.store->list({.resource = "/nodes"}, 2, "");
+  k.patch("/api/v1/nodes/" + all[4], R"({"metadata":{"labels":{"touched":"again"}}})");
+  k.store->compact();
+  auto late = k.store->list({.resource = "/nodes"}, 2, again.value().continue_token);
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.error().code, 410);
+  auto garbage = k.store->list({.resource = "/nodes"}, 2, "bm90LWpzb24=");
+  ASSERT_FALSE(garbage.ok());
+  EXPECT_EQ(garbage.error().code, 400);
+}
+
 }  // namespace
 }  // namespace nonevent::sim

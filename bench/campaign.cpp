@@ -6,7 +6,7 @@
 // Honor), each with a PDB of maxUnavailable 1, about --pods-per-node pods per node. One
 // PatchCampaign, InPlace: the patch Job runs 8 minutes and the node reboots for 2 (10 minutes
 // a node), maxUnavailable 10% per zone, zones one after another, a 1-node canary with a
-// 10-minute soak, deadline 12 h.
+// 10-minute soak, no batchSoak (so a zone's batch is topped up as its nodes finish), deadline 12 h.
 //
 // usage: campaign [--nodes 3000] [--pods-per-node 10] [--tick 10]
 // Prints `<metric> <value> <unit>` lines:
@@ -19,7 +19,9 @@
 //   pdb_violations            samples where a PDB had fewer Ready pods than desiredHealthy
 //   max_unavailable_violations samples where a zone had more nodes out than maxUnavailable
 //   max_skew_excess           worst excess of a spread workload's zone skew over maxSkew,
-//                             sampled while no batch was running
+//                             sampled while no node was draining (an eviction may skew a
+//                             workload until its replacement is placed; the scheduler
+//                             enforces maxSkew when it places)
 //   wall_s
 #include <sys/resource.h>
 
@@ -106,6 +108,10 @@ int main(int argc, char** argv) {
     if (!eta_at_quarter && total > 0 && updated * 4 >= total)
       eta_at_quarter = kube::parse_rfc3339(str(cv, {"status", "estimatedCompletion"}));
     if (phase == "Completed") {
+      // Where the time went: a batch lasts as long as its slowest node.
+      const double batches = num(cv, {"status", "observed", "batches"}), nodes_done = num(cv, {"status", "observed", "nodes"});
+      if (batches > 0) std::printf("mean_batch_virtual_s %.0f s\n", num(cv, {"status", "observed", "batchSeconds"}) / batches);
+      if (nodes_done > 0) std::printf("mean_node_virtual_s %.0f s\n", num(cv, {"status", "observed", "nodeSeconds"}) / nodes_done);
       completed_at = kube::parse_rfc3339(str(cv, {"status", "completedAt"}));
       break;
     }
@@ -114,7 +120,9 @@ int main(int argc, char** argv) {
     std::map<std::string, std::string> zone_of;
     std::map<std::string, long> out;
     std::set<std::string> open;
+    bool draining = false;
     for (const auto& n : list_objects(*store, "/nodes")) {
+      draining = draining || str(n, {"metadata", "annotations", "nonevent.dev/state"}) == "draining";
       const auto z = str(n, {"metadata", "labels", "topology.kubernetes.io/zone"});
       zone_of[name(n)] = z;
       if (flag(n, {"spec", "unschedulable"}) || !condition_true(n, "Ready")) ++out[z];
@@ -132,7 +140,7 @@ int main(int argc, char** argv) {
     }
     for (const auto& pdb : list_objects(*store, "policy/poddisruptionbudgets"))
       if (ready_by_app[ns(pdb) + "/" + name(pdb)] < num(pdb, {"status", "desiredHealthy"})) ++pdb_violations;
-    if (num(cv, {"status", "nodes", "inProgress"}) == 0)
+    if (!draining)
       for (long d = 0; d < deployments; d += 2) {
         auto& zs = per_zone_by_app["svc-" + std::to_string(d)];
         int lo = 1 << 30, hi = 0;
@@ -144,8 +152,9 @@ int main(int argc, char** argv) {
   std::printf("api_requests_per_node %.1f requests\n", static_cast<double>(op.requests()) / static_cast<double>(nodes));
   op.stop();
 
-  // The best the budgets allow: zones one after another, each in ceil(zone / maxUnavailable)
-  // batches of (patch + reboot), after the canary and its soak.
+  // The best the budgets allow: zones one after another; a zone has maxUnavailable slots and
+  // each node holds one for at least its patch and reboot, so ceil(zone / maxUnavailable)
+  // node-times, whether batches are topped up or not; after the canary and its soak.
   const double batches_per_zone = std::ceil(static_cast<double>(per_zone) / max_unavailable);
   // A node is out for at least its patch and reboot (its drain can be near instant).
   const double node_s = patch_s + reboot_s;

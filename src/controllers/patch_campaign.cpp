@@ -467,7 +467,14 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
     std::string zone;
     double batches;    // including the running one
     double running_s;  // how long the running batch has run
+    int nodes;         // left to patch, including those in flight
+    int budget;        // maxUnavailable in this zone
+    double in_flight_s;  // rolling: the time the nodes in flight have already run, summed
   };
+  // With no batchSoak there is nothing to wait for between batches: once the canary is done, a
+  // zone's batch is topped up as its nodes finish (a Deployment's rolling update under
+  // maxUnavailable). Waiting for a whole batch let its slowest drain hold every other slot idle.
+  const bool rolling = canary_completed && c.batch_soak == kube::Duration::zero();
   std::vector<ZoneLeft> zone_remaining_batches;
 
   // Refresh: step 1 changed annotations; the cache catches up on the next pass, but counts
@@ -537,6 +544,21 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
       batch = value::array();
     }
     const int budget_here = c.max_unavailable_in(z_total);
+    double in_flight_s = 0;
+    if (rolling && z_flight > 0) {
+      // The batch is the nodes in flight: finished ones leave it, their slots are free again.
+      value still = value::array();
+      for (const auto& b : batch.as_array())
+        for (const auto& n : zn)
+          if (n->meta.name == b.as_string()) {
+            const auto* cl = claim_of(*n);
+            if (cl && *cl == claim && !released_now.count(n->meta.name) && !failed.count(n->meta.name)) {
+              still[still.size()] = b;
+              in_flight_s += seconds(now - annotation_time(*n, kClaimedAt).value_or(now));
+            }
+          }
+      batch = still;
+    }
     const bool zone_done = z_updated + z_failed >= z_total && z_flight == 0;
     const bool zone_held = held.count(zone) || window_claimed_zones.count(zone);
     if (zone_done) state = z_failed > 0 ? "Paused" : "Completed";
@@ -547,12 +569,18 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
     if (state == "Soaking") wake_at(*soak_until);
     const bool zone_active = !zone_done && !zone_held && (z_flight > 0 || active_zones < c.zones_in_parallel);
     if (zone_active && !zone_done) ++active_zones;
-    if (zone_active && !paused && z_flight == 0 && state != "Soaking" && !candidates.empty()) {
+    const bool topping_up = rolling && z_flight > 0;
+    if (zone_active && !paused && (z_flight == 0 || topping_up) && state != "Soaking" && !candidates.empty()) {
       // A new batch: the canary first, then up to maxUnavailable nodes, minus nodes this
-      // zone already has out for other reasons; the planner must accept it.
+      // zone already has out for other reasons (and, rolling, the nodes still in flight);
+      // the planner must accept it.
       int size = canary_completed ? budget_here - z_out : std::min(c.canary_nodes, budget_here - z_out);
       size = std::min<int>(size, static_cast<int>(candidates.size()));
-      if (size <= 0) {
+      if (topping_up && field(oz, "batchStartedAt").is_string()) {
+        zo["batchStartedAt"] = oz.at("batchStartedAt");
+        zo["batchIsCanary"] = value::boolean(batch_was_canary);
+      }
+      if (size <= 0 && !topping_up) {
         pass.blockers.push_back({"Zone", "", zone, "ZoneUnavailable",
                                  std::to_string(z_out) + " node(s) already out in " + zone + " (maxUnavailable " +
                                      std::to_string(budget_here) + ")"});
@@ -585,6 +613,7 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
       }
       if (size > 0) {
         const bool is_canary = !canary_completed;
+        int claimed_now = 0;
         for (int i = 0; i < size; ++i) {
           const auto& n = candidates[i];
           auto st = drainer_.claim(*n, claim, "draining", now);
@@ -594,19 +623,24 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
           }
           batch[batch.size()] = value::string(n->meta.name);
           ++z_flight;
+          ++claimed_now;
         }
-        if (batch.size() > 0) {
-          zo["batchStartedAt"] = value::string(kube::format_rfc3339(now));
-          zo["batchIsCanary"] = value::boolean(is_canary);
+        if (claimed_now > 0) {
+          if (!zo.has_field("batchStartedAt")) {
+            zo["batchStartedAt"] = value::string(kube::format_rfc3339(now));
+            zo["batchIsCanary"] = value::boolean(is_canary);
+            events_.record(ref, "Normal", is_canary ? "CanaryStarted" : "BatchStarted",
+                           zone + ": " + std::to_string(claimed_now) + " node(s)");
+          }
           if (c.strategy == "Replace") {
-            value rep = value::object();
-            rep["updatedBefore"] = value::number(z_updated);
-            rep["count"] = value::number(static_cast<int64_t>(batch.size()));
+            // Replacements this zone waits for: the nodes it had patched before the batch
+            // plus every node the batch (and its top-ups) sent away.
+            value rep = zo.has_field("replace") ? zo.at("replace") : value::object();
+            if (!rep.has_field("updatedBefore")) rep["updatedBefore"] = value::number(z_updated);
+            rep["count"] = value::number(integer(rep, "count") + claimed_now);
             rep["since"] = value::string(kube::format_rfc3339(now));
             zo["replace"] = rep;
           }
-          events_.record(ref, "Normal", is_canary ? "CanaryStarted" : "BatchStarted",
-                         zone + ": " + std::to_string(batch.size()) + " node(s)");
           state = "Progressing";
         }
       }
@@ -644,7 +678,8 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
     if (z_flight > 0 && zo.has_field("batchStartedAt"))
       if (auto started_batch = kube::parse_rfc3339(zo.at("batchStartedAt").as_string())) running_s = seconds(now - *started_batch);
     if (left > 0)
-      zone_remaining_batches.push_back({zone, std::ceil(static_cast<double>(left) / std::max(1, budget_here)), running_s});
+      zone_remaining_batches.push_back(
+          {zone, std::ceil(static_cast<double>(left) / std::max(1, budget_here)), running_s, left, std::max(1, budget_here), in_flight_s});
   }
 
   // 3. ETA from observed durations (a batch takes as long as its slowest node).
@@ -663,9 +698,14 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
     const double soak_s = seconds(c.batch_soak);
     // Zones run `zonesInParallel` at a time, in order: lanes take the next zone when free.
     std::vector<double> lanes(std::max(1, c.zones_in_parallel), 0.0);
+    // Rolling zones (no batchSoak): the zone's node-seconds left over the slots it runs at.
+    const double per_node = nodes_done > 0 ? node_secs / nodes_done : per_batch;
     for (const auto& z : zone_remaining_batches) {
       auto lane = std::min_element(lanes.begin(), lanes.end());
-      *lane += z.batches * per_batch + std::max(0.0, z.batches - 1) * soak_s - std::min(z.running_s, per_batch);
+      if (c.batch_soak == kube::Duration::zero())
+        *lane += std::max(0.0, z.nodes * per_node - z.in_flight_s) / std::min(z.budget, z.nodes);
+      else
+        *lane += z.batches * per_batch + std::max(0.0, z.batches - 1) * soak_s - std::min(z.running_s, per_batch);
     }
     double left = *std::max_element(lanes.begin(), lanes.end());
     if (!canary_completed) left += seconds(c.canary_soak);

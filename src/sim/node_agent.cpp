@@ -4,7 +4,8 @@
 // the node reboots: NotReady for nodeRebootSeconds, then Ready with a new bootID and, once
 // Ready, reporting the new version in its image version label (as a real node reports its
 // new image only after it has booted it). A test makes a node's patch fail with the node annotation
-// sim.nonevent.dev/job-exit-code (read by the kubelet).
+// sim.nonevent.dev/job-exit-code (read by the kubelet), and a node slow to come back (old
+// hardware, a long firmware check) with sim.nonevent.dev/reboot-seconds.
 #include <set>
 
 #include "sim/controllers.h"
@@ -20,6 +21,7 @@ namespace {
 constexpr const char* kVersionLabel = "nonevent.dev/image-version";
 constexpr const char* kTargetVersion = "nonevent.dev/target-version";
 constexpr const char* kDesiredVersion = "nonevent.dev/desired-version";
+constexpr const char* kRebootSeconds = "sim.nonevent.dev/reboot-seconds";
 
 class NodeAgent final : public SimController {
  public:
@@ -63,7 +65,15 @@ class NodeAgent final : public SimController {
  private:
   void start(Simulation& sim, const value& node, const std::string& version, kube::TimePoint now) {
     set_ready(sim, node, false, now);
-    const auto until = now + std::chrono::duration_cast<kube::Duration>(std::chrono::duration<double>(sim.spec().timings.node_reboot_s));
+    double reboot_s = sim.spec().timings.node_reboot_s;
+    const auto own = str(node, {"metadata", "annotations", kRebootSeconds});
+    if (!own.empty()) {
+      try {
+        reboot_s = std::stod(own);
+      } catch (const std::exception&) {  // not a number: the cluster's timing
+      }
+    }
+    const auto until = now + std::chrono::duration_cast<kube::Duration>(std::chrono::duration<double>(reboot_s));
     rebooting_[json::name(node)] = {until, version};
     sim.wake_at(until);
   }

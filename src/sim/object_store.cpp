@@ -402,6 +402,17 @@ std::optional<uint64_t> ObjectStore::bookmark_rv(const Watch& w) const {
   return rv_;
 }
 
+size_t ObjectStore::undelivered_watch_events() const {
+  std::lock_guard g(mu_);
+  size_t n = 0;
+  for (const auto& wp : watches_)
+    if (auto w = wp.lock()) {
+      std::lock_guard wg(w->mu_);
+      n += w->queue_.size();
+    }
+  return n;
+}
+
 void ObjectStore::close_watches() {
   std::lock_guard g(mu_);
   for (auto& wp : watches_)

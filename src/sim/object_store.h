@@ -109,6 +109,9 @@ class ObjectStore {
   // The store's resourceVersion if `w` has nothing queued (checked atomically with respect to
   // writes), for a bookmark that cannot overtake an event the watch has yet to deliver.
   std::optional<uint64_t> bookmark_rv(const Watch& w) const;
+  // Events queued on open watches and not yet taken by their servers (benchmarks wait for 0:
+  // a consumer that keeps up with a real-time cluster has no backlog when time moves on).
+  size_t undelivered_watch_events() const;
   // Ends every open watch without expiring it.
   void close_watches();
   // Forgets all history (fault injection: every watch from an older version now gets 410).

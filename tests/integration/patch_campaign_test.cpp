@@ -192,6 +192,36 @@ TEST(PatchCampaign, ReplaceDeletesTheMachineOfAClusterApiNode) {
   EXPECT_EQ(rig.pdb_violations, 0);
 }
 
+// batchSoak 0: a zone's batch is topped up as its nodes finish, so one slow node holds one slot,
+// not the whole batch; the zone still never has more than maxUnavailable nodes out.
+TEST(PatchCampaign, WithoutBatchSoakAFinishedNodesSlotIsRefilledAtOnce) {
+  Rig rig("zones: [a, b, c]\nnodePools: [{name: n, nodesPerZone: 4, cpu: '8', memory: 32Gi, imageVersion: v1}]\n"
+          "timings: {podStartSeconds: 2, podReadySeconds: 3, terminationSeconds: 5, nodeRebootSeconds: 30}\n");
+  // The first node of zone a (batches go in name order) takes ten minutes to reboot.
+  ASSERT_EQ(rig.merge_patch("/api/v1/nodes/n-a-0", R"({"metadata":{"annotations":{"sim.nonevent.dev/reboot-seconds":"600"}}})"), 200);
+  Invariants inv{rig, 2};
+  rig.apply(campaign_yaml("rolling", "InPlace", "  zones: [a]\n  strategy: {type: InPlace, maxUnavailable: 2, canary: {nodes: 0}}\n"));
+  rig.start_operator();
+  bool refilled_while_slow = false;
+  const bool done = rig.advance_until([&] { return str(rig.campaign("rolling"), {"status", "phase"}) == "Completed"; }, 2h, [&] {
+    inv();
+    const auto slow = rig.node("n-a-0");
+    if (!at(slow, {"metadata", "annotations", "nonevent.dev/claimed-by"})) return;
+    for (const char* other : {"n-a-2", "n-a-3"})
+      refilled_while_slow = refilled_while_slow || at(rig.node(other), {"metadata", "annotations", "nonevent.dev/claimed-by"});
+  });
+  const auto c = rig.campaign("rolling");
+  ASSERT_TRUE(done) << c.serialize() << "\n" << rig.nodes_text();
+  EXPECT_TRUE(refilled_while_slow) << "n-a-1's slot went to the next node while n-a-0 was still rebooting\n" << rig.events_text();
+  EXPECT_EQ(inv.zone_violations, 0) << inv.first_violation;
+  EXPECT_EQ(rig.pdb_violations, 0);
+  EXPECT_EQ(num(c, {"status", "nodes", "updated"}), 4);
+  EXPECT_TRUE(none_claimed(rig));
+  // The slow node's ten minutes bound the zone: the other three fit beside it.
+  const auto took = *kube::parse_rfc3339(str(c, {"status", "completedAt"})) - *kube::parse_rfc3339(str(c, {"status", "startedAt"}));
+  EXPECT_LT(took, 15min) << "started " << str(c, {"status", "startedAt"}) << ", completed " << str(c, {"status", "completedAt"});
+}
+
 TEST(PatchCampaign, CanaryIsFollowedBySoakBeforeTheNextBatch) {
   Rig rig;
   rig.apply(campaign_yaml("canary", "InPlace"));

@@ -94,6 +94,9 @@ int main(int argc, char** argv) {
   std::optional<kube::TimePoint> eta_at_quarter, completed_at;
   std::string phase;
   const auto tick = std::chrono::seconds(tick_s);
+  // CAMPAIGN_DEBUG: when each node entered each state (node annotations), for the time split.
+  const bool debug = std::getenv("CAMPAIGN_DEBUG") != nullptr;
+  std::map<std::string, std::map<std::string, kube::TimePoint>> entered;  // node → state → time
   for (long t = 0; t < 14 * 3600 / tick_s; ++t) {
     simulation.run_until(clock->now() + tick, *clock);
     bench::settle(cluster, [&] { return op.idle(); });
@@ -102,7 +105,19 @@ int main(int argc, char** argv) {
     const value cv = value::parse(c->json, ec);
     phase = str(cv, {"status", "phase"});
     const auto total = num(cv, {"status", "nodes", "total"}), updated = num(cv, {"status", "nodes", "updated"});
-    if (std::getenv("CAMPAIGN_DEBUG") && t % 30 == 0)
+    if (debug)
+      for (const auto& n : list_objects(*store, "/nodes")) {
+        const auto st = str(n, {"metadata", "annotations", "nonevent.dev/state"});
+        if (st.empty()) {
+          if (entered.count(name(n)) && !entered[name(n)].count("released")) entered[name(n)]["released"] = clock->now();
+          continue;
+        }
+        auto& e = entered[name(n)];
+        if (!e.count("claimed"))
+          e["claimed"] = kube::parse_rfc3339(str(n, {"metadata", "annotations", "nonevent.dev/claimed-at"})).value_or(clock->now());
+        if (!e.count(st)) e[st] = kube::parse_rfc3339(str(n, {"metadata", "annotations", "nonevent.dev/state-since"})).value_or(clock->now());
+      }
+    if (debug && t % 30 == 0)
       std::fprintf(stderr, "t=%.2fh updated=%ld/%ld eta=%s\n", vsecs(clock->now() - v0) / 3600, static_cast<long>(updated),
                    static_cast<long>(total), str(cv, {"status", "estimatedCompletion"}).c_str());
     if (!eta_at_quarter && total > 0 && updated * 4 >= total)
@@ -147,6 +162,20 @@ int main(int argc, char** argv) {
         for (const auto& z : open) lo = std::min(lo, zs[z]), hi = std::max(hi, zs[z]);
         if (!open.empty()) max_skew_excess = std::max(max_skew_excess, hi - lo - 1);
       }
+  }
+  if (debug) {
+    // Mean time from one state to the next (claimed → patching is the drain).
+    const char* order[] = {"claimed", "patching", "verifying", "released"};
+    for (int i = 0; i + 1 < 4; ++i) {
+      double sum = 0, worst = 0;
+      long k = 0;
+      for (const auto& [node, e] : entered)
+        if (e.count(order[i]) && e.count(order[i + 1])) {
+          const double d = vsecs(e.at(order[i + 1]) - e.at(order[i]));
+          sum += d, worst = std::max(worst, d), ++k;
+        }
+      if (k) std::fprintf(stderr, "%s -> %s: mean %.0f s, max %.0f s over %ld nodes\n", order[i], order[i + 1], sum / k, worst, k);
+    }
   }
   bench::print_operator_requests(*api);
   std::printf("api_requests_per_node %.1f requests\n", static_cast<double>(op.requests()) / static_cast<double>(nodes));

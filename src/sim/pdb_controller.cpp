@@ -60,7 +60,7 @@ class PdbController final : public SimController {
         // Expected count is the scale of the pods' controllers (a Deployment's for its RSs).
         std::set<std::string> seen;
         for (const auto* p : pods) {
-          auto cu = controller_uid(*p);
+          auto cu = snap.pod_controller_uid(*p);
           if (cu.empty()) {
             ++expected;  // a bare pod counts as itself
             continue;
@@ -92,14 +92,14 @@ class PdbController final : public SimController {
           const value* pod = nullptr;
           for (const auto* p : pods)
             if (json::name(*p) == pod_name) pod = p;
-          if (!pod || terminating(*pod) || !t || now - *t > std::chrono::minutes(2)) continue;
+          if (!pod || snap.pod_terminating(*pod) || !t || now - *t > std::chrono::minutes(2)) continue;
           timers_.at(store_key(ns(pdb), json::name(pdb)), *t + std::chrono::minutes(2) + std::chrono::seconds(1));
           disrupted[pod_name] = when;
           disrupted_names.insert(pod_name);
         }
       int64_t healthy = 0;
       for (const auto* p : pods)
-        if (!terminating(*p) && pod_ready(*p) && !disrupted_names.count(json::name(*p))) ++healthy;
+        if (!snap.pod_terminating(*p) && snap.pod_ready(*p) && (disrupted_names.empty() || !disrupted_names.count(json::name(*p)))) ++healthy;
       const int64_t allowed = std::max<int64_t>(0, healthy - desired);
       value st = value::object();
       st["observedGeneration"] = value::number(num(pdb, {"metadata", "generation"}, 1));

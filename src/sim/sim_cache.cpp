@@ -75,6 +75,7 @@ void SimCache::unindex(Table& t, const std::string& key, Entry& e) {
   drop(t.keys_by_ns, e.ns);
   for (const auto& l : e.label_keys) drop(t.keys_by_label, l);
   if (!e.uid.empty()) t.key_by_uid.erase(e.uid);
+  if (e.pod) pod_by_dom_.erase(e.dom.get());
   if (e.pod) {
     if (planner::holds_node_resources(*e.pod)) {
       auto& u = usage_[e.node];
@@ -105,6 +106,7 @@ void SimCache::index(Table& t, const std::string& key, Entry& e) {
   t.keys_by_ns[e.ns].insert(key);
   for (const auto& l : e.label_keys) t.keys_by_label[l].insert(key);
   if (!e.uid.empty()) t.key_by_uid[e.uid] = key;
+  if (e.pod) pod_by_dom_[e.dom.get()] = e.pod.get();
   if (e.pod && planner::holds_node_resources(*e.pod)) {
     e.used = {e.pod->spec->cpu_milli, e.pod->spec->memory_bytes, 1};
     auto& u = usage_[e.node];
@@ -308,6 +310,11 @@ std::vector<const model::Pod*> SimCache::candidates(std::string_view ns, const m
   }
   auto it = counted_.find(std::string(ns));
   return it == counted_.end() ? kNoPods : it->second.pods;
+}
+
+const model::Pod* SimCache::pod_of(const web::json::value& pod) const {
+  auto it = pod_by_dom_.find(&pod);
+  return it == pod_by_dom_.end() ? nullptr : it->second;
 }
 
 }  // namespace nonevent::sim

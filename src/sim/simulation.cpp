@@ -99,6 +99,27 @@ bool Simulation::remove(const std::string& path, long grace_seconds) {
   return code < 300 || code == 404;
 }
 
+bool Snapshot::pod_active(const value& pod) const {
+  if (const auto* m = cache->pod_of(pod))
+    return !m->meta.deleted && m->phase != model::PodPhase::kSucceeded && m->phase != model::PodPhase::kFailed;
+  return json::pod_active(pod);
+}
+bool Snapshot::pod_ready(const value& pod) const {
+  if (const auto* m = cache->pod_of(pod)) return m->ready;
+  return json::pod_ready(pod);
+}
+bool Snapshot::pod_terminating(const value& pod) const {
+  if (const auto* m = cache->pod_of(pod)) return m->meta.deleted.has_value();
+  return json::terminating(pod);
+}
+std::string Snapshot::pod_controller_uid(const value& pod) const {
+  if (const auto* m = cache->pod_of(pod)) {
+    const auto* c = m->meta.controller();
+    return c ? std::string(c->uid.view()) : "";
+  }
+  return json::controller_uid(pod);
+}
+
 Snapshot Simulation::snapshot() {
   cache_.apply_pending();
   Snapshot s;

@@ -61,10 +61,10 @@ void set_status(Simulation& sim, const value& obj, const std::string& resource_p
 
 // Scales a set of pods of one owner to `want`: creates with generated names, deletes the
 // least valuable first (unscheduled, then not ready, then newest).
-void scale_pods(Simulation& sim, const value& owner, const std::vector<const value*>& pods, int want) {
+void scale_pods(Simulation& sim, const Snapshot& snap, const value& owner, const std::vector<const value*>& pods, int want) {
   std::vector<const value*> active;
   for (const auto* p : pods)
-    if (pod_active(*p)) active.push_back(p);
+    if (snap.pod_active(*p)) active.push_back(p);
   const int have = static_cast<int>(active.size());
   if (have < want) {
     const auto base = name(owner) + "-";
@@ -80,12 +80,12 @@ void scale_pods(Simulation& sim, const value& owner, const std::vector<const val
   }
 }
 
-value replica_status(const value& owner, const std::vector<const value*>& pods) {
+value replica_status(const Snapshot& snap, const value& owner, const std::vector<const value*>& pods) {
   int64_t total = 0, ready = 0;
   for (const auto* p : pods) {
-    if (!pod_active(*p)) continue;
+    if (!snap.pod_active(*p)) continue;
     ++total;
-    if (pod_ready(*p)) ++ready;
+    if (snap.pod_ready(*p)) ++ready;
   }
   value st = value::object();
   st["replicas"] = value::number(total);
@@ -103,8 +103,8 @@ class ReplicaSetController final : public SimController {
     for (const auto& rs : snap.cache->touched("apps/replicasets")) {
       if (terminating(rs)) continue;
       auto pods = owned_pods(snap, rs);
-      scale_pods(sim, rs, pods, static_cast<int>(num(rs, {"spec", "replicas"}, 1)));
-      set_status(sim, rs, object_path("apps/v1", "replicasets", ns(rs), json::name(rs)), replica_status(rs, pods));
+      scale_pods(sim, snap, rs, pods, static_cast<int>(num(rs, {"spec", "replicas"}, 1)));
+      set_status(sim, rs, object_path("apps/v1", "replicasets", ns(rs), json::name(rs)), replica_status(snap, rs, pods));
     }
   }
 };
@@ -156,9 +156,9 @@ class DeploymentController final : public SimController {
         auto ps = owned_pods(snap, *rs);
         pods.insert(pods.end(), ps.begin(), ps.end());
       }
-      auto st = replica_status(d, pods);
+      auto st = replica_status(snap, d, pods);
       int64_t updated = 0;
-      for (const auto* p : owned_pods(snap, *current)) updated += pod_active(*p) ? 1 : 0;
+      for (const auto* p : owned_pods(snap, *current)) updated += snap.pod_active(*p) ? 1 : 0;
       st["updatedReplicas"] = value::number(updated);
       st.erase("fullyLabeledReplicas");
       st["unavailableReplicas"] = value::number(std::max<int64_t>(0, want - num(st, {"availableReplicas"})));
@@ -219,7 +219,7 @@ class StatefulSetController final : public SimController {
           sim.remove(object_path("v1", "pods", ns(sts), json::name(*it->second)));
           break;  // one at a time, highest first
         }
-      auto st = replica_status(sts, pods);
+      auto st = replica_status(snap, sts, pods);
       st.erase("fullyLabeledReplicas");
       st.erase("availableReplicas");
       st["currentReplicas"] = st["replicas"];
@@ -242,7 +242,7 @@ class DaemonSetController final : public SimController {
       std::map<std::string, const value*> by_node;
       for (const auto* p : pods) {
         auto target = daemon_target(*p);
-        if (!target.empty() && pod_active(*p)) by_node[target] = p;
+        if (!target.empty() && snap.pod_active(*p)) by_node[target] = p;
       }
       int64_t desired = 0, ready = 0;
       const value* tmpl_spec = at(ds, {"spec", "template", "spec"});

@@ -45,6 +45,7 @@
 #include "sim/simulation.h"
 #include "sim/yaml_json.h"
 #include "bench_cluster.h"
+#include "bench_flags.h"
 #include "bench_operator.h"
 
 using namespace nonevent;
@@ -60,11 +61,8 @@ double vsecs(kube::Duration d) { return std::chrono::duration<double>(d).count()
 
 int main(int argc, char** argv) {
   long nodes = 3000, pods_per_node = 10, tick_s = 10;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--nodes")) nodes = std::stol(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--pods-per-node")) pods_per_node = std::stol(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--tick")) tick_s = std::stol(argv[i + 1]);
-  }
+  bench::parse_flags(argc, argv, "campaign [--nodes 3000] [--pods-per-node 10] [--tick 10]",
+                     {{"--nodes", &nodes}, {"--pods-per-node", &pods_per_node}, {"--tick", &tick_s}});
   const long per_zone = nodes / 3;
   const long replicas = bench::kReplicas;
   const double patch_s = 480, reboot_s = 120;

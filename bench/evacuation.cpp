@@ -31,6 +31,7 @@
 #include <thread>
 
 #include "bench_cluster.h"
+#include "bench_flags.h"
 #include "bench_operator.h"
 #include "controllers/manager.h"
 #include "kube/rest_client.h"
@@ -106,11 +107,8 @@ int max_skew_excess(sim::ObjectStore& store, long deployments) {
 
 int main(int argc, char** argv) {
   long nodes = 5000, pods = 150000, tick_s = 1;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--nodes")) nodes = std::stol(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--pods")) pods = std::stol(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--tick")) tick_s = std::stol(argv[i + 1]);
-  }
+  bench::parse_flags(argc, argv, "evacuation [--nodes 5000] [--pods 150000] [--tick 1]",
+                     {{"--nodes", &nodes}, {"--pods", &pods}, {"--tick", &tick_s}});
   const auto t0 = Wall::now();
   const bench::BootOptions boot{.nodes = nodes, .pods = pods, .with_crds = true, .source_dir = NONEVENT_SOURCE_DIR};
 

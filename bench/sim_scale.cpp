@@ -23,6 +23,7 @@
 #include "sim/simulation.h"
 #include "sim/yaml_json.h"
 #include "bench_cluster.h"
+#include "bench_flags.h"
 
 using namespace nonevent;
 using Wall = std::chrono::steady_clock;
@@ -40,10 +41,8 @@ long peak_rss_mb() {
 
 int main(int argc, char** argv) {
   long nodes = 5000, pods = 150000;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--nodes")) nodes = std::stol(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--pods")) pods = std::stol(argv[i + 1]);
-  }
+  bench::parse_flags(argc, argv, "sim_scale [--nodes 5000] [--pods 150000]",
+                     {{"--nodes", &nodes}, {"--pods", &pods}});
   const auto t0 = Wall::now();
   auto c = bench::boot_cluster({.nodes = nodes, .pods = pods});
   auto& simulation = *c.simulation;

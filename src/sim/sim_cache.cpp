@@ -101,10 +101,11 @@ void SimCache::unindex(Table& t, const std::string& key, Entry& e) {
 }
 
 void SimCache::index(Table& t, const std::string& key, Entry& e) {
-  if (!e.owner_uid.empty()) t.keys_by_owner[e.owner_uid].insert(key);
-  if (!e.node.empty()) t.keys_by_node[e.node].insert(key);
-  t.keys_by_ns[e.ns].insert(key);
-  for (const auto& l : e.label_keys) t.keys_by_label[l].insert(key);
+  const value* dom = e.dom.get();
+  if (!e.owner_uid.empty()) t.keys_by_owner[e.owner_uid].emplace(key, dom);
+  if (!e.node.empty()) t.keys_by_node[e.node].emplace(key, dom);
+  t.keys_by_ns[e.ns].emplace(key, dom);
+  for (const auto& l : e.label_keys) t.keys_by_label[l].emplace(key, dom);
   if (!e.uid.empty()) t.key_by_uid[e.uid] = key;
   if (e.pod) pod_by_dom_[e.dom.get()] = e.pod.get();
   if (e.pod && planner::holds_node_resources(*e.pod)) {
@@ -183,7 +184,7 @@ void SimCache::apply(const std::string& resource, ChangeType type, const StoredO
     auto d = model::CodecFor<model::Node>::decode(o.json);
     e.node_model = d.ok() ? d.value() : nullptr;
   }
-  index(t, key, e);
+  index(t, it->first, e);  // the map's own key: the indexes keep views of it
   ch.object = e.dom.get();
   ch.deleted.reset();
   ch.owner_uid = e.owner_uid;
@@ -213,33 +214,33 @@ const value* SimCache::by_uid(const std::string& resource, const std::string& ui
   return k == t->second.key_by_uid.end() ? nullptr : get(resource, k->second);
 }
 
-Objects SimCache::lookup(const Table& t, const Index& index, const std::string& id) const {
+Objects SimCache::lookup(const Index& index, const std::string& id) {
   Objects out;
   auto it = index.find(id);
   if (it == index.end()) return out;
   out.items.reserve(it->second.size());
-  for (const auto& key : it->second) out.items.push_back(t.by_key.at(key).dom.get());
+  for (const auto& [key, dom] : it->second) out.items.push_back(dom);
   return out;
 }
 
 Objects SimCache::owned_by(const std::string& resource, const std::string& owner_uid) const {
   auto t = tables_.find(resource);
   if (t == tables_.end() || owner_uid.empty()) return {};
-  return lookup(t->second, t->second.keys_by_owner, owner_uid);
+  return lookup(t->second.keys_by_owner, owner_uid);
 }
 
 Objects SimCache::pods_in_namespace(const std::string& ns) const {
   auto t = tables_.find("/pods");
   if (t == tables_.end()) return {};
-  return lookup(t->second, t->second.keys_by_ns, ns);
+  return lookup(t->second.keys_by_ns, ns);
 }
 
 Objects SimCache::pods_selected(const std::string& ns, const Selector& selector) const {
   auto t = tables_.find("/pods");
   if (t == tables_.end()) return {};
   const std::string by_label = label_index_key(ns, selector);
-  const Objects candidates = by_label.empty() ? lookup(t->second, t->second.keys_by_ns, ns)
-                                              : lookup(t->second, t->second.keys_by_label, by_label);
+  const Objects candidates = by_label.empty() ? lookup(t->second.keys_by_ns, ns)
+                                              : lookup(t->second.keys_by_label, by_label);
   Objects out;
   for (const auto* p : candidates.items)
     if (selector.matches(json::labels(*p))) out.items.push_back(p);
@@ -249,7 +250,7 @@ Objects SimCache::pods_selected(const std::string& ns, const Selector& selector)
 Objects SimCache::pods_on_node(const std::string& node) const {
   auto t = tables_.find("/pods");
   if (t == tables_.end() || node.empty()) return {};
-  return lookup(t->second, t->second.keys_by_node, node);
+  return lookup(t->second.keys_by_node, node);
 }
 
 const std::vector<Changed>& SimCache::changed(const std::string& resource) const {

@@ -108,7 +108,9 @@ class SimCache : public planner::CountedPods {
     planner::NodeUsage used;                  // pods: what it adds to `node`'s usage
     size_t counted_pos = SIZE_MAX;            // pods: index in counted_[ns] when counted
   };
-  using Index = std::unordered_map<std::string, std::set<std::string>>;
+  // id → the objects filed under it, in key order; the keys are views of by_key's (stable
+  // node-based map keys) and the values its DOMs, so a lookup finds nothing twice.
+  using Index = std::unordered_map<std::string, std::map<std::string_view, const web::json::value*>>;
   struct Table {
     std::map<std::string, Entry> by_key;
     Index keys_by_owner, keys_by_ns, keys_by_node, keys_by_label;
@@ -119,7 +121,7 @@ class SimCache : public planner::CountedPods {
   void unindex(Table& t, const std::string& key, Entry& e);
   void index(Table& t, const std::string& key, Entry& e);
   void apply(const std::string& resource, ChangeType type, const StoredObject& o);
-  Objects lookup(const Table& t, const Index& index, const std::string& id) const;
+  static Objects lookup(const Index& index, const std::string& id);
 
   std::unordered_map<std::string, Table> tables_;
   std::unordered_map<std::string, int64_t> previous_generation_;  // this pass's first-seen generations, by key

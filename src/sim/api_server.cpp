@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "sim/aggregated_discovery.h"
+#include "sim/cel.h"
 #include "sim/patch.h"
 #include "sim/protobuf_body.h"
 #include "sim/table.h"
@@ -134,14 +135,37 @@ void apply_defaults(value& obj, const value& schema) {
     for (size_t i = 0; i < obj.size(); ++i) apply_defaults(obj[i], schema.at("items"));
 }
 
+// x-kubernetes-validations: each CEL rule with `self` = the value at `path`; a false rule or an
+// evaluation error is the rule's message at the path (or the rule's fieldPath under it), as
+// kube-apiserver words it. A rule outside the CEL subset sim/cel.h evaluates is skipped.
+void validate_rules(const value& obj, const value& schema, const std::string& path, std::vector<std::string>& errs) {
+  if (!schema.has_field("x-kubernetes-validations") || !schema.at("x-kubernetes-validations").is_array()) return;
+  const char* kind = obj.is_object() ? "object" : obj.is_array() ? "array" : obj.is_string() ? "string" : obj.is_boolean() ? "boolean"
+                                                                                                          : obj.is_integer() ? "integer" : "number";
+  for (const auto& r : schema.at("x-kubernetes-validations").as_array()) {
+    const std::string rule = str(r, "rule");
+    std::string err;
+    auto program = cel::Program::compile(rule, err);
+    if (!program) continue;
+    auto ok = program->evaluate(obj, err);
+    if (ok && *ok) continue;
+    std::string message = str(r, "message");
+    if (message.empty()) message = "failed rule: " + rule;
+    if (!ok) message = err + " evaluating rule: " + rule;
+    errs.push_back(path + str(r, "fieldPath") + ": Invalid value: \"" + kind + "\": " + message);
+  }
+}
+
 // Structural validation of the schema subset CRDs use most: types, required, enum, minimum,
-// maximum, minItems, maxItems, minLength, pattern-free. Errors are "field: message".
+// maximum, minItems, maxItems, minLength, pattern; then the CEL rules. Errors are "field: message".
 void validate(const value& obj, const value& schema, const std::string& path, std::vector<std::string>& errs) {
   if (!schema.is_object()) return;
   if (schema.has_field("x-kubernetes-int-or-string") && schema.at("x-kubernetes-int-or-string").as_bool()) {
     if (!obj.is_string() && !obj.is_integer()) errs.push_back(path + ": Invalid value: must be an integer or a string");
+    else validate_rules(obj, schema, path, errs);
     return;
   }
+  const size_t errs_before = errs.size();
   const std::string type = str(schema, "type");
   auto bad_type = [&](const char* want) { errs.push_back(path + ": Invalid value: \"" + obj.serialize() + "\": " + path + " in body must be of type " + want); };
   if (type == "object" && !obj.is_object()) return bad_type("object");
@@ -200,6 +224,8 @@ void validate(const value& obj, const value& schema, const std::string& path, st
     if (schema.has_field("additionalProperties") && schema.at("additionalProperties").is_object())
       for (const auto& [k, v] : obj.as_object()) validate(v, schema.at("additionalProperties"), path + "." + k, errs);
   }
+  // Rules judge a value that is well-formed (as the API server does, they would only add noise).
+  if (errs.size() == errs_before) validate_rules(obj, schema, path, errs);
 }
 
 // Fields the API server allows in field selectors, by resource.

@@ -59,4 +59,12 @@ check "an unknown strategy is refused naming spec.strategy.type" refused "spec.s
 kind: PatchCampaign
 metadata: {name: bad6}
 spec: {target: {version: x}, strategy: {type: Reimage}}"
+check "a window that ends before it starts is refused by its CEL rule" refused "end must be after start" "apiVersion: nonevent.dev/v1alpha1
+kind: MaintenanceWindow
+metadata: {name: bad7}
+spec: {zones: [a], start: '2026-12-01T06:00:00Z', end: '2026-12-01T02:00:00Z'}"
+check "maxUnavailable that is neither a count nor a percent is refused by its CEL rule" refused "spec.strategy.maxUnavailable" "apiVersion: nonevent.dev/v1alpha1
+kind: PatchCampaign
+metadata: {name: bad8}
+spec: {target: {version: x}, strategy: {type: External, maxUnavailable: ten}}"
 summary

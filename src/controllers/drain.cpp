@@ -82,10 +82,22 @@ bool Drainer::has_blockers(const model::Node& node, const DrainPolicy& policy) c
   return false;
 }
 
+const std::vector<std::shared_ptr<const model::PodDisruptionBudget>>& Drainer::pdbs_selecting(const model::Pod& pod,
+                                                                                              DrainBudget& budget) const {
+  std::string ns(pod.meta.namespace_.view());
+  auto [it, fresh] = budget.pdbs_by_labels.try_emplace({ns, pod.meta.labels.get()});
+  if (fresh) {
+    it->second.pin = pod.meta.labels;
+    if (pdbs_)
+      for (auto& pdb : pdbs_->by_index(model::kByNamespace, ns))
+        if (pdb->selector && pdb->selector->matches(pod.meta.label_set())) it->second.pdbs.push_back(std::move(pdb));
+  }
+  return it->second.pdbs;
+}
+
 std::string Drainer::exhausted_pdb(const model::Pod& pod, DrainBudget& budget) const {
   if (!pdbs_) return "";
-  for (const auto& pdb : pdbs_->by_index(model::kByNamespace, std::string(pod.meta.namespace_.view()))) {
-    if (!pdb->selector || !pdb->selector->matches(pod.meta.label_set())) continue;
+  for (const auto& pdb : pdbs_selecting(pod, budget)) {
     const std::string key = std::string(pdb->meta.namespace_.view()) + "/" + pdb->meta.name;
     if (pdb->disruptions_allowed - budget.pdb_used[key] <= 0) return pdb->meta.name;
   }
@@ -156,9 +168,7 @@ DrainResult Drainer::drain(const model::Node& node, const DrainPolicy& policy, D
     if (r.ok()) {
       ++out.evicted;
       ++budget.in_flight;
-      if (pdbs_)
-        for (const auto& pdb : pdbs_->by_index(model::kByNamespace, ns))
-          if (pdb->selector && pdb->selector->matches(pod->meta.label_set())) ++budget.pdb_used[ns + "/" + pdb->meta.name];
+      for (const auto& pdb : pdbs_selecting(*pod, budget)) ++budget.pdb_used[ns + "/" + pdb->meta.name];
     } else if (r.error().code == 429) {
       budget.owners_refused.insert(owner_key);
       out.blockers.push_back({"PodDisruptionBudget", ns, owner ? owner->name.str() : pod->meta.name, "DisruptionBudget",

@@ -41,6 +41,15 @@ struct DrainBudget {
   int in_flight = 0;                      // pods terminating on the nodes being drained
   std::map<std::string, int> pdb_used;    // evictions made this pass per "<ns>/<pdb>"
   std::set<std::string> owners_refused;   // one 429 per workload per pass is enough
+  // The PDBs selecting a pod, by namespace and (interned) label set: a workload's pods share
+  // one, and matching every PDB of the namespace for every pod was the operator's hot spot
+  // at 150,000 pods (20 namespaces x 250 PDBs).
+  // The entry pins its label set, so no other set can take its address during the pass.
+  struct SelectingPdbs {
+    std::shared_ptr<const model::Labels> pin;
+    std::vector<std::shared_ptr<const model::PodDisruptionBudget>> pdbs;
+  };
+  std::map<std::pair<std::string, const model::Labels*>, SelectingPdbs> pdbs_by_labels;
 };
 
 struct DrainResult {
@@ -88,6 +97,7 @@ class Drainer {
  private:
   // The PDBs selecting `pod` whose status allows no further eviction in this pass.
   std::string exhausted_pdb(const model::Pod& pod, DrainBudget& budget) const;
+  const std::vector<std::shared_ptr<const model::PodDisruptionBudget>>& pdbs_selecting(const model::Pod& pod, DrainBudget& budget) const;
 
   kube::RestClient& client_;
   kube::EventRecorder& events_;

@@ -81,12 +81,18 @@ Preflight preflight(const std::vector<const model::Node*>& nodes, const std::vec
   out.pods_to_evict = static_cast<int>(moving.size());
 
   // PDBs: already at zero, or binding (more pods to move than they allow at once).
+  // A workload's pods share one (interned) label set: count the moving pods per namespace and
+  // label set once, so each PDB matches its selector against a namespace's few label sets
+  // rather than against every moving pod (5,000 PDBs x 50,000 pods at the 5,000-node scale).
+  std::map<std::string, std::map<const model::Labels*, int>> moving_by_labels;  // ns → label set → pods
+  for (const auto* p : moving) ++moving_by_labels[std::string(p->meta.namespace_.view())][&p->meta.label_set()];
   double rounds = moving.empty() ? 0 : 1;
   for (const auto* pdb : pdbs) {
     if (!pdb->selector) continue;
     int n = 0;
-    for (const auto* p : moving)
-      if (p->meta.namespace_ == pdb->meta.namespace_ && pdb->selector->matches(p->meta.label_set())) ++n;
+    if (auto in_ns = moving_by_labels.find(std::string(pdb->meta.namespace_.view())); in_ns != moving_by_labels.end())
+      for (const auto& [labels, count] : in_ns->second)
+        if (pdb->selector->matches(*labels)) n += count;
     if (n == 0) continue;
     const std::string ns(pdb->meta.namespace_.view());
     if (pdb->disruptions_allowed <= 0) {

@@ -4,30 +4,6 @@ namespace nonevent::controllers {
 
 using web::json::value;
 
-std::optional<kube::Duration> parse_duration(const std::string& s) {
-  if (s.empty()) return std::nullopt;
-  kube::Duration total{};
-  size_t i = 0;
-  while (i < s.size()) {
-    size_t j = i;
-    while (j < s.size() && (std::isdigit(static_cast<unsigned char>(s[j])) || s[j] == '.')) ++j;
-    if (j == i) return std::nullopt;
-    const double n = std::stod(s.substr(i, j - i));
-    size_t k = j;
-    while (k < s.size() && std::isalpha(static_cast<unsigned char>(s[k]))) ++k;
-    const std::string unit = s.substr(j, k - j);
-    double ns;
-    if (unit == "h") ns = 3600e9;
-    else if (unit == "m") ns = 60e9;
-    else if (unit == "s") ns = 1e9;
-    else if (unit == "ms") ns = 1e6;
-    else return std::nullopt;
-    total += kube::Duration(static_cast<long long>(n * ns));
-    i = k;
-  }
-  return total;
-}
-
 DrainPolicy parse_drain_policy(const value& d, const std::string& path, std::vector<std::string>& p) {
   DrainPolicy out;
   if (!d.is_object()) return out;

@@ -21,8 +21,7 @@ struct DrainPolicy {
   std::optional<kube::Duration> force_after;
 };
 
-// Parses a Go-style duration ("90s", "1h30m", "250ms").
-std::optional<kube::Duration> parse_duration(const std::string& s);
+using kube::parse_duration;  // Go durations ("90s", "1h30m"), kube/clock.h
 
 // Reads a DrainPolicy at `path` (e.g. "spec.drain"), adding "field: message" problems.
 DrainPolicy parse_drain_policy(const web::json::value& d, const std::string& path, std::vector<std::string>& problems);

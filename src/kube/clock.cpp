@@ -1,5 +1,6 @@
 #include "kube/clock.h"
 
+#include <cctype>
 #include <cstdio>
 #include <ctime>
 #include <optional>
@@ -129,6 +130,41 @@ std::string format(TimePoint t, bool micro) {
 
 std::string format_rfc3339(TimePoint t) { return format(t, false); }
 std::string format_rfc3339_micro(TimePoint t) { return format(t, true); }
+
+std::optional<Duration> parse_duration(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  size_t i = 0;
+  bool negative = false;
+  if (s[0] == '-' || s[0] == '+') negative = s[i++] == '-';
+  if (s.substr(i) == "0") return Duration::zero();
+  if (i == s.size()) return std::nullopt;
+  double total_ns = 0;
+  while (i < s.size()) {
+    size_t j = i;
+    while (j < s.size() && (std::isdigit(static_cast<unsigned char>(s[j])) || s[j] == '.')) ++j;
+    if (j == i) return std::nullopt;
+    double n = 0;
+    try {
+      n = std::stod(std::string(s.substr(i, j - i)));
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+    size_t k = j;
+    while (k < s.size() && !std::isdigit(static_cast<unsigned char>(s[k])) && s[k] != '.') ++k;
+    const std::string_view unit = s.substr(j, k - j);
+    double scale = 0;
+    if (unit == "h") scale = 3600e9;
+    else if (unit == "m") scale = 60e9;
+    else if (unit == "s") scale = 1e9;
+    else if (unit == "ms") scale = 1e6;
+    else if (unit == "us" || unit == "\u00b5s") scale = 1e3;
+    else if (unit == "ns") scale = 1;
+    else return std::nullopt;
+    total_ns += n * scale;
+    i = k;
+  }
+  return Duration(static_cast<Duration::rep>(negative ? -total_ns : total_ns));
+}
 
 std::optional<TimePoint> parse_rfc3339(std::string_view s) {
   // YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)

@@ -84,5 +84,8 @@ std::string format_rfc3339(TimePoint t);
 std::string format_rfc3339_micro(TimePoint t);
 // Parses RFC 3339 ("2026-12-01T02:00:00Z", fractional seconds and offsets accepted).
 std::optional<TimePoint> parse_rfc3339(std::string_view s);
+// A Go duration as Kubernetes writes them ("90s", "1h30m", "250ms", "-5m", "0"): Go's
+// time.ParseDuration units h, m, s, ms, us (µs), ns, with fractions.
+std::optional<Duration> parse_duration(std::string_view s);
 
 }  // namespace nonevent::kube

@@ -71,36 +71,6 @@ Val from_json(const value& j) {
   return v;
 }
 
-// A Go duration ("1h30m", "90s", "250ms").
-std::optional<int64_t> parse_duration_ns(const std::string& s) {
-  if (s.empty()) return std::nullopt;
-  size_t i = 0;
-  bool negative = false;
-  if (s[0] == '-' || s[0] == '+') negative = s[i++] == '-';
-  if (s.substr(i) == "0") return 0;
-  double total = 0;
-  while (i < s.size()) {
-    size_t j = i;
-    while (j < s.size() && (std::isdigit(static_cast<unsigned char>(s[j])) || s[j] == '.')) ++j;
-    if (j == i) return std::nullopt;
-    const double n = std::stod(s.substr(i, j - i));
-    size_t k = j;
-    while (k < s.size() && std::isalpha(static_cast<unsigned char>(s[k]))) ++k;
-    const std::string unit = s.substr(j, k - j);
-    double scale = 0;
-    if (unit == "h") scale = 3600e9;
-    else if (unit == "m") scale = 60e9;
-    else if (unit == "s") scale = 1e9;
-    else if (unit == "ms") scale = 1e6;
-    else if (unit == "us" || unit == "µs") scale = 1e3;
-    else if (unit == "ns") scale = 1;
-    else return std::nullopt;
-    total += n * scale;
-    i = k;
-  }
-  return static_cast<int64_t>(negative ? -total : total);
-}
-
 size_t utf8_length(const std::string& s) {
   size_t n = 0;
   for (unsigned char c : s) n += (c & 0xC0) != 0x80;
@@ -390,11 +360,11 @@ Val call(const std::string& f, const std::vector<Val>& a) {
     v.i = std::chrono::duration_cast<std::chrono::nanoseconds>(t->time_since_epoch()).count();
     return v;
   } else if (f == "duration" && x.kind == Val::kString) {
-    auto ns = parse_duration_ns(x.s);
-    if (!ns) return Val::error("duration(\"" + x.s + "\"): not a duration");
+    auto d = kube::parse_duration(x.s);
+    if (!d) return Val::error("duration(\"" + x.s + "\"): not a duration");
     Val v;
     v.kind = Val::kDuration;
-    v.i = *ns;
+    v.i = d->count();
     return v;
   } else if (f == "int") {
     if (x.kind == Val::kInt) return x;

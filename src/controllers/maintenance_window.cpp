@@ -381,7 +381,7 @@ kube::Result<std::optional<kube::Duration>> MaintenanceWindowController::reconci
       if (auto st = drainer_.claim(*n, claim, "draining", now); !st.ok()) return st.error();
       current_state = "draining";
     }
-    if (const auto* s = state_of(*n); s && *s == "skipped") {
+    if (current_state == "skipped") {
       ++pr.skipped;  // onBlocked: SkipNode gave this node up for this window
       continue;
     }

@@ -547,16 +547,18 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
     double in_flight_s = 0;
     if (rolling && z_flight > 0) {
       // The batch is the nodes in flight: finished ones leave it, their slots are free again.
+      std::map<std::string, const model::Node*> zone_node;
+      for (const auto& n : zn) zone_node[n->meta.name] = n.get();
       value still = value::array();
-      for (const auto& b : batch.as_array())
-        for (const auto& n : zn)
-          if (n->meta.name == b.as_string()) {
-            const auto* cl = claim_of(*n);
-            if (cl && *cl == claim && !released_now.count(n->meta.name) && !failed.count(n->meta.name)) {
-              still[still.size()] = b;
-              in_flight_s += seconds(now - annotation_time(*n, kClaimedAt).value_or(now));
-            }
-          }
+      for (const auto& b : batch.as_array()) {
+        auto n = zone_node.find(b.as_string());
+        if (n == zone_node.end()) continue;
+        const auto* cl = claim_of(*n->second);
+        if (cl && *cl == claim && !released_now.count(n->first) && !failed.count(n->first)) {
+          still[still.size()] = b;
+          in_flight_s += seconds(now - annotation_time(*n->second, kClaimedAt).value_or(now));
+        }
+      }
       batch = still;
     }
     const bool zone_done = z_updated + z_failed >= z_total && z_flight == 0;

@@ -217,8 +217,9 @@ kube::Result<ObjectStore::ListResult> ObjectStore::list(const WatchFilter& filte
     after = token.value().start;
     // Undo, newest first, every change after the snapshot: the oldest undo of a key wins.
     for (auto c = history_.rbegin(); c != history_.rend() && c->object->rv > out.rv; ++c) {
-      if (c->resource != filter.resource || store_key(c->object->ns, c->object->name) <= after) continue;
-      snapshot_changes[store_key(c->object->ns, c->object->name)] = c->type == ChangeType::kAdded ? nullptr : c->previous;
+      if (c->resource != filter.resource) continue;
+      auto key = store_key(c->object->ns, c->object->name);
+      if (key > after) snapshot_changes[std::move(key)] = c->type == ChangeType::kAdded ? nullptr : c->previous;
     }
   } else if (!filter.ns.empty()) {
     after = filter.ns + "/";

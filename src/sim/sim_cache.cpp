@@ -75,8 +75,8 @@ void SimCache::unindex(Table& t, const std::string& key, Entry& e) {
   drop(t.keys_by_ns, e.ns);
   for (const auto& l : e.label_keys) drop(t.keys_by_label, l);
   if (!e.uid.empty()) t.key_by_uid.erase(e.uid);
-  if (e.pod) pod_by_dom_.erase(e.dom.get());
   if (e.pod) {
+    pod_by_dom_.erase(e.dom.get());
     if (planner::holds_node_resources(*e.pod)) {
       auto& u = usage_[e.node];
       u.cpu_milli -= e.used.cpu_milli;
@@ -107,8 +107,9 @@ void SimCache::index(Table& t, const std::string& key, Entry& e) {
   t.keys_by_ns[e.ns].emplace(key, dom);
   for (const auto& l : e.label_keys) t.keys_by_label[l].emplace(key, dom);
   if (!e.uid.empty()) t.key_by_uid[e.uid] = key;
-  if (e.pod) pod_by_dom_[e.dom.get()] = e.pod.get();
-  if (e.pod && planner::holds_node_resources(*e.pod)) {
+  if (!e.pod) return;
+  pod_by_dom_[e.dom.get()] = e.pod.get();
+  if (planner::holds_node_resources(*e.pod)) {
     e.used = {e.pod->spec->cpu_milli, e.pod->spec->memory_bytes, 1};
     auto& u = usage_[e.node];
     u.cpu_milli += e.used.cpu_milli;

@@ -572,7 +572,10 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
     const bool zone_active = !zone_done && !zone_held && (z_flight > 0 || active_zones < c.zones_in_parallel);
     if (zone_active && !zone_done) ++active_zones;
     const bool topping_up = rolling && z_flight > 0;
-    if (zone_active && !paused && (z_flight == 0 || topping_up) && state != "Soaking" && !candidates.empty()) {
+    // A recorded soak holds new claims even while the zone still counts a node in flight (a
+    // top-up checked only the zone's state, which says Progressing then).
+    const bool soaking = soak_until && now < *soak_until;
+    if (zone_active && !paused && (z_flight == 0 || topping_up) && !soaking && !candidates.empty()) {
       // A new batch: the canary first, then up to maxUnavailable nodes, minus nodes this
       // zone already has out for other reasons (and, rolling, the nodes still in flight);
       // the planner must accept it.

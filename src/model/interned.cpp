@@ -83,4 +83,10 @@ const IStr* find_label(const Labels& labels, std::string_view key) {
   return &it->second;
 }
 
+const IStr* find_label(const Labels& labels, const IStr& key) {
+  for (const auto& kv : labels)
+    if (kv.first == key) return &kv.second;
+  return nullptr;
+}
+
 }  // namespace nonevent::model

@@ -34,6 +34,9 @@ class IStr {
 
 using Labels = std::vector<std::pair<IStr, IStr>>;  // sorted by key
 const IStr* find_label(const Labels& labels, std::string_view key);
+// The same by an interned key: compares addresses, not bytes (the scheduler's hot lookups of
+// the topology key on every node it filters).
+const IStr* find_label(const Labels& labels, const IStr& key);
 
 // Deduplicates immutable values by a byte key (e.g. their raw JSON). Entries die with the
 // last object that uses them. Thread-safe.

@@ -24,11 +24,11 @@ const OwnerRef* ObjectMeta::controller() const {
 
 bool LabelSelector::matches(const Labels& labels) const {
   for (const auto& [k, v] : match_labels) {
-    const IStr* have = find_label(labels, k.view());
+    const IStr* have = find_label(labels, k);
     if (!have || !(*have == v)) return false;
   }
   for (const auto& r : match_expressions) {
-    const IStr* have = find_label(labels, r.key.view());
+    const IStr* have = find_label(labels, r.key);
     const bool in_values =
         have && std::any_of(r.values.begin(), r.values.end(), [&](const IStr& x) { return x == *have; });
     if (r.op == "In") {

@@ -22,6 +22,13 @@ void ClusterView::bind(const Pod& pod, const std::string& node) {
   u.cpu_milli += pod.spec->cpu_milli;
   u.memory_bytes += pod.spec->memory_bytes;
   u.pods += 1;
+  if (const Node* n = node_named(node)) usage_memo_[n] = u;
+}
+
+NodeUsage ClusterView::usage_of_node(const Node& node) const {
+  auto [it, fresh] = usage_memo_.try_emplace(&node);
+  if (fresh) it->second = usage_on(node.meta.name);
+  return it->second;
 }
 
 bool holds_node_resources(const Pod& p) {
@@ -29,7 +36,7 @@ bool holds_node_resources(const Pod& p) {
 }
 
 namespace {
-const std::vector<const Pod*> kNoPods;
+const ClusterView::PodsByLabels kNoPods;
 }  // namespace
 
 void ClusterView::catch_up() const {
@@ -39,7 +46,7 @@ void ClusterView::catch_up() const {
     const Pod* p = pods[indexed_pods_];
     // Terminating pods are not counted by the scheduler's spread plugin.
     if (!holds_node_resources(*p) || p->meta.deleted) continue;
-    pods_by_ns_[p->meta.namespace_.view()].push_back(p);
+    pods_by_ns_[p->meta.namespace_.view()][&p->meta.label_set()].push_back(p);
   }
 }
 
@@ -49,7 +56,7 @@ const Node* ClusterView::node_named(std::string_view name) const {
   return it == node_by_name_.end() ? nullptr : it->second;
 }
 
-const std::vector<const Pod*>& ClusterView::counted_pods_in(std::string_view ns) const {
+const ClusterView::PodsByLabels& ClusterView::counted_pods_in(std::string_view ns) const {
   catch_up();
   auto it = pods_by_ns_.find(ns);
   return it == pods_by_ns_.end() ? kNoPods : it->second;
@@ -95,7 +102,7 @@ bool tolerates(const std::vector<model::Toleration>& tolerations, const model::T
 namespace {
 
 bool requirement_matches(const model::LabelSelectorRequirement& r, const model::Labels& labels) {
-  const model::IStr* have = model::find_label(labels, r.key.view());
+  const model::IStr* have = model::find_label(labels, r.key);
   const bool in = have && std::any_of(r.values.begin(), r.values.end(), [&](const model::IStr& v) { return v == *have; });
   if (r.op == "In") return in;
   if (r.op == "NotIn") return !in;
@@ -126,29 +133,28 @@ bool untolerated_taint(const model::PodTemplateInfo& spec, const Node& node, std
 
 // Spread domains count only nodes that carry the key and pass the constraint's policies.
 bool eligible_for_spread(const model::TopologySpreadConstraint& c, const model::PodTemplateInfo& spec, const Node& n) {
-  if (!model::find_label(n.meta.label_set(), c.topology_key.view())) return false;
+  if (!model::find_label(n.meta.label_set(), c.topology_key)) return false;
   if (c.honor_node_affinity && !matches_node_affinity(spec, n)) return false;
   if (c.honor_node_taints && untolerated_taint(spec, n, nullptr)) return false;
   return true;
 }
 
-// The constraint's selector, narrowed by matchLabelKeys with the incoming pod's values.
-bool spread_selects(const model::TopologySpreadConstraint& c, const Pod& incoming, const Pod& other) {
-  if (!(other.meta.namespace_ == incoming.meta.namespace_)) return false;
+// The constraint's selector, narrowed by matchLabelKeys with the incoming pod's values, over
+// the labels of a pod in the incoming pod's namespace.
+bool spread_selects(const model::TopologySpreadConstraint& c, const Pod& incoming, const model::Labels& labels) {
   if (!c.selector) return false;  // a nil selector matches nothing
-  const auto& labels = other.meta.label_set();
   if (!c.selector->matches(labels)) return false;
   for (const auto& key : c.match_label_keys) {
-    const model::IStr* want = model::find_label(incoming.meta.label_set(), key.view());
+    const model::IStr* want = model::find_label(incoming.meta.label_set(), key);
     if (!want) continue;
-    const model::IStr* have = model::find_label(labels, key.view());
+    const model::IStr* have = model::find_label(labels, key);
     if (!have || !(*have == *want)) return false;
   }
   return true;
 }
 
 const std::string* domain_of(const Node& n, const model::IStr& key) {
-  const model::IStr* v = model::find_label(n.meta.label_set(), key.view());
+  const model::IStr* v = model::find_label(n.meta.label_set(), key);
   return v ? &v->str() : nullptr;
 }
 
@@ -194,7 +200,7 @@ bool matches_terms(const std::vector<model::NodeSelectorTerm>& terms, const Node
 bool matches_node_affinity(const model::PodTemplateInfo& spec, const Node& node) {
   const auto& labels = node.meta.label_set();
   for (const auto& [k, v] : spec.node_selector) {
-    const model::IStr* have = model::find_label(labels, k.view());
+    const model::IStr* have = model::find_label(labels, k);
     if (!have || !(*have == v)) return false;
   }
   if (spec.required_node_affinity.empty()) return true;
@@ -202,28 +208,31 @@ bool matches_node_affinity(const model::PodTemplateInfo& spec, const Node& node)
 }
 
 namespace {
-std::map<std::string, int> count_spread(const ClusterView& view, const Pod& pod, const model::TopologySpreadConstraint& c,
-                                        bool with_empty_domains);
+using DomainCounts = ClusterView::DomainCounts;
+DomainCounts count_spread(const ClusterView& view, const Pod& pod, const model::TopologySpreadConstraint& c,
+                          bool with_empty_domains);
 }  // namespace
 
 std::map<std::string, int> spread_counts(const ClusterView& view, const Pod& pod,
                                          const model::TopologySpreadConstraint& c) {
-  return count_spread(view, pod, c, true);
+  std::map<std::string, int> out;
+  for (const auto& [domain, n] : count_spread(view, pod, c, true)) out[*domain] = n;
+  return out;
 }
 
 namespace {
 
 // Scoring needs only the domains that hold matching pods; filtering needs every domain.
-std::map<std::string, int> count_spread(const ClusterView& view, const Pod& pod, const model::TopologySpreadConstraint& c,
-                                        bool with_empty_domains) {
-  std::map<std::string, int> counts;
+DomainCounts count_spread(const ClusterView& view, const Pod& pod, const model::TopologySpreadConstraint& c,
+                          bool with_empty_domains) {
+  DomainCounts counts;
   // Every eligible domain starts at zero (the minimum of a DoNotSchedule constraint is over
   // them). A pod that neither tolerates nor selects anything sees the same domains as every
   // other such pod: computed once per view.
   const auto& spec = *pod.spec;
-  auto eligible_domains = [&](std::map<std::string, int>& into) {
+  auto eligible_domains = [&](DomainCounts& into) {
     for (const auto* n : view.nodes)
-      if (eligible_for_spread(c, spec, *n)) into.emplace(*domain_of(*n, c.topology_key), 0);
+      if (eligible_for_spread(c, spec, *n)) into.emplace(domain_of(*n, c.topology_key), 0);
   };
   if (with_empty_domains) {
     const bool plain = spec.tolerations.empty() && spec.node_selector.empty() && spec.required_node_affinity.empty();
@@ -235,16 +244,18 @@ std::map<std::string, int> count_spread(const ClusterView& view, const Pod& pod,
       eligible_domains(counts);
     }
   }
-  auto count = [&](const std::vector<const Pod*>& pods) {
-    for (const auto* p : pods) {
-      if (p == &pod || !spread_selects(c, pod, *p)) continue;
-      const Node* n = view.node_named(p->node_name.view());
-      if (!n || !eligible_for_spread(c, spec, *n)) continue;
-      ++counts[*domain_of(*n, c.topology_key)];
-    }
+  auto count_selected = [&](const Pod* p) {
+    if (p == &pod) return;
+    const Node* n = view.node_named(p->node_name.view());
+    if (!n || !eligible_for_spread(c, spec, *n)) return;
+    ++counts[domain_of(*n, c.topology_key)];
   };
-  count(view.counted_pods_in(pod.meta.namespace_.view()));
-  if (view.counted && c.selector) count(view.counted->candidates(pod.meta.namespace_.view(), *c.selector));
+  for (const auto& [labels, same] : view.counted_pods_in(pod.meta.namespace_.view()))
+    if (spread_selects(c, pod, *labels))
+      for (const auto* p : same) count_selected(p);
+  if (view.counted && c.selector)
+    for (const auto* p : view.counted->candidates(pod.meta.namespace_.view(), *c.selector))
+      if (p->meta.namespace_ == pod.meta.namespace_ && spread_selects(c, pod, p->meta.label_set())) count_selected(p);
   return counts;
 }
 
@@ -252,7 +263,7 @@ std::map<std::string, int> count_spread(const ClusterView& view, const Pod& pod,
 // every node is filtered against them.
 struct HardSpread {
   const model::TopologySpreadConstraint* c;
-  std::map<std::string, int> counts;
+  DomainCounts counts;
   int min_count = 0;
   bool self_match = false;
 };
@@ -273,36 +284,49 @@ std::vector<HardSpread> prefilter_spread(const ClusterView& view, const Pod& pod
   return out;
 }
 
-std::string filter_with(const ClusterView& view, const Pod& pod, const Node& node, const std::vector<HardSpread>& spread) {
+// Whether `node` passes the filters; why not, in the scheduler's words, into `why` when given.
+// The reasons are built only when asked for: a placement filters thousands of nodes and needs
+// the reasons only when none fits.
+bool filter_with(const ClusterView& view, const Pod& pod, const Node& node, const std::vector<HardSpread>& spread,
+                 std::string* why) {
+  auto fail = [&](const char* reason) {
+    if (why) *why = reason;
+    return false;
+  };
   const auto& spec = *pod.spec;
-  if (node.meta.deleted) return "node(s) were being deleted";
+  if (node.meta.deleted) return fail("node(s) were being deleted");
   if (node.unschedulable) {
-    model::Taint t{model::IStr("node.kubernetes.io/unschedulable"), model::IStr(), model::IStr("NoSchedule")};
-    if (!tolerates(spec.tolerations, t)) return "node(s) were unschedulable";
+    static const model::Taint kUnschedulable{model::IStr("node.kubernetes.io/unschedulable"), model::IStr(), model::IStr("NoSchedule")};
+    if (!tolerates(spec.tolerations, kUnschedulable)) return fail("node(s) were unschedulable");
   }
-  if (!matches_node_affinity(spec, node)) return "node(s) didn't match Pod's node affinity/selector";
+  if (!matches_node_affinity(spec, node)) return fail("node(s) didn't match Pod's node affinity/selector");
   std::string taint;
-  if (untolerated_taint(spec, node, &taint)) return "node(s) had untolerated taint " + taint;
+  if (untolerated_taint(spec, node, why ? &taint : nullptr)) {
+    if (why) *why = "node(s) had untolerated taint " + taint;
+    return false;
+  }
   for (const auto& volume_terms : spec.volume_node_affinity)
-    if (!matches_terms(volume_terms, node)) return "node(s) had volume node affinity conflict";
-  const NodeUsage u = view.usage_on(node.meta.name);
-  if (node.pods > 0 && u.pods + 1 > node.pods) return "Too many pods";
-  if (spec.cpu_milli > 0 && u.cpu_milli + spec.cpu_milli > node.cpu_milli) return "Insufficient cpu";
-  if (spec.memory_bytes > 0 && u.memory_bytes + spec.memory_bytes > node.memory_bytes) return "Insufficient memory";
+    if (!matches_terms(volume_terms, node)) return fail("node(s) had volume node affinity conflict");
+  const NodeUsage u = view.usage_of_node(node);
+  if (node.pods > 0 && u.pods + 1 > node.pods) return fail("Too many pods");
+  if (spec.cpu_milli > 0 && u.cpu_milli + spec.cpu_milli > node.cpu_milli) return fail("Insufficient cpu");
+  if (spec.memory_bytes > 0 && u.memory_bytes + spec.memory_bytes > node.memory_bytes) return fail("Insufficient memory");
   for (const auto& h : spread) {
     const std::string* domain = domain_of(node, h.c->topology_key);
-    if (!domain) return "node(s) didn't match pod topology spread constraints (missing required label)";
-    auto it = h.counts.find(*domain);
+    if (!domain) return fail("node(s) didn't match pod topology spread constraints (missing required label)");
+    auto it = h.counts.find(domain);
     const int here = it == h.counts.end() ? 0 : it->second;
-    if (here + (h.self_match ? 1 : 0) - h.min_count > h.c->max_skew) return "node(s) didn't match pod topology spread constraints";
+    if (here + (h.self_match ? 1 : 0) - h.min_count > h.c->max_skew) return fail("node(s) didn't match pod topology spread constraints");
   }
-  return "";
+  return true;
 }
 
 }  // namespace
 
 std::string filter(const ClusterView& view, const Pod& pod, const Node& node) {
-  return filter_with(view, pod, node, prefilter_spread(view, pod));
+  std::string why;
+  filter_with(view, pod, node, prefilter_spread(view, pod), &why);
+  return why;
 }
 
 // kube-scheduler's numFeasibleNodesToFind: every node below 100; else an adaptive share
@@ -317,6 +341,7 @@ size_t feasible_nodes_to_find(size_t nodes, int percentage) {
 Placement schedule(const ClusterView& view, const Pod& pod) {
   std::vector<const Node*> feasible;
   std::map<std::string, int> reasons;
+  feasible.reserve(feasible_nodes_to_find(view.nodes.size(), view.percentage_of_nodes_to_score));
   const auto spread = prefilter_spread(view, pod);
   const size_t n_nodes = view.nodes.size();
   const size_t want = feasible_nodes_to_find(n_nodes, view.percentage_of_nodes_to_score);
@@ -324,13 +349,16 @@ Placement schedule(const ClusterView& view, const Pod& pod) {
   size_t looked = 0;
   for (; looked < n_nodes && feasible.size() < want; ++looked) {
     const auto* n = view.nodes[(start + looked) % n_nodes];
-    auto why = filter_with(view, pod, *n, spread);
-    if (why.empty()) feasible.push_back(n);
-    else ++reasons[why];
+    if (filter_with(view, pod, *n, spread, nullptr)) feasible.push_back(n);
   }
   view.next_start_node_ = start + looked;
   Placement out;
   if (feasible.empty()) {
+    // No node fits, so every node was looked at: once more, for the reasons.
+    for (const auto* n : view.nodes) {
+      std::string why;
+      if (!filter_with(view, pod, *n, spread, &why)) ++reasons[why];
+    }
     out.reason = "0/" + std::to_string(view.nodes.size()) + " nodes are available: ";
     bool first = true;
     for (const auto& [why, count] : reasons) {
@@ -342,7 +370,7 @@ Placement schedule(const ClusterView& view, const Pod& pod) {
   }
   // Score: soft spread (lower resulting skew is better), then least allocated, then name.
   const auto soft = effective_soft_constraints(pod);
-  std::vector<std::map<std::string, int>> soft_counts;
+  std::vector<DomainCounts> soft_counts;
   for (const auto& c : soft) soft_counts.push_back(count_spread(view, pod, c, false));
   const Node* best = nullptr;
   double best_score = -1e18;
@@ -350,10 +378,10 @@ Placement schedule(const ClusterView& view, const Pod& pod) {
     double score = 0;
     for (size_t i = 0; i < soft.size(); ++i) {
       const std::string* d = domain_of(*n, soft[i].topology_key);
-      const int here = d && soft_counts[i].count(*d) ? soft_counts[i][*d] : 0;
-      score -= 100.0 * here;
+      const auto it = d ? soft_counts[i].find(d) : soft_counts[i].end();
+      score -= 100.0 * (it == soft_counts[i].end() ? 0 : it->second);
     }
-    const NodeUsage u = view.usage_on(n->meta.name);
+    const NodeUsage u = view.usage_of_node(*n);
     const double cpu_free = n->cpu_milli > 0 ? 1.0 - static_cast<double>(u.cpu_milli + pod.spec->cpu_milli) / static_cast<double>(n->cpu_milli) : 0;
     const double mem_free = n->memory_bytes > 0 ? 1.0 - static_cast<double>(u.memory_bytes + pod.spec->memory_bytes) / static_cast<double>(n->memory_bytes) : 0;
     score += 10.0 * (cpu_free + mem_free);

@@ -99,7 +99,7 @@ class Informer final : public WatchSink<T> {
     auto it = idx->second.find(value);
     if (it == idx->second.end()) return out;
     out.reserve(it->second.size());
-    for (const auto& key : it->second) out.push_back(items_.at(std::string(key)));
+    for (const auto& [key, slot] : it->second) out.push_back(*slot);
     return out;
   }
   std::vector<std::string> index_values(const std::string& index) const {
@@ -166,11 +166,11 @@ class Informer final : public WatchSink<T> {
       auto it = items_.find(key);
       if (it != items_.end()) {
         old_obj = it->second;
-        reindex(it->first, *old_obj, *obj);
         it->second = obj;
+        reindex(it->first, it->second, *old_obj, *obj);
       } else {
         auto [ins, ok] = items_.emplace(std::move(key), obj);
-        index(ins->first, *obj);
+        index(ins->first, ins->second);
       }
     }
     notify(old_obj, obj);
@@ -202,13 +202,14 @@ class Informer final : public WatchSink<T> {
   }
 
  private:
-  // Index sets hold views of the keys stored in items_ (node-based map: stable addresses),
-  // so each index entry costs a view, not another copy of the key.
-  using IndexSet = std::unordered_set<std::string_view>;
+  // Index sets map views of the keys stored in items_ to their slots there (a node-based map:
+  // stable addresses, and a slot outlives every update of its object), so an entry costs a
+  // view and a pointer, and by_index() reads objects without looking their keys up again.
+  using IndexSet = std::unordered_map<std::string_view, const Ptr*>;
 
-  void index(const std::string& key, const T& obj) {  // caller holds mu_ exclusively
+  void index(const std::string& key, const Ptr& slot) {  // caller holds mu_ exclusively
     for (const auto& [name, fn] : indexers_)
-      for (auto& v : fn(obj)) indices_[name][std::move(v)].insert(key);
+      for (auto& v : fn(*slot)) indices_[name][std::move(v)].emplace(key, &slot);
   }
   void unindex(const std::string& key, const T& obj) {  // caller holds mu_ exclusively
     for (const auto& [name, fn] : indexers_) {
@@ -222,7 +223,7 @@ class Informer final : public WatchSink<T> {
     }
   }
   // Most updates (status changes) keep every index value: touch only what changed.
-  void reindex(const std::string& key, const T& old_obj, const T& new_obj) {  // mu_ exclusive
+  void reindex(const std::string& key, const Ptr& slot, const T& old_obj, const T& new_obj) {  // mu_ exclusive
     for (const auto& [name, fn] : indexers_) {
       auto before = fn(old_obj);
       auto after = fn(new_obj);
@@ -234,12 +235,12 @@ class Informer final : public WatchSink<T> {
         it->second.erase(key);
         if (it->second.empty()) idx.erase(it);
       }
-      for (auto& v : after) idx[std::move(v)].insert(key);
+      for (auto& v : after) idx[std::move(v)].emplace(key, &slot);
     }
   }
   void rebuild_indices() {  // caller holds mu_ exclusively
     for (auto& [name, idx] : indices_) idx.clear();
-    for (const auto& [key, obj] : items_) index(key, *obj);
+    for (const auto& [key, slot] : items_) index(key, slot);
   }
   void notify(const Ptr& old_obj, const Ptr& new_obj) {
     std::shared_ptr<const std::vector<EventHandler<T>>> hs;

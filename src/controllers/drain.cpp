@@ -84,24 +84,23 @@ bool Drainer::has_blockers(const model::Node& node, const DrainPolicy& policy) c
 
 const std::vector<std::shared_ptr<const model::PodDisruptionBudget>>& Drainer::pdbs_selecting(const model::Pod& pod,
                                                                                               DrainBudget& budget) const {
-  std::string ns(pod.meta.namespace_.view());
-  auto [it, fresh] = budget.pdbs_by_labels.try_emplace({ns, pod.meta.labels.get()});
+  auto [it, fresh] = budget.pdbs_by_labels.try_emplace({&pod.meta.namespace_.str(), pod.meta.labels.get()});
   if (fresh) {
     it->second.pin = pod.meta.labels;
     if (pdbs_)
-      for (auto& pdb : pdbs_->by_index(model::kByNamespace, ns))
+      for (auto& pdb : pdbs_->by_index(model::kByNamespace, pod.meta.namespace_.str()))
         if (pdb->selector && pdb->selector->matches(pod.meta.label_set())) it->second.pdbs.push_back(std::move(pdb));
   }
   return it->second.pdbs;
 }
 
-std::string Drainer::exhausted_pdb(const model::Pod& pod, DrainBudget& budget) const {
-  if (!pdbs_) return "";
+const model::PodDisruptionBudget* Drainer::exhausted_pdb(const model::Pod& pod, DrainBudget& budget) const {
+  if (!pdbs_) return nullptr;
   for (const auto& pdb : pdbs_selecting(pod, budget)) {
-    const std::string key = std::string(pdb->meta.namespace_.view()) + "/" + pdb->meta.name;
-    if (pdb->disruptions_allowed - budget.pdb_used[key] <= 0) return pdb->meta.name;
+    const auto used = budget.pdb_used.find(pdb.get());
+    if (pdb->disruptions_allowed - (used == budget.pdb_used.end() ? 0 : used->second) <= 0) return pdb.get();
   }
-  return "";
+  return nullptr;
 }
 
 kube::Status Drainer::mark_blocked(const model::Node& node, bool blocked, kube::TimePoint now) {
@@ -151,14 +150,19 @@ DrainResult Drainer::drain(const model::Node& node, const DrainPolicy& policy, D
       continue;
     }
     const auto* owner = pod->meta.controller();
-    const std::string owner_key = ns + "/" + (owner ? owner->name.str() : pod->meta.name);
-    if (budget.owners_refused.count(owner_key) || budget.in_flight >= budget.max_in_flight) continue;
+    const std::pair<const std::string*, const std::string*> owner_key{&pod->meta.namespace_.str(), owner ? &owner->name.str() : nullptr};
+    auto refuse = [&] {
+      if (owner) budget.owners_refused.insert(owner_key);
+      else budget.bare_pods_refused.insert(ns + "/" + pod->meta.name);
+    };
+    if (budget.in_flight >= budget.max_in_flight) continue;
+    if (owner ? budget.owners_refused.count(owner_key) > 0 : budget.bare_pods_refused.count(ns + "/" + pod->meta.name) > 0) continue;
     // Hold evictions a PDB's status already refuses (the API server would answer 429).
-    if (auto pdb = exhausted_pdb(*pod, budget); !pdb.empty()) {
-      budget.owners_refused.insert(owner_key);
+    if (const auto* pdb = exhausted_pdb(*pod, budget)) {
+      refuse();
       if (observer_.on_eviction) observer_.on_eviction("pdb_blocked");
-      out.blockers.push_back({"PodDisruptionBudget", ns, pdb, "DisruptionBudget",
-                              "waiting: PodDisruptionBudget " + pdb + " allows no further disruption now"});
+      out.blockers.push_back({"PodDisruptionBudget", ns, pdb->meta.name, "DisruptionBudget",
+                              "waiting: PodDisruptionBudget " + pdb->meta.name + " allows no further disruption now"});
       continue;
     }
     kube::DeleteOptions opts;
@@ -168,9 +172,9 @@ DrainResult Drainer::drain(const model::Node& node, const DrainPolicy& policy, D
     if (r.ok()) {
       ++out.evicted;
       ++budget.in_flight;
-      for (const auto& pdb : pdbs_selecting(*pod, budget)) ++budget.pdb_used[ns + "/" + pdb->meta.name];
+      for (const auto& pdb : pdbs_selecting(*pod, budget)) ++budget.pdb_used[pdb.get()];
     } else if (r.error().code == 429) {
-      budget.owners_refused.insert(owner_key);
+      refuse();
       out.blockers.push_back({"PodDisruptionBudget", ns, owner ? owner->name.str() : pod->meta.name, "DisruptionBudget",
                               r.error().causes.empty() ? r.error().message : r.error().causes[0].message});
     } else if (!r.error().is_not_found()) {

@@ -7,12 +7,16 @@ namespace nonevent::sim {
 
 bool Requirement::matches(const StringMap& m) const {
   auto it = m.find(key);
-  const bool has = it != m.end();
+  return matches_value(it == m.end() ? nullptr : &it->second);
+}
+
+bool Requirement::matches_value(const std::string* v) const {
+  const bool has = v != nullptr;
   switch (op) {
-    case Op::kEquals: return has && it->second == values[0];
-    case Op::kNotEquals: return !has || it->second != values[0];
-    case Op::kIn: return has && std::find(values.begin(), values.end(), it->second) != values.end();
-    case Op::kNotIn: return !has || std::find(values.begin(), values.end(), it->second) == values.end();
+    case Op::kEquals: return has && *v == values[0];
+    case Op::kNotEquals: return !has || *v != values[0];
+    case Op::kIn: return has && std::find(values.begin(), values.end(), *v) != values.end();
+    case Op::kNotIn: return !has || std::find(values.begin(), values.end(), *v) == values.end();
     case Op::kExists: return has;
     case Op::kDoesNotExist: return !has;
   }

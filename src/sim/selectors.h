@@ -16,12 +16,21 @@ struct Requirement {
   Op op = Op::kEquals;
   std::vector<std::string> values;
   bool matches(const StringMap& m) const;
+  // The same for the value the key has (null: the key is absent).
+  bool matches_value(const std::string* value) const;
 };
 
 struct Selector {
   std::vector<Requirement> requirements;
   bool empty() const { return requirements.empty(); }
   bool matches(const StringMap& m) const;
+  // Matches labels wherever they are kept: `lookup(key)` gives a key's value or null.
+  template <class Lookup>
+  bool matches_with(Lookup lookup) const {
+    for (const auto& r : requirements)
+      if (!r.matches_value(lookup(r.key))) return false;
+    return true;
+  }
 };
 
 // Parse errors name the offending part, for a 400 BadRequest the user can act on.

@@ -243,8 +243,18 @@ Objects SimCache::pods_selected(const std::string& ns, const Selector& selector)
   const Objects candidates = by_label.empty() ? lookup(t->second.keys_by_ns, ns)
                                               : lookup(t->second.keys_by_label, by_label);
   Objects out;
-  for (const auto* p : candidates.items)
-    if (selector.matches(json::labels(*p))) out.items.push_back(p);
+  // Matched where the labels lie: building a map of each candidate's labels was most of the
+  // PDB controller's time at 150,000 pods.
+  for (const auto* p : candidates.items) {
+    const value* labels = json::at(*p, {"metadata", "labels"});
+    const bool has_labels = labels && labels->is_object();
+    const auto lookup = [&](const std::string& key) -> const std::string* {
+      if (!has_labels) return nullptr;
+      auto it = labels->as_object().find(key);
+      return it != labels->as_object().end() && it->second.is_string() ? &it->second.as_string() : nullptr;
+    };
+    if (selector.matches_with(lookup)) out.items.push_back(p);
+  }
   return out;
 }
 

@@ -50,8 +50,36 @@ Manager::Manager(std::shared_ptr<kube::RestClient> client, std::shared_ptr<kube:
   auto all_campaigns = [this] {
     for (const auto& c : campaigns_.list()) campaign_queue_.add(c->meta.name);
   };
+  auto all_windows = [this] {
+    for (const auto& w : windows_.list()) window_queue_.add(w->meta.name);
+  };
   nodes_.add_handler(enqueue_all<model::Node>(all));
-  pods_.add_handler(enqueue_all<model::Pod>(all, false));
+  // A window's pass looks at every pod of its zone, so it wakes only for pods that can change
+  // its course: on a node a window has claimed (a pod leaving, or landing back while the zone
+  // is held). A replacement starting elsewhere matters to it only through its PDB, below.
+  // At 150,000 pods the other events woke the window ten times a second for nothing.
+  auto on_window_node = [this](const model::Pod& p) {
+    if (p.node_name.empty()) return false;
+    const auto node = nodes_.get(p.node_name.str());
+    const auto* claim = node ? claim_of(*node) : nullptr;
+    return claim && claim->rfind("MaintenanceWindow/", 0) == 0;
+  };
+  pods_.add_handler({nullptr,
+                     [=](const model::Pod& old_pod, const model::Pod& pod) {
+                       if (on_window_node(pod) || on_window_node(old_pod)) all_windows();
+                       all_campaigns();
+                     },
+                     [=](const model::Pod& pod) {
+                       if (on_window_node(pod)) all_windows();
+                       all_campaigns();
+                     }});
+  // A PDB allowing more disruptions lets a waiting drain go on at once (instead of at its
+  // next periodic pass); a budget shrinking never does.
+  pdbs_.add_handler({nullptr,
+                     [=](const model::PodDisruptionBudget& old_pdb, const model::PodDisruptionBudget& pdb) {
+                       if (pdb.disruptions_allowed > old_pdb.disruptions_allowed) all();
+                     },
+                     nullptr});
   windows_.add_handler(enqueue_all<model::GenericObject>(all_campaigns));
 }
 

@@ -24,7 +24,14 @@ class BenchOperator {
     cfg.qps = 0;  // the cluster is in-process: no client-side throttling to measure
     auto client = kube::make_rest_client(cfg, c.clock);
     client->set_observer([this](const std::string&, int) { ++requests_; });
-    manager_ = std::make_unique<controllers::Manager>(client, c.clock, controllers::ManagerOptions{});
+    controllers::ManagerHooks hooks;
+    hooks.on_reconcile = [this](const std::string&, double seconds, bool) {
+      ++reconciles_;
+      reconcile_us_ += static_cast<long>(seconds * 1e6);
+      for (long prev = max_reconcile_us_.load(); seconds * 1e6 > prev && !max_reconcile_us_.compare_exchange_weak(prev, static_cast<long>(seconds * 1e6));) {
+      }
+    };
+    manager_ = std::make_unique<controllers::Manager>(client, c.clock, controllers::ManagerOptions{}, std::move(hooks));
     thread_ = std::thread([this] { manager_->run(); });
     for (int i = 0; i < 3000 && !manager_->leading(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -40,12 +47,17 @@ class BenchOperator {
   }
   bool idle() const { return manager_->idle(); }
   long requests() const { return requests_.load(); }
+  // Reconcile passes so far, their total and longest wall time (where the operator's time goes).
+  long reconciles() const { return reconciles_.load(); }
+  double reconcile_wall_s() const { return reconcile_us_.load() / 1e6; }
+  double max_reconcile_wall_s() const { return max_reconcile_us_.load() / 1e6; }
 
  private:
   sim::HttpServer http_;
   std::unique_ptr<controllers::Manager> manager_;
   std::thread thread_;
   std::atomic<long> requests_{0};
+  std::atomic<long> reconciles_{0}, reconcile_us_{0}, max_reconcile_us_{0};
 };
 
 // Where the operator's requests went, most first, on stderr ("requests: <n> <verb> <resource>

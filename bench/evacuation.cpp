@@ -143,9 +143,10 @@ int main(int argc, char** argv) {
     const auto w = get_object(*c.store, "nonevent.dev/maintenancewindows", "", "zone-a");
     phase = str(w, {"status", "phase"});
     if (std::getenv("EVACUATION_DEBUG") && t % 5 == 0)
-      std::fprintf(stderr, "t=%lds phase=%s drained=%ld/%ld requests=%ld wall=%.1fs\n", t * tick_s, phase.c_str(),
-                   static_cast<long>(num(w, {"status", "nodes", "drained"})), static_cast<long>(num(w, {"status", "nodes", "total"})),
-                   op.requests(), bench::secs(Wall::now() - t0));
+      std::fprintf(stderr, "t=%lds phase=%s drained=%ld/%ld requests=%ld wall=%.1fs reconciles=%ld (%.1fs, longest %.2fs)\n", t * tick_s,
+                   phase.c_str(), static_cast<long>(num(w, {"status", "nodes", "drained"})),
+                   static_cast<long>(num(w, {"status", "nodes", "total"})), op.requests(), bench::secs(Wall::now() - t0),
+                   op.reconciles(), op.reconcile_wall_s(), op.max_reconcile_wall_s());
     if (phase == "Evacuated") {
       evacuated_at = c.clock->now();
       break;

@@ -12,6 +12,8 @@ build/release/bench/informer_decode
 # scale that finishes in a couple of minutes. Pass SIM_SCALE_ARGS / EVACUATION_ARGS to change it.
 echo "== sim_scale"
 build/release/bench/sim_scale ${SIM_SCALE_ARGS:---nodes 600 --pods 12000}
+echo "== preflight"
+build/release/bench/preflight ${PREFLIGHT_ARGS:---nodes 1500 --pods 45000}
 echo "== evacuation"
 build/release/bench/evacuation ${EVACUATION_ARGS:---nodes 600 --pods 12000} 2>/dev/null
 # campaign's defaults are the seed scenario (3,000 nodes, ~20 min wall here); the default

@@ -114,6 +114,7 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
   const auto none = std::optional<kube::Duration>{};
   if (!campaigns_.get(name)) {
     newest_seen_.erase(name);
+    claims_unseen_.erase(name);
     return none;
   }
   std::error_code ec;
@@ -151,6 +152,17 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
   std::vector<NodePtr> claimed;
   for (const auto& n : all_nodes)
     if (const auto* c = claim_of(*n); c && *c == claim) claimed.push_back(n);
+  // Our claims the cache does not show yet (a claimed node shown claimed, by us or by someone
+  // who took it since, or gone, is not waited for any longer).
+  auto& unseen = claims_unseen_[name];
+  for (auto it = unseen.begin(); it != unseen.end();) {
+    const auto n = nodes_.get(*it);
+    it = (!n || claim_of(*n)) ? unseen.erase(it) : std::next(it);
+  }
+  auto ours = [&](const model::Node& n) {
+    const auto* c = claim_of(n);
+    return (c && *c == claim) || (!c && unseen.count(n.meta.name) > 0);
+  };
 
   auto release_all = [&](const std::string& why) -> kube::Status {
     for (const auto& n : claimed)
@@ -491,8 +503,8 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
     std::vector<NodePtr> candidates;
     for (const auto& n : zn) {
       const auto* cl = claim_of(*n);
-      const bool ours = cl && *cl == claim && !released_now.count(n->meta.name);
-      if (ours && !failed.count(n->meta.name)) {
+      const bool ours_now = ours(*n) && !released_now.count(n->meta.name);
+      if (ours_now && !failed.count(n->meta.name)) {
         ++z_flight;
         ++z_out;
         continue;
@@ -553,8 +565,7 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
       for (const auto& b : batch.as_array()) {
         auto n = zone_node.find(b.as_string());
         if (n == zone_node.end()) continue;
-        const auto* cl = claim_of(*n->second);
-        if (cl && *cl == claim && !released_now.count(n->first) && !failed.count(n->first)) {
+        if (ours(*n->second) && !released_now.count(n->first) && !failed.count(n->first)) {
           still[still.size()] = b;
           in_flight_s += seconds(now - annotation_time(*n->second, kClaimedAt).value_or(now));
         }
@@ -627,6 +638,7 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
             return st.error();
           }
           batch[batch.size()] = value::string(n->meta.name);
+          unseen.insert(n->meta.name);
           ++z_flight;
           ++claimed_now;
         }

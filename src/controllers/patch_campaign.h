@@ -10,6 +10,7 @@
 // to evacuate are left alone. Everything needed to continue is in the cluster: node
 // annotations and the campaign's status.
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,6 +38,12 @@ class PatchCampaignController {
   // The newest resourceVersion of each campaign this controller read or wrote (worker
   // thread only): the cache may be used in place of a GET when it holds exactly that.
   std::map<std::string, std::string> newest_seen_;
+  // Nodes each campaign claimed whose claim the node cache does not show yet (worker thread
+  // only; controller-runtime's "expectations"). Until the cache catches up such a node counts
+  // as in flight: read as unclaimed, a batch claimed a moment ago looked finished, and its
+  // canary soak started before the canary had (CanaryIsFollowedBySoakBeforeTheNextBatch).
+  // Memory only: after a restart the caches are listed afresh and show every claim.
+  std::map<std::string, std::set<std::string>> claims_unseen_;
   struct Pass;
   std::shared_ptr<kube::RestClient> client_;
   std::shared_ptr<kube::Clock> clock_;

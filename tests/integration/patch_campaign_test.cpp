@@ -233,7 +233,7 @@ TEST(PatchCampaign, CanaryIsFollowedBySoakBeforeTheNextBatch) {
   EXPECT_TRUE(at(soaking, {"status", "canaryCompleted"}) && soaking.at("status").at("canaryCompleted").as_bool()) << soaking.serialize();
   // During the two-minute soak nothing new starts.
   rig.advance(100s);
-  EXPECT_EQ(num(rig.campaign("canary"), {"status", "nodes", "inProgress"}), 0) << rig.campaign("canary").serialize();
+  EXPECT_EQ(num(rig.campaign("canary"), {"status", "nodes", "inProgress"}), 0) << rig.campaign("canary").serialize() << "\nwhen the canary was done: " << soaking.serialize() << "\n" << rig.events_text();
   EXPECT_EQ(num(rig.campaign("canary"), {"status", "nodes", "updated"}), 1);
   EXPECT_TRUE(rig.advance_until([&] { return num(rig.campaign("canary"), {"status", "nodes", "inProgress"}) > 0; }, 5min))
       << "the next batch starts after the soak";

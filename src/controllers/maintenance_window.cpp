@@ -378,7 +378,12 @@ kube::Result<std::optional<kube::Duration>> MaintenanceWindowController::reconci
     // a separate "cordoned" write per node was a third of the first pass's requests.
     std::string current_state = state_of(*n) ? *state_of(*n) : "";
     if (!c) {
-      if (auto st = drainer_.claim(*n, claim, "draining", now); !st.ok()) return st.error();
+      if (auto st = drainer_.claim(*n, claim, "draining", now); !st.ok()) {
+        // The node changed since the cache saw it (someone claimed it, or our cache lags):
+        // the next pass sees it as it is; the other nodes go on now.
+        if (st.error().is_conflict()) continue;
+        return st.error();
+      }
       current_state = "draining";
     }
     if (current_state == "skipped") {

@@ -76,6 +76,45 @@ TEST(MaintenanceWindow, EmptiesTheZoneAheadHoldsItAndRestores) {
   EXPECT_TRUE(rig.advance_until(cordoned_event, 60s));
 }
 
+// Design 7 under faults: the API refuses a fifth of the operator's writes (500s, 409s on
+// nodes, 429s on evictions) and answers everything slowly; the zone is still emptied ahead of
+// time without any PDB going below its budget, and restored afterwards.
+TEST(MaintenanceWindow, EvacuatesAndRestoresThroughApiFaults) {
+  Rig rig;
+  rig.apply(window_yaml("use1a", "a", "2026-12-01T01:00:00Z", "2026-12-01T02:00:00Z"));
+  rig.start_operator();
+  ASSERT_TRUE(rig.manager->leading());
+  // From here on (the caches' first list is spared: its retries back off on virtual time).
+  rig.api->faults().set_rules({
+      {.verb = "*", .resource = "*", .code = 503, .rate = 0.05, .latency = 2ms},
+      {.verb = "patch", .resource = "nodes", .code = 409, .rate = 0.2},
+      {.verb = "create", .resource = "pods/eviction", .code = 500, .rate = 0.2},
+      {.verb = "create", .resource = "pods/eviction", .code = 429, .rate = 0.1},
+      {.verb = "patch", .resource = "maintenancewindows/status", .code = 500, .rate = 0.2},
+  });
+  const int before = rig.pods_in_zone("a");
+  rig.clock->set(*kube::parse_rfc3339("2026-12-01T00:29:55Z"));
+  EXPECT_TRUE(rig.advance_until([&] { return str(rig.window("use1a"), {"status", "phase"}) == "Evacuated"; }, 1740s,
+                                [&] { rig.check_pdbs(); }))
+      << rig.window("use1a").serialize() << "\n" << rig.events_text();
+  EXPECT_LT(rig.clock->now(), *kube::parse_rfc3339("2026-12-01T01:00:00Z"));
+  rig.advance(30s, [&] { rig.check_pdbs(); });
+  EXPECT_EQ(rig.pods_in_zone("a"), 0) << "of " << before;
+  EXPECT_EQ(rig.pdb_violations, 0);
+  int ready_web = 0;
+  for (auto& p : rig.list("/pods", "shop")) ready_web += str(p, {"metadata", "labels", "app"}) == "web" && pod_ready(p);
+  EXPECT_EQ(ready_web, 6) << "every replica Ready in the other zones";
+
+  rig.clock->set(*kube::parse_rfc3339("2026-12-01T02:00:05Z"));
+  EXPECT_TRUE(rig.advance_until([&] { return str(rig.window("use1a"), {"status", "phase"}) == "Completed"; }, 1800s))
+      << rig.window("use1a").serialize();
+  for (auto& n : rig.zone_nodes("a")) {
+    EXPECT_FALSE(at(n, {"metadata", "annotations", "nonevent.dev/claimed-by"})) << name(n);
+    EXPECT_FALSE(flag(n, {"spec", "unschedulable"})) << name(n);
+  }
+  EXPECT_GT(rig.api->faults().injected(), 10) << "the faults were there to be met";
+}
+
 TEST(MaintenanceWindow, BadInputGetsAConditionAndTouchesNothing) {
   Rig rig;
   rig.apply(window_yaml("nozone", "nowhere", "2026-12-01T00:10:00Z", "2026-12-01T02:00:00Z"));

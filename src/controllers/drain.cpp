@@ -120,7 +120,10 @@ DrainResult Drainer::drain(const model::Node& node, const DrainPolicy& policy, D
   const bool force_now = policy.on_blocked == "Force" && policy.force_after && blocked_since && now - *blocked_since >= *policy.force_after;
   for (const auto& pod : pods_.by_index(model::kPodsByNode, node.meta.name)) {
     if (pod->phase == model::PodPhase::kSucceeded || pod->phase == model::PodPhase::kFailed) continue;
-    if (pod->mirror || owned_by_daemonset(*pod)) continue;
+    // Never moved by a drain: mirror and DaemonSet pods, and a campaign's patch pod (a claim
+    // whose state write failed after its Job started drains again, and evicting the patch it
+    // is waiting for would loop forever).
+    if (pod->mirror || owned_by_daemonset(*pod) || planner::is_patch_pod(*pod)) continue;
     ++out.remaining;
     const std::string ns(pod->meta.namespace_.view());
     if (pod->meta.deleted) {

@@ -293,7 +293,7 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
         job["kind"] = value::string("Job");
         job["metadata"]["name"] = value::string(patch_job_name(name, n->meta.name));
         job["metadata"]["namespace"] = value::string(opts_.job_namespace);
-        job["metadata"]["labels"]["nonevent.dev/campaign"] = value::string(name);
+        job["metadata"]["labels"][planner::kPatchPodLabel] = value::string(name);
         job["metadata"]["annotations"]["nonevent.dev/node"] = value::string(n->meta.name);
         job["metadata"]["annotations"][kTargetVersionAnnotation] = value::string(c.version);
         value owner = value::object();
@@ -304,7 +304,7 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
         job["metadata"]["ownerReferences"][0] = owner;
         job["spec"]["backoffLimit"] = value::number(0);  // a failed patch is a failed node, not a retry loop
         value tpl = c.job_template;
-        tpl["metadata"]["labels"]["nonevent.dev/campaign"] = value::string(name);
+        tpl["metadata"]["labels"][planner::kPatchPodLabel] = value::string(name);
         tpl["metadata"]["annotations"][kTargetVersionAnnotation] = value::string(c.version);
         tpl["spec"]["nodeName"] = value::string(n->meta.name);  // pinned: no scheduler involved
         if (!tpl["spec"].has_field("restartPolicy")) tpl["spec"]["restartPolicy"] = value::string("Never");

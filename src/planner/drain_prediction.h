@@ -16,7 +16,12 @@ struct Unplaceable {
   std::string reason;  // the scheduler's words: "0/9 nodes are available: ..."
 };
 
-// Pods a drain evicts: bound, not finished, not terminating, not DaemonSet, not mirror.
+// A PatchCampaign's patch pods carry this label: pinned to their node like a DaemonSet's pods
+// and part of the node's maintenance, never something a drain moves.
+inline constexpr const char* kPatchPodLabel = "nonevent.dev/campaign";
+bool is_patch_pod(const model::Pod& pod);
+// Pods a drain evicts: bound, not finished, not terminating, not DaemonSet, not mirror, not a
+// patch pod.
 bool evicted_by_drain(const model::Pod& pod);
 
 struct Placed {

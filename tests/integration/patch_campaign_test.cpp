@@ -101,12 +101,23 @@ bool has_condition(const value& obj, const std::string& type, const std::string&
   return false;
 }
 
-void rolls_the_whole_fleet(const std::string& strategy, const std::string& extra = "") {
+// With `faults`, once the operator leads the API refuses a fifth of its writes (500s, 409s on
+// nodes, 429s on evictions), 5% of everything with 503, and answers slowly (design 7).
+void rolls_the_whole_fleet(const std::string& strategy, const std::string& extra = "", bool faults = false) {
   Rig rig;
   Invariants inv{rig};
   int skew_violations = 0;
   rig.apply(campaign_yaml("fleet", strategy, extra));
   rig.start_operator();
+  if (faults)
+    rig.api->faults().set_rules({
+        {.verb = "*", .resource = "*", .code = 503, .rate = 0.05, .latency = 1ms},
+        {.verb = "patch", .resource = "nodes", .code = 409, .rate = 0.2},
+        {.verb = "create", .resource = "pods/eviction", .code = 500, .rate = 0.2},
+        {.verb = "create", .resource = "pods/eviction", .code = 429, .rate = 0.1},
+        {.verb = "create", .resource = "jobs", .code = 500, .rate = 0.2},
+        {.verb = "patch", .resource = "patchcampaigns/status", .code = 500, .rate = 0.2},
+    });
   const bool done = rig.advance_until([&] { return str(rig.campaign("fleet"), {"status", "phase"}) == "Completed"; }, 4h, [&] {
     inv();
     if (rig.campaign("fleet").has_field("status") && num(rig.campaign("fleet"), {"status", "nodes", "inProgress"}) == 0)
@@ -122,12 +133,18 @@ void rolls_the_whole_fleet(const std::string& strategy, const std::string& extra
   EXPECT_EQ(skew_violations, 0);
   EXPECT_TRUE(none_claimed(rig)) << "nothing left cordoned or claimed";
   EXPECT_TRUE(c.at("status").has_field("completedAt"));
-  // The canary soaked: the second batch started at least canary.soak after the first ended.
-  EXPECT_GE(num(c, {"status", "observed", "batches"}), 6);
+  // Every batch was measured (for the ETA). Under faults a batch whose status writes all
+  // failed while it ran goes unmeasured: a statistic lost, not a node.
+  if (!faults) {
+    EXPECT_GE(num(c, {"status", "observed", "batches"}), 6);
+  } else {
+    EXPECT_GT(rig.api->faults().injected(), 10) << "the faults were there to be met";
+  }
 }
 
 TEST(PatchCampaign, InPlaceRollsTheFleetWithinBudgets) { rolls_the_whole_fleet("InPlace"); }
 TEST(PatchCampaign, ExternalRollsTheFleetWithinBudgets) { rolls_the_whole_fleet("External"); }
+TEST(PatchCampaign, InPlaceRollsTheFleetThroughApiFaults) { rolls_the_whole_fleet("InPlace", "", true); }
 
 TEST(PatchCampaign, ReplaceRollsTheFleetWithinBudgets) {
   Rig rig;

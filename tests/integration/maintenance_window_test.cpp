@@ -84,14 +84,7 @@ TEST(MaintenanceWindow, EvacuatesAndRestoresThroughApiFaults) {
   rig.apply(window_yaml("use1a", "a", "2026-12-01T01:00:00Z", "2026-12-01T02:00:00Z"));
   rig.start_operator();
   ASSERT_TRUE(rig.manager->leading());
-  // From here on (the caches' first list is spared: its retries back off on virtual time).
-  rig.api->faults().set_rules({
-      {.verb = "*", .resource = "*", .code = 503, .rate = 0.05, .latency = 2ms},
-      {.verb = "patch", .resource = "nodes", .code = 409, .rate = 0.2},
-      {.verb = "create", .resource = "pods/eviction", .code = 500, .rate = 0.2},
-      {.verb = "create", .resource = "pods/eviction", .code = 429, .rate = 0.1},
-      {.verb = "patch", .resource = "maintenancewindows/status", .code = 500, .rate = 0.2},
-  });
+  rig.inject_operator_faults("maintenancewindows/status", 2ms);
   const int before = rig.pods_in_zone("a");
   rig.clock->set(*kube::parse_rfc3339("2026-12-01T00:29:55Z"));
   EXPECT_TRUE(rig.advance_until([&] { return str(rig.window("use1a"), {"status", "phase"}) == "Evacuated"; }, 1740s,

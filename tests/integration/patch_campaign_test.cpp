@@ -109,15 +109,7 @@ void rolls_the_whole_fleet(const std::string& strategy, const std::string& extra
   int skew_violations = 0;
   rig.apply(campaign_yaml("fleet", strategy, extra));
   rig.start_operator();
-  if (faults)
-    rig.api->faults().set_rules({
-        {.verb = "*", .resource = "*", .code = 503, .rate = 0.05, .latency = 1ms},
-        {.verb = "patch", .resource = "nodes", .code = 409, .rate = 0.2},
-        {.verb = "create", .resource = "pods/eviction", .code = 500, .rate = 0.2},
-        {.verb = "create", .resource = "pods/eviction", .code = 429, .rate = 0.1},
-        {.verb = "create", .resource = "jobs", .code = 500, .rate = 0.2},
-        {.verb = "patch", .resource = "patchcampaigns/status", .code = 500, .rate = 0.2},
-    });
+  if (faults) rig.inject_operator_faults("patchcampaigns/status", 1ms, {{.verb = "create", .resource = "jobs", .code = 500, .rate = 0.2}});
   const bool done = rig.advance_until([&] { return str(rig.campaign("fleet"), {"status", "phase"}) == "Completed"; }, 4h, [&] {
     inv();
     if (rig.campaign("fleet").has_field("status") && num(rig.campaign("fleet"), {"status", "nodes", "inProgress"}) == 0)

@@ -76,6 +76,22 @@ struct Rig {
     manager_thread = std::thread([this] { manager->run(); });
     for (int i = 0; i < 500 && !manager->leading(); ++i) std::this_thread::sleep_for(10ms);
   }
+  // Design 7's faults, for the operator once it leads (the caches' first list is spared: its
+  // retries back off on virtual time): 5% of every request 503 and all of them slow, a fifth of
+  // node patches 409, a fifth of evictions 500 and a tenth 429, a fifth of the controller's
+  // status writes (`status_resource`, e.g. "maintenancewindows/status") 500, plus `extra`.
+  void inject_operator_faults(const std::string& status_resource, std::chrono::milliseconds latency,
+                              std::vector<sim::FaultRule> extra = {}) {
+    std::vector<sim::FaultRule> rules{
+        {.verb = "*", .resource = "*", .code = 503, .rate = 0.05, .latency = latency},
+        {.verb = "patch", .resource = "nodes", .code = 409, .rate = 0.2},
+        {.verb = "create", .resource = "pods/eviction", .code = 500, .rate = 0.2},
+        {.verb = "create", .resource = "pods/eviction", .code = 429, .rate = 0.1},
+        {.verb = "patch", .resource = status_resource, .code = 500, .rate = 0.2},
+    };
+    rules.insert(rules.end(), extra.begin(), extra.end());
+    api->faults().set_rules(std::move(rules));
+  }
   // Every Event, oldest first, one per line (for failure messages).
   std::string events_text() {
     std::string out;

@@ -16,13 +16,6 @@ kube::ObjectReference node_ref(const model::Node& node) {
   return {"v1", "Node", "", node.meta.name, std::string(node.meta.uid.view()), ""};
 }
 
-namespace {
-bool owned_by_daemonset(const model::Pod& p) {
-  const auto* c = p.meta.controller();
-  return c && c->kind == "DaemonSet";
-}
-}  // namespace
-
 kube::Status Drainer::claim(const model::Node& node, const std::string& claim, const std::string& state, kube::TimePoint now) {
   value p = value::object();
   auto& ann = p["metadata"]["annotations"];
@@ -123,7 +116,7 @@ DrainResult Drainer::drain(const model::Node& node, const DrainPolicy& policy, D
     // Never moved by a drain: mirror and DaemonSet pods, and a campaign's patch pod (a claim
     // whose state write failed after its Job started drains again, and evicting the patch it
     // is waiting for would loop forever).
-    if (pod->mirror || owned_by_daemonset(*pod) || planner::is_patch_pod(*pod)) continue;
+    if (planner::never_drained(*pod)) continue;
     ++out.remaining;
     const std::string ns(pod->meta.namespace_.view());
     if (pod->meta.deleted) {

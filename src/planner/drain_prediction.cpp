@@ -6,16 +6,17 @@
 
 namespace nonevent::planner {
 
-bool is_patch_pod(const model::Pod& p) {
-  static const model::IStr kLabel(kPatchPodLabel);
-  return model::find_label(p.meta.label_set(), kLabel) != nullptr;
+bool never_drained(const model::Pod& p) {
+  static const model::IStr kPatchLabel(kPatchPodLabel);
+  if (p.mirror || model::find_label(p.meta.label_set(), kPatchLabel)) return true;
+  const auto* c = p.meta.controller();
+  return c && c->kind == "DaemonSet";
 }
 
 bool evicted_by_drain(const model::Pod& p) {
-  if (p.node_name.empty() || p.meta.deleted || p.mirror || is_patch_pod(p)) return false;
+  if (p.node_name.empty() || p.meta.deleted) return false;
   if (p.phase == model::PodPhase::kSucceeded || p.phase == model::PodPhase::kFailed) return false;
-  const auto* c = p.meta.controller();
-  return !(c && c->kind == "DaemonSet");
+  return !never_drained(p);
 }
 
 std::vector<Unplaceable> unplaceable_after_drain(const std::vector<const model::Node*>& nodes,

@@ -19,9 +19,10 @@ struct Unplaceable {
 // A PatchCampaign's patch pods carry this label: pinned to their node like a DaemonSet's pods
 // and part of the node's maintenance, never something a drain moves.
 inline constexpr const char* kPatchPodLabel = "nonevent.dev/campaign";
-bool is_patch_pod(const model::Pod& pod);
-// Pods a drain evicts: bound, not finished, not terminating, not DaemonSet, not mirror, not a
-// patch pod.
+// Pods no drain moves wherever they run: mirror pods, DaemonSet pods and patch pods. The one
+// rule the planner's predictions and the drain engine share.
+bool never_drained(const model::Pod& pod);
+// Pods a drain evicts: bound, not finished, not terminating, and not never_drained.
 bool evicted_by_drain(const model::Pod& pod);
 
 struct Placed {

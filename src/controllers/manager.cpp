@@ -43,15 +43,15 @@ Manager::Manager(std::shared_ptr<kube::RestClient> client, std::shared_ptr<kube:
                           [this](const model::GenericObject& c) { campaign_queue_.add(c.meta.name); }});
   // Nodes and pods moving wake every window and campaign (there are few of those); a
   // window changing wakes the campaigns, which step aside for it.
-  auto all = [this] {
+  auto all_windows = [this] {
     for (const auto& w : windows_.list()) window_queue_.add(w->meta.name);
-    for (const auto& c : campaigns_.list()) campaign_queue_.add(c->meta.name);
   };
   auto all_campaigns = [this] {
     for (const auto& c : campaigns_.list()) campaign_queue_.add(c->meta.name);
   };
-  auto all_windows = [this] {
-    for (const auto& w : windows_.list()) window_queue_.add(w->meta.name);
+  auto all = [=] {
+    all_windows();
+    all_campaigns();
   };
   nodes_.add_handler(enqueue_all<model::Node>(all));
   // A window's pass looks at every pod of its zone, so it wakes only for pods that can change

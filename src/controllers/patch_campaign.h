@@ -10,9 +10,9 @@
 // to evacuate are left alone. Everything needed to continue is in the cluster: node
 // annotations and the campaign's status.
 #include <map>
-#include <set>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "controllers/drain.h"

@@ -341,10 +341,10 @@ size_t feasible_nodes_to_find(size_t nodes, int percentage) {
 Placement schedule(const ClusterView& view, const Pod& pod) {
   std::vector<const Node*> feasible;
   std::map<std::string, int> reasons;
-  feasible.reserve(feasible_nodes_to_find(view.nodes.size(), view.percentage_of_nodes_to_score));
   const auto spread = prefilter_spread(view, pod);
   const size_t n_nodes = view.nodes.size();
   const size_t want = feasible_nodes_to_find(n_nodes, view.percentage_of_nodes_to_score);
+  feasible.reserve(want);
   const size_t start = n_nodes ? view.next_start_node_ % n_nodes : 0;
   size_t looked = 0;
   for (; looked < n_nodes && feasible.size() < want; ++looked) {

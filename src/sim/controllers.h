@@ -23,4 +23,9 @@ std::unique_ptr<SimController> make_machine_controller();
 web::json::value pod_from_template(const web::json::value& owner, const std::string& name,
                                    kube::TimePoint now);
 
+// A new Node shaped like `like` (labels, capacity, conditions) named `name`, with the image
+// version the ConfigMap kube-system/nonevent-sim-provisioner's data.imageVersion gives when
+// set (how a test rolls out a new image), else `like`'s. Shared by the node makers.
+web::json::value new_node_like(Simulation& sim, const web::json::value& like, const std::string& name);
+
 }  // namespace nonevent::sim

@@ -104,6 +104,9 @@ inline Selector selector_of(const value& sel) {
 }
 
 inline std::string now_text(kube::TimePoint t) { return kube::format_rfc3339(t); }
+inline kube::TimePoint after(kube::TimePoint t, double seconds) {
+  return t + std::chrono::duration_cast<kube::TimePoint::duration>(std::chrono::duration<double>(seconds));
+}
 
 // Every stored object of a resource ("/pods", "apps/deployments"), optionally of one
 // namespace, decoded; and one object, or null. For tests, benchmarks and tools that look at

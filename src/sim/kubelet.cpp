@@ -13,12 +13,6 @@ using namespace json;
 
 namespace {
 
-using Seconds = std::chrono::duration<double>;
-
-kube::TimePoint after(kube::TimePoint t, double seconds) {
-  return t + std::chrono::duration_cast<kube::TimePoint::duration>(Seconds(seconds));
-}
-
 bool node_ready(const value& node) { return condition_true(node, "Ready"); }
 
 value condition(const std::string& type, bool status, const std::string& since) {
@@ -209,50 +203,27 @@ class NodeLifecycle final : public SimController {
   }
 };
 
-// Replaces a deleted node in its zone and pool after nodeProvisionSeconds. The new node's
-// image version is the ConfigMap kube-system/nonevent-sim-provisioner's data.imageVersion
-// when set (how a test rolls out a new image), else the deleted node's.
+// Replaces a deleted node in its zone and pool after nodeProvisionSeconds, as a cloud node
+// group does. Nodes Cluster API keeps (annotated cluster.x-k8s.io/owner-kind) are left to
+// their MachineDeployment, which makes a new Machine instead (machine_controller.cpp).
 class Provisioner final : public SimController {
  public:
   const char* name() const override { return "provisioner"; }
   void reconcile(Simulation& sim, const Snapshot& snap) override {
     const auto now = sim.now();
     for (const auto& ch : snap.cache->changed("/nodes"))
-      if (!ch.object) pending_.push_back({after(now, sim.spec().timings.node_provision_s), ch.last()});
-    std::string image;
-    if (auto cm = sim.api().store().get("/configmaps", "kube-system", "nonevent-sim-provisioner")) {
-      std::error_code ec;
-      image = str(value::parse(cm->json, ec), {"data", "imageVersion"});
-    }
+      if (!ch.object && !at(ch.last(), {"metadata", "annotations", "cluster.x-k8s.io/owner-kind"}))
+        pending_.push_back({after(now, sim.spec().timings.node_provision_s), ch.last()});
     for (auto it = pending_.begin(); it != pending_.end();) {
       if (now < it->first) {
         sim.wake_at(it->first);
         ++it;
         continue;
       }
-      value node = it->second;
+      const value& node = it->second;
       const auto pool = str(node, {"metadata", "labels", "nonevent.dev/pool"}, "pool");
       const auto zone = str(node, {"metadata", "labels", "topology.kubernetes.io/zone"}, "zone");
-      const auto name = pool + "-" + zone + "-r" + std::to_string(++serial_);
-      value fresh = value::object();
-      fresh["apiVersion"] = value::string("v1");
-      fresh["kind"] = value::string("Node");
-      fresh["metadata"]["name"] = value::string(name);
-      value lbls = at(node, {"metadata", "labels"}) ? node.at("metadata").at("labels") : value::object();
-      lbls["kubernetes.io/hostname"] = value::string(name);
-      if (!image.empty()) lbls["nonevent.dev/image-version"] = value::string(image);
-      fresh["metadata"]["labels"] = lbls;
-      fresh["spec"]["providerID"] = value::string("nonevent-sim://" + zone + "/" + name);
-      value st = node.has_field("status") ? node.at("status") : value::object();
-      const auto ts = now_text(now);
-      if (st.has_field("conditions"))
-        for (size_t i = 0; i < st.at("conditions").size(); ++i) {
-          st["conditions"][i]["lastTransitionTime"] = value::string(ts);
-          st["conditions"][i]["lastHeartbeatTime"] = value::string(ts);
-        }
-      if (st.has_field("nodeInfo")) st["nodeInfo"]["bootID"] = value::string("boot-" + name);
-      fresh["status"] = st;
-      sim.create(object_path("v1", "nodes", ""), fresh);
+      sim.create(object_path("v1", "nodes", ""), new_node_like(sim, node, pool + "-" + zone + "-r" + std::to_string(++serial_)));
       it = pending_.erase(it);
     }
   }
@@ -263,6 +234,34 @@ class Provisioner final : public SimController {
 };
 
 }  // namespace
+
+value new_node_like(Simulation& sim, const value& like, const std::string& name) {
+  std::string image;
+  if (auto cm = sim.api().store().get("/configmaps", "kube-system", "nonevent-sim-provisioner")) {
+    std::error_code ec;
+    image = str(value::parse(cm->json, ec), {"data", "imageVersion"});
+  }
+  const auto zone = str(like, {"metadata", "labels", "topology.kubernetes.io/zone"}, "zone");
+  value fresh = value::object();
+  fresh["apiVersion"] = value::string("v1");
+  fresh["kind"] = value::string("Node");
+  fresh["metadata"]["name"] = value::string(name);
+  value lbls = at(like, {"metadata", "labels"}) ? like.at("metadata").at("labels") : value::object();
+  lbls["kubernetes.io/hostname"] = value::string(name);
+  if (!image.empty()) lbls["nonevent.dev/image-version"] = value::string(image);
+  fresh["metadata"]["labels"] = lbls;
+  fresh["spec"]["providerID"] = value::string("nonevent-sim://" + zone + "/" + name);
+  value st = like.has_field("status") ? like.at("status") : value::object();
+  const auto ts = now_text(sim.now());
+  if (st.has_field("conditions"))
+    for (size_t i = 0; i < st.at("conditions").size(); ++i) {
+      st["conditions"][i]["lastTransitionTime"] = value::string(ts);
+      st["conditions"][i]["lastHeartbeatTime"] = value::string(ts);
+    }
+  if (st.has_field("nodeInfo")) st["nodeInfo"]["bootID"] = value::string("boot-" + name);
+  fresh["status"] = st;
+  return fresh;
+}
 
 std::unique_ptr<SimController> make_kubelets() { return std::make_unique<Kubelets>(); }
 std::unique_ptr<SimController> make_node_lifecycle_controller() { return std::make_unique<NodeLifecycle>(); }

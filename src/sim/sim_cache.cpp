@@ -27,7 +27,8 @@ const std::vector<std::string>& SimCache::resources() {
   static const std::vector<std::string> r{"/nodes",           "/pods",           "apps/deployments",
                                           "apps/replicasets", "apps/statefulsets", "apps/daemonsets",
                                           "batch/jobs",       "policy/poddisruptionbudgets",
-                                          "cluster.x-k8s.io/machines", "/persistentvolumeclaims",
+                                          "cluster.x-k8s.io/machines", "cluster.x-k8s.io/machinedeployments",
+                                          "/persistentvolumeclaims",
                                           "/persistentvolumes"};
   return r;
 }

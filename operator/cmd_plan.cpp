@@ -250,7 +250,10 @@ int plan_campaign(const value& obj, const Cluster& c, bool json_out, double batc
     std::sort(nodes.begin(), nodes.end(), [&](auto* a, auto* b) {
       return std::pair(blocked[a->meta.name], a->meta.name) < std::pair(blocked[b->meta.name], b->meta.name);
     });
-    const int size = s.max_unavailable_in(total[z]);
+    // Nodes in flight at once: maxUnavailable plus, for Replace, maxSurge (surge nodes go
+    // once their new node is there; the preflight below does not count that new capacity,
+    // so it is the stricter check).
+    const int size = std::max(1, s.max_unavailable_in(total[z]) + (s.strategy == "Replace" ? s.max_surge_in(total[z]) : 0));
     int zone_batches = 0;
     for (size_t i = 0; i < nodes.size();) {
       const size_t n = canary ? std::min<size_t>(s.canary_nodes, size) : size;

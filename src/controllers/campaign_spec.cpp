@@ -75,7 +75,12 @@ bool CampaignSpec::selects(const model::Node& node) const {
 
 int CampaignSpec::max_unavailable_in(int zone_nodes) const {
   const int n = max_unavailable.is_percent ? zone_nodes * max_unavailable.value / 100 : max_unavailable.value;
-  return std::max(1, n);
+  return max_surge.value > 0 ? n : std::max(1, n);
+}
+
+int CampaignSpec::max_surge_in(int zone_nodes) const {
+  if (!max_surge.is_percent) return max_surge.value;
+  return (zone_nodes * max_surge.value + 99) / 100;
 }
 
 ParsedCampaign parse_campaign_spec(const value& spec) {
@@ -114,12 +119,9 @@ ParsedCampaign parse_campaign_spec(const value& spec) {
   }
   if (c.strategy != "InPlace" && c.strategy != "Replace" && c.strategy != "External")
     p.push_back("spec.strategy.type: must be InPlace, Replace or External");
-  if (c.max_unavailable.value == 0) p.push_back("spec.strategy.maxUnavailable: must be more than 0");
+  if (c.max_unavailable.value == 0 && c.max_surge.value == 0)
+    p.push_back("spec.strategy.maxUnavailable: must be more than 0 (or maxSurge, for strategy Replace)");
   if (c.strategy != "Replace" && c.max_surge.value != 0) p.push_back("spec.strategy.maxSurge: only valid for strategy Replace");
-  // Surge needs a way to ask for nodes before old ones go (a node group or MachineDeployment
-  // scale), which the operator does not have yet: refuse rather than accept and ignore it.
-  else if (c.max_surge.value != 0)
-    p.push_back("spec.strategy.maxSurge: not supported yet (nodes are replaced after they are drained); use 0");
   for (const char* k : {"inPlace", "replace", "external"}) {
     const std::string type = k == std::string("inPlace") ? "InPlace" : k == std::string("replace") ? "Replace" : "External";
     if (obj(spec, k) && c.strategy != type) p.push_back(std::string("spec.") + k + ": only valid for strategy " + type);

@@ -44,7 +44,11 @@ struct CampaignSpec {
   bool selects(const model::Node& node) const;
   // maxUnavailable resolved against a zone of `zone_nodes` nodes: percentages round down,
   // but never below one node (a zone must be able to make progress).
+  // Nodes a zone may have out at once: percentages round down, as a Deployment's do, and to
+  // at least one unless maxSurge carries the rollout (maxUnavailable 0, maxSurge > 0).
   int max_unavailable_in(int zone_nodes) const;
+  // New nodes a zone may have above its size at once (Replace): percentages round up.
+  int max_surge_in(int zone_nodes) const;
 };
 
 struct ParsedCampaign {

@@ -16,7 +16,8 @@ kube::ObjectReference node_ref(const model::Node& node) {
   return {"v1", "Node", "", node.meta.name, std::string(node.meta.uid.view()), ""};
 }
 
-kube::Status Drainer::claim(const model::Node& node, const std::string& claim, const std::string& state, kube::TimePoint now) {
+kube::Status Drainer::claim(const model::Node& node, const std::string& claim, const std::string& state, kube::TimePoint now,
+                            bool cordon, const std::map<std::string, std::string>& extra) {
   value p = value::object();
   auto& ann = p["metadata"]["annotations"];
   ann[kClaimedBy] = value::string(claim);
@@ -24,12 +25,27 @@ kube::Status Drainer::claim(const model::Node& node, const std::string& claim, c
   ann[kStateSince] = value::string(kube::format_rfc3339(now));
   ann[kClaimedAt] = value::string(kube::format_rfc3339(now));
   ann[kWasUnschedulable] = value::string(node.unschedulable ? "true" : "false");
+  for (const auto& [k, v] : extra) ann[k] = value::string(v);
   // The resourceVersion makes the claim conditional: two claimants cannot both win.
   p["metadata"]["resourceVersion"] = value::string(node.meta.resource_version);
+  if (cordon) p["spec"]["unschedulable"] = value::boolean(true);
+  auto r = client_.patch(kube::resources::nodes(), "", node.meta.name, PatchType::kStrategicMerge, p.serialize());
+  if (!r.ok()) return r.error();
+  events_.record(node_ref(node), "Normal", cordon ? "Cordoned" : "Claimed", (cordon ? "cordoned for " : "claimed for ") + claim);
+  return kube::Unit{};
+}
+
+kube::Status Drainer::cordon(const model::Node& node, const std::string& state, kube::TimePoint now,
+                             const std::map<std::string, std::string>& extra) {
+  value p = value::object();
+  auto& ann = p["metadata"]["annotations"];
+  ann[kNodeState] = value::string(state);
+  ann[kStateSince] = value::string(kube::format_rfc3339(now));
+  for (const auto& [k, v] : extra) ann[k] = value::string(v);
   p["spec"]["unschedulable"] = value::boolean(true);
   auto r = client_.patch(kube::resources::nodes(), "", node.meta.name, PatchType::kStrategicMerge, p.serialize());
   if (!r.ok()) return r.error();
-  events_.record(node_ref(node), "Normal", "Cordoned", "cordoned for " + claim);
+  events_.record(node_ref(node), "Normal", "Cordoned", "cordoned for " + (claim_of(node) ? *claim_of(node) : std::string("nonevent")));
   return kube::Unit{};
 }
 
@@ -39,14 +55,17 @@ kube::Status Drainer::set_state(const model::Node& node, const std::string& stat
   p["metadata"]["annotations"][kNodeState] = value::string(state);
   p["metadata"]["annotations"][kStateSince] = value::string(kube::format_rfc3339(now));
   auto r = client_.patch(kube::resources::nodes(), "", node.meta.name, PatchType::kStrategicMerge, p.serialize());
-  if (!r.ok()) return r.error();
+  // A node gone (replaced, its Machine deleted) has no state left to record; the cache shows
+  // it gone on the next pass.
+  if (!r.ok() && !r.error().is_not_found()) return r.error();
   return kube::Unit{};
 }
 
 kube::Status Drainer::release(const model::Node& node, bool keep_cordoned, const std::string& why) {
   value p = value::object();
   auto& ann = p["metadata"]["annotations"];
-  for (const char* k : {kClaimedBy, kNodeState, kWasUnschedulable, kStateSince, kClaimedAt}) ann[k] = value::null();
+  for (const char* k : {kClaimedBy, kNodeState, kWasUnschedulable, kStateSince, kClaimedAt, kSurgeFrom, kReplacement})
+    ann[k] = value::null();
   const auto* was = node.annotation(kWasUnschedulable);
   const bool uncordon = !keep_cordoned && !(was && *was == "true");
   if (uncordon) p["spec"]["unschedulable"] = value::null();

@@ -30,6 +30,10 @@ inline constexpr const char* kWasUnschedulable = "nonevent.dev/was-unschedulable
 inline constexpr const char* kStateSince = "nonevent.dev/state-since";
 inline constexpr const char* kClaimedAt = "nonevent.dev/claimed-at";
 inline constexpr const char* kBlockedSince = "nonevent.dev/blocked-since";  // first seen blocked by policy
+// Replace with maxSurge: the MachineDeployment ("<ns>/<name>") scaled up for this node, and the
+// new node that took its place (so one new node never stands in for two old ones).
+inline constexpr const char* kSurgeFrom = "nonevent.dev/surge-from";
+inline constexpr const char* kReplacement = "nonevent.dev/replacement";
 
 // Why a pod or node holds a drain up, as it appears in status.blockers and Events (the
 // planner's type: the preflight predicts the same blockers the drain meets).
@@ -79,8 +83,14 @@ class Drainer {
       : client_(client), events_(events), pods_(pods), pdbs_(pdbs), observer_(std::move(observer)) {}
 
   // Claims and cordons `node` for `claim` (e.g. "PatchCampaign/x"), recording whether it was
-  // already unschedulable. The node must not be claimed by anyone else.
-  kube::Status claim(const model::Node& node, const std::string& claim, const std::string& state, kube::TimePoint now);
+  // already unschedulable, with any `extra` annotations. The node must not be claimed by
+  // anyone else. Without `cordon` the node stays schedulable (a surge node waiting for its
+  // replacement); cordon() does it later.
+  kube::Status claim(const model::Node& node, const std::string& claim, const std::string& state, kube::TimePoint now,
+                     bool cordon = true, const std::map<std::string, std::string>& extra = {});
+  // Cordons a claimed node and moves it to `state`, with any `extra` annotations.
+  kube::Status cordon(const model::Node& node, const std::string& state, kube::TimePoint now,
+                      const std::map<std::string, std::string>& extra = {});
   // Moves a claimed node to another state (no write when it is already there).
   kube::Status set_state(const model::Node& node, const std::string& state, kube::TimePoint now);
   // One pass of evictions over the node's pods. DaemonSet and mirror pods are never evicted;

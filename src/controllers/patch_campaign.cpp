@@ -7,6 +7,7 @@
 
 #include "controllers/campaign_spec.h"
 #include "controllers/resource_status.h"
+#include "controllers/surge_capacity.h"
 #include "controllers/window_spec.h"
 #include "model/indexers.h"
 #include "planner/drain_prediction.h"
@@ -156,7 +157,7 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
   // who took it since, or gone, is not waited for any longer).
   auto& unseen = claims_unseen_[name];
   for (auto it = unseen.begin(); it != unseen.end();) {
-    const auto n = nodes_.get(*it);
+    const auto n = nodes_.get(it->first);
     it = (!n || claim_of(*n)) ? unseen.erase(it) : std::next(it);
   }
   auto ours = [&](const model::Node& n) {
@@ -173,6 +174,9 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
   // Deleted: give every node back (patch Jobs go with the campaign, by owner reference).
   if (meta.has_field("deletionTimestamp")) {
     if (auto st = release_all("campaign " + name + " was deleted"); !st.ok()) return st.error();
+    // MachineDeployments it scaled up go back to their size (a LIST that finds none when
+    // the campaign never surged, or the cluster has no Cluster API).
+    if (auto st = reconcile_surge_capacity(*client_, name, {}); !st.ok()) return st.error();
     if (auto st = writer.remove_finalizer(kCampaignFinalizer); !st.ok()) return st.error();
     return none;
   }
@@ -239,7 +243,16 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
   for (const auto& f : failed_list.as_array()) failed.insert(text(f, "name"));
 
   auto patched = [&](const model::Node& n) { return c.reported_version(n) == c.version; };
+  // Replace with maxSurge: per MachineDeployment, the surge nodes of ours still holding its
+  // extra capacity (from their claim until they are handed back to Cluster API).
+  std::map<std::string, int> surge_extra;
+  auto holds_surge = [](const model::Node& n) -> const std::string* {
+    const auto* from = n.annotation(kSurgeFrom);
+    const auto* s = state_of(n);
+    return from && s && (*s == "surging" || *s == "draining" || *s == "cordoned") ? from : nullptr;
+  };
   auto fail_node = [&](const model::Node& n, const std::string& reason, const std::string& message) -> kube::Status {
+    if (const auto* md = holds_surge(n)) --surge_extra[*md];  // released, or kept as failed: the surge goes back
     pass.fail(n.meta.name, reason, message);
     failed.insert(n.meta.name);
     events_.record(node_ref(n), "Warning", "NodeFailed", claim + ": " + message);
@@ -250,6 +263,31 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
     if (c.keep_failed_cordoned) return drainer_.set_state(n, "failed", now);
     return drainer_.release(n, false, "patch failed (" + reason + ")");
   };
+
+  // The planner's view of the cluster, built once a pass and only when a step needs it
+  // (150,000 pods at the largest scale).
+  std::vector<const model::Node*> view_nodes;
+  std::vector<const model::Pod*> view_pods;
+  std::vector<std::shared_ptr<const model::Pod>> view_pods_pin;
+  auto planner_view = [&] {
+    if (!view_nodes.empty()) return;
+    for (const auto& n : all_nodes) view_nodes.push_back(n.get());
+    view_pods_pin = pods_.list();
+    for (const auto& p : view_pods_pin) view_pods.push_back(p.get());
+  };
+  // Nodes that are in the cluster, or going, while their own claim keeps them out of the batch
+  // count: cordoned nodes of ours (they will be drained) form the planner's trial set.
+  std::set<std::string> cordoned_ours;
+  for (const auto& n : claimed)
+    if (const auto* s = state_of(*n); !s || *s != "surging") cordoned_ours.insert(n->meta.name);
+
+  // Replace with maxSurge: the new nodes already standing in for an old one.
+  std::set<std::string> paired;
+  for (const auto& n : all_nodes)
+    if (const auto* r = n->annotation(kReplacement)) paired.insert(*r);
+
+  for (const auto& [node, md] : unseen)
+    if (!md.empty()) ++surge_extra[md];  // surge claims the cache does not show yet
 
   // 1. Move every node we hold one step on.
   DrainBudget budget{.max_in_flight = c.drain.max_concurrent_evictions};
@@ -262,6 +300,56 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
     const model::IStr* z = model::find_label(n->meta.label_set(), c.zone_label);
     const std::string node_zone = z ? z->str() : zone;
     ++in_flight_by_zone[node_zone];
+    const auto* surge_from = n->annotation(kSurgeFrom);
+    if (const auto* md = holds_surge(*n)) ++surge_extra[*md];
+    if (state == "surging") {
+      // Waiting, schedulable, for the new node its MachineDeployment was scaled up for: a
+      // Ready node with the target version in the zone, created since, that stands in for no
+      // other node. Then the old node is cordoned and drained like any other.
+      const model::Node* fresh = nullptr;
+      for (const auto& m : by_zone[node_zone]) {
+        if (m->meta.name == n->meta.name || paired.count(m->meta.name) || claim_of(*m) || !patched(*m) || !m->ready ||
+            m->unschedulable)
+          continue;
+        if (m->meta.created >= claimed_at) {  // both in whole seconds
+          fresh = m.get();
+          break;
+        }
+      }
+      if (!fresh) {
+        if (now - since > c.node_timeout) {
+          if (auto st = fail_node(*n, "ReplacementTimeout",
+                                  "no new Ready node with " + c.version + " joined the zone within the timeout after MachineDeployment " +
+                                      *surge_from + " was scaled up");
+              !st.ok())
+            return st.error();
+          --in_flight_by_zone[node_zone];
+        }
+        continue;
+      }
+      // The new node is there; its pods must still find a place (design 2.3).
+      planner_view();
+      std::set<std::string> trial = cordoned_ours;
+      trial.insert(n->meta.name);
+      if (auto unplaceable = planner::unplaceable_after_drain(view_nodes, view_pods, trial); !unplaceable.empty()) {
+        const auto* p = unplaceable.front().pod;
+        pass.blockers.push_back({"Pod", std::string(p->meta.namespace_.view()), p->meta.name, "WouldNotReschedule",
+                                 "draining " + n->meta.name + " would leave it Pending: " + unplaceable.front().reason});
+        continue;
+      }
+      if (auto st = drainer_.cordon(*n, "draining", now, {{kReplacement, fresh->meta.name}}); !st.ok()) return st.error();
+      paired.insert(fresh->meta.name);
+      cordoned_ours.insert(n->meta.name);
+      events_.record(ref, "Normal", "SurgeNodeReady", fresh->meta.name + " joined " + node_zone + ": draining " + n->meta.name);
+      continue;
+    }
+    if (state == "replacing") {
+      // Handed to Cluster API (Machine marked, deployment scaled down): done when it is gone.
+      if (now - since > c.node_timeout)
+        pass.blockers.push_back({"Node", "", n->meta.name, "ReplacementTimeout",
+                                 "its Machine was marked for deletion and its MachineDeployment scaled down, but the node is still there"});
+      continue;
+    }
     if (state == "failed") {
       // Kept cordoned after a failure: tried again once the user resumes.
       if (!failed.count(n->meta.name))
@@ -334,6 +422,23 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
         p["metadata"]["annotations"][c.external_annotation] = value::string(c.version);
         auto r = client_->patch(kube::resources::nodes(), "", n->meta.name, PatchType::kStrategicMerge, p.serialize());
         if (!r.ok()) return r.error();
+      }
+      if (c.strategy == "Replace" && surge_from) {
+        // Its new node is already there: give the old one back to Cluster API. The Machine is
+        // marked first, so the scale-down (at the end of this pass) deletes this one.
+        auto m = mark_machine_for_deletion(*client_, *n);
+        if (!m.ok() && !m.error().is_not_found()) return m.error();
+        if (!m.ok()) {
+          // The Machine is gone already (its MachineSet made another): only the Node is left.
+          auto r = client_->remove(kube::resources::nodes(), "", n->meta.name, {});
+          if (!r.ok() && !r.error().is_not_found()) return r.error();
+        }
+        if (auto st = drainer_.set_state(*n, "replacing", now); !st.ok()) return st.error();
+        --surge_extra[*surge_from];
+        events_.record(ref, "Normal", "NodeReplaced", n->meta.name + ": replaced by " +
+                                                          (n->annotation(kReplacement) ? *n->annotation(kReplacement) : std::string("a new node")) +
+                                                          "; MachineDeployment " + *surge_from + " scaled back");
+        continue;
       }
       if (c.strategy == "Replace") {
         // The node goes; its replacement (from the cloud's node group or Cluster API) is
@@ -435,6 +540,7 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
     for (const auto& n : nodes_.list())
       if (const auto* cl = claim_of(*n); cl && *cl == claim && failed.count(n->meta.name))
         if (auto st = drainer_.release(*n, true, "campaign aborted; failed node left cordoned"); !st.ok()) return st.error();
+    surge_extra.clear();  // every surge node was given back above
     if (text(old_status, "phase") != "Failed")
       events_.record(ref, "Warning", "CampaignAborted", std::to_string(failed.size()) + " node(s) failed: aborted");
   } else if (over_budget && !c.paused && !failure_pause_out.is_object()) {
@@ -499,14 +605,17 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
     const value oz = old_zone(zone);
     value zo = value::object();
     zo["zone"] = value::string(zone);
-    int z_total = static_cast<int>(zn.size()), z_updated = 0, z_failed = 0, z_flight = 0, z_out = 0;
+    // z_out: nodes out of service against maxUnavailable; z_surge: surge nodes in flight
+    // against maxSurge (their capacity is replaced before they go out).
+    int z_total = static_cast<int>(zn.size()), z_updated = 0, z_failed = 0, z_flight = 0, z_out = 0, z_surge = 0;
     std::vector<NodePtr> candidates;
     for (const auto& n : zn) {
       const auto* cl = claim_of(*n);
       const bool ours_now = ours(*n) && !released_now.count(n->meta.name);
       if (ours_now && !failed.count(n->meta.name)) {
         ++z_flight;
-        ++z_out;
+        const auto u = unseen.find(n->meta.name);
+        ++(n->annotation(kSurgeFrom) || (u != unseen.end() && !u->second.empty()) ? z_surge : z_out);
         continue;
       }
       if (failed.count(n->meta.name)) {  // released, or kept cordoned (keepFailedNodesCordoned)
@@ -555,7 +664,10 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
       if (soak > kube::Duration::zero()) soak_until = now + soak;
       batch = value::array();
     }
-    const int budget_here = c.max_unavailable_in(z_total);
+    // Budgets are of the zone's own size: a surge node's new node is not counted (with 10
+    // nodes and maxSurge 10%, the eleventh would otherwise allow a second surge node).
+    const int zone_size = z_total - z_surge;
+    const int budget_here = c.max_unavailable_in(zone_size);
     double in_flight_s = 0;
     if (rolling && z_flight > 0) {
       // The batch is the nodes in flight: finished ones leave it, their slots are free again.
@@ -590,7 +702,11 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
       // A new batch: the canary first, then up to maxUnavailable nodes, minus nodes this
       // zone already has out for other reasons (and, rolling, the nodes still in flight);
       // the planner must accept it.
-      int size = canary_completed ? budget_here - z_out : std::min(c.canary_nodes, budget_here - z_out);
+      // Surge nodes first (they keep the zone's capacity), then nodes taken out under
+      // maxUnavailable.
+      const int surge_free = c.strategy == "Replace" ? std::max(0, c.max_surge_in(zone_size) - z_surge) : 0;
+      const int out_free = std::max(0, budget_here - z_out);
+      int size = canary_completed ? out_free + surge_free : std::min(c.canary_nodes, out_free + surge_free);
       size = std::min<int>(size, static_cast<int>(candidates.size()));
       if (topping_up && field(oz, "batchStartedAt").is_string()) {
         zo["batchStartedAt"] = oz.at("batchStartedAt");
@@ -608,39 +724,72 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
       std::sort(candidates.begin(), candidates.end(), [&](const NodePtr& a, const NodePtr& b) {
         return std::pair(blocked[a->meta.name], a->meta.name) < std::pair(blocked[b->meta.name], b->meta.name);
       });
-      std::vector<const model::Node*> view_nodes;
-      for (const auto& n : all_nodes) view_nodes.push_back(n.get());
-      std::vector<const model::Pod*> view_pods;
-      const auto pods = pods_.list();
-      for (const auto& p : pods) view_pods.push_back(p.get());
-      std::set<std::string> drained_set;
-      for (const auto& n : claimed) drained_set.insert(n->meta.name);
-      while (size > 0) {
-        std::set<std::string> trial = drained_set;
-        for (int i = 0; i < size; ++i) trial.insert(candidates[i]->meta.name);
+      // Surge nodes are the first candidates a MachineDeployment runs (it can add their
+      // capacity first); the rest go out under maxUnavailable.
+      std::vector<std::pair<NodePtr, std::string>> surge_picks;  // node, its MachineDeployment
+      std::vector<NodePtr> out_picks;
+      bool lacked_deployment = false;
+      for (const auto& n : candidates) {
+        if (static_cast<int>(surge_picks.size() + out_picks.size()) >= size) break;
+        if (static_cast<int>(surge_picks.size()) < surge_free) {
+          auto md = machine_deployment_of(*client_, *n);
+          if (!md.ok()) return md.error();
+          if (md.value()) {
+            surge_picks.emplace_back(n, *md.value());
+            continue;
+          }
+          lacked_deployment = true;
+        }
+        if (static_cast<int>(out_picks.size()) < out_free) out_picks.push_back(n);
+      }
+      if (lacked_deployment && surge_picks.empty())
+        pass.blockers.push_back({"Zone", "", zone, "NoMachineDeployment",
+                                 "maxSurge adds capacity through the Cluster API MachineDeployment that runs a node; nodes without "
+                                 "one are replaced only under maxUnavailable"});
+      // The planner must accept the nodes that go out now (surge nodes are checked when their
+      // new node is there).
+      int out_size = static_cast<int>(out_picks.size());
+      while (out_size > 0) {
+        planner_view();
+        std::set<std::string> trial = cordoned_ours;
+        for (int i = 0; i < out_size; ++i) trial.insert(out_picks[i]->meta.name);
         auto unplaceable = planner::unplaceable_after_drain(view_nodes, view_pods, trial);
         if (unplaceable.empty()) break;
-        if (size == 1) {
+        if (out_size == 1) {
           const auto* p = unplaceable.front().pod;
           pass.blockers.push_back({"Pod", std::string(p->meta.namespace_.view()), p->meta.name, "WouldNotReschedule",
-                                   "draining " + candidates[0]->meta.name + " would leave it Pending: " + unplaceable.front().reason});
+                                   "draining " + out_picks[0]->meta.name + " would leave it Pending: " + unplaceable.front().reason});
         }
-        --size;
+        --out_size;
       }
-      if (size > 0) {
+      out_picks.resize(out_size);
+      if (!surge_picks.empty() || !out_picks.empty()) {
         const bool is_canary = !canary_completed;
         int claimed_now = 0;
-        for (int i = 0; i < size; ++i) {
-          const auto& n = candidates[i];
-          auto st = drainer_.claim(*n, claim, "draining", now);
+        auto claimed_one = [&](const model::Node& n) {
+          batch[batch.size()] = value::string(n.meta.name);
+          unseen.emplace(n.meta.name, "");
+          ++z_flight;
+          ++claimed_now;
+        };
+        for (const auto& [n, md] : surge_picks) {
+          auto st = drainer_.claim(*n, claim, "surging", now, /*cordon=*/false, {{kSurgeFrom, md}});
           if (!st.ok()) {
             if (st.error().is_conflict()) break;  // the node changed under us: next pass
             return st.error();
           }
-          batch[batch.size()] = value::string(n->meta.name);
-          unseen.insert(n->meta.name);
-          ++z_flight;
-          ++claimed_now;
+          ++surge_extra[md];
+          claimed_one(*n);
+          unseen[n->meta.name] = md;
+        }
+        for (const auto& n : out_picks) {
+          auto st = drainer_.claim(*n, claim, "draining", now);
+          if (!st.ok()) {
+            if (st.error().is_conflict()) break;
+            return st.error();
+          }
+          cordoned_ours.insert(n->meta.name);
+          claimed_one(*n);
         }
         if (claimed_now > 0) {
           if (!zo.has_field("batchStartedAt")) {
@@ -697,6 +846,13 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
     if (left > 0)
       zone_remaining_batches.push_back(
           {zone, std::ceil(static_cast<double>(left) / std::max(1, budget_here)), running_s, left, std::max(1, budget_here), in_flight_s});
+  }
+
+  // Surge capacity: each MachineDeployment at its size plus the surge nodes it carries.
+  if (c.strategy == "Replace" && (c.max_surge.value > 0 || !surge_extra.empty())) {
+    std::vector<std::string> conflicts;
+    if (auto st = reconcile_surge_capacity(*client_, name, surge_extra, &conflicts); !st.ok()) return st.error();
+    for (const auto& m : conflicts) pass.blockers.push_back({"MachineDeployment", "", m.substr(0, m.find(' ')), "SurgeConflict", m});
   }
 
   // 3. ETA from observed durations (a batch takes as long as its slowest node).

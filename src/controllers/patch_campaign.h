@@ -43,7 +43,10 @@ class PatchCampaignController {
   // as in flight: read as unclaimed, a batch claimed a moment ago looked finished, and its
   // canary soak started before the canary had (CanaryIsFollowedBySoakBeforeTheNextBatch).
   // Memory only: after a restart the caches are listed afresh and show every claim.
-  std::map<std::string, std::set<std::string>> claims_unseen_;
+  // Node name -> the MachineDeployment a surge claim scaled ("" for other claims): an unseen
+  // surge claim still holds its surge slot and its deployment's extra replica (read as an
+  // ordinary claim, a second surge node was claimed beside it and the deployment scaled down).
+  std::map<std::string, std::map<std::string, std::string>> claims_unseen_;
   struct Pass;
   std::shared_ptr<kube::RestClient> client_;
   std::shared_ptr<kube::Clock> clock_;

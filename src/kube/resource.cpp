@@ -32,6 +32,7 @@ GroupVersionResource stateful_sets() { return {"apps", "v1", "statefulsets", tru
 GroupVersionResource daemon_sets() { return {"apps", "v1", "daemonsets", true, "DaemonSet"}; }
 GroupVersionResource jobs() { return {"batch", "v1", "jobs", true, "Job"}; }
 GroupVersionResource machines() { return {"cluster.x-k8s.io", "v1beta1", "machines", true, "Machine"}; }
+GroupVersionResource machine_deployments() { return {"cluster.x-k8s.io", "v1beta1", "machinedeployments", true, "MachineDeployment"}; }
 GroupVersionResource leases() { return {"coordination.k8s.io", "v1", "leases", true, "Lease"}; }
 GroupVersionResource maintenance_windows() {
   return {"nonevent.dev", "v1alpha1", "maintenancewindows", false, "MaintenanceWindow"};

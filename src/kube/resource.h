@@ -38,6 +38,7 @@ GroupVersionResource maintenance_windows();
 GroupVersionResource patch_campaigns();
 // Cluster API: a node's Machine (Replace deletes it, and Cluster API replaces both).
 GroupVersionResource machines();
+GroupVersionResource machine_deployments();
 }  // namespace resources
 
 struct ListOptions {

@@ -17,6 +17,11 @@ NOT_EXERCISED = {
     ("batch", "jobs", "delete"): "a failed node's patch Job is removed when a paused campaign is resumed",
     ("", "events", "patch"): "the event recorder patches an Event's count when the same Event repeats",
     ("cluster.x-k8s.io", "machines", "delete"): "Replace deletes the Machine of a node Cluster API manages (integration test)",
+    ("cluster.x-k8s.io", "machines", "get"): "maxSurge finds a node's MachineDeployment through its Machine (integration tests)",
+    ("cluster.x-k8s.io", "machines", "patch"): "maxSurge marks an old node's Machine to be deleted first (integration tests)",
+    ("cluster.x-k8s.io", "machinedeployments", "get"): "maxSurge reads a MachineDeployment to scale it (integration tests)",
+    ("cluster.x-k8s.io", "machinedeployments", "list"): "maxSurge finds the deployments a campaign scaled; also on deletion (integration tests)",
+    ("cluster.x-k8s.io", "machinedeployments", "patch"): "maxSurge scales a MachineDeployment up and back (integration tests)",
 }
 
 chart, requests, namespace, agent = sys.argv[1:5]

@@ -357,16 +357,194 @@ TEST(PatchCampaign, InvalidSpecGetsAConditionAndTouchesNothing) {
   EXPECT_TRUE(rig.advance_until(warned, 60s));
 }
 
-TEST(PatchCampaign, MaxSurgeIsRefusedNotIgnored) {
+// A minimal Cluster API MachineDeployment CRD (what the sim's MachineDeployment controller and
+// the operator's maxSurge read and write).
+constexpr const char* kMachineDeploymentCrd = R"(apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: machinedeployments.cluster.x-k8s.io}
+spec:
+  group: cluster.x-k8s.io
+  names: {kind: MachineDeployment, listKind: MachineDeploymentList, plural: machinedeployments, singular: machinedeployment, shortNames: [md]}
+  scope: Namespaced
+  versions:
+  - name: v1beta1
+    served: true
+    storage: true
+    subresources: {status: {}}
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+)";
+
+// Every node is Cluster API's: zone z's nodes are the Machines of MachineDeployment capi/md-z
+// (replicas 2, failure domain z), and new nodes come with image v2.
+void make_cluster_api_fleet(Rig& rig) {
+  rig.apply("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: nonevent-sim-provisioner, namespace: kube-system}\n"
+            "data: {imageVersion: v2}\n");
+  rig.apply(kMachineCrd);
+  rig.apply(kMachineDeploymentCrd);
+  rig.advance(2s);
+  rig.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: capi}\n");
+  for (const std::string zone : {"a", "b", "c"}) {
+    for (auto& n : rig.zone_nodes(zone)) {
+      const auto node = name(n);
+      rig.apply("apiVersion: cluster.x-k8s.io/v1beta1\nkind: Machine\nmetadata: {name: " + node +
+                ", namespace: capi, labels: {cluster.x-k8s.io/deployment-name: md-" + zone +
+                "}}\nspec: {clusterName: prod, failureDomain: " + zone + "}\nstatus: {nodeRef: {kind: Node, name: " + node + "}}\n");
+      ASSERT_EQ(rig.merge_patch("/api/v1/nodes/" + node, R"({"metadata":{"annotations":{"cluster.x-k8s.io/machine":")" + node +
+                                                             R"(","cluster.x-k8s.io/cluster-namespace":"capi","cluster.x-k8s.io/owner-kind":"MachineDeployment","cluster.x-k8s.io/owner-name":"md-)" +
+                                                             zone + R"("}}})"),
+                200);
+    }
+    rig.apply("apiVersion: cluster.x-k8s.io/v1beta1\nkind: MachineDeployment\nmetadata: {name: md-" + zone +
+              ", namespace: capi}\nspec: {clusterName: prod, replicas: 2, template: {spec: {failureDomain: " + zone + "}}}\n");
+  }
+}
+
+// maxUnavailable 0: per zone, never fewer Ready schedulable nodes than it started with, and
+// never more than maxSurge nodes above its size.
+struct ZoneCapacity {
+  Rig& rig;
+  int size = 2, surge = 1;
+  int violations = 0, most_nodes = 0;
+  std::string first_violation;
+  void operator()() {
+    rig.check_pdbs();
+    std::map<std::string, int> serving, present;
+    for (auto& n : rig.list("/nodes")) {
+      const auto zone = str(n, {"metadata", "labels", "topology.kubernetes.io/zone"});
+      ++present[zone];
+      if (!flag(n, {"spec", "unschedulable"}) && condition_true(n, "Ready")) ++serving[zone];
+    }
+    for (const auto& [zone, k] : present) {
+      most_nodes = std::max(most_nodes, k);
+      if (serving[zone] < size || k > size + surge) {
+        ++violations;
+        if (first_violation.empty())
+          first_violation = zone + ": " + std::to_string(serving[zone]) + " serving of " + std::to_string(k) + "\n" + rig.nodes_text();
+      }
+    }
+  }
+};
+
+// After a surge campaign: six new v2 nodes, every MachineDeployment back at its size and
+// holding no trace of the surge, no Machine left marked for deletion.
+void expect_surge_cleaned_up(Rig& rig) {
+  EXPECT_EQ(patched_ready(rig), 6) << rig.nodes_text();
+  EXPECT_EQ(rig.list("/nodes").size(), 6u) << rig.nodes_text();
+  EXPECT_TRUE(none_claimed(rig));
+  for (auto& md : rig.list("cluster.x-k8s.io/machinedeployments", "capi")) {
+    EXPECT_EQ(num(md, {"spec", "replicas"}), 2) << md.serialize();
+    EXPECT_FALSE(at(md, {"metadata", "labels", "nonevent.dev/surged-by"})) << md.serialize();
+    EXPECT_FALSE(at(md, {"metadata", "annotations", "nonevent.dev/surge-base-replicas"})) << md.serialize();
+  }
+  const auto machines = rig.list("cluster.x-k8s.io/machines", "capi");
+  EXPECT_EQ(machines.size(), 6u);
+  for (auto& m : machines) EXPECT_FALSE(at(m, {"metadata", "annotations", "cluster.x-k8s.io/delete-machine"})) << m.serialize();
+}
+
+TEST(PatchCampaign, MaxSurgeAddsEachNewNodeBeforeAnOldOneGoes) {
   Rig rig;
-  rig.apply(campaign_yaml("surge", "Replace", "  strategy: {type: Replace, maxUnavailable: 1, maxSurge: 1}\n"));
+  make_cluster_api_fleet(rig);
+  rig.apply(campaign_yaml("surge", "Replace", "  strategy: {type: Replace, maxUnavailable: 0, maxSurge: 1, canary: {nodes: 1, soak: 2m}}\n"));
   rig.start_operator();
-  ASSERT_TRUE(rig.advance_until([&] { return has_condition(rig.campaign("surge"), "Progressing", "False", "InvalidSpec"); }, 120s))
+  ZoneCapacity capacity{rig};
+  const bool done =
+      rig.advance_until([&] { return str(rig.campaign("surge"), {"status", "phase"}) == "Completed"; }, 6h, [&] { capacity(); });
+  const auto c = rig.campaign("surge");
+  ASSERT_TRUE(done) << c.serialize() << "\n" << rig.events_text() << rig.nodes_text();
+  EXPECT_EQ(capacity.violations, 0) << capacity.first_violation;
+  EXPECT_EQ(capacity.most_nodes, 3) << "a zone had its surge node beside its two old ones";
+  EXPECT_EQ(rig.pdb_violations, 0);
+  expect_surge_cleaned_up(rig);
+  int surged = 0;
+  for (auto& e : rig.list("/events")) surged += str(e, {"reason"}) == "SurgeNodeReady";
+  EXPECT_EQ(surged, 6) << rig.events_text();
+}
+
+// Surge progress lives in node and MachineDeployment annotations: an operator killed at
+// random instants scales each deployment up once per node and back exactly to its size.
+TEST(PatchCampaign, MaxSurgeSurvivesBeingKilledAtRandomInstants) {
+  for (int seed = 1; seed <= 8; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    Rig rig;
+    make_cluster_api_fleet(rig);
+    std::mt19937 rng(seed);
+    rig.apply(campaign_yaml("restart", "Replace",
+                            "  strategy: {type: Replace, maxUnavailable: 0, maxSurge: 1, zonesInParallel: 3, canary: {nodes: 0}}\n"));
+    rig.start_operator();
+    ZoneCapacity capacity{rig};
+    int kills = 0;
+    auto next_kill = std::chrono::seconds(std::uniform_int_distribution<int>(5, 200)(rng));
+    std::chrono::seconds t{0};
+    const bool done = rig.advance_until([&] { return str(rig.campaign("restart"), {"status", "phase"}) == "Completed"; }, 4h, [&] {
+      capacity();
+      if (++t >= next_kill && kills < 3) {
+        rig.stop_operator();
+        ++kills;
+        rig.advance(std::chrono::seconds(std::uniform_int_distribution<int>(1, 20)(rng)), [&] { capacity(); });
+        rig.start_operator();
+        next_kill = t + std::chrono::seconds(std::uniform_int_distribution<int>(5, 200)(rng));
+      }
+    });
+    ASSERT_TRUE(done) << rig.campaign("restart").serialize() << rig.nodes_text();
+    EXPECT_EQ(capacity.violations, 0) << capacity.first_violation;
+    EXPECT_EQ(rig.pdb_violations, 0);
+    expect_surge_cleaned_up(rig);
+  }
+}
+
+// Deleted while a deployment carries a surge node: the node is given back and the deployment
+// scaled back to its size before the campaign goes.
+TEST(PatchCampaign, DeletingASurgingCampaignScalesTheDeploymentBack) {
+  Rig rig;
+  make_cluster_api_fleet(rig);
+  rig.apply(campaign_yaml("surge", "Replace", "  strategy: {type: Replace, maxUnavailable: 0, maxSurge: 1, canary: {nodes: 1, soak: 2m}}\n"));
+  rig.start_operator();
+  auto surged = [&] {
+    for (auto& md : rig.list("cluster.x-k8s.io/machinedeployments", "capi"))
+      if (num(md, {"spec", "replicas"}) == 3) return true;
+    return false;
+  };
+  ASSERT_TRUE(rig.advance_until(surged, 120s)) << rig.campaign("surge").serialize();
+  sim::ApiRequest del{.method = "DELETE", .path = "/apis/nonevent.dev/v1alpha1/patchcampaigns/surge"};
+  ASSERT_LT(rig.api->handle(del).status, 300);
+  ASSERT_TRUE(rig.advance_until([&] { return rig.campaign("surge").is_null(); }, 120s)) << rig.campaign("surge").serialize();
+  rig.advance(30s);
+  EXPECT_TRUE(none_claimed(rig)) << rig.nodes_text();
+  for (auto& md : rig.list("cluster.x-k8s.io/machinedeployments", "capi")) {
+    EXPECT_EQ(num(md, {"spec", "replicas"}), 2) << md.serialize();
+    EXPECT_FALSE(at(md, {"metadata", "labels", "nonevent.dev/surged-by"})) << md.serialize();
+  }
+}
+
+// maxSurge with nodes no MachineDeployment runs: nothing to add capacity with, so with
+// maxUnavailable 0 nothing is touched, and the blocker says why.
+TEST(PatchCampaign, MaxSurgeWithoutClusterApiSaysWhyAndTouchesNothing) {
+  Rig rig;
+  rig.apply(campaign_yaml("surge", "Replace", "  strategy: {type: Replace, maxUnavailable: 0, maxSurge: 1, canary: {nodes: 0}}\n"));
+  rig.start_operator();
+  ASSERT_TRUE(rig.advance_until([&] { return rig.campaign("surge").serialize().find("NoMachineDeployment") != std::string::npos; }, 120s))
       << rig.campaign("surge").serialize();
-  EXPECT_NE(rig.campaign("surge").serialize().find("spec.strategy.maxSurge: not supported yet"), std::string::npos);
   rig.advance(2min);
   EXPECT_TRUE(none_claimed(rig));
   EXPECT_EQ(rig.list("/nodes").size(), 6u) << "no node deleted";
+}
+
+TEST(PatchCampaign, MaxSurgeIsRefusedForOtherStrategiesAndWithoutAnyBudget) {
+  Rig rig;
+  // The CRD's CEL rule refuses maxSurge outside Replace at admission, naming the field.
+  const auto refused = rig.api->create_object(sim::parse_yaml_documents(
+      campaign_yaml("inplace-surge", "InPlace", "  strategy: {type: InPlace, maxUnavailable: 1, maxSurge: 1}\n"))[0]);
+  EXPECT_EQ(refused.status, 422);
+  EXPECT_NE(refused.body.find("spec.strategy.maxSurge"), std::string::npos) << refused.body;
+  // Neither budget: nothing could ever move; the operator says so.
+  rig.apply(campaign_yaml("no-budget", "Replace", "  strategy: {type: Replace, maxUnavailable: 0, maxSurge: 0}\n"));
+  rig.start_operator();
+  ASSERT_TRUE(rig.advance_until([&] { return has_condition(rig.campaign("no-budget"), "Progressing", "False", "InvalidSpec"); }, 120s))
+      << rig.campaign("no-budget").serialize();
+  EXPECT_NE(rig.campaign("no-budget").serialize().find("spec.strategy.maxUnavailable: must be more than 0 (or maxSurge"), std::string::npos)
+      << rig.campaign("no-budget").serialize();
+  rig.advance(2min);
+  EXPECT_TRUE(none_claimed(rig));
 }
 
 // The operator is killed at random instants and started again; every run still ends with

@@ -20,10 +20,6 @@ using NodePtr = std::shared_ptr<const model::Node>;
 
 namespace {
 
-// The annotations Cluster API puts on the Nodes it manages.
-constexpr const char* kCapiMachine = "cluster.x-k8s.io/machine";
-constexpr const char* kCapiClusterNamespace = "cluster.x-k8s.io/cluster-namespace";
-
 const kube::GroupVersionResource kCampaigns = kube::resources::patch_campaigns();
 
 std::string fnv_hex(const std::string& s) {

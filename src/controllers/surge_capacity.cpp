@@ -12,8 +12,6 @@ using web::json::value;
 
 namespace {
 
-constexpr const char* kCapiMachine = "cluster.x-k8s.io/machine";
-constexpr const char* kCapiClusterNamespace = "cluster.x-k8s.io/cluster-namespace";
 constexpr const char* kDeploymentNameLabel = "cluster.x-k8s.io/deployment-name";
 constexpr const char* kDeleteMachine = "cluster.x-k8s.io/delete-machine";
 

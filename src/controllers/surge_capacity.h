@@ -15,6 +15,10 @@
 
 namespace nonevent::controllers {
 
+// The annotations Cluster API puts on the Nodes it manages.
+inline constexpr const char* kCapiMachine = "cluster.x-k8s.io/machine";
+inline constexpr const char* kCapiClusterNamespace = "cluster.x-k8s.io/cluster-namespace";
+
 inline constexpr const char* kSurgedByLabel = "nonevent.dev/surged-by";
 inline constexpr const char* kSurgeBaseReplicas = "nonevent.dev/surge-base-replicas";
 

@@ -195,6 +195,7 @@ PC_STATUS = {"type": "object", "properties": {
     "zones": {"type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["zone"], "items": {
         "type": "object", "required": ["zone"], "properties": {
             "zone": {"type": "string"}, "total": COUNT, "updated": COUNT, "inProgress": COUNT, "failed": COUNT,
+            "surging": dict(COUNT, description="Of inProgress, Replace maxSurge nodes (a new node is added before each goes)."),
             "state": {"type": "string", "enum": ["Pending", "Progressing", "Soaking", "Completed", "Paused", "HeldByWindow"]},
             "batch": {"type": "array", "maxItems": 1000, "items": {"type": "string"},
                       "description": "Nodes of the zone's running batch."},

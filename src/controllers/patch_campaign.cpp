@@ -336,7 +336,9 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
       if (auto st = drainer_.cordon(*n, "draining", now, {{kReplacement, fresh->meta.name}}); !st.ok()) return st.error();
       paired.insert(fresh->meta.name);
       cordoned_ours.insert(n->meta.name);
-      events_.record(ref, "Normal", "SurgeNodeReady", fresh->meta.name + " joined " + node_zone + ": draining " + n->meta.name);
+      // On the node: per-node Events on the campaign would meet the recorder's per-object
+      // spam filter (25, then one per 5 minutes) in any real fleet.
+      events_.record(node_ref(*n), "Normal", "SurgeNodeReady", claim + ": " + fresh->meta.name + " joined " + node_zone + ", draining");
       continue;
     }
     if (state == "replacing") {
@@ -431,7 +433,7 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
         }
         if (auto st = drainer_.set_state(*n, "replacing", now); !st.ok()) return st.error();
         --surge_extra[*surge_from];
-        events_.record(ref, "Normal", "NodeReplaced", n->meta.name + ": replaced by " +
+        events_.record(node_ref(*n), "Normal", "NodeReplaced", claim + ": replaced by " +
                                                           (n->annotation(kReplacement) ? *n->annotation(kReplacement) : std::string("a new node")) +
                                                           "; MachineDeployment " + *surge_from + " scaled back");
         continue;
@@ -447,14 +449,14 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
         if (machine && machine_ns) {
           auto m = client_->remove(kube::resources::machines(), *machine_ns, *machine, opts);
           if (m.ok()) {
-            events_.record(ref, "Normal", "NodeReplaced", n->meta.name + ": Machine " + *machine_ns + "/" + *machine + " deleted for replacement");
+            events_.record(node_ref(*n), "Normal", "NodeReplaced", claim + ": Machine " + *machine_ns + "/" + *machine + " deleted for replacement");
             continue;
           }
           if (!m.error().is_not_found()) return m.error();  // gone already: the Node itself goes below
         }
         auto r = client_->remove(kube::resources::nodes(), "", n->meta.name, opts);
         if (!r.ok() && !r.error().is_not_found()) return r.error();
-        events_.record(ref, "Normal", "NodeReplaced", n->meta.name + " deleted for replacement");
+        events_.record(node_ref(*n), "Normal", "NodeReplaced", claim + ": deleted for replacement");
         continue;
       }
       if (auto st = drainer_.set_state(*n, "patching", now); !st.ok()) return st.error();
@@ -777,6 +779,8 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
           ++surge_extra[md];
           claimed_one(*n);
           unseen[n->meta.name] = md;
+          events_.record(node_ref(*n), "Normal", "SurgeRequested",
+                         claim + ": MachineDeployment " + md + " scaled up by one; drained once a new node with " + c.version + " is Ready");
         }
         for (const auto& n : out_picks) {
           auto st = drainer_.claim(*n, claim, "draining", now);
@@ -828,6 +832,7 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
     zo["total"] = value::number(z_total);
     zo["updated"] = value::number(z_updated);
     zo["inProgress"] = value::number(z_flight);
+    if (z_surge > 0) zo["surging"] = value::number(z_surge);  // of those, surge nodes (their new node first)
     zo["failed"] = value::number(z_failed);
     zo["state"] = value::string(state);
     zones_out[zones_out.size()] = zo;

@@ -447,16 +447,26 @@ TEST(PatchCampaign, MaxSurgeAddsEachNewNodeBeforeAnOldOneGoes) {
   rig.apply(campaign_yaml("surge", "Replace", "  strategy: {type: Replace, maxUnavailable: 0, maxSurge: 1, canary: {nodes: 1, soak: 2m}}\n"));
   rig.start_operator();
   ZoneCapacity capacity{rig};
-  const bool done =
-      rig.advance_until([&] { return str(rig.campaign("surge"), {"status", "phase"}) == "Completed"; }, 6h, [&] { capacity(); });
+  bool status_showed_surge = false;
+  const bool done = rig.advance_until([&] { return str(rig.campaign("surge"), {"status", "phase"}) == "Completed"; }, 6h, [&] {
+    capacity();
+    const value campaign = rig.campaign("surge");
+    if (const value* zones = at(campaign, {"status", "zones"}); zones && zones->is_array())
+      for (const auto& z : zones->as_array()) status_showed_surge = status_showed_surge || num(z, {"surging"}) == 1;
+  });
   const auto c = rig.campaign("surge");
   ASSERT_TRUE(done) << c.serialize() << "\n" << rig.events_text() << rig.nodes_text();
   EXPECT_EQ(capacity.violations, 0) << capacity.first_violation;
   EXPECT_EQ(capacity.most_nodes, 3) << "a zone had its surge node beside its two old ones";
   EXPECT_EQ(rig.pdb_violations, 0);
   expect_surge_cleaned_up(rig);
-  int surged = 0;
-  for (auto& e : rig.list("/events")) surged += str(e, {"reason"}) == "SurgeNodeReady";
+  EXPECT_TRUE(status_showed_surge) << "status.zones[].surging counted the surge node";
+  int requested = 0, surged = 0;
+  for (auto& e : rig.list("/events")) {
+    requested += str(e, {"reason"}) == "SurgeRequested";
+    surged += str(e, {"reason"}) == "SurgeNodeReady";
+  }
+  EXPECT_EQ(requested, 6) << rig.events_text();
   EXPECT_EQ(surged, 6) << rig.events_text();
 }
 

@@ -58,14 +58,6 @@ kube::Result<std::optional<kube::Duration>> MaintenanceWindowController::reconci
   auto cached = windows_.get(name);
   if (!cached) return std::optional<kube::Duration>{};  // deleted: its finalizer already restored the nodes
   std::error_code ec;
-  // Writes to the window itself (finalizers, status counts) start from a fresh read: the
-  // cache may lag behind our own last write, and a stale resourceVersion would 409.
-  auto fresh = [&]() -> kube::Result<value> {
-    auto r = client_->get(kWindows, "", name);
-    if (!r.ok()) return r.error();
-    std::error_code pec;
-    return value::parse(r.value(), pec);
-  };
   const value obj = value::parse(cached->json, ec);
   const value& meta = obj.at("metadata");
   const int64_t generation = meta.has_field("generation") ? meta.at("generation").as_number().to_int64() : 1;
@@ -122,21 +114,14 @@ kube::Result<std::optional<kube::Duration>> MaintenanceWindowController::reconci
         volatile_written_[name] = now;
       }
     }
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      auto cur = fresh();
-      if (!cur.ok()) return cur.error();
-      const value& cs = cur.value().has_field("status") ? cur.value().at("status") : value::object();
+    // Counted against the fresh status (a lagging cache must not lose evictions), written as
+    // every controller's status is (ResourceWriter: fields the new status lacks are removed).
+    return ResourceWriter(*client_, kWindows, name).write_status([&](const value& cs) {
+      value out = status;
       const int64_t before = cs.has_field("pods") && cs.at("pods").has_field("evicted") ? cs.at("pods").at("evicted").as_integer() : 0;
-      if (status.has_field("pods") || evicted_now > 0) status["pods"]["evicted"] = value::number(before + evicted_now);
-      if (cs.serialize() == status.serialize()) return kube::Unit{};
-      value p = value::object();
-      p["status"] = status;
-      p["metadata"]["resourceVersion"] = cur.value().at("metadata").at("resourceVersion");
-      auto r = client_->patch(kWindows, "", name, PatchType::kMerge, p.serialize(), "status");
-      if (r.ok()) return kube::Unit{};
-      if (!r.error().is_conflict()) return r.error();
-    }
-    return kube::ApiError::from_response(409, "");
+      if (out.has_field("pods") || evicted_now > 0) out["pods"]["evicted"] = value::number(before + evicted_now);
+      return out;
+    });
   };
   auto blocked_status = [&](const std::string& reason, const std::string& message,
                             const value& preflight = value::null()) -> kube::Status {

@@ -16,6 +16,21 @@ using web::json::value;
 
 namespace {
 
+// RFC 7386 applied to values: `patch`'s objects merge into `base`'s, its nulls remove, the rest
+// replaces.
+value merged(const value& base, const value& patch) {
+  if (!patch.is_object() || !base.is_object()) return patch;
+  value out = base;
+  for (const auto& [k, v] : patch.as_object()) {
+    if (v.is_null()) {
+      if (out.has_field(k)) out.erase(k);
+    } else {
+      out[k] = out.has_field(k) ? merged(out.at(k), v) : merged(value::object(), v);
+    }
+  }
+  return out;
+}
+
 // status.preflight.displaced holds at most this many workloads (a status must stay small).
 constexpr size_t kMaxDisplacedRecorded = 500;
 // A status whose only change is in its volatile parts is written at most this often.
@@ -114,10 +129,11 @@ kube::Result<std::optional<kube::Duration>> MaintenanceWindowController::reconci
         volatile_written_[name] = now;
       }
     }
-    // Counted against the fresh status (a lagging cache must not lose evictions), written as
-    // every controller's status is (ResourceWriter: fields the new status lacks are removed).
+    // Counted against the fresh status (a lagging cache must not lose evictions). The
+    // window's statuses say what changed and keep the rest (a Completed window still shows
+    // what it evicted): they are merged into the fresh one, as a merge patch would be.
     return ResourceWriter(*client_, kWindows, name).write_status([&](const value& cs) {
-      value out = status;
+      value out = merged(cs, status);
       const int64_t before = cs.has_field("pods") && cs.at("pods").has_field("evicted") ? cs.at("pods").at("evicted").as_integer() : 0;
       if (out.has_field("pods") || evicted_now > 0) out["pods"]["evicted"] = value::number(before + evicted_now);
       return out;

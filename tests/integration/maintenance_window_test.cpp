@@ -64,6 +64,7 @@ TEST(MaintenanceWindow, EmptiesTheZoneAheadHoldsItAndRestores) {
   EXPECT_TRUE(rig.advance_until([&] { return str(rig.window("use1a"), {"status", "phase"}) == "Completed"; }, 600s));
   w = rig.window("use1a");
   EXPECT_EQ(str(w, {"status", "phase"}), "Completed") << w.serialize();
+  EXPECT_GE(num(w, {"status", "pods", "evicted"}), before) << "a Completed window still says what it evicted\n" << w.serialize();
   for (auto& n : rig.zone_nodes("a")) {
     EXPECT_FALSE(at(n, {"metadata", "annotations", "nonevent.dev/claimed-by"})) << name(n);
     EXPECT_EQ(flag(n, {"spec", "unschedulable"}), name(n) == "n-a-1") << name(n);

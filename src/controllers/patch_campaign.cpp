@@ -22,14 +22,6 @@ namespace {
 
 const kube::GroupVersionResource kCampaigns = kube::resources::patch_campaigns();
 
-std::string fnv_hex(const std::string& s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%08llx", static_cast<unsigned long long>(h & 0xffffffffull));
-  return buf;
-}
-
 double seconds(kube::Duration d) { return std::chrono::duration<double>(d).count(); }
 kube::Duration from_seconds(double s) {
   return std::chrono::duration_cast<kube::Duration>(std::chrono::duration<double>(s));
@@ -78,9 +70,7 @@ std::set<std::string> zones_held_by_windows(GenericInformer* windows, kube::Time
 }  // namespace
 
 std::string patch_job_name(const std::string& campaign, const std::string& node) {
-  std::string name = "patch-" + campaign + "-" + node;
-  if (name.size() <= 63) return name;
-  return name.substr(0, 54) + "-" + fnv_hex(name);
+  return kube::bounded_name("patch-" + campaign + "-" + node);
 }
 
 // What one reconcile pass learned and changed; folded into the status at the end.

@@ -28,15 +28,6 @@ std::string text(const value& v, std::initializer_list<const char*> path) {
   return x && x->is_string() ? x->as_string() : "";
 }
 
-// A label value names the campaign: its name when it fits (63 characters), else a hash.
-std::string label_value(const std::string& campaign) {
-  if (campaign.size() <= 63) return campaign;
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : campaign) h = (h ^ c) * 1099511628211ull;
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "h-%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
 
 std::pair<std::string, std::string> split(const std::string& key) {
   const auto slash = key.find('/');
@@ -109,7 +100,7 @@ kube::Status mark_machine_for_deletion(kube::RestClient& client, const model::No
 kube::Status reconcile_surge_capacity(kube::RestClient& client, const std::string& campaign,
                                       const std::map<std::string, int>& extra, std::vector<std::string>* conflicts) {
   const auto mds = kube::resources::machine_deployments();
-  const std::string mine = label_value(campaign);
+  const std::string mine = kube::bounded_name(campaign);  // a label value
   // The deployments this campaign scaled before (found again after a restart by their label).
   std::map<std::string, value> known;
   kube::ListOptions opts;

@@ -1,5 +1,8 @@
 #include "kube/resource.h"
 
+#include <cstdint>
+#include <cstdio>
+
 namespace nonevent::kube {
 
 std::string GroupVersionResource::prefix() const {
@@ -76,6 +79,15 @@ std::string ListOptions::query() const {
   if (allow_watch_bookmarks) add("allowWatchBookmarks", "true");
   if (timeout_seconds) add("timeoutSeconds", std::to_string(*timeout_seconds));
   return q;
+}
+
+std::string bounded_name(const std::string& name, size_t max) {
+  if (name.size() <= max) return name;
+  uint64_t h = 1469598103934665603ull;  // FNV-1a
+  for (unsigned char c : name) h = (h ^ c) * 1099511628211ull;
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%08llx", static_cast<unsigned long long>(h & 0xffffffffull));
+  return name.substr(0, max - 9) + "-" + buf;
 }
 
 }  // namespace nonevent::kube

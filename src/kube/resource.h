@@ -41,6 +41,11 @@ GroupVersionResource machines();
 GroupVersionResource machine_deployments();
 }  // namespace resources
 
+// `name` when it fits in `max` characters (a DNS label, a label value), else its first
+// max-9 characters, "-" and 8 hex digits of a hash of the whole, so two long names that share
+// a prefix stay apart.
+std::string bounded_name(const std::string& name, size_t max = 63);
+
 struct ListOptions {
   std::string label_selector;
   std::string field_selector;

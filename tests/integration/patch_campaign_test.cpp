@@ -425,6 +425,26 @@ struct ZoneCapacity {
   }
 };
 
+// Runs campaign "restart" to completion within `budget` while killing the operator three
+// times, 5 to `max_gap_s` seconds apart, each time for 1 to 20 seconds; `invariant` is checked
+// at every step, also while the operator is down.
+bool completes_while_killed(Rig& rig, std::mt19937& rng, int max_gap_s, std::chrono::seconds budget,
+                            const std::function<void()>& invariant) {
+  int kills = 0;
+  auto next_kill = std::chrono::seconds(std::uniform_int_distribution<int>(5, max_gap_s)(rng));
+  std::chrono::seconds t{0};
+  return rig.advance_until([&] { return str(rig.campaign("restart"), {"status", "phase"}) == "Completed"; }, budget, [&] {
+    invariant();
+    if (++t >= next_kill && kills < 3) {
+      rig.stop_operator();
+      ++kills;
+      rig.advance(std::chrono::seconds(std::uniform_int_distribution<int>(1, 20)(rng)), invariant);
+      rig.start_operator();
+      next_kill = t + std::chrono::seconds(std::uniform_int_distribution<int>(5, max_gap_s)(rng));
+    }
+  });
+}
+
 // After a surge campaign: six new v2 nodes, every MachineDeployment back at its size and
 // holding no trace of the surge, no Machine left marked for deletion.
 void expect_surge_cleaned_up(Rig& rig) {
@@ -496,19 +516,7 @@ TEST(PatchCampaign, MaxSurgeSurvivesBeingKilledAtRandomInstants) {
                             "  strategy: {type: Replace, maxUnavailable: 0, maxSurge: 1, zonesInParallel: 3, canary: {nodes: 0}}\n"));
     rig.start_operator();
     ZoneCapacity capacity{rig};
-    int kills = 0;
-    auto next_kill = std::chrono::seconds(std::uniform_int_distribution<int>(5, 200)(rng));
-    std::chrono::seconds t{0};
-    const bool done = rig.advance_until([&] { return str(rig.campaign("restart"), {"status", "phase"}) == "Completed"; }, 4h, [&] {
-      capacity();
-      if (++t >= next_kill && kills < 3) {
-        rig.stop_operator();
-        ++kills;
-        rig.advance(std::chrono::seconds(std::uniform_int_distribution<int>(1, 20)(rng)), [&] { capacity(); });
-        rig.start_operator();
-        next_kill = t + std::chrono::seconds(std::uniform_int_distribution<int>(5, 200)(rng));
-      }
-    });
+    const bool done = completes_while_killed(rig, rng, 200, 4h, [&] { capacity(); });
     ASSERT_TRUE(done) << rig.campaign("restart").serialize() << rig.nodes_text();
     EXPECT_EQ(capacity.violations, 0) << capacity.first_violation;
     EXPECT_EQ(rig.pdb_violations, 0);
@@ -581,19 +589,7 @@ TEST(PatchCampaign, SurvivesBeingKilledAtRandomInstants) {
     std::mt19937 rng(seed);
     rig.apply(campaign_yaml("restart", "InPlace", "  strategy: {type: InPlace, maxUnavailable: 1, zonesInParallel: 3, canary: {nodes: 0}}\n"));
     rig.start_operator();
-    int kills = 0;
-    auto next_kill = std::chrono::seconds(std::uniform_int_distribution<int>(5, 90)(rng));
-    std::chrono::seconds t{0};
-    const bool done = rig.advance_until([&] { return str(rig.campaign("restart"), {"status", "phase"}) == "Completed"; }, 2h, [&] {
-      inv();
-      if (++t >= next_kill && kills < 3) {
-        rig.stop_operator();
-        ++kills;
-        rig.advance(std::chrono::seconds(std::uniform_int_distribution<int>(1, 20)(rng)), [&] { inv(); });
-        rig.start_operator();
-        next_kill = t + std::chrono::seconds(std::uniform_int_distribution<int>(5, 90)(rng));
-      }
-    });
+    const bool done = completes_while_killed(rig, rng, 90, 2h, [&] { inv(); });
     ASSERT_TRUE(done) << rig.campaign("restart").serialize();
     EXPECT_EQ(patched_ready(rig), 6);
     EXPECT_EQ(inv.zone_violations, 0) << inv.first_violation;

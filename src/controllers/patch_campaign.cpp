@@ -306,7 +306,8 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
         if (now - since > c.node_timeout) {
           if (auto st = fail_node(*n, "ReplacementTimeout",
                                   "no new Ready node with " + c.version + " joined the zone within the timeout after MachineDeployment " +
-                                      *surge_from + " was scaled up");
+                                      (surge_from ? *surge_from : std::string("(annotation ") + kSurgeFrom + " missing)") +
+                                      " was scaled up");
               !st.ok())
             return st.error();
           --in_flight_by_zone[node_zone];
@@ -754,9 +755,10 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
       if (!surge_picks.empty() || !out_picks.empty()) {
         const bool is_canary = !canary_completed;
         int claimed_now = 0;
-        auto claimed_one = [&](const model::Node& n) {
+        // `md`: the MachineDeployment a surge claim scaled, "" for other claims.
+        auto claimed_one = [&](const model::Node& n, const std::string& md) {
           batch[batch.size()] = value::string(n.meta.name);
-          unseen.emplace(n.meta.name, "");
+          unseen[n.meta.name] = md;
           ++z_flight;
           ++claimed_now;
         };
@@ -767,8 +769,7 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
             return st.error();
           }
           ++surge_extra[md];
-          claimed_one(*n);
-          unseen[n->meta.name] = md;
+          claimed_one(*n, md);
           events_.record(node_ref(*n), "Normal", "SurgeRequested",
                          claim + ": MachineDeployment " + md + " scaled up by one; drained once a new node with " + c.version + " is Ready");
         }
@@ -779,7 +780,7 @@ kube::Result<std::optional<kube::Duration>> PatchCampaignController::reconcile(c
             return st.error();
           }
           cordoned_ours.insert(n->meta.name);
-          claimed_one(*n);
+          claimed_one(*n, "");
         }
         if (claimed_now > 0) {
           if (!zo.has_field("batchStartedAt")) {

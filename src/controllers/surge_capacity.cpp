@@ -135,10 +135,8 @@ kube::Status reconcile_surge_capacity(kube::RestClient& client, const std::strin
         md = value::parse(got.value(), ec);
       }
       auto r = scale_for_surge(client, *md, mine, add, conflicts);
-      if (r.ok() || !r.error().is_conflict() || attempt == 2) {
-        if (!r.ok()) return r.error();
-        break;
-      }
+      if (r.ok()) break;
+      if (!r.error().is_conflict() || attempt == 2) return r.error();
       md.reset();
     }
   }

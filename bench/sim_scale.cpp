@@ -82,5 +82,6 @@ int main(int argc, char** argv) {
   const auto st = simulation.stats();
   std::fprintf(stderr, "total: steps %ld passes %ld writes %ld errors %ld\n", st.steps, st.passes, st.writes, st.write_errors);
   for (const auto& [name, s] : st.controller_seconds) std::fprintf(stderr, "  %-12s %.2f s\n", name.c_str(), s);
+  for (const auto& [kind, n] : st.writes_by_kind) std::fprintf(stderr, "  %-28s %ld writes\n", kind.c_str(), n);
   return 0;
 }

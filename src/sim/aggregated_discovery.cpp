@@ -42,6 +42,11 @@ value resource_entry(const ResourceType& t) {
     subs[i]["responseKind"] = gvk("policy", "v1", "Eviction");
     subs[i++]["verbs"] = strings({"create"});
   }
+  if (t.binding_subresource) {
+    subs[i]["subresource"] = value::string("binding");
+    subs[i]["responseKind"] = gvk("", "v1", "Binding");
+    subs[i++]["verbs"] = strings({"create"});
+  }
   if (i > 0) r["subresources"] = subs;
   return r;
 }

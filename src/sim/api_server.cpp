@@ -5,6 +5,7 @@
 #include <regex>
 #include <thread>
 
+#include "model/json_parse.h"
 #include "sim/aggregated_discovery.h"
 #include "sim/cel.h"
 #include "sim/patch.h"
@@ -506,6 +507,15 @@ ApiResponse ApiServer::discovery(const ApiRequest& req, bool& handled) {
         e["verbs"][0] = value::string("create");
         rs[i++] = e;
       }
+      if (t.binding_subresource) {
+        value b = value::object();
+        b["name"] = value::string("pods/binding");
+        b["singularName"] = value::string("");
+        b["namespaced"] = value::boolean(true);
+        b["kind"] = value::string("Binding");
+        b["verbs"][0] = value::string("create");
+        rs[i++] = b;
+      }
     }
     v["resources"] = rs;
     return v;
@@ -713,7 +723,8 @@ std::optional<ApiServer::Target> ApiServer::parse_target(const std::string& path
   if (rest.size() == 3) {
     t.subresource = rest[2];
     const bool ok = (t.subresource == "status" && t.type->status_subresource) ||
-                    (t.subresource == "eviction" && t.type->eviction_subresource);
+                    (t.subresource == "eviction" && t.type->eviction_subresource) ||
+                    (t.subresource == "binding" && t.type->binding_subresource);
     if (!ok) {
       error = error_response(404, "NotFound", "the server could not find the requested resource");
       return std::nullopt;
@@ -768,6 +779,7 @@ ApiResponse ApiServer::route(const ApiRequest& req, RequestRecord& rec) {
   if (req.method == "POST") {
     rec.verb = "create";
     if (t->subresource == "eviction") return evict(req, *t);
+    if (t->subresource == "binding") return bind(req, *t);
     if (!collection) return error_response(405, "MethodNotAllowed", "POST is not supported on a named object");
     return create(req, *t);
   }
@@ -909,7 +921,7 @@ static kube::Result<value> parse_body(const ApiRequest& req) {
     return e;
   }
   std::error_code ec;
-  auto obj = value::parse(req.body, ec);
+  auto obj = model::parse_json(req.body, ec);
   if (ec || !obj.is_object()) {
     e.message = "the request body is not a JSON object";
     return e;
@@ -1005,7 +1017,7 @@ ApiResponse ApiServer::write(const Target& t, value obj, const StoredPtr& curren
   // A terminating object whose last finalizer went away is deleted now.
   if (finalized || crd) {
     std::error_code ec;
-    auto written = value::parse(stored->json, ec);
+    auto written = model::parse_json(stored->json, ec);
     if (finalized) {
       auto gone = store_->remove(type.key(), stored->ns, stored->name);
       if (gone.ok()) collect_garbage(str(written["metadata"], "uid"), "Background");
@@ -1028,7 +1040,7 @@ ApiResponse ApiServer::replace(const ApiRequest& req, const Target& t) {
   if (str(obj["metadata"], "name") != t.name)
     return error_response(400, "BadRequest", "the name of the object (" + str(obj["metadata"], "name") + ") does not match the name on the URL (" + t.name + ")");
   const auto expected_rv = str(obj["metadata"], "resourceVersion");
-  auto cur = value::parse(current->json, ec);
+  auto cur = model::parse_json(current->json, ec);
   return write(t, merge_update(t, cur, std::move(obj)), current, expected_rv, 200);
 }
 
@@ -1078,8 +1090,8 @@ ApiResponse ApiServer::patch_once(const ApiRequest& req, const Target& t, bool& 
   if (!current) return error_response(404, "NotFound", t.type->resource + " \"" + t.name + "\" not found",
                                       R"({"name":")" + t.name + R"(","kind":")" + t.type->resource + "\"}");
   std::error_code ec;
-  auto cur = value::parse(current->json, ec);
-  auto p = value::parse(req.body, ec);
+  auto cur = model::parse_json(current->json, ec);
+  auto p = model::parse_json(req.body, ec);
   if (ec) return error_response(400, "BadRequest", "the patch is not valid JSON");
   std::string ct = req.header("content-type");
   if (auto semi = ct.find(';'); semi != std::string::npos) ct = ct.substr(0, semi);
@@ -1155,7 +1167,7 @@ kube::Result<StoredPtr> ApiServer::delete_object(const ResourceType& type, const
     return e;
   }
   std::error_code ec;
-  auto obj = value::parse(current->json, ec);
+  auto obj = model::parse_json(current->json, ec);
   const std::string uid = str(obj["metadata"], "uid");
   if (!pre_uid.empty() && pre_uid != uid) {
     ApiError e;
@@ -1195,7 +1207,7 @@ kube::Result<StoredPtr> ApiServer::delete_object(const ResourceType& type, const
     if (policy == "Foreground") {
       collect_garbage(uid, "Background");
       // All dependents are gone: drop the foreground finalizer (and delete if it was the last).
-      auto again = value::parse(store_->get(type.key(), ns, name)->json, ec);
+      auto again = model::parse_json(store_->get(type.key(), ns, name)->json, ec);
       value kept = value::array();
       size_t j = 0;
       for (const auto& f : again["metadata"]["finalizers"].as_array())
@@ -1233,7 +1245,7 @@ void ApiServer::collect_garbage(const std::string& owner_uid, const std::string&
       if (t.key() == resource) rt = &t;
     if (!rt) continue;
     std::error_code ec;
-    auto obj = value::parse(o->json, ec);
+    auto obj = model::parse_json(o->json, ec);
     const auto& meta = obj["metadata"];
     if (!meta.has_field("ownerReferences") || !meta.at("ownerReferences").is_array()) continue;
     bool owned = false;
@@ -1308,7 +1320,7 @@ void ApiServer::on_crd_change(const value& crd, bool deleted) {
   auto stored = store_->get("apiextensions.k8s.io/customresourcedefinitions", "", name);
   if (!stored) return;
   std::error_code ec;
-  auto obj = value::parse(stored->json, ec);
+  auto obj = model::parse_json(stored->json, ec);
   if (obj.has_field("status") && obj.at("status").has_field("acceptedNames")) return;  // already done
   const auto now = kube::format_rfc3339(clock_->now());
   value st = value::object();

@@ -99,6 +99,7 @@ class ApiServer {
   ApiResponse patch_once(const ApiRequest& req, const Target& t, bool& retryable);
   ApiResponse remove(const ApiRequest& req, const Target& t);
   ApiResponse evict(const ApiRequest& req, const Target& t);
+  ApiResponse bind(const ApiRequest& req, const Target& t);
   bool pdb_selects(const StoredObject& pdb, const StringMap& labels);
 
   // Writes one object of `t` after the API server's rules (status subresource, generation,

@@ -2,6 +2,7 @@
 // pkg/registry/core/pod/storage/eviction.go): PDB budget checked and decremented atomically
 // with the pod's deletion, 429 with cause DisruptionBudget when the budget is spent, 500
 // when several PDBs select the pod, unhealthyPodEvictionPolicy honoured.
+#include "model/json_parse.h"
 #include "sim/api_server.h"
 #include "sim/json_util.h"
 
@@ -32,7 +33,7 @@ bool ApiServer::pdb_selects(const StoredObject& pdb, const StringMap& labels) {
 
 ApiResponse ApiServer::evict(const ApiRequest& req, const Target& t) {
   std::error_code ec;
-  auto eviction = value::parse(req.body.empty() ? "{}" : req.body, ec);
+  auto eviction = model::parse_json(req.body.empty() ? "{}" : req.body, ec);
   if (ec || !eviction.is_object()) return error_response(400, "BadRequest", "the request body is not an Eviction");
   if (eviction.has_field("metadata") && !str(eviction.at("metadata"), {"name"}).empty() &&
       str(eviction.at("metadata"), {"name"}) != t.name)
@@ -53,7 +54,7 @@ ApiResponse ApiServer::evict(const ApiRequest& req, const Target& t) {
     auto pod_stored = store_->get(t.type->key(), t.ns, t.name);
     if (!pod_stored)
       return error_response(404, "NotFound", "pods \"" + t.name + "\" not found", R"({"name":")" + t.name + R"(","kind":"pods"})");
-    auto pod = value::parse(pod_stored->json, ec);
+    auto pod = model::parse_json(pod_stored->json, ec);
     const auto phase = pod.has_field("status") ? str(pod.at("status"), {"phase"}) : "";
     // Terminal, pending and terminating pods can go without consulting any budget.
     const bool ignore_pdb = phase == "Succeeded" || phase == "Failed" || phase == "Pending" ||
@@ -68,7 +69,7 @@ ApiResponse ApiServer::evict(const ApiRequest& req, const Target& t) {
     std::vector<value> matching;
     if (pdbs.ok())
       for (const auto& p : pdbs.value().items)
-        if (pdb_selects(*p, pod_stored->labels)) matching.push_back(value::parse(p->json, ec));
+        if (pdb_selects(*p, pod_stored->labels)) matching.push_back(model::parse_json(p->json, ec));
     if (matching.empty()) return del();
     if (matching.size() > 1)
       return error_response(500, "InternalError",

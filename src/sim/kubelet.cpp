@@ -74,7 +74,8 @@ class Kubelets final : public SimController {
       if (!node) return;  // unscheduled, or its node is gone (the pod garbage collector's job)
       const auto phase = str(pod, {"status", "phase"}, "Pending");
       if (phase == "Succeeded" || phase == "Failed") return;
-      if (!node_ready(*node)) return;
+      const auto* node_model = snap.cache->node_model(node_name);  // decoded: no walk of its conditions per pod
+      if (!(node_model ? node_model->ready : node_ready(*node))) return;
       auto [it, fresh] = bound_at.try_emplace(pod_uid, now);
       if (fresh && phase == "Running") it->second = now - std::chrono::hours(1);  // found running (restart)
       const auto started = after(it->second, t.pod_start_s);

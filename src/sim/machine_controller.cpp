@@ -61,7 +61,7 @@ class MachineController final : public SimController {
     for (const auto* m : live)
       if (const value* n = snap.cache->get("/nodes", str(*m, {"status", "nodeRef", "name"}))) like = n;
     if (!like)
-      for (const value& n : snap.nodes)
+      for (const value& n : snap.nodes())
         if (str(n, {"metadata", "labels", "topology.kubernetes.io/zone"}) == zone) like = &n;
     int ready = 0;
     for (const auto* m : live) {

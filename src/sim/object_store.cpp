@@ -3,6 +3,7 @@
 #include <random>
 
 #include "kube/rest_config.h"
+#include "model/json_parse.h"
 
 namespace nonevent::sim {
 
@@ -347,7 +348,7 @@ kube::Result<StoredPtr> ObjectStore::remove(const std::string& resource, const s
   const std::string what = resource.substr(resource.find('/') + 1) + " \"" + name + "\"";
   if (it == coll.end()) return error(404, "NotFound", what + " not found");
   std::error_code ec;
-  auto obj = value::parse(it->second->json, ec);
+  auto obj = model::parse_json(it->second->json, ec);
   if (!expected_uid.empty() && obj["metadata"]["uid"].as_string() != expected_uid)
     return error(409, "Conflict", "Precondition failed: UID in precondition: " + expected_uid +
                                       ", UID in object meta: " + obj["metadata"]["uid"].as_string());

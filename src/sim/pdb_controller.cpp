@@ -2,6 +2,7 @@
 // expectedPods, desiredHealthy, currentHealthy, disruptionsAllowed and the disruptedPods map
 // the eviction subresource writes (entries expire after 2 minutes or when the pod goes).
 #include <cmath>
+#include <deque>
 #include <set>
 #include <unordered_map>
 
@@ -47,6 +48,21 @@ class PdbController final : public SimController {
         if (const value* o = snap.cache->by_uid(r, u)) return o;
       return nullptr;
     };
+    // A controller's scale (a Deployment's for its ReplicaSets) by the controller's uid, for
+    // this pass: a PDB's pods mostly share one controller, found once rather than per pod.
+    struct Scale {
+      std::string top_uid;  // empty: the controller is gone
+      int64_t replicas = 0;
+    };
+    std::unordered_map<std::string_view, Scale> scale_of;  // views of interned uids (or of `uncached`)
+    std::deque<std::string> uncached;                       // uids of pods the cache does not hold
+    auto controller_of = [&](const value& pod) -> std::string_view {
+      if (const auto* m = snap.cache->pod_of(pod)) {
+        const auto* c = m->meta.controller();
+        return c ? c->uid.view() : std::string_view();
+      }
+      return uncached.emplace_back(controller_uid(pod));
+    };
     const auto now = sim.now();
     for (const auto& pdb : touched(snap, now)) {
       const value& spec = pdb.has_field("spec") ? pdb.at("spec") : value::object();
@@ -60,15 +76,20 @@ class PdbController final : public SimController {
         // Expected count is the scale of the pods' controllers (a Deployment's for its RSs).
         std::set<std::string> seen;
         for (const auto* p : pods) {
-          auto cu = snap.pod_controller_uid(*p);
+          const auto cu = controller_of(*p);
           if (cu.empty()) {
             ++expected;  // a bare pod counts as itself
             continue;
           }
-          const value* owner = by_uid(cu);
-          if (!owner) continue;
-          if (const value* parent = by_uid(controller_uid(*owner))) owner = parent;
-          if (seen.insert(uid(*owner)).second) expected += num(*owner, {"spec", "replicas"}, 1);
+          auto [scale, fresh] = scale_of.try_emplace(cu);
+          if (fresh) {
+            if (const value* owner = by_uid(std::string(cu))) {
+              if (const value* parent = by_uid(controller_uid(*owner))) owner = parent;
+              scale->second = {uid(*owner), num(*owner, {"spec", "replicas"}, 1)};
+            }
+          }
+          if (scale->second.top_uid.empty()) continue;
+          if (seen.insert(scale->second.top_uid).second) expected += scale->second.replicas;
         }
         if (max_unavail) {
           const int64_t mu = max_unavail->percent

@@ -49,7 +49,7 @@ ResourceTypes::ResourceTypes() {
       t("events.k8s.io", "v1", "events", "Event", true, {"ev"}),
   };
   for (auto& r : types_) {
-    if (r.resource == "pods") r.eviction_subresource = true;
+    if (r.resource == "pods") r.eviction_subresource = r.binding_subresource = true;
     if (r.resource == "pods" || r.resource == "services" || r.resource == "deployments" ||
         r.resource == "replicasets" || r.resource == "statefulsets" || r.resource == "daemonsets" ||
         r.resource == "jobs")

@@ -23,6 +23,7 @@ struct ResourceType {
   bool namespaced = true;
   bool status_subresource = false;
   bool eviction_subresource = false;
+  bool binding_subresource = false;  // pods/binding, how a scheduler assigns a pod
   std::vector<std::string> short_names;
   std::vector<std::string> categories;
   std::vector<std::string> verbs = {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"};

@@ -36,12 +36,14 @@ class Scheduler final : public SimController {
     }
     if (room_may_have_changed) attempt = waiting_;
     if (attempt.empty()) return;
-    const auto nodes = snap.cache->node_models();
     planner::ClusterView view;
-    for (const auto& n : nodes)
-      if (!n->meta.deleted) view.nodes.push_back(n.get());
+    view.nodes = snap.cache->node_models();
     view.base_usage = &snap.cache->usage();
     view.counted = snap.cache;  // bound pods; the ones bound below are added to view.pods
+    // kube-scheduler resumes its search for feasible nodes where the last one stopped, so
+    // that nodes at the front of the list (a cordoned zone, say) are not filtered again for
+    // every pod of every pass.
+    view.next_start_node_ = next_start_node_;
     std::deque<model::Pod> placed;
     for (const auto& key : attempt) {
       const value* pj = snap.cache->get("/pods", key);
@@ -71,12 +73,17 @@ class Scheduler final : public SimController {
       }
       if (decision.reason.empty()) decision = planner::schedule(view, *pod);
       if (decision.node) {
-        value patch = value::object();
-        patch["spec"]["nodeName"] = value::string(*decision.node);
-        patch["status"]["conditions"] = conditions_with(*pj, "True", "", "");
-        // Binding is a write to spec.nodeName and the PodScheduled condition.
-        const auto path = object_path("v1", "pods", ns(*pj), json::name(*pj));
-        if (sim.patch(path, patch) && sim.patch(path + "/status", status_only(patch))) {
+        // pods/binding, as kube-scheduler binds: spec.nodeName and PodScheduled in one write,
+        // conditional on the pod this decision was made for.
+        value binding = value::object();
+        binding["apiVersion"] = value::string("v1");
+        binding["kind"] = value::string("Binding");
+        binding["metadata"]["name"] = value::string(json::name(*pj));
+        binding["metadata"]["uid"] = value::string(uid(*pj));
+        binding["target"]["kind"] = value::string("Node");
+        binding["target"]["name"] = value::string(*decision.node);
+        const auto path = object_path("v1", "pods", ns(*pj), json::name(*pj)) + "/binding";
+        if (sim.request("POST", path, binding.serialize()).status < 300) {
           waiting_.erase(key);
           auto& bound = placed.emplace_back(*pod);
           bound.node_name = model::IStr(*decision.node);
@@ -93,6 +100,7 @@ class Scheduler final : public SimController {
         sim.patch(object_path("v1", "pods", ns(*pj), json::name(*pj)) + "/status", patch);
       }
     }
+    next_start_node_ = view.next_start_node_;
   }
 
  private:
@@ -122,11 +130,7 @@ class Scheduler final : public SimController {
            str(p, {"status", "phase"}, "Pending") == "Pending";
   }
   std::set<std::string> waiting_;  // pod keys
-  static value status_only(const value& patch) {
-    value p = value::object();
-    p["status"] = patch.at("status");
-    return p;
-  }
+  size_t next_start_node_ = 0;     // where the next search for feasible nodes starts
   // The pod's conditions with PodScheduled set (keeping its transition time when unchanged).
   static value conditions_with(const value& pod, const std::string& status, const std::string& reason,
                                const std::string& message) {

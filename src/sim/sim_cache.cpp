@@ -1,5 +1,6 @@
 #include "sim/sim_cache.h"
 
+#include "model/json_parse.h"
 #include "model/codecs.h"
 #include "sim/json_util.h"
 
@@ -128,6 +129,7 @@ void SimCache::index(Table& t, const std::string& key, Entry& e) {
 
 void SimCache::apply(const std::string& resource, ChangeType type, const StoredObject& o) {
   auto& t = tables_[resource];
+  if (resource == "/nodes") node_models_stale_ = true;
   const auto key = store_key(o.ns, o.name);
   auto it = t.by_key.find(key);
   if (it != t.by_key.end() && it->second.rv >= o.rv) return;  // already newer (loaded after this was queued)
@@ -158,12 +160,12 @@ void SimCache::apply(const std::string& resource, ChangeType type, const StoredO
     ch.spec_changed = true;
     if (!ch.deleted) {
       std::error_code ec;
-      ch.deleted = std::make_shared<const value>(value::parse(o.json, ec));
+      ch.deleted = std::make_shared<const value>(model::parse_json(o.json, ec));
     }
     return;
   }
   std::error_code ec;
-  value dom = value::parse(o.json, ec);
+  value dom = model::parse_json(o.json, ec);
   if (it == t.by_key.end()) it = t.by_key.emplace(key, Entry{std::make_unique<value>()}).first;
   Entry& e = it->second;
   *e.dom = std::move(dom);
@@ -302,12 +304,21 @@ Objects SimCache::touched(const std::string& resource) const {
   return out;
 }
 
-std::vector<std::shared_ptr<const model::Node>> SimCache::node_models() const {
-  std::vector<std::shared_ptr<const model::Node>> out;
+const std::vector<const model::Node*>& SimCache::node_models() const {
+  if (!node_models_stale_) return node_models_;
+  node_models_.clear();
   if (auto t = tables_.find("/nodes"); t != tables_.end())
     for (const auto& [k, e] : t->second.by_key)
-      if (e.node_model) out.push_back(e.node_model);
-  return out;
+      if (e.node_model && !e.node_model->meta.deleted) node_models_.push_back(e.node_model.get());
+  node_models_stale_ = false;
+  return node_models_;
+}
+
+const model::Node* SimCache::node_model(const std::string& name) const {
+  auto t = tables_.find("/nodes");
+  if (t == tables_.end()) return nullptr;
+  auto it = t->second.by_key.find(name);
+  return it == t->second.by_key.end() ? nullptr : it->second.node_model.get();
 }
 
 const model::Pod* SimCache::pod_model(const std::string& key) const {

@@ -87,8 +87,11 @@ class SimCache : public planner::CountedPods {
 
   // The scheduler's view: every node, requests per node, and (CountedPods) the bound,
   // non-terminating pods per namespace, all kept current change by change.
-  std::vector<std::shared_ptr<const model::Node>> node_models() const;
+  // Nodes not being deleted, in name order; rebuilt only after a node changed (the scheduler
+  // asks on every pass, and copying 5,000 of them each time grew with cluster × passes).
+  const std::vector<const model::Node*>& node_models() const;
   const model::Pod* pod_model(const std::string& key) const;
+  const model::Node* node_model(const std::string& name) const;
   // The decoded model of a pod this cache holds, by its DOM's address: the facts controllers
   // ask of every pod on every pass (phase, Ready, terminating, owner) without walking JSON,
   // which was a third of the simulation's time. Null for a DOM this cache does not hold.
@@ -127,6 +130,8 @@ class SimCache : public planner::CountedPods {
   std::unordered_map<std::string, int64_t> previous_generation_;  // this pass's first-seen generations, by key
   std::unordered_map<std::string, planner::NodeUsage> usage_;
   std::unordered_map<const web::json::value*, const model::Pod*> pod_by_dom_;
+  mutable std::vector<const model::Node*> node_models_;
+  mutable bool node_models_stale_ = true;
   struct Counted {
     std::vector<const model::Pod*> pods;
     std::vector<Entry*> entries;  // parallel to pods, for swap-removal

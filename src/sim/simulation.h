@@ -29,10 +29,12 @@ namespace nonevent::sim {
 
 // What controllers see in one pass: the cache (every object of interest, decoded once per
 // change, with what changed since the last pass and lookups by owner, node, namespace and
-// label), plus the two lists small enough to walk every pass.
+// label). Whole lists are made on demand: listing 5,000 nodes for every pass was a cost
+// that grew with the cluster times the number of passes.
 struct Snapshot {
-  Objects nodes, daemon_sets;
   const SimCache* cache = nullptr;
+  Objects nodes() const { return cache->list("/nodes"); }
+  Objects daemon_sets() const { return cache->list("apps/daemonsets"); }
   Objects pods_owned_by(const std::string& owner_uid) const { return cache->owned_by("/pods", owner_uid); }
   // What controllers ask of every pod on every pass, from the cache's decoded model (walking
   // the JSON for it was a third of the simulation's time); the JSON for a pod not cached.
@@ -55,6 +57,7 @@ class SimController {
 struct SimulationStats {
   long steps = 0, passes = 0, writes = 0, write_errors = 0;
   std::map<std::string, double> controller_seconds;  // wall time spent in each controller
+  std::map<std::string, long> writes_by_kind;         // "PATCH pods/status" → count
 };
 
 class Simulation {

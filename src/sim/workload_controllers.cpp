@@ -4,6 +4,7 @@
 // old ReplicaSet at once rather than surging.
 #include <algorithm>
 #include <set>
+#include <unordered_map>
 
 #include "sim/controllers.h"
 #include "sim/json_util.h"
@@ -113,11 +114,13 @@ class DeploymentController final : public SimController {
  public:
   const char* name() const override { return "deployment"; }
   void reconcile(Simulation& sim, const Snapshot& snap) override {
+    for (const auto& ch : snap.cache->changed("apps/deployments"))
+      if (!ch.object) hash_by_uid_.erase(uid(ch.last()));
     for (const auto& d : snap.cache->touched("apps/deployments")) {
       if (terminating(d)) continue;
       const value* tmpl = at(d, {"spec", "template"});
       if (!tmpl) continue;
-      const auto hash = template_hash(*tmpl);
+      const auto& hash = hash_of(d, *tmpl);
       const auto want = num(d, {"spec", "replicas"}, 1);
       const value* current = nullptr;
       std::vector<const value*> owned;
@@ -180,6 +183,20 @@ class DeploymentController final : public SimController {
       set_status(sim, d, object_path("apps/v1", "deployments", ns(d), json::name(d)), st);
     }
   }
+
+ private:
+  // The template's hash, computed again only when the spec changed (a new generation):
+  // serializing the template on every pod event of every Deployment was a cost of its own.
+  const std::string& hash_of(const value& d, const value& tmpl) {
+    auto& [generation, hash] = hash_by_uid_[uid(d)];
+    const auto g = num(d, {"metadata", "generation"}, 1);
+    if (hash.empty() || generation != g) {
+      generation = g;
+      hash = template_hash(tmpl);
+    }
+    return hash;
+  }
+  std::unordered_map<std::string, std::pair<int64_t, std::string>> hash_by_uid_;  // uid → (generation, hash)
 };
 
 class StatefulSetController final : public SimController {
@@ -235,7 +252,8 @@ class DaemonSetController final : public SimController {
   const char* name() const override { return "daemonset"; }
   void reconcile(Simulation& sim, const Snapshot& snap) override {
     // Every DaemonSet when a node changed (it may need a pod there now); else the touched ones.
-    const Objects daemon_sets = snap.cache->changed("/nodes").empty() ? snap.cache->touched("apps/daemonsets") : snap.daemon_sets;
+    const Objects daemon_sets = snap.cache->changed("/nodes").empty() ? snap.cache->touched("apps/daemonsets") : snap.daemon_sets();
+    const Objects nodes = daemon_sets.empty() ? Objects{} : snap.nodes();
     for (const auto& ds : daemon_sets) {
       if (terminating(ds)) continue;
       auto pods = owned_pods(snap, ds);
@@ -246,7 +264,7 @@ class DaemonSetController final : public SimController {
       }
       int64_t desired = 0, ready = 0;
       const value* tmpl_spec = at(ds, {"spec", "template", "spec"});
-      for (const auto& n : snap.nodes) {
+      for (const auto& n : nodes) {
         if (terminating(n) || !node_matches(tmpl_spec, n)) continue;
         ++desired;
         auto it = by_node.find(json::name(n));

@@ -294,6 +294,33 @@ TEST(Simulation, SeveralPdbsForOnePodAnswer500) {
   EXPECT_NE(r.body.find("more than one PodDisruptionBudget"), std::string::npos);
 }
 
+TEST(Simulation, BindingAssignsAPodOnceWithItsScheduledCondition) {
+  Cluster k;  // no simulation steps: the pod stays unscheduled until bound by hand
+  k.apply("apiVersion: v1\nkind: Pod\nmetadata: {name: solo, namespace: shop}\nspec: {schedulerName: by-hand, containers: [{name: c, image: nginx}]}\n");
+  auto bind = [&](const std::string& body) {
+    ApiRequest r;
+    r.method = "POST";
+    r.path = "/api/v1/namespaces/shop/pods/solo/binding";
+    r.body = body;
+    return k.api->handle(r);
+  };
+  const auto node = json::name(k.list("/nodes")[0]);
+  auto missing = bind(R"({"apiVersion":"v1","kind":"Binding","metadata":{"name":"solo"},"target":{"kind":"Node"}})");
+  EXPECT_EQ(missing.status, 422);
+  EXPECT_NE(missing.body.find("target.name"), std::string::npos) << missing.body;
+  auto ok = bind(R"({"apiVersion":"v1","kind":"Binding","metadata":{"name":"solo","annotations":{"why":"test"}},"target":{"kind":"Node","name":")" + node + R"("}})");
+  ASSERT_EQ(ok.status, 201) << ok.body;
+  const auto pod = k.get("/pods", "shop", "solo");
+  EXPECT_EQ(json::str(pod, {"spec", "nodeName"}), node);
+  EXPECT_EQ(json::str(pod, {"metadata", "annotations", "why"}), "test");
+  EXPECT_TRUE(json::condition_true(pod, "PodScheduled"));
+  // A second binding is refused: a pod is assigned once.
+  auto again = bind(R"({"apiVersion":"v1","kind":"Binding","metadata":{"name":"solo"},"target":{"kind":"Node","name":"other"}})");
+  EXPECT_EQ(again.status, 409);
+  EXPECT_NE(again.body.find("already assigned to node"), std::string::npos) << again.body;
+  EXPECT_EQ(json::str(k.get("/pods", "shop", "solo"), {"spec", "nodeName"}), node);
+}
+
 TEST(Simulation, WatchCompactionAnswers410) {
   Cluster k;
   auto w = k.store->watch({.resource = "/nodes"}, "2");

@@ -1,0 +1,83 @@
+// The pods/binding subresource with kube-apiserver's rules (1.32,
+// pkg/registry/core/pod/storage/storage.go, BindingREST): how a scheduler assigns a pod. One
+// write sets spec.nodeName, adds the Binding's annotations and sets PodScheduled=True, so a
+// watcher never sees a pod bound without its condition (and the scheduler spends one write,
+// not two). 409 when the pod is already assigned; refused while the pod is being deleted or
+// still has scheduling gates.
+#include "model/json_parse.h"
+#include "sim/api_server.h"
+#include "sim/json_util.h"
+
+namespace nonevent::sim {
+
+using web::json::value;
+
+ApiResponse ApiServer::bind(const ApiRequest& req, const Target& t) {
+  std::error_code ec;
+  const auto binding = model::parse_json(req.body.empty() ? "{}" : req.body, ec);
+  if (ec || !binding.is_object()) return error_response(400, "BadRequest", "the request body is not a Binding");
+  const value* meta = json::at(binding, {"metadata"});
+  if (meta && !json::str(*meta, {"name"}).empty() && json::str(*meta, {"name"}) != t.name)
+    return error_response(400, "BadRequest", "name in URL does not match name in Binding object");
+  const auto node = json::str(binding, {"target", "name"});
+  const auto kind = json::str(binding, {"target", "kind"});
+  const auto invalid = [&](const std::string& field, const std::string& why) {
+    return error_response(422, "Invalid", "Binding.core \"" + t.name + "\" is invalid: " + field + ": " + why,
+                          R"({"name":")" + t.name + R"(","kind":"Binding","causes":[{"reason":"FieldValueInvalid","message":)" +
+                              value::string(why).serialize() + R"(,"field":")" + field + R"("}]})");
+  };
+  if (!kind.empty() && kind != "Node") return invalid("target.kind", "must be empty or 'Node'");
+  if (node.empty()) return invalid("target.name", "Required value");
+  const auto pre_uid = meta ? json::str(*meta, {"uid"}) : "";
+  const auto pre_rv = meta ? json::str(*meta, {"resourceVersion"}) : "";
+  // Retried on a conflict with another writer, as GuaranteedUpdate does; the checks run
+  // again against the fresh pod each time.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    auto stored = store_->get(t.type->key(), t.ns, t.name);
+    if (!stored) return error_response(404, "NotFound", "pods \"" + t.name + "\" not found", R"({"name":")" + t.name + R"(","kind":"pods"})");
+    auto pod = model::parse_json(stored->json, ec);
+    if (!pre_uid.empty() && json::uid(pod) != pre_uid)
+      return error_response(409, "Conflict", "Precondition failed: UID in precondition: " + pre_uid + ", UID in object meta: " + json::uid(pod));
+    if (!pre_rv.empty() && std::to_string(stored->rv) != pre_rv)
+      return error_response(409, "Conflict", "Precondition failed: ResourceVersion in precondition: " + pre_rv +
+                                                 ", ResourceVersion in object meta: " + std::to_string(stored->rv));
+    if (json::terminating(pod))
+      return error_response(500, "InternalError", "pod " + t.name + " is being deleted, cannot be assigned to a host");
+    if (const auto assigned = json::str(pod, {"spec", "nodeName"}); !assigned.empty())
+      return error_response(409, "Conflict", "Operation cannot be fulfilled on pods/binding \"" + t.name + "\": pod " + t.name +
+                                                 " is already assigned to node \"" + assigned + "\"");
+    if (const value* gates = json::at(pod, {"spec", "schedulingGates"}); gates && gates->is_array() && gates->size() > 0)
+      return error_response(500, "InternalError", "pod " + t.name + " has non-empty .spec.schedulingGates");
+    pod["spec"]["nodeName"] = value::string(node);
+    if (const value* annotations = meta ? json::at(*meta, {"annotations"}) : nullptr; annotations && annotations->is_object())
+      for (const auto& [k, v] : annotations->as_object()) pod["metadata"]["annotations"][k] = v;
+    // podutil.UpdatePodCondition: PodScheduled=True, its transition time kept when it was
+    // already True.
+    const auto now = kube::format_rfc3339(clock_->now());
+    value scheduled = value::object();
+    scheduled["type"] = value::string("PodScheduled");
+    scheduled["status"] = value::string("True");
+    scheduled["lastProbeTime"] = value::null();
+    scheduled["lastTransitionTime"] = value::string(now);
+    auto& conditions = pod["status"]["conditions"];
+    if (!conditions.is_array()) conditions = value::array();
+    size_t i = 0;
+    for (; i < conditions.size(); ++i)
+      if (json::str(conditions[i], {"type"}) == "PodScheduled") break;
+    if (i < conditions.size() && json::str(conditions[i], {"status"}) == "True")
+      scheduled["lastTransitionTime"] = conditions[i].at("lastTransitionTime");
+    conditions[i] = scheduled;
+    auto written = store_->update(t.type->key(), std::move(pod), std::to_string(stored->rv));
+    if (!written.ok()) {
+      if (written.error().is_conflict() && pre_rv.empty()) continue;
+      return error_response(written.error().code, written.error().reason, written.error().message);
+    }
+    ApiResponse r;
+    r.status = 201;
+    r.body = status_json(201, "", "");
+    return r;
+  }
+  return error_response(409, "Conflict", "the pod kept changing; try again");
+}
+
+}  // namespace nonevent::sim

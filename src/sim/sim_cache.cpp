@@ -68,6 +68,11 @@ void SimCache::clear_changes() {
 }
 
 void SimCache::unindex(Table& t, const std::string& key, Entry& e) {
+  unindex_keys(t, key, e);
+  unindex_pod(e);
+}
+
+void SimCache::unindex_keys(Table& t, const std::string& key, Entry& e) {
   auto drop = [&](Index& index, const std::string& id) {
     auto it = index.find(id);
     if (it != index.end() && it->second.erase(key) && it->second.empty()) index.erase(it);
@@ -77,6 +82,9 @@ void SimCache::unindex(Table& t, const std::string& key, Entry& e) {
   drop(t.keys_by_ns, e.ns);
   for (const auto& l : e.label_keys) drop(t.keys_by_label, l);
   if (!e.uid.empty()) t.key_by_uid.erase(e.uid);
+}
+
+void SimCache::unindex_pod(Entry& e) {
   if (e.pod) {
     pod_by_dom_.erase(e.dom.get());
     if (planner::holds_node_resources(*e.pod)) {
@@ -102,13 +110,16 @@ void SimCache::unindex(Table& t, const std::string& key, Entry& e) {
   }
 }
 
-void SimCache::index(Table& t, const std::string& key, Entry& e) {
+void SimCache::index_keys(Table& t, const std::string& key, Entry& e) {
   const value* dom = e.dom.get();
   if (!e.owner_uid.empty()) t.keys_by_owner[e.owner_uid].emplace(key, dom);
   if (!e.node.empty()) t.keys_by_node[e.node].emplace(key, dom);
   t.keys_by_ns[e.ns].emplace(key, dom);
   for (const auto& l : e.label_keys) t.keys_by_label[l].emplace(key, dom);
   if (!e.uid.empty()) t.key_by_uid[e.uid] = key;
+}
+
+void SimCache::index_pod(Entry& e) {
   if (!e.pod) return;
   pod_by_dom_[e.dom.get()] = e.pod.get();
   if (planner::holds_node_resources(*e.pod)) {
@@ -148,8 +159,8 @@ void SimCache::apply(const std::string& resource, ChangeType type, const StoredO
     t.changed.push_back(std::move(ch));
   }
   Changed& ch = t.changed[pos->second];
-  if (it != t.by_key.end()) unindex(t, key, it->second);
   if (type == ChangeType::kDeleted) {
+    if (it != t.by_key.end()) unindex(t, key, it->second);
     if (it != t.by_key.end()) {
       ch.owner_uid = it->second.owner_uid;
       ch.node = it->second.node;
@@ -166,12 +177,30 @@ void SimCache::apply(const std::string& resource, ChangeType type, const StoredO
   }
   std::error_code ec;
   value dom = model::parse_json(o.json, ec);
-  if (it == t.by_key.end()) it = t.by_key.emplace(key, Entry{std::make_unique<value>()}).first;
+  // What the indexes file the object under. Most changes (a status written) leave all of it
+  // as it was, and then the indexes are left alone: taking every pod out of its owner's,
+  // node's, namespace's and labels' maps and putting it back was a twentieth of the sim.
+  std::string owner_uid = json::controller_uid(dom), object_uid = json::uid(dom), node;
+  std::vector<std::string> label_keys;
+  if (resource == "/pods") {
+    node = json::str(dom, {"spec", "nodeName"});
+    for (const auto& [k, v] : o.labels) label_keys.push_back(label_index_key(o.ns, k, v));
+  }
+  const bool existed = it != t.by_key.end();
+  const bool same_keys = existed && it->second.owner_uid == owner_uid && it->second.uid == object_uid &&
+                         it->second.node == node && it->second.ns == o.ns && it->second.label_keys == label_keys;
+  if (existed) {
+    if (!same_keys) unindex_keys(t, key, it->second);
+    unindex_pod(it->second);
+  }
+  if (!existed) it = t.by_key.emplace(key, Entry{std::make_unique<value>()}).first;
   Entry& e = it->second;
-  *e.dom = std::move(dom);
-  e.owner_uid = json::controller_uid(*e.dom);
+  *e.dom = std::move(dom);  // same address: the index entries pointing at it stay right
+  e.owner_uid = std::move(owner_uid);
   e.ns = o.ns;
-  e.uid = json::uid(*e.dom);
+  e.uid = std::move(object_uid);
+  e.node = std::move(node);
+  e.label_keys = std::move(label_keys);
   e.rv = o.rv;
   e.generation = json::num(*e.dom, {"metadata", "generation"});
   if (!ch.spec_changed) {
@@ -181,14 +210,12 @@ void SimCache::apply(const std::string& resource, ChangeType type, const StoredO
   if (resource == "/pods") {
     auto d = model::CodecFor<model::Pod>::decode(o.json);
     e.pod = d.ok() ? d.value() : nullptr;
-    e.node = json::str(*e.dom, {"spec", "nodeName"});
-    e.label_keys.clear();
-    for (const auto& [k, v] : o.labels) e.label_keys.push_back(label_index_key(o.ns, k, v));
   } else if (resource == "/nodes") {
     auto d = model::CodecFor<model::Node>::decode(o.json);
     e.node_model = d.ok() ? d.value() : nullptr;
   }
-  index(t, it->first, e);  // the map's own key: the indexes keep views of it
+  if (!same_keys) index_keys(t, it->first, e);  // the map's own key: the indexes keep views of it
+  index_pod(e);
   ch.object = e.dom.get();
   ch.deleted.reset();
   ch.owner_uid = e.owner_uid;

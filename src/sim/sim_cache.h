@@ -122,7 +122,10 @@ class SimCache : public planner::CountedPods {
     std::unordered_map<std::string, size_t> changed_pos;  // key → index in `changed`
   };
   void unindex(Table& t, const std::string& key, Entry& e);
-  void index(Table& t, const std::string& key, Entry& e);
+  void unindex_keys(Table& t, const std::string& key, Entry& e);  // the lookup maps
+  void index_keys(Table& t, const std::string& key, Entry& e);
+  void unindex_pod(Entry& e);  // a pod's usage and spread counting
+  void index_pod(Entry& e);
   void apply(const std::string& resource, ChangeType type, const StoredObject& o);
   static Objects lookup(const Index& index, const std::string& id);
 

@@ -330,6 +330,7 @@ class StoreWatchSession final : public WatchSession {
 ApiServer::ApiServer(std::shared_ptr<ObjectStore> store, std::shared_ptr<kube::Clock> clock, ApiServerOptions opts)
     : store_(std::move(store)), clock_(std::move(clock)), opts_(std::move(opts)) {
   store_->set_field_extractor(extract_fields);
+  pdbs_ = PdbSelectorIndex::attach(*store_);
   for (const char* ns : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
     if (store_->get("/namespaces", "", ns)) continue;
     value obj = value::object();

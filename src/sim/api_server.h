@@ -12,6 +12,7 @@
 #include "kube/clock.h"
 #include "sim/faults.h"
 #include "sim/object_store.h"
+#include "sim/pdb_selector_index.h"
 #include "sim/resource_types.h"
 
 namespace nonevent::sim {
@@ -100,7 +101,6 @@ class ApiServer {
   ApiResponse remove(const ApiRequest& req, const Target& t);
   ApiResponse evict(const ApiRequest& req, const Target& t);
   ApiResponse bind(const ApiRequest& req, const Target& t);
-  bool pdb_selects(const StoredObject& pdb, const StringMap& labels);
 
   // Writes one object of `t` after the API server's rules (status subresource, generation,
   // immutable metadata, finalizers); `current` is null for creates.
@@ -118,8 +118,7 @@ class ApiServer {
   std::shared_ptr<kube::Clock> clock_;
   const ApiServerOptions opts_;
   ResourceTypes types_;
-  std::mutex pdb_selectors_mu_;
-  std::map<std::string, std::pair<uint64_t, std::optional<Selector>>> pdb_selectors_;  // guarded by pdb_selectors_mu_
+  std::shared_ptr<PdbSelectorIndex> pdbs_;  // for evictions
   mutable std::mutex records_mu_;
   std::map<std::string, RequestRecord> records_;  // distinct requests, guarded by records_mu_
   std::atomic<bool> graceful_pods_{false};

@@ -1,35 +1,18 @@
 // The pods/eviction subresource with kube-apiserver's rules (1.32,
 // pkg/registry/core/pod/storage/eviction.go): PDB budget checked and decremented atomically
 // with the pod's deletion, 429 with cause DisruptionBudget when the budget is spent, 500
-// when several PDBs select the pod, unhealthyPodEvictionPolicy honoured.
-#include "model/json_parse.h"
+// when several PDBs select the pod, unhealthyPodEvictionPolicy honoured. The PDBs that may
+// select the pod come from pdb_selector_index.h.
 #include "sim/api_server.h"
+
+#include "model/json_parse.h"
 #include "sim/json_util.h"
 
 namespace nonevent::sim {
 
 using web::json::value;
 
-namespace {
-
 using json::str;
-
-}  // namespace
-
-bool ApiServer::pdb_selects(const StoredObject& pdb, const StringMap& labels) {
-  // Selectors parsed once per PDB version: an eviction in a namespace of hundreds of PDBs
-  // would otherwise parse every one of them.
-  std::lock_guard g(pdb_selectors_mu_);
-  auto& cached = pdb_selectors_[store_key(pdb.ns, pdb.name)];
-  if (cached.first != pdb.rv) {
-    std::error_code ec;
-    const auto obj = value::parse(pdb.json, ec);
-    // A PDB selector: nil selects nothing; empty selects every pod in the namespace.
-    const value* sel = json::at(obj, {"spec", "selector"});
-    cached = {pdb.rv, sel && !sel->is_null() ? std::optional<Selector>(json::selector_of(*sel)) : std::nullopt};
-  }
-  return cached.second && cached.second->matches(labels);
-}
 
 ApiResponse ApiServer::evict(const ApiRequest& req, const Target& t) {
   std::error_code ec;
@@ -65,11 +48,9 @@ ApiResponse ApiServer::evict(const ApiRequest& req, const Target& t) {
       return success();
     };
     if (ignore_pdb) return del();
-    auto pdbs = store_->list({.resource = "policy/poddisruptionbudgets", .ns = t.ns}, 0, "");
     std::vector<value> matching;
-    if (pdbs.ok())
-      for (const auto& p : pdbs.value().items)
-        if (pdb_selects(*p, pod_stored->labels)) matching.push_back(model::parse_json(p->json, ec));
+    for (const auto& pdb_name : pdbs_->matching(t.ns, pod_stored->labels))
+      if (auto p = store_->get("policy/poddisruptionbudgets", t.ns, pdb_name)) matching.push_back(model::parse_json(p->json, ec));
     if (matching.empty()) return del();
     if (matching.size() > 1)
       return error_response(500, "InternalError",

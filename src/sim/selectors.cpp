@@ -174,4 +174,15 @@ SelectorParse parse(const std::string& text, bool field) {
 SelectorParse parse_label_selector(const std::string& text) { return parse(text, false); }
 SelectorParse parse_field_selector(const std::string& text) { return parse(text, true); }
 
+std::string label_index_key(const std::string& ns, const std::string& key, const std::string& value) {
+  return ns + '\x1f' + key + '=' + value;
+}
+
+std::string label_index_key(const std::string& ns, const Selector& selector) {
+  for (const auto& r : selector.requirements)
+    if ((r.op == Requirement::Op::kEquals || r.op == Requirement::Op::kIn) && r.values.size() == 1)
+      return label_index_key(ns, r.key, r.values[0]);
+  return "";
+}
+
 }  // namespace nonevent::sim

@@ -42,4 +42,9 @@ SelectorParse parse_label_selector(const std::string& text);
 // Field selectors allow only =, == and != (as the API server does).
 SelectorParse parse_field_selector(const std::string& text);
 
+// The key of a label index (the sim's cache, the PDB index): "<namespace>\x1f<key>=<value>"; for a selector, that of its
+// first equality requirement ("" when it has none and only a namespace scan will do).
+std::string label_index_key(const std::string& ns, const std::string& key, const std::string& value);
+std::string label_index_key(const std::string& ns, const Selector& selector);
+
 }  // namespace nonevent::sim

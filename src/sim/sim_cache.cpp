@@ -13,17 +13,6 @@ const std::vector<const model::Pod*> kNoPods;
 const std::vector<Changed> kNoChanges;
 }  // namespace
 
-std::string label_index_key(const std::string& ns, const std::string& key, const std::string& value) {
-  return ns + '\x1f' + key + '=' + value;
-}
-
-std::string label_index_key(const std::string& ns, const Selector& selector) {
-  for (const auto& r : selector.requirements)
-    if ((r.op == Requirement::Op::kEquals || r.op == Requirement::Op::kIn) && r.values.size() == 1)
-      return label_index_key(ns, r.key, r.values[0]);
-  return "";
-}
-
 const std::vector<std::string>& SimCache::resources() {
   static const std::vector<std::string> r{"/nodes",           "/pods",           "apps/deployments",
                                           "apps/replicasets", "apps/statefulsets", "apps/daemonsets",

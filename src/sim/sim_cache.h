@@ -50,10 +50,6 @@ struct Changed {
   const web::json::value& last() const { return object ? *object : *deleted; }
 };
 
-// The key of the label index: "<namespace>\x1f<key>=<value>"; for a selector, that of its
-// first equality requirement ("" when it has none and only a namespace scan will do).
-std::string label_index_key(const std::string& ns, const std::string& key, const std::string& value);
-std::string label_index_key(const std::string& ns, const Selector& selector);
 
 class SimCache : public planner::CountedPods {
  public:

@@ -25,6 +25,14 @@ void ClusterView::bind(const Pod& pod, const std::string& node) {
   if (const Node* n = node_named(node)) usage_memo_[n] = u;
 }
 
+void ClusterView::forget_pods() {
+  pods.clear();
+  usage.clear();
+  usage_memo_.clear();
+  pods_by_ns_.clear();
+  indexed_pods_ = 0;
+}
+
 NodeUsage ClusterView::usage_of_node(const Node& node) const {
   auto [it, fresh] = usage_memo_.try_emplace(&node);
   if (fresh) it->second = usage_on(node.meta.name);

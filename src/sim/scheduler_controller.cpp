@@ -36,14 +36,21 @@ class Scheduler final : public SimController {
     }
     if (room_may_have_changed) attempt = waiting_;
     if (attempt.empty()) return;
-    planner::ClusterView view;
-    view.nodes = snap.cache->node_models();
+    // One view while the nodes stay as they are: what it derives from them (lookups by name,
+    // spread domains) is kept from pass to pass; the pods it knows are forgotten after each.
+    if (!view_ || view_nodes_version_ != snap.cache->nodes_version()) {
+      const size_t start = view_ ? view_->next_start_node_ : 0;
+      view_.emplace();
+      view_->nodes = snap.cache->node_models();
+      // kube-scheduler resumes its search for feasible nodes where the last one stopped, so
+      // nodes at the front of the list (a cordoned zone, say) are not filtered again for
+      // every pod.
+      view_->next_start_node_ = start;
+      view_nodes_version_ = snap.cache->nodes_version();
+    }
+    planner::ClusterView& view = *view_;
     view.base_usage = &snap.cache->usage();
     view.counted = snap.cache;  // bound pods; the ones bound below are added to view.pods
-    // kube-scheduler resumes its search for feasible nodes where the last one stopped, so
-    // that nodes at the front of the list (a cordoned zone, say) are not filtered again for
-    // every pod of every pass.
-    view.next_start_node_ = next_start_node_;
     std::deque<model::Pod> placed;
     for (const auto& key : attempt) {
       const value* pj = snap.cache->get("/pods", key);
@@ -100,7 +107,7 @@ class Scheduler final : public SimController {
         sim.patch(object_path("v1", "pods", ns(*pj), json::name(*pj)) + "/status", patch);
       }
     }
-    next_start_node_ = view.next_start_node_;
+    view.forget_pods();  // they are in the cache from the next pass on; `placed` ends here
   }
 
  private:
@@ -130,7 +137,8 @@ class Scheduler final : public SimController {
            str(p, {"status", "phase"}, "Pending") == "Pending";
   }
   std::set<std::string> waiting_;  // pod keys
-  size_t next_start_node_ = 0;     // where the next search for feasible nodes starts
+  std::optional<planner::ClusterView> view_;  // over the nodes of nodes_version()
+  uint64_t view_nodes_version_ = 0;
   // The pod's conditions with PodScheduled set (keeping its transition time when unchanged).
   static value conditions_with(const value& pod, const std::string& status, const std::string& reason,
                                const std::string& message) {

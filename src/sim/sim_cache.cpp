@@ -129,7 +129,10 @@ void SimCache::index_pod(Entry& e) {
 
 void SimCache::apply(const std::string& resource, ChangeType type, const StoredObject& o) {
   auto& t = tables_[resource];
-  if (resource == "/nodes") node_models_stale_ = true;
+  if (resource == "/nodes") {
+    node_models_stale_ = true;
+    ++nodes_version_;
+  }
   const auto key = store_key(o.ns, o.name);
   auto it = t.by_key.find(key);
   if (it != t.by_key.end() && it->second.rv >= o.rv) return;  // already newer (loaded after this was queued)

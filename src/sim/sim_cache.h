@@ -86,6 +86,8 @@ class SimCache : public planner::CountedPods {
   // Nodes not being deleted, in name order; rebuilt only after a node changed (the scheduler
   // asks on every pass, and copying 5,000 of them each time grew with cluster × passes).
   const std::vector<const model::Node*>& node_models() const;
+  // Changes whenever a node changes (what was derived from node_models() is then stale).
+  uint64_t nodes_version() const { return nodes_version_; }
   const model::Pod* pod_model(const std::string& key) const;
   const model::Node* node_model(const std::string& name) const;
   // The decoded model of a pod this cache holds, by its DOM's address: the facts controllers
@@ -131,6 +133,7 @@ class SimCache : public planner::CountedPods {
   std::unordered_map<const web::json::value*, const model::Pod*> pod_by_dom_;
   mutable std::vector<const model::Node*> node_models_;
   mutable bool node_models_stale_ = true;
+  uint64_t nodes_version_ = 0;
   struct Counted {
     std::vector<const model::Pod*> pods;
     std::vector<Entry*> entries;  // parallel to pods, for swap-removal

@@ -134,7 +134,7 @@ void SimCache::apply(const std::string& resource, ChangeType type, const StoredO
     ++nodes_version_;
   }
   const auto key = store_key(o.ns, o.name);
-  auto it = t.by_key.find(key);
+  auto it = t.find(key);
   if (it != t.by_key.end() && it->second.rv >= o.rv) return;  // already newer (loaded after this was queued)
   // Record the change (one record per key per pass: first "previous", latest state).
   auto [pos, fresh] = t.changed_pos.try_emplace(key, t.changed.size());
@@ -157,6 +157,7 @@ void SimCache::apply(const std::string& resource, ChangeType type, const StoredO
       ch.owner_uid = it->second.owner_uid;
       ch.node = it->second.node;
       ch.deleted = std::shared_ptr<const value>(std::move(it->second.dom));
+      t.hashed.erase(it->first);
       t.by_key.erase(it);
     }
     ch.object = nullptr;
@@ -185,7 +186,10 @@ void SimCache::apply(const std::string& resource, ChangeType type, const StoredO
     if (!same_keys) unindex_keys(t, key, it->second);
     unindex_pod(it->second);
   }
-  if (!existed) it = t.by_key.emplace(key, Entry{std::make_unique<value>()}).first;
+  if (!existed) {
+    it = t.by_key.emplace(key, Entry{std::make_unique<value>()}).first;
+    t.hashed.emplace(it->first, it);
+  }
   Entry& e = it->second;
   *e.dom = std::move(dom);  // same address: the index entries pointing at it stay right
   e.owner_uid = std::move(owner_uid);
@@ -226,7 +230,7 @@ Objects SimCache::list(const std::string& resource) const {
 const value* SimCache::get(const std::string& resource, const std::string& key) const {
   auto t = tables_.find(resource);
   if (t == tables_.end()) return nullptr;
-  auto it = t->second.by_key.find(key);
+  auto it = t->second.find(key);
   return it == t->second.by_key.end() ? nullptr : it->second.dom.get();
 }
 
@@ -336,14 +340,14 @@ const std::vector<const model::Node*>& SimCache::node_models() const {
 const model::Node* SimCache::node_model(const std::string& name) const {
   auto t = tables_.find("/nodes");
   if (t == tables_.end()) return nullptr;
-  auto it = t->second.by_key.find(name);
+  auto it = t->second.find(name);
   return it == t->second.by_key.end() ? nullptr : it->second.node_model.get();
 }
 
 const model::Pod* SimCache::pod_model(const std::string& key) const {
   auto t = tables_.find("/pods");
   if (t == tables_.end()) return nullptr;
-  auto it = t->second.by_key.find(key);
+  auto it = t->second.find(key);
   return it == t->second.by_key.end() ? nullptr : it->second.pod.get();
 }
 

@@ -113,7 +113,18 @@ class SimCache : public planner::CountedPods {
   // node-based map keys) and the values its DOMs, so a lookup finds nothing twice.
   using Index = std::unordered_map<std::string, std::map<std::string_view, const web::json::value*>>;
   struct Table {
-    std::map<std::string, Entry> by_key;
+    std::map<std::string, Entry> by_key;  // in store order, for lists
+    // The same entries by hash, for lookups: 150,000 keys that share long prefixes
+    // ("team-3/svc-1234-...") made each ordered lookup a dozen string comparisons.
+    std::unordered_map<std::string_view, std::map<std::string, Entry>::iterator> hashed;
+    std::map<std::string, Entry>::iterator find(const std::string& key) {
+      auto h = hashed.find(key);
+      return h == hashed.end() ? by_key.end() : h->second;
+    }
+    std::map<std::string, Entry>::const_iterator find(const std::string& key) const {
+      auto h = hashed.find(key);
+      return h == hashed.end() ? by_key.cend() : std::map<std::string, Entry>::const_iterator(h->second);
+    }
     Index keys_by_owner, keys_by_ns, keys_by_node, keys_by_label;
     std::unordered_map<std::string, std::string> key_by_uid;
     std::vector<Changed> changed;

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <string>
 
 #include "sim/api_server.h"
@@ -82,6 +83,12 @@ int main(int argc, char** argv) {
   const auto st = simulation.stats();
   std::fprintf(stderr, "total: steps %ld passes %ld writes %ld errors %ld\n", st.steps, st.passes, st.writes, st.write_errors);
   for (const auto& [name, s] : st.controller_seconds) std::fprintf(stderr, "  %-12s %.2f s\n", name.c_str(), s);
-  for (const auto& [kind, n] : st.writes_by_kind) std::fprintf(stderr, "  %-28s %ld writes\n", kind.c_str(), n);
+  // Requests by kind, from the API server's own request record (what a scaling change has
+  // to account for): the simulated controllers' writes, and the drain loop's evictions.
+  std::map<std::string, long> by_kind;
+  for (const auto& r : c.api->requests())
+    if (r.verb != "get" && r.verb != "list" && r.verb != "watch")
+      by_kind[r.verb + " " + r.resource + (r.subresource.empty() ? "" : "/" + r.subresource)] += r.count;
+  for (const auto& [kind, n] : by_kind) std::fprintf(stderr, "  %-30s %ld requests\n", kind.c_str(), n);
   return 0;
 }

@@ -119,11 +119,8 @@ class PdbController final : public SimController {
           disrupted_names.insert(pod_name);
         }
       int64_t healthy = 0;
-      for (const auto* p : pods) {
-        const model::Pod* m = snap.cache->pod_of(*p);  // one lookup for both questions
-        const bool up = m ? !m->meta.deleted && m->ready : !terminating(*p) && pod_ready(*p);
-        if (up && (disrupted_names.empty() || !disrupted_names.count(json::name(*p)))) ++healthy;
-      }
+      for (const auto* p : pods)
+        if (snap.pod_ready_and_staying(*p) && (disrupted_names.empty() || !disrupted_names.count(json::name(*p)))) ++healthy;
       const int64_t allowed = std::max<int64_t>(0, healthy - desired);
       value st = value::object();
       st["observedGeneration"] = value::number(num(pdb, {"metadata", "generation"}, 1));

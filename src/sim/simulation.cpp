@@ -42,24 +42,6 @@ Simulation::Simulation(std::shared_ptr<ApiServer> api, std::shared_ptr<kube::Clo
 
 Simulation::~Simulation() { stop(); }
 
-namespace {
-// "PATCH pods/status" for .../namespaces/x/pods/y/status: what a write did, for the stats.
-std::string write_kind(const std::string& method, const std::string& path) {
-  std::vector<std::string> parts;
-  for (size_t i = 1, j; i <= path.size(); i = j + 1) {
-    j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    parts.push_back(path.substr(i, j - i));
-  }
-  // Skip the group/version prefix and the namespace, then keep resource[/subresource].
-  size_t at = parts.size() > 0 && parts[0] == "api" ? 2 : 3;
-  if (at + 1 < parts.size() && parts[at] == "namespaces" && parts.size() > at + 2) at += 2;
-  std::string kind = at < parts.size() ? parts[at] : path;
-  if (at + 2 < parts.size()) kind += "/" + parts[at + 2];
-  return method + " " + kind;
-}
-}  // namespace
-
 SimulationStats Simulation::stats() const {
   std::lock_guard g(stats_mu_);
   return stats_;
@@ -80,7 +62,6 @@ ApiResponse Simulation::request(const std::string& method, const std::string& pa
   auto resp = api_->handle(r);
   std::lock_guard g(stats_mu_);
   ++stats_.writes;
-  ++stats_.writes_by_kind[write_kind(method, path)];
   if (resp.status >= 300) ++stats_.write_errors;
   return resp;
 }
@@ -133,6 +114,10 @@ bool Snapshot::pod_ready(const value& pod) const {
 bool Snapshot::pod_terminating(const value& pod) const {
   if (const auto* m = cache->pod_of(pod)) return m->meta.deleted.has_value();
   return json::terminating(pod);
+}
+bool Snapshot::pod_ready_and_staying(const value& pod) const {
+  if (const auto* m = cache->pod_of(pod)) return m->ready && !m->meta.deleted;
+  return json::pod_ready(pod) && !json::terminating(pod);
 }
 std::string Snapshot::pod_controller_uid(const value& pod) const {
   if (const auto* m = cache->pod_of(pod)) {

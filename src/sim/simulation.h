@@ -41,6 +41,7 @@ struct Snapshot {
   bool pod_active(const web::json::value& pod) const;      // not terminating, not finished
   bool pod_ready(const web::json::value& pod) const;       // Ready=True
   bool pod_terminating(const web::json::value& pod) const;  // deletionTimestamp set
+  bool pod_ready_and_staying(const web::json::value& pod) const;  // Ready, not terminating: one lookup
   std::string pod_controller_uid(const web::json::value& pod) const;
 };
 
@@ -57,7 +58,6 @@ class SimController {
 struct SimulationStats {
   long steps = 0, passes = 0, writes = 0, write_errors = 0;
   std::map<std::string, double> controller_seconds;  // wall time spent in each controller
-  std::map<std::string, long> writes_by_kind;         // "PATCH pods/status" → count
 };
 
 class Simulation {

@@ -1,7 +1,7 @@
 #include "sim/sim_cache.h"
 
-#include "model/json_parse.h"
 #include "model/codecs.h"
+#include "model/json_parse.h"
 #include "sim/json_util.h"
 
 namespace nonevent::sim {
@@ -163,8 +163,8 @@ void SimCache::apply(const std::string& resource, ChangeType type, const StoredO
   }
   Changed& ch = t.changed[pos->second];
   if (type == ChangeType::kDeleted) {
-    if (it != t.by_key.end()) unindex(t, key, it->second);
     if (it != t.by_key.end()) {
+      unindex(t, key, it->second);
       ch.owner_uid = it->second.owner_uid;
       ch.node = it->second.node;
       ch.deleted = std::shared_ptr<const value>(std::move(it->second.dom));

@@ -9,6 +9,7 @@
 #include "sim/aggregated_discovery.h"
 #include "sim/cel.h"
 #include "sim/patch.h"
+#include "sim/pod_update_rules.h"
 #include "sim/protobuf_body.h"
 #include "sim/table.h"
 
@@ -1042,7 +1043,22 @@ ApiResponse ApiServer::replace(const ApiRequest& req, const Target& t) {
     return error_response(400, "BadRequest", "the name of the object (" + str(obj["metadata"], "name") + ") does not match the name on the URL (" + t.name + ")");
   const auto expected_rv = str(obj["metadata"], "resourceVersion");
   auto cur = model::parse_json(current->json, ec);
+  if (auto refused = pod_update_refused(t, cur, obj)) return *refused;
   return write(t, merge_update(t, cur, std::move(obj)), current, expected_rv, 200);
+}
+
+std::optional<ApiResponse> ApiServer::pod_update_refused(const Target& t, const value& cur, const value& obj) {
+  // Only the pod itself: its status subresource changes status only (merge_update).
+  if (!t.type->group.empty() || t.type->resource != "pods" || !t.subresource.empty()) return std::nullopt;
+  const auto why = pod_update_error(cur, obj);
+  if (why.empty()) return std::nullopt;
+  const auto colon = why.find(": ");
+  value cause = value::object();
+  cause["reason"] = value::string(why.find("Forbidden") != std::string::npos ? "FieldValueForbidden" : "FieldValueInvalid");
+  cause["message"] = value::string(why.substr(colon + 2));
+  cause["field"] = value::string(why.substr(0, colon));
+  return error_response(422, "Invalid", "Pod \"" + t.name + "\" is invalid: " + why,
+                        R"({"name":")" + t.name + R"(","kind":"Pod","causes":[)" + cause.serialize() + "]}");
 }
 
 value ApiServer::merge_update(const Target& t, value cur, value obj) {
@@ -1122,6 +1138,7 @@ ApiResponse ApiServer::patch_once(const ApiRequest& req, const Target& t, bool& 
   const bool caller_rv = !expected_rv.empty();
   if (!caller_rv) expected_rv = std::to_string(current->rv);
   retryable = !caller_rv;
+  if (auto refused = pod_update_refused(t, cur, target)) return *refused;
   return write(t, merge_update(t, std::move(cur), std::move(target)), current, expected_rv, 200);
 }
 

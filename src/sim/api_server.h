@@ -89,6 +89,9 @@ class ApiServer {
   ApiResponse control(const ApiRequest& req);
   ApiResponse openapi_v3(const std::string& path);
   web::json::value merge_update(const Target& t, web::json::value current, web::json::value obj);
+  // 422 when an update of a pod changes what pod_update_rules.h does not allow.
+  std::optional<ApiResponse> pod_update_refused(const Target& t, const web::json::value& current,
+                                                const web::json::value& obj);
   std::optional<Target> parse_target(const std::string& path, ApiResponse& error);
 
   ApiResponse get(const ApiRequest& req, const Target& t);

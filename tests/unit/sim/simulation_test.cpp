@@ -321,6 +321,36 @@ TEST(Simulation, BindingAssignsAPodOnceWithItsScheduledCondition) {
   EXPECT_EQ(json::str(k.get("/pods", "shop", "solo"), {"spec", "nodeName"}), node);
 }
 
+TEST(Simulation, PodUpdatesMayChangeOnlyWhatTheApiServerAllows) {
+  Cluster k;
+  k.apply("apiVersion: v1\nkind: Pod\nmetadata: {name: solo, namespace: shop}\n"
+          "spec: {schedulerName: by-hand, tolerations: [{key: a, operator: Exists}], containers: [{name: c, image: nginx:1}]}\n");
+  auto patch = [&](const std::string& body) {
+    ApiRequest r;
+    r.method = "PATCH";
+    r.path = "/api/v1/namespaces/shop/pods/solo";
+    r.body = body;
+    r.headers["content-type"] = "application/merge-patch+json";
+    return k.api->handle(r);
+  };
+  // A pod is assigned through pods/binding, never by writing spec.nodeName.
+  auto assign = patch(R"({"spec":{"nodeName":"n-a-1"}})");
+  EXPECT_EQ(assign.status, 422);
+  EXPECT_NE(assign.body.find("pod updates may not change fields other than"), std::string::npos) << assign.body;
+  EXPECT_NE(assign.body.find(R"("field":"spec")"), std::string::npos) << assign.body;
+  EXPECT_EQ(patch(R"({"spec":{"restartPolicy":"Never"}})").status, 422);
+  EXPECT_EQ(patch(R"({"spec":{"tolerations":[]}})").status, 422);  // tolerations may only be added
+  // What may change does.
+  EXPECT_EQ(patch(R"({"metadata":{"labels":{"tier":"web"}}})").status, 200);
+  EXPECT_EQ(patch(R"({"spec":{"tolerations":[{"key":"a","operator":"Exists"},{"key":"b","operator":"Exists"}]}})").status, 200);
+  auto image = patch(R"({"spec":{"containers":[{"name":"c","image":"nginx:2"}],"activeDeadlineSeconds":60}})");
+  ASSERT_EQ(image.status, 200) << image.body;
+  EXPECT_EQ(patch(R"({"spec":{"activeDeadlineSeconds":120}})").status, 422);  // only lowered
+  const auto pod = k.get("/pods", "shop", "solo");
+  EXPECT_EQ(json::str(pod, {"spec", "nodeName"}), "");
+  EXPECT_EQ(json::str(pod.at("spec").at("containers").at(0), {"image"}), "nginx:2");
+}
+
 TEST(Simulation, WatchCompactionAnswers410) {
   Cluster k;
   auto w = k.store->watch({.resource = "/nodes"}, "2");

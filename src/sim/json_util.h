@@ -3,6 +3,7 @@
 #include <cpprest/json.h>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kube/clock.h"
@@ -47,15 +48,19 @@ inline StringMap labels(const value& o, std::initializer_list<const char*> path 
   return m;
 }
 
-// The uid of the object's controller owner (ownerReferences[controller=true]).
-inline std::string controller_uid(const value& o) {
+// The uid of the object's controller owner (ownerReferences[controller=true]), as a view
+// into `o` (valid while `o` is), or a copy.
+inline std::string_view controller_uid_view(const value& o) {
   const value* refs = at(o, {"metadata", "ownerReferences"});
-  if (!refs || !refs->is_array()) return "";
+  if (!refs || !refs->is_array()) return {};
   for (const auto& r : refs->as_array())
-    if (r.has_field("controller") && r.at("controller").is_boolean() && r.at("controller").as_bool())
-      return str(r, {"uid"});
-  return "";
+    if (r.has_field("controller") && r.at("controller").is_boolean() && r.at("controller").as_bool()) {
+      const value* u = at(r, {"uid"});
+      return u && u->is_string() ? std::string_view(u->as_string()) : std::string_view();
+    }
+  return {};
 }
+inline std::string controller_uid(const value& o) { return std::string(controller_uid_view(o)); }
 
 inline value owner_ref(const value& owner, bool block = true) {
   value r = value::object();

@@ -2,7 +2,6 @@
 // expectedPods, desiredHealthy, currentHealthy, disruptionsAllowed and the disruptedPods map
 // the eviction subresource writes (entries expire after 2 minutes or when the pod goes).
 #include <cmath>
-#include <deque>
 #include <set>
 #include <unordered_map>
 
@@ -54,15 +53,7 @@ class PdbController final : public SimController {
       std::string top_uid;  // empty: the controller is gone
       int64_t replicas = 0;
     };
-    std::unordered_map<std::string_view, Scale> scale_of;  // views of interned uids (or of `uncached`)
-    std::deque<std::string> uncached;                       // uids of pods the cache does not hold
-    auto controller_of = [&](const value& pod) -> std::string_view {
-      if (const auto* m = snap.cache->pod_of(pod)) {
-        const auto* c = m->meta.controller();
-        return c ? c->uid.view() : std::string_view();
-      }
-      return uncached.emplace_back(controller_uid(pod));
-    };
+    std::unordered_map<std::string_view, Scale> scale_of;  // keys: Snapshot::pod_controller_uid views
     const auto now = sim.now();
     for (const auto& pdb : touched(snap, now)) {
       const value& spec = pdb.has_field("spec") ? pdb.at("spec") : value::object();
@@ -76,7 +67,7 @@ class PdbController final : public SimController {
         // Expected count is the scale of the pods' controllers (a Deployment's for its RSs).
         std::set<std::string> seen;
         for (const auto* p : pods) {
-          const auto cu = controller_of(*p);
+          const auto cu = snap.pod_controller_uid(*p);
           if (cu.empty()) {
             ++expected;  // a bare pod counts as itself
             continue;

@@ -140,10 +140,7 @@ void SimCache::index_pod(Entry& e) {
 
 void SimCache::apply(const std::string& resource, ChangeType type, const StoredObject& o) {
   auto& t = tables_[resource];
-  if (resource == "/nodes") {
-    node_models_stale_ = true;
-    ++nodes_version_;
-  }
+  if (resource == "/nodes") ++nodes_version_;
   const auto key = store_key(o.ns, o.name);
   auto it = t.find(key);
   if (it != t.by_key.end() && it->second.rv >= o.rv) return;  // already newer (loaded after this was queued)
@@ -339,12 +336,12 @@ Objects SimCache::touched(const std::string& resource) const {
 }
 
 const std::vector<const model::Node*>& SimCache::node_models() const {
-  if (!node_models_stale_) return node_models_;
+  if (node_models_version_ == nodes_version_) return node_models_;
   node_models_.clear();
   if (auto t = tables_.find("/nodes"); t != tables_.end())
     for (const auto& [k, e] : t->second.by_key)
       if (e.node_model && !e.node_model->meta.deleted) node_models_.push_back(e.node_model.get());
-  node_models_stale_ = false;
+  node_models_version_ = nodes_version_;
   return node_models_;
 }
 

@@ -143,8 +143,8 @@ class SimCache : public planner::CountedPods {
   std::unordered_map<std::string, planner::NodeUsage> usage_;
   std::unordered_map<const web::json::value*, const model::Pod*> pod_by_dom_;
   mutable std::vector<const model::Node*> node_models_;
-  mutable bool node_models_stale_ = true;
   uint64_t nodes_version_ = 0;
+  mutable uint64_t node_models_version_ = UINT64_MAX;  // nodes_version_ node_models_ was built at
   struct Counted {
     std::vector<const model::Pod*> pods;
     std::vector<Entry*> entries;  // parallel to pods, for swap-removal

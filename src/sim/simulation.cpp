@@ -119,12 +119,12 @@ bool Snapshot::pod_ready_and_staying(const value& pod) const {
   if (const auto* m = cache->pod_of(pod)) return m->ready && !m->meta.deleted;
   return json::pod_ready(pod) && !json::terminating(pod);
 }
-std::string Snapshot::pod_controller_uid(const value& pod) const {
+std::string_view Snapshot::pod_controller_uid(const value& pod) const {
   if (const auto* m = cache->pod_of(pod)) {
     const auto* c = m->meta.controller();
-    return c ? std::string(c->uid.view()) : "";
+    return c ? c->uid.view() : std::string_view();
   }
-  return json::controller_uid(pod);
+  return json::controller_uid_view(pod);
 }
 
 Snapshot Simulation::snapshot() {

@@ -42,7 +42,8 @@ struct Snapshot {
   bool pod_ready(const web::json::value& pod) const;       // Ready=True
   bool pod_terminating(const web::json::value& pod) const;  // deletionTimestamp set
   bool pod_ready_and_staying(const web::json::value& pod) const;  // Ready, not terminating: one lookup
-  std::string pod_controller_uid(const web::json::value& pod) const;
+  // A view valid for the pass (into the decoded pod, or into `pod`).
+  std::string_view pod_controller_uid(const web::json::value& pod) const;
 };
 
 class Simulation;

@@ -51,22 +51,8 @@ ApiResponse ApiServer::bind(const ApiRequest& req, const Target& t) {
     pod["spec"]["nodeName"] = value::string(node);
     if (const value* annotations = meta ? json::at(*meta, {"annotations"}) : nullptr; annotations && annotations->is_object())
       for (const auto& [k, v] : annotations->as_object()) pod["metadata"]["annotations"][k] = v;
-    // podutil.UpdatePodCondition: PodScheduled=True, its transition time kept when it was
-    // already True.
-    const auto now = kube::format_rfc3339(clock_->now());
-    value scheduled = value::object();
-    scheduled["type"] = value::string("PodScheduled");
-    scheduled["status"] = value::string("True");
-    scheduled["lastProbeTime"] = value::null();
-    scheduled["lastTransitionTime"] = value::string(now);
-    auto& conditions = pod["status"]["conditions"];
-    if (!conditions.is_array()) conditions = value::array();
-    size_t i = 0;
-    for (; i < conditions.size(); ++i)
-      if (json::str(conditions[i], {"type"}) == "PodScheduled") break;
-    if (i < conditions.size() && json::str(conditions[i], {"status"}) == "True")
-      scheduled["lastTransitionTime"] = conditions[i].at("lastTransitionTime");
-    conditions[i] = scheduled;
+    pod["status"]["conditions"] =
+        json::conditions_with(pod, "PodScheduled", "True", "", "", kube::format_rfc3339(clock_->now()));
     auto written = store_->update(t.type->key(), std::move(pod), std::to_string(stored->rv));
     if (!written.ok()) {
       if (written.error().is_conflict() && pre_rv.empty()) continue;

@@ -62,6 +62,28 @@ inline std::string_view controller_uid_view(const value& o) {
 }
 inline std::string controller_uid(const value& o) { return std::string(controller_uid_view(o)); }
 
+// `obj`'s status.conditions with condition `type` set to `status` (and reason and message
+// when given), as podutil.UpdatePodCondition sets one: in its place (or appended), its
+// lastTransitionTime kept while the status is unchanged, else `since`.
+inline value conditions_with(const value& obj, const std::string& type, const std::string& status,
+                             const std::string& reason, const std::string& message, const std::string& since) {
+  const value* current = at(obj, {"status", "conditions"});
+  value out = current && current->is_array() ? *current : value::array();
+  size_t i = 0;
+  while (i < out.size() && str(out[i], {"type"}) != type) ++i;
+  value c = value::object();
+  c["type"] = value::string(type);
+  c["status"] = value::string(status);
+  if (!reason.empty()) c["reason"] = value::string(reason);
+  if (!message.empty()) c["message"] = value::string(message);
+  c["lastProbeTime"] = value::null();
+  c["lastTransitionTime"] = value::string(i < out.size() && str(out[i], {"status"}) == status
+                                              ? str(out[i], {"lastTransitionTime"}, since)
+                                              : since);
+  out[i] = c;
+  return out;
+}
+
 inline value owner_ref(const value& owner, bool block = true) {
   value r = value::object();
   r["apiVersion"] = value::string(str(owner, {"apiVersion"}));

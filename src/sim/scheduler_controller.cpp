@@ -99,7 +99,8 @@ class Scheduler final : public SimController {
         }
       } else {
         value st = value::object();
-        st["conditions"] = conditions_with(*pj, "False", "Unschedulable", decision.reason);
+        st["conditions"] = conditions_with(*pj, "PodScheduled", "False", "Unschedulable", decision.reason,
+                                          str(*pj, {"metadata", "creationTimestamp"}));
         const value* cur = at(*pj, {"status", "conditions"});
         if (cur && cur->serialize() == st.at("conditions").serialize()) continue;
         value patch = value::object();
@@ -139,28 +140,6 @@ class Scheduler final : public SimController {
   std::set<std::string> waiting_;  // pod keys
   std::optional<planner::ClusterView> view_;  // over the nodes of nodes_version()
   uint64_t view_nodes_version_ = 0;
-  // The pod's conditions with PodScheduled set (keeping its transition time when unchanged).
-  static value conditions_with(const value& pod, const std::string& status, const std::string& reason,
-                               const std::string& message) {
-    value out = value::array();
-    size_t i = 0;
-    if (const value* cs = at(pod, {"status", "conditions"}); cs && cs->is_array())
-      for (const auto& c : cs->as_array())
-        if (str(c, {"type"}) != "PodScheduled") out[i++] = c;
-    value c = value::object();
-    c["type"] = value::string("PodScheduled");
-    c["status"] = value::string(status);
-    if (!reason.empty()) c["reason"] = value::string(reason);
-    if (!message.empty()) c["message"] = value::string(message);
-    c["lastProbeTime"] = value::null();
-    std::string since = str(pod, {"metadata", "creationTimestamp"});
-    if (const value* cs = at(pod, {"status", "conditions"}); cs && cs->is_array())
-      for (const auto& old : cs->as_array())
-        if (str(old, {"type"}) == "PodScheduled" && str(old, {"status"}) == status) since = str(old, {"lastTransitionTime"}, since);
-    c["lastTransitionTime"] = value::string(since);
-    out[i] = c;
-    return out;
-  }
 };
 
 }  // namespace

@@ -952,9 +952,13 @@ ApiResponse ApiServer::create(const ApiRequest& req, const Target& t) {
       return error_response(422, "Invalid", t.type->kind + " \"\" is invalid: metadata.name: Required value: name or generateName is required",
                             R"({"kind":")" + t.type->resource + R"(","causes":[{"reason":"FieldValueRequired","message":"Required value: name or generateName is required","field":"metadata.name"}]})");
     static std::mt19937 rng(std::random_device{}());
+    static std::mutex rng_mu;  // creates come from every serving thread and both of the sim's
     static const char* alphabet = "bcdfghjklmnpqrstvwxz2456789";
     std::string suffix;
-    for (int i = 0; i < 5; ++i) suffix.push_back(alphabet[rng() % 27]);
+    {
+      std::lock_guard g(rng_mu);
+      for (int i = 0; i < 5; ++i) suffix.push_back(alphabet[rng() % 27]);
+    }
     meta["name"] = value::string(gen + suffix);
   }
   const auto body_ns = str(meta, "namespace");

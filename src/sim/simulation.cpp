@@ -19,8 +19,14 @@ std::string object_path(const std::string& api_version, const std::string& resou
 Simulation::Simulation(std::shared_ptr<ApiServer> api, std::shared_ptr<kube::Clock> clock, ClusterSpec spec, uint64_t seed)
     : api_(std::move(api)), clock_(std::move(clock)), spec_(std::move(spec)), rng_(seed) {
   api_->set_graceful_pod_deletion(true);  // kubelets finish what a delete starts
-  // Order matters only for how many passes a change needs: owners before what they own,
-  // the scheduler before the kubelets, the PDB controller last to see the settled pods.
+  // Every controller of a pass reads the same snapshot (taken before the pass), so within a
+  // pass their order does not matter, and two of them run beside the others on a second
+  // thread, as kube-scheduler and kube-controller-manager run beside each other. What makes
+  // that safe and keeps a pass's outcome independent of how the two threads' writes
+  // interleave: the scheduler writes only pods that are not bound (bindings, PodScheduled)
+  // and the disruption controller only PDB status, objects nothing on the stepping thread
+  // writes (kubelets write bound pods; the workload controllers create, delete and own);
+  // neither draws from the shared random source; and both only read the snapshot.
   controllers_.push_back(make_node_lifecycle_controller());
   controllers_.push_back(make_provisioner());
   controllers_.push_back(make_deployment_controller());
@@ -28,11 +34,11 @@ Simulation::Simulation(std::shared_ptr<ApiServer> api, std::shared_ptr<kube::Clo
   controllers_.push_back(make_stateful_set_controller());
   controllers_.push_back(make_daemon_set_controller());
   controllers_.push_back(make_job_controller());
-  controllers_.push_back(make_scheduler());
   controllers_.push_back(make_kubelets());
   controllers_.push_back(make_node_agent());
   controllers_.push_back(make_machine_controller());
-  controllers_.push_back(make_pdb_controller());
+  beside_.push_back(make_scheduler());
+  beside_.push_back(make_pdb_controller());
   api_->store().add_observer([this](const Change& c) {
     dirty_ = true;
     cache_.on_change(c);
@@ -48,6 +54,7 @@ SimulationStats Simulation::stats() const {
 }
 
 void Simulation::wake_at(kube::TimePoint t) {
+  std::lock_guard g(wake_mu_);
   if (!next_wake_ || t < *next_wake_) next_wake_ = t;
 }
 
@@ -140,31 +147,49 @@ std::optional<kube::TimePoint> Simulation::step() {
     std::lock_guard sg(stats_mu_);
     ++stats_.steps;
   }
+  auto next_wake = [&] {
+    std::lock_guard wg(wake_mu_);
+    return next_wake_;
+  };
   const auto now = clock_->now();
-  const bool due = next_wake_ && *next_wake_ <= now;
-  if (!dirty_ && !due) return next_wake_;
-  next_wake_.reset();
+  const bool due = next_wake() && *next_wake() <= now;
+  if (!dirty_ && !due) return next_wake();
   // Run passes until a pass writes nothing (bounded: a controller that keeps writing is a bug
   // to see in the stats, not a hang).
   for (int pass = 0; pass < 50; ++pass) {
     dirty_ = false;
-    next_wake_.reset();
-    const auto snap = snapshot();
-    std::vector<double> spent;
-    for (auto& c : controllers_) {
-      const auto t0 = std::chrono::steady_clock::now();
-      c->reconcile(*this, snap);
-      spent.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    {
+      std::lock_guard wg(wake_mu_);
+      next_wake_.reset();
     }
+    const auto snap = snapshot();
+    auto run = [&](std::vector<std::unique_ptr<SimController>>& group, std::vector<double>& spent) {
+      spent.clear();
+      for (auto& c : group) {
+        const auto t0 = std::chrono::steady_clock::now();
+        c->reconcile(*this, snap);
+        spent.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      }
+    };
+    std::vector<double> spent, spent_beside;
+    worker_.post([&] { run(beside_, spent_beside); });
+    try {
+      run(controllers_, spent);
+    } catch (...) {
+      worker_.wait();  // the snapshot must outlive the other thread's use of it
+      throw;
+    }
+    worker_.wait();
     cache_.clear_changes();  // every controller has seen them
     {
       std::lock_guard sg(stats_mu_);
       ++stats_.passes;
       for (size_t i = 0; i < controllers_.size(); ++i) stats_.controller_seconds[controllers_[i]->name()] += spent[i];
+      for (size_t i = 0; i < beside_.size(); ++i) stats_.controller_seconds[beside_[i]->name()] += spent_beside[i];
     }
     if (!dirty_) break;
   }
-  return next_wake_;
+  return next_wake();
 }
 
 void Simulation::run_until(kube::TimePoint until, kube::VirtualClock& clock) {

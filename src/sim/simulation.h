@@ -23,6 +23,7 @@
 #include "kube/clock.h"
 #include "sim/api_server.h"
 #include "sim/cluster_spec.h"
+#include "sim/pass_worker.h"
 #include "sim/sim_cache.h"
 
 namespace nonevent::sim {
@@ -101,10 +102,14 @@ class Simulation {
   std::shared_ptr<kube::Clock> clock_;
   ClusterSpec spec_;
   std::mt19937_64 rng_;
-  std::vector<std::unique_ptr<SimController>> controllers_;
+  // Each pass runs `controllers_` on the stepping thread and `beside_` on `worker_` at the
+  // same time (see the constructor for why these may).
+  std::vector<std::unique_ptr<SimController>> controllers_, beside_;
+  PassWorker worker_;
   SimCache cache_;  // step thread only (its change queue is thread-safe)
   std::atomic<bool> dirty_{true};
-  std::optional<kube::TimePoint> next_wake_;  // step thread only
+  std::mutex wake_mu_;  // wake_at() is called from both of a pass's threads
+  std::optional<kube::TimePoint> next_wake_;  // guarded by wake_mu_
   std::map<std::string, kube::TimePoint> bound_at_;
   mutable std::mutex stats_mu_;
   SimulationStats stats_;

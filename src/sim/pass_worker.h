@@ -1,0 +1,73 @@
+#pragma once
+// A second thread for the simulation's passes: one job at a time, handed over and waited
+// for. Kept alive across passes (there are tens of thousands of them in a big run, and a
+// thread started for each would also start its allocator and interning caches from cold).
+#include <condition_variable>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+namespace nonevent::sim {
+
+class PassWorker {
+ public:
+  PassWorker() : thread_([this] { loop(); }) {}
+  ~PassWorker() {
+    {
+      std::lock_guard g(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  PassWorker(const PassWorker&) = delete;
+  PassWorker& operator=(const PassWorker&) = delete;
+
+  // Starts `job` on the worker; the previous job must have been waited for.
+  void post(std::function<void()> job) {
+    {
+      std::lock_guard g(mu_);
+      job_ = std::move(job);
+      busy_ = true;
+    }
+    cv_.notify_all();
+  }
+  // Until the posted job has finished; rethrows what it threw.
+  void wait() {
+    std::unique_lock l(mu_);
+    cv_.wait(l, [&] { return !busy_; });
+    if (auto e = std::exchange(error_, nullptr)) std::rethrow_exception(e);
+  }
+
+ private:
+  void loop() {
+    std::unique_lock l(mu_);
+    for (;;) {
+      cv_.wait(l, [&] { return stopping_ || job_; });
+      if (stopping_) return;
+      auto job = std::exchange(job_, nullptr);
+      l.unlock();
+      std::exception_ptr error;
+      try {
+        job();
+      } catch (...) {
+        error = std::current_exception();
+      }
+      l.lock();
+      error_ = error;
+      busy_ = false;
+      cv_.notify_all();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::function<void()> job_;  // guarded by mu_
+  bool busy_ = false;          // guarded by mu_
+  bool stopping_ = false;      // guarded by mu_
+  std::exception_ptr error_;   // guarded by mu_
+  std::thread thread_;         // last: started once the members above exist
+};
+
+}  // namespace nonevent::sim

@@ -20,16 +20,18 @@ Simulation::Simulation(std::shared_ptr<ApiServer> api, std::shared_ptr<kube::Clo
     : api_(std::move(api)), clock_(std::move(clock)), spec_(std::move(spec)), rng_(seed) {
   api_->set_graceful_pod_deletion(true);  // kubelets finish what a delete starts
   // Every controller of a pass reads the same snapshot (taken before the pass), so within a
-  // pass their order does not matter, and two of them run beside the others on a second
-  // thread, as kube-scheduler and kube-controller-manager run beside each other. What makes
-  // that safe and keeps a pass's outcome independent of how the two threads' writes
-  // interleave: the scheduler writes only pods that are not bound (bindings, PodScheduled)
-  // and the disruption controller only PDB status, objects nothing on the stepping thread
-  // writes (kubelets write bound pods; the workload controllers create, delete and own);
-  // neither draws from the shared random source; and both only read the snapshot.
+  // pass their order does not matter, and three of them run beside the others on a second
+  // thread, as kube-scheduler and kube-controller-manager's controllers run beside each
+  // other. What makes that safe and keeps a pass's outcome independent of how the two
+  // threads' writes interleave: the scheduler writes only pods that are not bound (bindings,
+  // PodScheduled), the disruption controller only PDB status, and the Deployment controller
+  // Deployments and its ReplicaSets' spec, which nothing on the stepping thread writes
+  // (kubelets write bound pods; the ReplicaSet controller writes its status only if nobody
+  // wrote the ReplicaSet since the snapshot, and otherwise again in the next pass); none of
+  // them draws from the shared random source; and all only read the snapshot. The split
+  // keeps the two threads about equally busy (the stepping thread also applies the changes).
   controllers_.push_back(make_node_lifecycle_controller());
   controllers_.push_back(make_provisioner());
-  controllers_.push_back(make_deployment_controller());
   controllers_.push_back(make_replica_set_controller());
   controllers_.push_back(make_stateful_set_controller());
   controllers_.push_back(make_daemon_set_controller());
@@ -37,6 +39,7 @@ Simulation::Simulation(std::shared_ptr<ApiServer> api, std::shared_ptr<kube::Clo
   controllers_.push_back(make_kubelets());
   controllers_.push_back(make_node_agent());
   controllers_.push_back(make_machine_controller());
+  beside_.push_back(make_deployment_controller());
   beside_.push_back(make_scheduler());
   beside_.push_back(make_pdb_controller());
   api_->store().add_observer([this](const Change& c) {

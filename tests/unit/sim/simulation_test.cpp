@@ -145,6 +145,41 @@ TEST(Simulation, EvictionsSpendTheBudgetAndControllersReplaceThePods) {
   EXPECT_EQ(k.evict("shop", json::name(pods[1])).status, 201) << "budget restored once the replacement is Ready";
 }
 
+// A pass runs some controllers on a second thread; their writes interleave differently from
+// run to run, and what the cluster becomes must not. Three runs of the same seed: rollout,
+// evictions, a scale-down and a scale-up (the Deployment controller writing ReplicaSets the
+// ReplicaSet controller also writes) end in the same pods, placements and statuses.
+TEST(Simulation, TheOutcomeOfASeedDoesNotDependOnHowItsThreadsInterleave) {
+  auto outcome = [] {
+    Cluster k;
+    k.apply(web_yaml(12));
+    k.run(30s);
+    int evicted = 0;
+    for (const auto& p : k.list("/pods", "shop"))
+      if (evicted < 4 && k.evict("shop", json::name(p)).status == 201) ++evicted;
+    k.run(3s);
+    k.patch("/apis/apps/v1/namespaces/shop/deployments/web", R"({"spec":{"replicas":7}})");
+    k.run(2s);
+    k.patch("/apis/apps/v1/namespaces/shop/deployments/web", R"({"spec":{"replicas":10}})");
+    k.run(60s);
+    std::vector<std::string> lines;
+    for (const auto& p : k.list("/pods", "shop"))
+      lines.push_back(json::name(p) + " " + json::str(p, {"spec", "nodeName"}) + " " + json::str(p, {"status", "phase"}) +
+                      (json::pod_ready(p) ? " ready" : "") + (json::terminating(p) ? " terminating" : ""));
+    for (const char* r : {"policy/poddisruptionbudgets", "apps/deployments", "apps/replicasets"})
+      for (const auto& o : k.list(r, "shop")) {
+        value st = o.at("status");
+        if (st.has_field("conditions")) st.erase("conditions");  // transition times: same clock, kept apart
+        lines.push_back(std::string(r) + " " + json::name(o) + " " + st.serialize());
+      }
+    EXPECT_EQ(evicted, 1) << "maxUnavailable 1";
+    return lines;
+  };
+  const auto first = outcome();
+  EXPECT_EQ(first.size(), 10u + 3u) << "10 pods, a PDB, a Deployment and its ReplicaSet";
+  for (int run = 0; run < 2; ++run) EXPECT_EQ(outcome(), first);
+}
+
 TEST(Simulation, CordonedZoneTrapLeavesReplacementsPendingUnlessHonor) {
   for (const std::string policy : {"", "Honor"}) {
     Cluster k;

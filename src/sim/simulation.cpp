@@ -155,8 +155,7 @@ std::optional<kube::TimePoint> Simulation::step() {
     return next_wake_;
   };
   const auto now = clock_->now();
-  const bool due = next_wake() && *next_wake() <= now;
-  if (!dirty_ && !due) return next_wake();
+  if (const auto wake = next_wake(); !dirty_ && !(wake && *wake <= now)) return wake;
   // Run passes until a pass writes nothing (bounded: a controller that keeps writing is a bug
   // to see in the stats, not a hang).
   for (int pass = 0; pass < 50; ++pass) {

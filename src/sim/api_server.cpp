@@ -486,38 +486,25 @@ ApiResponse ApiServer::discovery(const ApiRequest& req, bool& handled) {
     for (const auto& t : types_.all()) {
       if (t.group != group || t.version != version) continue;
       rs[i++] = resource_list_entry(t);
-      if (t.status_subresource) {
-        value s = value::object();
-        s["name"] = value::string(t.resource + "/status");
-        s["singularName"] = value::string("");
-        s["namespaced"] = value::boolean(t.namespaced);
-        s["kind"] = value::string(t.kind);
-        s["verbs"][0] = value::string("get");
-        s["verbs"][1] = value::string("patch");
-        s["verbs"][2] = value::string("update");
-        rs[i++] = s;
-      }
-      if (t.eviction_subresource) {
-        // kubectl drain uses eviction only when legacy discovery lists this.
+      // Subresources are listed as "<resource>/<sub>" entries of their own.
+      auto subresource = [&](const std::string& name, const std::string& kind, std::vector<const char*> verbs,
+                             const char* other_group = nullptr) {
         value e = value::object();
-        e["name"] = value::string("pods/eviction");
+        e["name"] = value::string(name);
         e["singularName"] = value::string("");
-        e["namespaced"] = value::boolean(true);
-        e["group"] = value::string("policy");
-        e["version"] = value::string("v1");
-        e["kind"] = value::string("Eviction");
-        e["verbs"][0] = value::string("create");
+        e["namespaced"] = value::boolean(t.namespaced);
+        e["kind"] = value::string(kind);
+        if (other_group) {  // a kind of another API group (the Eviction is policy/v1)
+          e["group"] = value::string(other_group);
+          e["version"] = value::string("v1");
+        }
+        for (size_t j = 0; j < verbs.size(); ++j) e["verbs"][j] = value::string(verbs[j]);
         rs[i++] = e;
-      }
-      if (t.binding_subresource) {
-        value b = value::object();
-        b["name"] = value::string("pods/binding");
-        b["singularName"] = value::string("");
-        b["namespaced"] = value::boolean(true);
-        b["kind"] = value::string("Binding");
-        b["verbs"][0] = value::string("create");
-        rs[i++] = b;
-      }
+      };
+      if (t.status_subresource) subresource(t.resource + "/status", t.kind, {"get", "patch", "update"});
+      // kubectl drain uses eviction only when legacy discovery lists this.
+      if (t.eviction_subresource) subresource("pods/eviction", "Eviction", {"create"}, "policy");
+      if (t.binding_subresource) subresource("pods/binding", "Binding", {"create"});
     }
     v["resources"] = rs;
     return v;

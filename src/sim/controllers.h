@@ -13,7 +13,8 @@ std::unique_ptr<SimController> make_daemon_set_controller();
 std::unique_ptr<SimController> make_job_controller();
 std::unique_ptr<SimController> make_pdb_controller();
 std::unique_ptr<SimController> make_scheduler();
-std::unique_ptr<SimController> make_kubelets();
+// The kubelets of shard `shard` of `shards` (nodes split by a hash of their names).
+std::unique_ptr<SimController> make_kubelets(size_t shard = 0, size_t shards = 1);
 std::unique_ptr<SimController> make_node_lifecycle_controller();
 std::unique_ptr<SimController> make_provisioner();
 std::unique_ptr<SimController> make_node_agent();

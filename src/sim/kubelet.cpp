@@ -24,8 +24,12 @@ value condition(const std::string& type, bool status, const std::string& since) 
   return c;
 }
 
+// The kubelets of one shard of the nodes (by a hash of the node's name; pods not bound to a
+// node belong to the shard of the empty name). Shards share nothing and write only their own
+// nodes' pods, so a pass can run them on different threads.
 class Kubelets final : public SimController {
  public:
+  Kubelets(size_t shard, size_t shards) : shard_(shard), shards_(shards) {}
   const char* name() const override { return "kubelet"; }
   void reconcile(Simulation& sim, const Snapshot& snap) override {
     // The pods to look at: those that changed, those on a node that changed, and those whose
@@ -33,15 +37,16 @@ class Kubelets final : public SimController {
     std::set<std::string> keys;
     for (const auto& ch : snap.cache->changed("/pods")) {
       if (ch.object) {
-        keys.insert(ch.key);
+        if (mine(ch.node)) keys.insert(ch.key);
       } else {
-        sim.pod_bound_at().erase(uid(ch.last()));
+        bound_at_.erase(uid(ch.last()));
         timers_.cancel(ch.key);
       }
     }
     for (const auto& ch : snap.cache->changed("/nodes"))
       for (const auto* node : {&ch.node, &ch.key})
-        for (const auto& pod : snap.cache->pods_on_node(*node)) keys.insert(store_key(ns(pod), json::name(pod)));
+        if (mine(*node))
+          for (const auto& pod : snap.cache->pods_on_node(*node)) keys.insert(store_key(ns(pod), json::name(pod)));
     for (auto& k : timers_.take_due(sim.now())) keys.insert(std::move(k));
     for (const auto& key : keys) {
       timers_.cancel(key);
@@ -80,10 +85,11 @@ class Kubelets final : public SimController {
   void reconcile_pod(Simulation& sim, const Snapshot& snap, const std::string& key, const value& pod) {
     const auto now = sim.now();
     const auto& t = sim.spec().timings;
-    auto& bound_at = sim.pod_bound_at();
+    auto& bound_at = bound_at_;
     {
       const auto facts = facts_of(snap, key, pod);
       const auto& node_name = facts.node_name;
+      if (!mine(node_name)) return;  // a timer of a pod since recreated (same name) on another shard's node
       const auto path = object_path("v1", "pods", ns(pod), json::name(pod));
       const auto& pod_uid = facts.uid;
       const value* node = node_name.empty() ? nullptr : snap.cache->get("/nodes", node_name);
@@ -146,7 +152,15 @@ class Kubelets final : public SimController {
     }
   }
 
+  bool mine(const std::string& node_name) const {
+    return shards_ == 1 || std::hash<std::string>{}(node_name) % shards_ == shard_;
+  }
+
+  const size_t shard_, shards_;
   KeyTimers timers_;
+  // When each pod (by uid) was first seen bound to a Ready node: its start and readiness
+  // count from then. In memory; a pod found Running (a restarted simulation) counts as started.
+  std::map<std::string, kube::TimePoint> bound_at_;
 
   static value running_status(const value& pod, const value* node, kube::TimePoint now, bool ready) {
     const auto ts = now_text(now);
@@ -291,7 +305,9 @@ value new_node_like(Simulation& sim, const value& like, const std::string& name)
   return fresh;
 }
 
-std::unique_ptr<SimController> make_kubelets() { return std::make_unique<Kubelets>(); }
+std::unique_ptr<SimController> make_kubelets(size_t shard, size_t shards) {
+  return std::make_unique<Kubelets>(shard, shards);
+}
 std::unique_ptr<SimController> make_node_lifecycle_controller() { return std::make_unique<NodeLifecycle>(); }
 std::unique_ptr<SimController> make_provisioner() { return std::make_unique<Provisioner>(); }
 

@@ -92,9 +92,6 @@ class Simulation {
   ApiServer& api() { return *api_; }
   SimulationStats stats() const;
 
-  // Per-pod kubelet bookkeeping (in memory; derived again from status after a restart).
-  std::map<std::string, kube::TimePoint>& pod_bound_at() { return bound_at_; }
-
  private:
   Snapshot snapshot();
 
@@ -103,14 +100,14 @@ class Simulation {
   ClusterSpec spec_;
   std::mt19937_64 rng_;
   // Each pass runs `controllers_` on the stepping thread and `beside_` on `worker_` at the
-  // same time (see the constructor for why these may).
-  std::vector<std::unique_ptr<SimController>> controllers_, beside_;
+  // same time, and then each thread takes the next of `either_` not yet taken (see the
+  // constructor for why these may).
+  std::vector<std::unique_ptr<SimController>> controllers_, beside_, either_;
   PassWorker worker_;
   SimCache cache_;  // step thread only (its change queue is thread-safe)
   std::atomic<bool> dirty_{true};
   std::mutex wake_mu_;  // wake_at() is called from both of a pass's threads
   std::optional<kube::TimePoint> next_wake_;  // guarded by wake_mu_
-  std::map<std::string, kube::TimePoint> bound_at_;
   mutable std::mutex stats_mu_;
   SimulationStats stats_;
   std::thread thread_;

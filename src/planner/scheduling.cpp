@@ -22,21 +22,39 @@ void ClusterView::bind(const Pod& pod, const std::string& node) {
   u.cpu_milli += pod.spec->cpu_milli;
   u.memory_bytes += pod.spec->memory_bytes;
   u.pods += 1;
-  if (const Node* n = node_named(node)) usage_memo_[n] = u;
+  if (const size_t i = node_index(node); i != SIZE_MAX) {
+    usage_of_node(i);  // sizes the memo
+    usage_memo_[i] = u;
+  }
 }
 
 void ClusterView::forget_pods() {
   pods.clear();
   usage.clear();
-  usage_memo_.clear();
+  ++usage_epoch_;
   pods_by_ns_.clear();
   indexed_pods_ = 0;
 }
 
-NodeUsage ClusterView::usage_of_node(const Node& node) const {
-  auto [it, fresh] = usage_memo_.try_emplace(&node);
-  if (fresh) it->second = usage_on(node.meta.name);
-  return it->second;
+NodeUsage ClusterView::usage_of_node(size_t index) const {
+  if (usage_memo_.size() < nodes.size()) {
+    usage_memo_.resize(nodes.size());
+    usage_stamp_.resize(nodes.size(), 0);
+  }
+  if (usage_stamp_[index] != usage_epoch_) {
+    usage_memo_[index] = usage_on(nodes[index]->meta.name);
+    usage_stamp_[index] = usage_epoch_;
+  }
+  return usage_memo_[index];
+}
+
+const std::vector<const std::string*>& ClusterView::domains_of(const model::IStr& key) const {
+  auto& domains = domains_by_key_[&key.str()];
+  for (size_t i = domains.size(); i < nodes.size(); ++i) {
+    const model::IStr* v = model::find_label(nodes[i]->meta.label_set(), key);
+    domains.push_back(v ? &v->str() : nullptr);
+  }
+  return domains;
 }
 
 bool holds_node_resources(const Pod& p) {
@@ -48,8 +66,7 @@ const ClusterView::PodsByLabels kNoPods;
 }  // namespace
 
 void ClusterView::catch_up() const {
-  for (; indexed_nodes_ < nodes.size(); ++indexed_nodes_)
-    node_by_name_.emplace(nodes[indexed_nodes_]->meta.name, nodes[indexed_nodes_]);
+  for (; indexed_nodes_ < nodes.size(); ++indexed_nodes_) node_index_.emplace(nodes[indexed_nodes_]->meta.name, indexed_nodes_);
   for (; indexed_pods_ < pods.size(); ++indexed_pods_) {
     const Pod* p = pods[indexed_pods_];
     // Terminating pods are not counted by the scheduler's spread plugin.
@@ -58,10 +75,15 @@ void ClusterView::catch_up() const {
   }
 }
 
-const Node* ClusterView::node_named(std::string_view name) const {
+size_t ClusterView::node_index(std::string_view name) const {
   catch_up();
-  auto it = node_by_name_.find(name);
-  return it == node_by_name_.end() ? nullptr : it->second;
+  auto it = node_index_.find(name);
+  return it == node_index_.end() ? SIZE_MAX : it->second;
+}
+
+const Node* ClusterView::node_named(std::string_view name) const {
+  const size_t i = node_index(name);
+  return i == SIZE_MAX ? nullptr : nodes[i];
 }
 
 const ClusterView::PodsByLabels& ClusterView::counted_pods_in(std::string_view ns) const {
@@ -139,9 +161,11 @@ bool untolerated_taint(const model::PodTemplateInfo& spec, const Node& node, std
   return false;
 }
 
-// Spread domains count only nodes that carry the key and pass the constraint's policies.
-bool eligible_for_spread(const model::TopologySpreadConstraint& c, const model::PodTemplateInfo& spec, const Node& n) {
-  if (!model::find_label(n.meta.label_set(), c.topology_key)) return false;
+// Spread domains count only nodes that carry the key (`domain`: the node's value of it) and
+// pass the constraint's policies.
+bool eligible_for_spread(const model::TopologySpreadConstraint& c, const model::PodTemplateInfo& spec, const Node& n,
+                         const std::string* domain) {
+  if (!domain) return false;
   if (c.honor_node_affinity && !matches_node_affinity(spec, n)) return false;
   if (c.honor_node_taints && untolerated_taint(spec, n, nullptr)) return false;
   return true;
@@ -159,11 +183,6 @@ bool spread_selects(const model::TopologySpreadConstraint& c, const Pod& incomin
     if (!have || !(*have == *want)) return false;
   }
   return true;
-}
-
-const std::string* domain_of(const Node& n, const model::IStr& key) {
-  const model::IStr* v = model::find_label(n.meta.label_set(), key);
-  return v ? &v->str() : nullptr;
 }
 
 // Default constraints the scheduler adds for scoring when a pod has none (1.32 defaults).
@@ -238,9 +257,10 @@ DomainCounts count_spread(const ClusterView& view, const Pod& pod, const model::
   // them). A pod that neither tolerates nor selects anything sees the same domains as every
   // other such pod: computed once per view.
   const auto& spec = *pod.spec;
+  const auto& domains = view.domains_of(c.topology_key);
   auto eligible_domains = [&](DomainCounts& into) {
-    for (const auto* n : view.nodes)
-      if (eligible_for_spread(c, spec, *n)) into.emplace(domain_of(*n, c.topology_key), 0);
+    for (size_t i = 0; i < view.nodes.size(); ++i)
+      if (eligible_for_spread(c, spec, *view.nodes[i], domains[i])) into.emplace(domains[i], 0);
   };
   if (with_empty_domains) {
     const bool plain = spec.tolerations.empty() && spec.node_selector.empty() && spec.required_node_affinity.empty();
@@ -254,9 +274,9 @@ DomainCounts count_spread(const ClusterView& view, const Pod& pod, const model::
   }
   auto count_selected = [&](const Pod* p) {
     if (p == &pod) return;
-    const Node* n = view.node_named(p->node_name.view());
-    if (!n || !eligible_for_spread(c, spec, *n)) return;
-    ++counts[domain_of(*n, c.topology_key)];
+    const size_t i = view.node_index(p->node_name.view());
+    if (i == SIZE_MAX || !eligible_for_spread(c, spec, *view.nodes[i], domains[i])) return;
+    ++counts[domains[i]];
   };
   for (const auto& [labels, same] : view.counted_pods_in(pod.meta.namespace_.view()))
     if (spread_selects(c, pod, *labels))
@@ -271,6 +291,7 @@ DomainCounts count_spread(const ClusterView& view, const Pod& pod, const model::
 // every node is filtered against them.
 struct HardSpread {
   const model::TopologySpreadConstraint* c;
+  const std::vector<const std::string*>* domains;  // by node position
   DomainCounts counts;
   int min_count = 0;
   bool self_match = false;
@@ -280,7 +301,7 @@ std::vector<HardSpread> prefilter_spread(const ClusterView& view, const Pod& pod
   std::vector<HardSpread> out;
   for (const auto& c : pod.spec->spread) {
     if (!c.do_not_schedule) continue;
-    HardSpread h{&c, count_spread(view, pod, c, true)};
+    HardSpread h{&c, &view.domains_of(c.topology_key), count_spread(view, pod, c, true)};
     int min_count = INT_MAX;
     for (const auto& [d, n] : h.counts) min_count = std::min(min_count, n);
     if (h.counts.empty()) min_count = 0;
@@ -295,8 +316,9 @@ std::vector<HardSpread> prefilter_spread(const ClusterView& view, const Pod& pod
 // Whether `node` passes the filters; why not, in the scheduler's words, into `why` when given.
 // The reasons are built only when asked for: a placement filters thousands of nodes and needs
 // the reasons only when none fits.
-bool filter_with(const ClusterView& view, const Pod& pod, const Node& node, const std::vector<HardSpread>& spread,
+bool filter_with(const ClusterView& view, const Pod& pod, size_t index, const std::vector<HardSpread>& spread,
                  std::string* why) {
+  const Node& node = *view.nodes[index];
   auto fail = [&](const char* reason) {
     if (why) *why = reason;
     return false;
@@ -315,12 +337,12 @@ bool filter_with(const ClusterView& view, const Pod& pod, const Node& node, cons
   }
   for (const auto& volume_terms : spec.volume_node_affinity)
     if (!matches_terms(volume_terms, node)) return fail("node(s) had volume node affinity conflict");
-  const NodeUsage u = view.usage_of_node(node);
+  const NodeUsage u = view.usage_of_node(index);
   if (node.pods > 0 && u.pods + 1 > node.pods) return fail("Too many pods");
   if (spec.cpu_milli > 0 && u.cpu_milli + spec.cpu_milli > node.cpu_milli) return fail("Insufficient cpu");
   if (spec.memory_bytes > 0 && u.memory_bytes + spec.memory_bytes > node.memory_bytes) return fail("Insufficient memory");
   for (const auto& h : spread) {
-    const std::string* domain = domain_of(node, h.c->topology_key);
+    const std::string* domain = (*h.domains)[index];
     if (!domain) return fail("node(s) didn't match pod topology spread constraints (missing required label)");
     auto it = h.counts.find(domain);
     const int here = it == h.counts.end() ? 0 : it->second;
@@ -332,8 +354,10 @@ bool filter_with(const ClusterView& view, const Pod& pod, const Node& node, cons
 }  // namespace
 
 std::string filter(const ClusterView& view, const Pod& pod, const Node& node) {
+  const auto it = std::find(view.nodes.begin(), view.nodes.end(), &node);
+  if (it == view.nodes.end()) return "node(s) not in the view";
   std::string why;
-  filter_with(view, pod, node, prefilter_spread(view, pod), &why);
+  filter_with(view, pod, static_cast<size_t>(it - view.nodes.begin()), prefilter_spread(view, pod), &why);
   return why;
 }
 
@@ -347,7 +371,7 @@ size_t feasible_nodes_to_find(size_t nodes, int percentage) {
 }
 
 Placement schedule(const ClusterView& view, const Pod& pod) {
-  std::vector<const Node*> feasible;
+  std::vector<size_t> feasible;  // node positions
   std::map<std::string, int> reasons;
   const auto spread = prefilter_spread(view, pod);
   const size_t n_nodes = view.nodes.size();
@@ -356,16 +380,16 @@ Placement schedule(const ClusterView& view, const Pod& pod) {
   const size_t start = n_nodes ? view.next_start_node_ % n_nodes : 0;
   size_t looked = 0;
   for (; looked < n_nodes && feasible.size() < want; ++looked) {
-    const auto* n = view.nodes[(start + looked) % n_nodes];
-    if (filter_with(view, pod, *n, spread, nullptr)) feasible.push_back(n);
+    const size_t i = (start + looked) % n_nodes;
+    if (filter_with(view, pod, i, spread, nullptr)) feasible.push_back(i);
   }
   view.next_start_node_ = start + looked;
   Placement out;
   if (feasible.empty()) {
     // No node fits, so every node was looked at: once more, for the reasons.
-    for (const auto* n : view.nodes) {
+    for (size_t i = 0; i < n_nodes; ++i) {
       std::string why;
-      if (!filter_with(view, pod, *n, spread, &why)) ++reasons[why];
+      if (!filter_with(view, pod, i, spread, &why)) ++reasons[why];
     }
     out.reason = "0/" + std::to_string(view.nodes.size()) + " nodes are available: ";
     bool first = true;
@@ -379,17 +403,22 @@ Placement schedule(const ClusterView& view, const Pod& pod) {
   // Score: soft spread (lower resulting skew is better), then least allocated, then name.
   const auto soft = effective_soft_constraints(pod);
   std::vector<DomainCounts> soft_counts;
-  for (const auto& c : soft) soft_counts.push_back(count_spread(view, pod, c, false));
+  std::vector<const std::vector<const std::string*>*> soft_domains;
+  for (const auto& c : soft) {
+    soft_counts.push_back(count_spread(view, pod, c, false));
+    soft_domains.push_back(&view.domains_of(c.topology_key));
+  }
   const Node* best = nullptr;
   double best_score = -1e18;
-  for (const auto* n : feasible) {
+  for (const size_t at : feasible) {
+    const Node* n = view.nodes[at];
     double score = 0;
     for (size_t i = 0; i < soft.size(); ++i) {
-      const std::string* d = domain_of(*n, soft[i].topology_key);
+      const std::string* d = (*soft_domains[i])[at];
       const auto it = d ? soft_counts[i].find(d) : soft_counts[i].end();
       score -= 100.0 * (it == soft_counts[i].end() ? 0 : it->second);
     }
-    const NodeUsage u = view.usage_of_node(*n);
+    const NodeUsage u = view.usage_of_node(at);
     const double cpu_free = n->cpu_milli > 0 ? 1.0 - static_cast<double>(u.cpu_milli + pod.spec->cpu_milli) / static_cast<double>(n->cpu_milli) : 0;
     const double mem_free = n->memory_bytes > 0 ? 1.0 - static_cast<double>(u.memory_bytes + pod.spec->memory_bytes) / static_cast<double>(n->memory_bytes) : 0;
     score += 10.0 * (cpu_free + mem_free);

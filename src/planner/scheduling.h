@@ -76,16 +76,29 @@ struct ClusterView {
   // string, so a domain is found by its address, not by comparing names).
   using DomainCounts = std::unordered_map<const std::string*, int>;
   mutable std::map<std::pair<std::string, bool>, DomainCounts> plain_domains_;
-  // A node's usage as this view sees it: usage_on() by node, memoized (a placement looks at
-  // hundreds of nodes twice; hashing their names each time was a fifth of a preflight).
-  NodeUsage usage_of_node(const model::Node& node) const;
+  // Where a node is in `nodes`, by name; SIZE_MAX when it is not there.
+  size_t node_index(std::string_view name) const;
+  // The node at `index`'s usage as this view sees it: usage_on() memoized by position (a
+  // placement looks at hundreds of nodes twice; hashing their names each time was a fifth
+  // of a preflight).
+  NodeUsage usage_of_node(size_t index) const;
+  // Each node's value of a label key (interned: equal values share one address), by
+  // position in `nodes`; null where a node lacks it. Derived once per key from the nodes
+  // alone and kept by forget_pods(): filtering a pod's candidates asked every node's labels
+  // for the topology key, a search that was a third of the scheduler's time.
+  const std::vector<const std::string*>& domains_of(const model::IStr& key) const;
 
  private:
   void catch_up() const;
   mutable size_t indexed_nodes_ = 0, indexed_pods_ = 0;
-  mutable std::unordered_map<std::string_view, const model::Node*> node_by_name_;
+  mutable std::unordered_map<std::string_view, size_t> node_index_;
   mutable std::unordered_map<std::string_view, PodsByLabels> pods_by_ns_;
-  mutable std::unordered_map<const model::Node*, NodeUsage> usage_memo_;
+  mutable std::unordered_map<const std::string*, std::vector<const std::string*>> domains_by_key_;
+  // usage_of_node()'s memo: an entry counts when its stamp is the current epoch, and
+  // forget_pods() starts a new epoch rather than clearing thousands of entries each cycle.
+  mutable std::vector<NodeUsage> usage_memo_;
+  mutable std::vector<uint64_t> usage_stamp_;
+  uint64_t usage_epoch_ = 1;
 
 };
 

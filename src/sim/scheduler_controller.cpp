@@ -52,6 +52,18 @@ class Scheduler final : public SimController {
     view.base_usage = &snap.cache->usage();
     view.counted = snap.cache;  // bound pods; the ones bound below are added to view.pods
     std::deque<model::Pod> placed;
+    // Bindings are written as kube-scheduler writes them: after the pod is assumed on its node
+    // (the next decisions already count it there), without waiting, a few at a time by
+    // whichever of the pass's threads is free. A pod whose binding fails stays waiting (it
+    // did not change, so the next pass still finds it unbound).
+    std::vector<std::pair<std::string, std::string>> bindings;
+    auto write_bindings = [&] {
+      if (bindings.empty()) return;
+      sim.defer([&sim, batch = std::move(bindings)] {
+        for (const auto& [path, body] : batch) sim.request("POST", path, body);
+      });
+      bindings.clear();
+    };
     for (const auto& key : attempt) {
       const value* pj = snap.cache->get("/pods", key);
       const model::Pod* pod = pj ? snap.cache->pod_model(key) : nullptr;
@@ -89,14 +101,12 @@ class Scheduler final : public SimController {
         binding["metadata"]["uid"] = value::string(uid(*pj));
         binding["target"]["kind"] = value::string("Node");
         binding["target"]["name"] = value::string(*decision.node);
-        const auto path = object_path("v1", "pods", ns(*pj), json::name(*pj)) + "/binding";
-        if (sim.request("POST", path, binding.serialize()).status < 300) {
-          waiting_.erase(key);
-          auto& bound = placed.emplace_back(*pod);
-          bound.node_name = model::IStr(*decision.node);
-          view.bind(bound, *decision.node);
-          view.pods.push_back(&bound);  // the unbound original stays, counted by nothing
-        }
+        bindings.emplace_back(object_path("v1", "pods", ns(*pj), json::name(*pj)) + "/binding", binding.serialize());
+        if (bindings.size() == 32) write_bindings();
+        auto& bound = placed.emplace_back(*pod);
+        bound.node_name = model::IStr(*decision.node);
+        view.bind(bound, *decision.node);
+        view.pods.push_back(&bound);  // the unbound original stays, counted by nothing
       } else {
         value st = value::object();
         st["conditions"] = conditions_with(*pj, "PodScheduled", "False", "Unschedulable", decision.reason,
@@ -108,6 +118,7 @@ class Scheduler final : public SimController {
         sim.patch(object_path("v1", "pods", ns(*pj), json::name(*pj)) + "/status", patch);
       }
     }
+    write_bindings();
     view.forget_pods();  // they are in the cache from the next pass on; `placed` ends here
   }
 

@@ -84,6 +84,8 @@ ApiResponse Simulation::request(const std::string& method, const std::string& pa
   return resp;
 }
 
+void Simulation::defer(std::function<void()> write) { deferred_.add(std::move(write)); }
+
 bool Simulation::patch(const std::string& path, const value& merge_patch) {
   return request("PATCH", path, merge_patch.serialize(), "application/merge-patch+json").status < 300;
 }
@@ -180,9 +182,16 @@ std::optional<kube::TimePoint> Simulation::step() {
       spent_in = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     };
     std::atomic<size_t> next_either{0};
+    deferred_.start(2);
     auto run = [&](std::vector<std::unique_ptr<SimController>>& group, std::vector<double>& spent_in) {
-      for (size_t i = 0; i < group.size(); ++i) timed(*group[i], spent_in[i]);
-      for (size_t i; (i = next_either.fetch_add(1)) < either_.size();) timed(*either_[i], spent_either[i]);
+      try {
+        for (size_t i = 0; i < group.size(); ++i) timed(*group[i], spent_in[i]);
+        for (size_t i; (i = next_either.fetch_add(1)) < either_.size();) timed(*either_[i], spent_either[i]);
+      } catch (...) {
+        deferred_.finish_and_drain();  // the other thread waits for this one to stop adding
+        throw;
+      }
+      deferred_.finish_and_drain();
     };
     worker_.post([&] { run(beside_, spent_beside); });
     try {

@@ -9,6 +9,7 @@
 // Time comes from the clock: step() does what is due now; run_until() drives a
 // VirtualClock through every timer, as fast as the CPU allows.
 #include <atomic>
+#include <functional>
 #include <cpprest/json.h>
 
 #include <map>
@@ -23,6 +24,7 @@
 #include "kube/clock.h"
 #include "sim/api_server.h"
 #include "sim/cluster_spec.h"
+#include "sim/deferred_writes.h"
 #include "sim/pass_worker.h"
 #include "sim/sim_cache.h"
 
@@ -83,6 +85,9 @@ class Simulation {
   void wake_at(kube::TimePoint t);
   ApiResponse request(const std::string& method, const std::string& path, const std::string& body = "",
                       const std::string& content_type = "application/json");
+  // Runs `write` before this pass ends, on whichever of its threads is free (see
+  // deferred_writes.h); for writes whose answer the controller does not wait for.
+  void defer(std::function<void()> write);
   bool patch(const std::string& path, const web::json::value& merge_patch);  // merge patch
   // Sets an object's whole status when it differs from `current` (a merge patch would keep
   // fields the new status no longer has, and the controller would rewrite it forever).
@@ -104,6 +109,7 @@ class Simulation {
   // constructor for why these may).
   std::vector<std::unique_ptr<SimController>> controllers_, beside_, either_;
   PassWorker worker_;
+  DeferredWrites deferred_;
   SimCache cache_;  // step thread only (its change queue is thread-safe)
   std::atomic<bool> dirty_{true};
   std::mutex wake_mu_;  // wake_at() is called from both of a pass's threads

@@ -1,0 +1,53 @@
+#pragma once
+// Writes a controller hands off without waiting for their answers, as kube-scheduler binds a
+// pod asynchronously once it has assumed it on a node: whichever of a pass's threads is free
+// runs them, and all have run before the pass ends. At boot the scheduler's pass places
+// 150,000 pods while the stepping thread has nothing else to do; it now makes the bindings.
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+
+namespace nonevent::sim {
+
+class DeferredWrites {
+ public:
+  // A pass begins: `producers` threads may add until each calls finish_and_drain().
+  void start(int producers) {
+    std::lock_guard g(mu_);
+    producers_ = producers;
+  }
+  void add(std::function<void()> job) {
+    {
+      std::lock_guard g(mu_);
+      jobs_.push_back(std::move(job));
+    }
+    cv_.notify_one();
+  }
+  // The calling thread adds no more; it runs jobs until none are queued and no thread can
+  // add another.
+  void finish_and_drain() {
+    std::unique_lock l(mu_);
+    if (--producers_ == 0) cv_.notify_all();
+    for (;;) {
+      if (!jobs_.empty()) {
+        auto job = std::move(jobs_.front());
+        jobs_.pop_front();
+        l.unlock();
+        job();
+        l.lock();
+        continue;
+      }
+      if (producers_ <= 0) return;
+      cv_.wait(l);
+    }
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;  // guarded by mu_
+  int producers_ = 0;                       // guarded by mu_
+};
+
+}  // namespace nonevent::sim

@@ -1,8 +1,11 @@
 #include "sim/sim_cache.h"
 
+#include <algorithm>
+
 #include "model/codecs.h"
 #include "model/json_parse.h"
 #include "sim/json_util.h"
+#include "sim/pass_worker.h"
 
 namespace nonevent::sim {
 
@@ -38,13 +41,44 @@ void SimCache::load(const ObjectStore& store) {
   }
 }
 
-size_t SimCache::apply_pending() {
+size_t SimCache::apply_pending(PassWorker* helper) {
   std::vector<Change> changes;
   {
     std::lock_guard g(pending_mu_);
     changes.swap(pending_);
   }
-  for (const auto& c : changes) apply(c.resource, c.type, *c.object);
+  // A large batch (the boot's passes each change 150,000 pods) is decoded a chunk ahead on
+  // the helper while this thread files the current chunk into the indexes: decoding is pure
+  // (the stored text in, a DOM and models out), filing is not. Chunks keep the decoded but
+  // not yet filed objects few (decoding a whole batch first held a second copy of every
+  // pod) and still warm in the cache when they are filed.
+  constexpr size_t kChunk = 256;
+  if (!helper || changes.size() < 8 * kChunk) {
+    for (const auto& c : changes) apply(c.resource, c.type, *c.object);
+    return changes.size();
+  }
+  std::vector<Decoded> chunks[2];
+  auto decode_chunk = [&](size_t begin, std::vector<Decoded>& out) {
+    const size_t end = std::min(changes.size(), begin + kChunk);
+    out.resize(end - begin);
+    for (size_t i = begin; i < end; ++i)
+      if (changes[i].type != ChangeType::kDeleted) out[i - begin] = decode(changes[i].resource, *changes[i].object);
+  };
+  decode_chunk(0, chunks[0]);
+  for (size_t begin = 0, k = 0; begin < changes.size(); begin += kChunk, ++k) {
+    const size_t next = begin + kChunk;
+    if (next < changes.size()) helper->post([&, next, k] { decode_chunk(next, chunks[(k + 1) % 2]); });
+    auto& mine = chunks[k % 2];
+    try {
+      for (size_t i = begin; i < std::min(changes.size(), next); ++i)
+        apply(changes[i].resource, changes[i].type, *changes[i].object,
+              changes[i].type == ChangeType::kDeleted ? nullptr : &mine[i - begin]);
+    } catch (...) {
+      if (next < changes.size()) helper->wait();
+      throw;
+    }
+    if (next < changes.size()) helper->wait();
+  }
   return changes.size();
 }
 
@@ -138,7 +172,25 @@ void SimCache::index_pod(Entry& e) {
   }
 }
 
-void SimCache::apply(const std::string& resource, ChangeType type, const StoredObject& o) {
+SimCache::Decoded SimCache::decode(const std::string& resource, const StoredObject& o) {
+  Decoded d;
+  std::error_code ec;
+  d.dom = model::parse_json(o.json, ec);
+  d.owner_uid = json::controller_uid(d.dom);
+  d.uid = json::uid(d.dom);
+  if (resource == "/pods") {
+    d.node = json::str(d.dom, {"spec", "nodeName"});
+    for (const auto& [k, v] : o.labels) d.label_keys.push_back(label_index_key(o.ns, k, v));
+    auto pod = model::CodecFor<model::Pod>::decode(o.json);
+    if (pod.ok()) d.pod = pod.value();
+  } else if (resource == "/nodes") {
+    auto node = model::CodecFor<model::Node>::decode(o.json);
+    if (node.ok()) d.node_model = node.value();
+  }
+  return d;
+}
+
+void SimCache::apply(const std::string& resource, ChangeType type, const StoredObject& o, Decoded* decoded) {
   auto& t = tables_[resource];
   if (resource == "/nodes") ++nodes_version_;
   const auto key = store_key(o.ns, o.name);
@@ -176,17 +228,19 @@ void SimCache::apply(const std::string& resource, ChangeType type, const StoredO
     }
     return;
   }
-  std::error_code ec;
-  value dom = model::parse_json(o.json, ec);
+  Decoded own;
+  if (!decoded) {
+    own = decode(resource, o);
+    decoded = &own;
+  }
+  value& dom = decoded->dom;
   // What the indexes file the object under. Most changes (a status written) leave all of it
   // as it was, and then the indexes are left alone: taking every pod out of its owner's,
   // node's, namespace's and labels' maps and putting it back was a twentieth of the sim.
-  std::string owner_uid = json::controller_uid(dom), object_uid = json::uid(dom), node;
-  std::vector<std::string> label_keys;
-  if (resource == "/pods") {
-    node = json::str(dom, {"spec", "nodeName"});
-    for (const auto& [k, v] : o.labels) label_keys.push_back(label_index_key(o.ns, k, v));
-  }
+  std::string& owner_uid = decoded->owner_uid;
+  std::string& object_uid = decoded->uid;
+  std::string& node = decoded->node;
+  std::vector<std::string>& label_keys = decoded->label_keys;
   const bool existed = it != t.by_key.end();
   const bool same_keys = existed && it->second.owner_uid == owner_uid && it->second.uid == object_uid &&
                          it->second.node == node && it->second.ns == o.ns && it->second.label_keys == label_keys;
@@ -211,13 +265,8 @@ void SimCache::apply(const std::string& resource, ChangeType type, const StoredO
     auto pg = previous_generation_.find(key);
     ch.spec_changed = pg == previous_generation_.end() || pg->second != e.generation;
   }
-  if (resource == "/pods") {
-    auto d = model::CodecFor<model::Pod>::decode(o.json);
-    e.pod = d.ok() ? d.value() : nullptr;
-  } else if (resource == "/nodes") {
-    auto d = model::CodecFor<model::Node>::decode(o.json);
-    e.node_model = d.ok() ? d.value() : nullptr;
-  }
+  e.pod = std::move(decoded->pod);
+  e.node_model = std::move(decoded->node_model);
   if (!same_keys) index_keys(t, it->first, e);  // the map's own key: the indexes keep views of it
   index_pod(e);
   ch.object = e.dom.get();

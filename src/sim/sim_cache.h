@@ -25,6 +25,8 @@
 
 namespace nonevent::sim {
 
+class PassWorker;
+
 // A list of decoded objects that iterates as `const value&` (pointers into the cache).
 class Objects {
  public:
@@ -61,8 +63,9 @@ class SimCache : public planner::CountedPods {
   // Loads what the store holds now (after the observer is registered: a queued change older
   // than what was loaded is ignored by resourceVersion). Everything loaded counts as changed.
   void load(const ObjectStore& store);
-  // Applies queued changes; what they touched is changed() until clear_changes().
-  size_t apply_pending();
+  // Applies queued changes; what they touched is changed() until clear_changes(). A large
+  // batch is decoded partly on `helper` (an idle thread), when given.
+  size_t apply_pending(PassWorker* helper = nullptr);
   void clear_changes();
 
   // Every object of a resource, in store order (namespace/name).
@@ -135,7 +138,16 @@ class SimCache : public planner::CountedPods {
   void index_keys(Table& t, const std::string& key, Entry& e);
   void unindex_pod(Entry& e);  // a pod's usage and spread counting
   void index_pod(Entry& e);
-  void apply(const std::string& resource, ChangeType type, const StoredObject& o);
+  // What apply() derives from a stored object alone (so it may be made on another thread).
+  struct Decoded {
+    web::json::value dom;
+    std::string owner_uid, uid, node;
+    std::vector<std::string> label_keys;  // pods
+    std::shared_ptr<const model::Pod> pod;
+    std::shared_ptr<const model::Node> node_model;
+  };
+  static Decoded decode(const std::string& resource, const StoredObject& o);
+  void apply(const std::string& resource, ChangeType type, const StoredObject& o, Decoded* decoded = nullptr);
   static Objects lookup(const Index& index, const std::string& id);
 
   std::unordered_map<std::string, Table> tables_;

@@ -148,7 +148,7 @@ std::string_view Snapshot::pod_controller_uid(const value& pod) const {
 }
 
 Snapshot Simulation::snapshot() {
-  cache_.apply_pending();
+  cache_.apply_pending(&worker_);  // idle between passes
   Snapshot s;
   s.cache = &cache_;
   return s;

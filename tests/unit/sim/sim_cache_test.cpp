@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "sim/json_util.h"
+#include "sim/pass_worker.h"
 #include "sim/sim_cache.h"
 
 namespace nonevent::sim {
@@ -154,6 +155,50 @@ TEST(ObjectStore, ListingANodesPodsByFieldUsesTheIndexAndAgreesWithAScan) {
   EXPECT_EQ(names("spec.nodeName=n1", 10), (std::vector<std::string>{"a", "b"})) << "the paged scan agrees";
   EXPECT_TRUE(names("spec.nodeName=n2", 0).empty());
   EXPECT_EQ(names("spec.nodeName=n1,metadata.name!=a", 0), (std::vector<std::string>{"b"}));
+}
+
+TEST(SimCache, ABatchDecodedOnAHelperThreadFilesAsOneDecodedHere) {
+  // Two caches fed the same 5,000 changes (creates, binds and deletes of one key in a row,
+  // so chunk boundaries fall between changes of the same object): one applies them alone,
+  // one with a helper decoding chunks ahead. They must agree on everything they answer.
+  Fixture alone, helped;
+  auto feed = [](Fixture& f) {
+    for (int i = 0; i < 2000; ++i) {
+      const std::string name = "p" + std::to_string(i), rs = "rs-" + std::to_string(i % 7);
+      ASSERT_TRUE(f.store.create("/pods", pod(name, "", rs, "app" + std::to_string(i % 5))).ok());
+      ASSERT_TRUE(f.store.update("/pods", pod(name, "n" + std::to_string(i % 13), rs, "app" + std::to_string(i % 5))).ok());
+      if (i % 4 == 0) {
+        ASSERT_TRUE(f.store.remove("/pods", "ns", name).ok());
+      }
+    }
+  };
+  feed(alone);
+  feed(helped);
+  EXPECT_EQ(alone.cache.apply_pending(), 4500u);
+  PassWorker helper;
+  EXPECT_EQ(helped.cache.apply_pending(&helper), 4500u);
+  auto names = [](const Objects& os) {
+    std::vector<std::string> out;
+    for (const auto& o : os) out.push_back(json::name(o) + "@" + json::str(o, {"spec", "nodeName"}));
+    return out;
+  };
+  EXPECT_EQ(names(helped.cache.list("/pods")), names(alone.cache.list("/pods")));
+  EXPECT_EQ(helped.cache.list("/pods").size(), 1500u);
+  EXPECT_EQ(helped.changed_keys("/pods"), alone.changed_keys("/pods"));
+  for (int n = 0; n < 13; ++n)
+    EXPECT_EQ(names(helped.cache.pods_on_node("n" + std::to_string(n))), names(alone.cache.pods_on_node("n" + std::to_string(n))));
+  for (int r = 0; r < 7; ++r)
+    EXPECT_EQ(names(helped.cache.owned_by("/pods", "rs-" + std::to_string(r))),
+              names(alone.cache.owned_by("/pods", "rs-" + std::to_string(r))));
+  for (int n = 0; n < 13; ++n) {
+    const auto& a = alone.cache.usage().at("n" + std::to_string(n));
+    const auto& h = helped.cache.usage().at("n" + std::to_string(n));
+    EXPECT_EQ(h.pods, a.pods);
+    EXPECT_EQ(h.cpu_milli, a.cpu_milli);
+  }
+  const model::Pod* decoded = helped.cache.pod_model("ns/p1");
+  ASSERT_NE(decoded, nullptr);
+  EXPECT_EQ(decoded->node_name.str(), "n1") << "the pod model decoded on the helper is the latest state";
 }
 
 }  // namespace

@@ -9,9 +9,9 @@
 // Time comes from the clock: step() does what is due now; run_until() drives a
 // VirtualClock through every timer, as fast as the CPU allows.
 #include <atomic>
-#include <functional>
 #include <cpprest/json.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>

@@ -3,6 +3,7 @@
 // pod asynchronously once it has assumed it on a node: whichever of a pass's threads is free
 // runs them, and all have run before the pass ends. At boot the scheduler's pass places
 // 150,000 pods while the stepping thread has nothing else to do; it now makes the bindings.
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -25,8 +26,10 @@ class DeferredWrites {
     cv_.notify_one();
   }
   // The calling thread adds no more; it runs jobs until none are queued and no thread can
-  // add another.
-  void finish_and_drain() {
+  // add another. While it waits for another thread to finish, it does `idle_work` (work
+  // that needs no one to wake it: it returns false when it found nothing to do, and is
+  // asked again after a short wait).
+  void finish_and_drain(const std::function<bool()>& idle_work = {}) {
     std::unique_lock l(mu_);
     if (--producers_ == 0) cv_.notify_all();
     for (;;) {
@@ -39,7 +42,14 @@ class DeferredWrites {
         continue;
       }
       if (producers_ <= 0) return;
-      cv_.wait(l);
+      if (!idle_work) {
+        cv_.wait(l);
+        continue;
+      }
+      l.unlock();
+      const bool worked = idle_work();
+      l.lock();
+      if (!worked && jobs_.empty() && producers_ > 0) cv_.wait_for(l, std::chrono::microseconds(50));
     }
   }
 

@@ -1,6 +1,8 @@
 #include "sim/sim_cache.h"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 
 #include "model/codecs.h"
 #include "model/json_parse.h"
@@ -30,7 +32,7 @@ void SimCache::on_change(const Change& c) {
   static const std::set<std::string> wanted(resources().begin(), resources().end());
   if (!wanted.count(c.resource)) return;
   std::lock_guard g(pending_mu_);
-  pending_.push_back(c);
+  pending_.push_back({c, std::nullopt});
 }
 
 void SimCache::load(const ObjectStore& store) {
@@ -42,44 +44,109 @@ void SimCache::load(const ObjectStore& store) {
 }
 
 size_t SimCache::apply_pending(PassWorker* helper) {
-  std::vector<Change> changes;
+  std::vector<Pending> changes;
   {
     std::lock_guard g(pending_mu_);
     changes.swap(pending_);
+    decode_next_ = 0;
+    ++pending_batch_;
   }
-  // A large batch (the boot's passes each change 150,000 pods) is decoded a chunk ahead on
-  // the helper while this thread files the current chunk into the indexes: decoding is pure
-  // (the stored text in, a DOM and models out), filing is not. Chunks keep the decoded but
-  // not yet filed objects few (decoding a whole batch first held a second copy of every
-  // pod) and still warm in the cache when they are filed.
-  constexpr size_t kChunk = 256;
-  if (!helper || changes.size() < 8 * kChunk) {
-    for (const auto& c : changes) apply(c.resource, c.type, *c.object);
-    return changes.size();
-  }
-  std::vector<Decoded> chunks[2];
-  auto decode_chunk = [&](size_t begin, std::vector<Decoded>& out) {
-    const size_t end = std::min(changes.size(), begin + kChunk);
-    out.resize(end - begin);
-    for (size_t i = begin; i < end; ++i)
-      if (changes[i].type != ChangeType::kDeleted) out[i - begin] = decode(changes[i].resource, *changes[i].object);
+  retired_before_apply_ = retired_count();
+  const size_t n = changes.size();
+  // Decoding (the stored text in, a DOM and models out) is pure and most of the cost;
+  // filing into the indexes is not, and goes in order on this thread. With a helper, both
+  // threads take the next change to decode from a shared counter, the helper staying at
+  // most kAhead changes in front of the filing (decoded but unfiled objects are a second
+  // copy: the boot's passes change 150,000 pods each) and, once nothing is left to decode,
+  // freeing what earlier batches replaced while this thread files.
+  constexpr size_t kAhead = 512;
+  std::vector<std::atomic<bool>> ready(n);
+  std::atomic<size_t> next{0}, filed{0};
+  std::atomic<bool> filing_done{false};
+  auto decode_one = [&](size_t i) {
+    auto& p = changes[i];
+    if (p.change.type != ChangeType::kDeleted && !p.decoded) p.decoded = decode(p.change.resource, *p.change.object);
+    ready[i].store(true, std::memory_order_release);
   };
-  decode_chunk(0, chunks[0]);
-  for (size_t begin = 0, k = 0; begin < changes.size(); begin += kChunk, ++k) {
-    const size_t next = begin + kChunk;
-    if (next < changes.size()) helper->post([&, next, k] { decode_chunk(next, chunks[(k + 1) % 2]); });
-    auto& mine = chunks[k % 2];
-    try {
-      for (size_t i = begin; i < std::min(changes.size(), next); ++i)
-        apply(changes[i].resource, changes[i].type, *changes[i].object,
-              changes[i].type == ChangeType::kDeleted ? nullptr : &mine[i - begin]);
-    } catch (...) {
-      if (next < changes.size()) helper->wait();
-      throw;
+  const bool helped = helper && n >= 4;
+  if (helped)
+    helper->post([&] {
+      for (size_t i; (i = next.fetch_add(1)) < n;) {
+        while (i > filed.load(std::memory_order_acquire) + kAhead) std::this_thread::yield();
+        try {
+          decode_one(i);
+        } catch (...) {
+          ready[i].store(true, std::memory_order_release);  // filed without: apply() decodes it
+        }
+      }
+      while (!filing_done.load(std::memory_order_acquire) && free_retired(16)) {
+      }
+    });
+  try {
+    for (size_t f = 0; f < n; ++f) {
+      while (!ready[f].load(std::memory_order_acquire)) {
+        // Waiting for the helper to finish this one, decode another.
+        if (next.load() < std::min(n, f + kAhead)) {
+          if (const size_t j = next.fetch_add(1); j < n) decode_one(j);
+        } else {
+          std::this_thread::yield();
+        }
+      }
+      auto& p = changes[f];
+      apply(p.change.resource, p.change.type, *p.change.object, p.decoded ? &*p.decoded : nullptr);
+      p.decoded.reset();
+      filed.store(f + 1, std::memory_order_release);
     }
-    if (next < changes.size()) helper->wait();
+  } catch (...) {
+    next = n;
+    filed = n;
+    filing_done = true;
+    if (helped) helper->wait();
+    throw;
   }
-  return changes.size();
+  filing_done = true;
+  if (helped) helper->wait();
+  // What this batch replaced is freed when a thread has nothing else to do (work_ahead()).
+  std::lock_guard g(retired_mu_);
+  retired_.insert(retired_.end(), std::make_move_iterator(retiring_.begin()), std::make_move_iterator(retiring_.end()));
+  retiring_.clear();
+  return n;
+}
+
+size_t SimCache::retired_count() {
+  std::lock_guard g(retired_mu_);
+  return retired_.size();
+}
+
+bool SimCache::free_retired(size_t count) {
+  std::vector<Retired> batch;  // freed on return, outside the lock
+  {
+    std::lock_guard g(retired_mu_);
+    const auto k = static_cast<std::ptrdiff_t>(std::min(retired_.size(), count));
+    batch.insert(batch.end(), std::make_move_iterator(retired_.end() - k), std::make_move_iterator(retired_.end()));
+    retired_.erase(retired_.end() - k, retired_.end());
+  }
+  return !batch.empty();
+}
+
+bool SimCache::work_ahead() {
+  if (free_retired(16)) return true;
+  Change change;
+  size_t index = 0;
+  uint64_t batch = 0;
+  {
+    std::lock_guard g(pending_mu_);
+    while (decode_next_ < pending_.size() && pending_[decode_next_].change.type == ChangeType::kDeleted) ++decode_next_;
+    if (decode_next_ == pending_.size()) return false;
+    index = decode_next_++;
+    change = pending_[index].change;
+    batch = pending_batch_;
+  }
+  std::optional<Decoded> decoded = decode(change.resource, *change.object);
+  std::lock_guard g(pending_mu_);
+  // The queue it came from may have been taken meanwhile (then it is decoded again there).
+  if (batch == pending_batch_ && index < pending_.size()) pending_[index].decoded.swap(decoded);
+  return true;
 }
 
 namespace {
@@ -117,7 +184,6 @@ void SimCache::unindex_keys(Table& t, const std::string& key, Entry& e) {
   for (const auto& l : e.label_keys) drop(t.keys_by_label, l);
   if (!e.uid.empty()) t.key_by_uid.erase(e.uid);
 }
-
 void SimCache::unindex_pod(Entry& e) {
   if (e.pod) {
     pod_by_dom_.erase(e.dom.get());
@@ -228,10 +294,10 @@ void SimCache::apply(const std::string& resource, ChangeType type, const StoredO
     }
     return;
   }
-  Decoded own;
+  std::optional<Decoded> own;
   if (!decoded) {
     own = decode(resource, o);
-    decoded = &own;
+    decoded = &*own;
   }
   value& dom = decoded->dom;
   // What the indexes file the object under. Most changes (a status written) leave all of it
@@ -247,6 +313,10 @@ void SimCache::apply(const std::string& resource, ChangeType type, const StoredO
   if (existed) {
     if (!same_keys) unindex_keys(t, key, it->second);
     unindex_pod(it->second);
+    // Kept for a thread with nothing else to do, up to a bound: the boot's passes replace
+    // 150,000 pods each, and keeping them all would hold a second copy of the cluster.
+    if (retired_before_apply_ + retiring_.size() < kMaxRetired)
+      retiring_.push_back({std::move(*it->second.dom), std::move(it->second.pod), std::move(it->second.node_model)});
   }
   if (!existed) {
     it = t.by_key.emplace(key, Entry{std::make_unique<value>()}).first;

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -54,6 +55,16 @@ struct Changed {
 
 
 class SimCache : public planner::CountedPods {
+ private:
+  // What apply() derives from a stored object alone (so it may be made on another thread).
+  struct Decoded {
+    web::json::value dom;
+    std::string owner_uid, uid, node;
+    std::vector<std::string> label_keys;  // pods
+    std::shared_ptr<const model::Pod> pod;
+    std::shared_ptr<const model::Node> node_model;
+  };
+
  public:
   // The resources the controllers read (ResourceType keys).
   static const std::vector<std::string>& resources();
@@ -67,6 +78,11 @@ class SimCache : public planner::CountedPods {
   // batch is decoded partly on `helper` (an idle thread), when given.
   size_t apply_pending(PassWorker* helper = nullptr);
   void clear_changes();
+  // Work for a pass's thread that has finished its controllers while the other has not (it
+  // may run beside the controllers, which only read): destroys the DOMs and models the last
+  // apply_pending replaced, or decodes a change queued since, so that the next apply_pending,
+  // which the whole pass waits for, mostly files. False when there is nothing to do now.
+  bool work_ahead();
 
   // Every object of a resource, in store order (namespace/name).
   Objects list(const std::string& resource) const;
@@ -138,14 +154,6 @@ class SimCache : public planner::CountedPods {
   void index_keys(Table& t, const std::string& key, Entry& e);
   void unindex_pod(Entry& e);  // a pod's usage and spread counting
   void index_pod(Entry& e);
-  // What apply() derives from a stored object alone (so it may be made on another thread).
-  struct Decoded {
-    web::json::value dom;
-    std::string owner_uid, uid, node;
-    std::vector<std::string> label_keys;  // pods
-    std::shared_ptr<const model::Pod> pod;
-    std::shared_ptr<const model::Node> node_model;
-  };
   static Decoded decode(const std::string& resource, const StoredObject& o);
   void apply(const std::string& resource, ChangeType type, const StoredObject& o, Decoded* decoded = nullptr);
   static Objects lookup(const Index& index, const std::string& id);
@@ -163,8 +171,29 @@ class SimCache : public planner::CountedPods {
   };
   std::unordered_map<std::string, Counted> counted_;  // by namespace
   std::unordered_map<std::string, std::unordered_set<const model::Pod*>> counted_by_label_;  // "ns\x1fk=v"
+  // Queued changes, some already decoded by work_ahead().
+  struct Pending {
+    Change change;
+    std::optional<Decoded> decoded;
+  };
   std::mutex pending_mu_;
-  std::vector<Change> pending_;  // guarded by pending_mu_
+  std::vector<Pending> pending_;  // guarded by pending_mu_
+  size_t decode_next_ = 0;        // guarded by pending_mu_: pending_[decode_next_..] not taken by work_ahead
+  uint64_t pending_batch_ = 0;    // guarded by pending_mu_: which queue a work_ahead decode belongs to
+  // What apply() replaced or dropped (a pod's old DOM and models), left for work_ahead() to
+  // destroy: freeing a 150-node JSON tree per change was a third of apply_pending.
+  struct Retired {
+    web::json::value dom;
+    std::shared_ptr<const model::Pod> pod;
+    std::shared_ptr<const model::Node> node_model;
+  };
+  static constexpr size_t kMaxRetired = 16384;
+  std::vector<Retired> retiring_;  // this apply_pending's, on the applying thread
+  size_t retired_before_apply_ = 0;
+  std::mutex retired_mu_;
+  std::vector<Retired> retired_;   // guarded by retired_mu_
+  size_t retired_count();
+  bool free_retired(size_t count);  // false when there was nothing to free
 };
 
 }  // namespace nonevent::sim

@@ -191,7 +191,9 @@ std::optional<kube::TimePoint> Simulation::step() {
         deferred_.finish_and_drain();  // the other thread waits for this one to stop adding
         throw;
       }
-      deferred_.finish_and_drain();
+      // Waiting for the other thread, this one frees and decodes for the next pass's cache
+      // update, which both threads would otherwise wait for.
+      deferred_.finish_and_drain([this] { return cache_.work_ahead(); });
     };
     worker_.post([&] { run(beside_, spent_beside); });
     try {

@@ -2,6 +2,10 @@
 // scheduler's running totals, kept right change by change.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <map>
+#include <thread>
+
 #include "sim/json_util.h"
 #include "sim/pass_worker.h"
 #include "sim/sim_cache.h"
@@ -157,48 +161,96 @@ TEST(ObjectStore, ListingANodesPodsByFieldUsesTheIndexAndAgreesWithAScan) {
   EXPECT_EQ(names("spec.nodeName=n1,metadata.name!=a", 0), (std::vector<std::string>{"b"}));
 }
 
-TEST(SimCache, ABatchDecodedOnAHelperThreadFilesAsOneDecodedHere) {
-  // Two caches fed the same 5,000 changes (creates, binds and deletes of one key in a row,
-  // so chunk boundaries fall between changes of the same object): one applies them alone,
-  // one with a helper decoding chunks ahead. They must agree on everything they answer.
-  Fixture alone, helped;
-  auto feed = [](Fixture& f) {
-    for (int i = 0; i < 2000; ++i) {
-      const std::string name = "p" + std::to_string(i), rs = "rs-" + std::to_string(i % 7);
-      ASSERT_TRUE(f.store.create("/pods", pod(name, "", rs, "app" + std::to_string(i % 5))).ok());
-      ASSERT_TRUE(f.store.update("/pods", pod(name, "n" + std::to_string(i % 13), rs, "app" + std::to_string(i % 5))).ok());
-      if (i % 4 == 0) {
-        ASSERT_TRUE(f.store.remove("/pods", "ns", name).ok());
-      }
+// Creates, binds and deletes of one key in a row, so that decoding shares and chunk
+// boundaries fall between changes of the same object.
+void feed(Fixture& f, int from, int to) {
+  for (int i = from; i < to; ++i) {
+    const std::string name = "p" + std::to_string(i % 2000), rs = "rs-" + std::to_string(i % 7);
+    const std::string app = "app" + std::to_string(i % 5), node = "n" + std::to_string(i % 13);
+    // Bound; some Ready, some of those terminating.
+    value bound = pod(name, node, rs, app);
+    if (i % 3 == 0) bound["status"]["conditions"][0] = value::parse(R"({"type":"Ready","status":"True"})");
+    if (i % 9 == 3) bound["metadata"]["deletionTimestamp"] = value::string("2026-01-01T00:00:00Z");
+    if (f.store.get("/pods", "ns", name)) {
+      ASSERT_TRUE(f.store.update("/pods", bound).ok());
+      continue;
     }
-  };
-  feed(alone);
-  feed(helped);
-  EXPECT_EQ(alone.cache.apply_pending(), 4500u);
-  PassWorker helper;
-  EXPECT_EQ(helped.cache.apply_pending(&helper), 4500u);
+    ASSERT_TRUE(f.store.create("/pods", pod(name, "", rs, app)).ok());
+    ASSERT_TRUE(f.store.update("/pods", bound).ok());
+    if (i % 4 == 0) {
+      ASSERT_TRUE(f.store.remove("/pods", "ns", name).ok());
+    }
+  }
+}
+
+// Everything the two caches answer about pods is the same.
+void expect_same(const SimCache& got, const SimCache& want) {
   auto names = [](const Objects& os) {
     std::vector<std::string> out;
     for (const auto& o : os) out.push_back(json::name(o) + "@" + json::str(o, {"spec", "nodeName"}));
     return out;
   };
-  EXPECT_EQ(names(helped.cache.list("/pods")), names(alone.cache.list("/pods")));
-  EXPECT_EQ(helped.cache.list("/pods").size(), 1500u);
-  EXPECT_EQ(helped.changed_keys("/pods"), alone.changed_keys("/pods"));
+  EXPECT_EQ(names(got.list("/pods")), names(want.list("/pods")));
   for (int n = 0; n < 13; ++n)
-    EXPECT_EQ(names(helped.cache.pods_on_node("n" + std::to_string(n))), names(alone.cache.pods_on_node("n" + std::to_string(n))));
+    EXPECT_EQ(names(got.pods_on_node("n" + std::to_string(n))), names(want.pods_on_node("n" + std::to_string(n))));
   for (int r = 0; r < 7; ++r)
-    EXPECT_EQ(names(helped.cache.owned_by("/pods", "rs-" + std::to_string(r))),
-              names(alone.cache.owned_by("/pods", "rs-" + std::to_string(r))));
+    EXPECT_EQ(names(got.owned_by("/pods", "rs-" + std::to_string(r))), names(want.owned_by("/pods", "rs-" + std::to_string(r))));
   for (int n = 0; n < 13; ++n) {
-    const auto& a = alone.cache.usage().at("n" + std::to_string(n));
-    const auto& h = helped.cache.usage().at("n" + std::to_string(n));
+    const auto& a = want.usage().at("n" + std::to_string(n));
+    const auto& h = got.usage().at("n" + std::to_string(n));
     EXPECT_EQ(h.pods, a.pods);
     EXPECT_EQ(h.cpu_milli, a.cpu_milli);
   }
-  const model::Pod* decoded = helped.cache.pod_model("ns/p1");
-  ASSERT_NE(decoded, nullptr);
-  EXPECT_EQ(decoded->node_name.str(), "n1") << "the pod model decoded on the helper is the latest state";
+  for (const auto& o : got.list("/pods")) {
+    const model::Pod* m = got.pod_of(o);
+    ASSERT_NE(m, nullptr);
+    EXPECT_EQ(m->node_name.str(), json::str(o, {"spec", "nodeName"})) << "the model is of the latest state";
+  }
+}
+
+TEST(SimCache, ABatchDecodedOnAHelperThreadFilesAsOneDecodedHere) {
+  // Two caches fed the same 5,000 changes: one applies them alone, one with a helper
+  // sharing the decoding. They must agree on everything they answer.
+  Fixture alone, helped;
+  feed(alone, 0, 2000);
+  feed(helped, 0, 2000);
+  EXPECT_EQ(alone.cache.apply_pending(), 4500u);
+  PassWorker helper;
+  EXPECT_EQ(helped.cache.apply_pending(&helper), 4500u);
+  EXPECT_EQ(helped.cache.list("/pods").size(), 1500u);
+  EXPECT_EQ(helped.changed_keys("/pods"), alone.changed_keys("/pods"));
+  expect_same(helped.cache, alone.cache);
+}
+
+TEST(SimCache, ChangesDecodedAheadWhileTheyAreWrittenFileAsOnesDecodedAtApply) {
+  // work_ahead() runs on a thread that is idle while another still writes: it frees what
+  // the last apply replaced and decodes changes as they queue. Two rounds, so the second
+  // replaces (and retires) what the first filed.
+  Fixture alone, ahead;
+  PassWorker helper;
+  for (int round = 0; round < 2; ++round) {
+    const int from = round * 2000, to = from + 2000;
+    feed(alone, from, to);
+    std::atomic<bool> stop{false};
+    std::thread idle([&] {
+      while (!stop) ahead.cache.work_ahead();
+    });
+    feed(ahead, from, to);
+    stop = true;
+    idle.join();
+    while (ahead.cache.work_ahead()) {
+    }
+    const auto want = alone.cache.apply_pending();
+    EXPECT_EQ(ahead.cache.apply_pending(&helper), want);
+    EXPECT_EQ(ahead.changed_keys("/pods"), alone.changed_keys("/pods"));
+    expect_same(ahead.cache, alone.cache);
+    alone.cache.clear_changes();
+    ahead.cache.clear_changes();
+  }
+  int frees = 0;
+  while (ahead.cache.work_ahead()) ++frees;
+  EXPECT_GT(frees, 0) << "the second round's apply retired the DOMs it replaced";
+  EXPECT_FALSE(ahead.cache.work_ahead()) << "nothing is left to free or decode";
 }
 
 }  // namespace

@@ -59,20 +59,24 @@ class PdbController final : public SimController {
     const auto now = sim.now();
     for (const auto& pdb : touched(snap, now)) {
       const value& spec = pdb.has_field("spec") ? pdb.at("spec") : value::object();
-      std::vector<const value*> pods;  // a nil selector selects nothing
-      if (auto sel = selectors_.find(store_key(ns(pdb), json::name(pdb))); sel != selectors_.end())
-        pods = snap.cache->pods_selected(ns(pdb), sel->second).items;
+      const auto& pdb_ns = ns(pdb);
+      const Selector* selector = nullptr;  // a nil selector selects nothing
+      if (auto sel = selectors_.find(store_key(pdb_ns, json::name(pdb))); sel != selectors_.end()) selector = &sel->second;
+      // The selected pods as counted by the cache when the selector is one label (every
+      // PDB of a Deployment's app label); otherwise walked here.
+      const SimCache::LabelTally* tally = selector ? snap.cache->pods_tally(pdb_ns, *selector) : nullptr;
+      std::vector<const value*> pods;
+      if (selector && !tally) pods = snap.cache->pods_selected(pdb_ns, *selector).items;
       const auto min_avail = int_or_percent(spec, "minAvailable");
       const auto max_unavail = int_or_percent(spec, "maxUnavailable");
       int64_t expected = 0, desired = 0;
       if (max_unavail || (min_avail && min_avail->percent)) {
         // Expected count is the scale of the pods' controllers (a Deployment's for its RSs).
         std::set<std::string> seen;
-        for (const auto* p : pods) {
-          const auto cu = snap.pod_controller_uid(*p);
+        auto count_controller = [&](std::string_view cu, int64_t pods_of_it) {
           if (cu.empty()) {
-            ++expected;  // a bare pod counts as itself
-            continue;
+            expected += pods_of_it;  // a bare pod counts as itself
+            return;
           }
           auto [scale, fresh] = scale_of.try_emplace(cu);
           if (fresh) {
@@ -81,8 +85,13 @@ class PdbController final : public SimController {
               scale->second = {uid(*owner), num(*owner, {"spec", "replicas"}, 1)};
             }
           }
-          if (scale->second.top_uid.empty()) continue;
+          if (scale->second.top_uid.empty()) return;
           if (seen.insert(scale->second.top_uid).second) expected += scale->second.replicas;
+        };
+        if (tally) {
+          for (const auto& [cu, n] : tally->controllers) count_controller(cu, static_cast<int64_t>(n));
+        } else {
+          for (const auto* p : pods) count_controller(snap.pod_controller_uid(*p), 1);
         }
         if (max_unavail) {
           const int64_t mu = max_unavail->percent
@@ -93,7 +102,7 @@ class PdbController final : public SimController {
           desired = static_cast<int64_t>(std::ceil(static_cast<double>(min_avail->value * expected) / 100.0));
         }
       } else {
-        expected = static_cast<int64_t>(pods.size());
+        expected = static_cast<int64_t>(tally ? tally->pods : pods.size());
         desired = min_avail ? min_avail->value : 0;
       }
       // disruptedPods: kept while the pod still exists, is not terminating and is younger
@@ -104,21 +113,31 @@ class PdbController final : public SimController {
         // The selected pods by name, once (an evacuation keeps entries in most PDBs, and
         // walking every pod's JSON for its name per entry was a sixth of this controller).
         std::unordered_map<std::string_view, const value*> by_name;
-        for (const auto* p : pods)
-          if (const value* n = at(*p, {"metadata", "name"}); n && n->is_string()) by_name.emplace(n->as_string(), p);
+        if (!tally)
+          for (const auto* p : pods)
+            if (const value* n = at(*p, {"metadata", "name"}); n && n->is_string()) by_name.emplace(n->as_string(), p);
         for (const auto& [pod_name, when] : d->as_object()) {
           auto t = kube::parse_rfc3339(when.as_string());
-          const auto found = by_name.find(pod_name);
-          const value* pod = found == by_name.end() ? nullptr : found->second;
+          const value* pod = nullptr;
+          if (tally) {
+            pod = snap.cache->selected_pod(pdb_ns, *selector, pod_name);
+          } else if (const auto found = by_name.find(pod_name); found != by_name.end()) {
+            pod = found->second;
+          }
           if (!pod || snap.pod_terminating(*pod) || !t || now - *t > std::chrono::minutes(2)) continue;
-          timers_.at(store_key(ns(pdb), json::name(pdb)), *t + std::chrono::minutes(2) + std::chrono::seconds(1));
+          timers_.at(store_key(pdb_ns, json::name(pdb)), *t + std::chrono::minutes(2) + std::chrono::seconds(1));
           disrupted[pod_name] = when;
           disrupted_pods.insert(pod);
         }
       }
       int64_t healthy = 0;
-      for (const auto* p : pods)
-        if (snap.pod_ready_and_staying(*p) && !disrupted_pods.count(p)) ++healthy;
+      if (tally) {
+        healthy = static_cast<int64_t>(tally->ready_staying);
+        for (const auto* p : disrupted_pods) healthy -= snap.pod_ready_and_staying(*p) ? 1 : 0;
+      } else {
+        for (const auto* p : pods)
+          if (snap.pod_ready_and_staying(*p) && !disrupted_pods.count(p)) ++healthy;
+      }
       const int64_t allowed = std::max<int64_t>(0, healthy - desired);
       value st = value::object();
       st["observedGeneration"] = value::number(num(pdb, {"metadata", "generation"}, 1));

@@ -183,7 +183,26 @@ void SimCache::unindex_keys(Table& t, const std::string& key, Entry& e) {
   drop(t.keys_by_ns, e.ns);
   for (const auto& l : e.label_keys) drop(t.keys_by_label, l);
   if (!e.uid.empty()) t.key_by_uid.erase(e.uid);
+  tally(e, -1);
 }
+
+void SimCache::tally(const Entry& e, int sign) {
+  for (const auto& l : e.label_keys) {
+    auto& t = tallies_[l];
+    t.pods += sign;
+    if (e.tallied_ready) t.ready_staying += sign;
+    auto c = t.controllers.try_emplace(e.owner_uid, 0).first;
+    c->second += sign;
+    if (c->second == 0) t.controllers.erase(c);
+    if (t.pods == 0) tallies_.erase(l);
+  }
+}
+
+bool SimCache::ready_and_staying(const Entry& e) {
+  if (e.pod) return e.pod->ready && !e.pod->meta.deleted;
+  return json::pod_ready(*e.dom) && !json::terminating(*e.dom);
+}
+
 void SimCache::unindex_pod(Entry& e) {
   if (e.pod) {
     pod_by_dom_.erase(e.dom.get());
@@ -217,6 +236,7 @@ void SimCache::index_keys(Table& t, const std::string& key, Entry& e) {
   t.keys_by_ns[e.ns].emplace(key, dom);
   for (const auto& l : e.label_keys) t.keys_by_label[l].emplace(key, dom);
   if (!e.uid.empty()) t.key_by_uid[e.uid] = key;
+  tally(e, +1);
 }
 
 void SimCache::index_pod(Entry& e) {
@@ -337,6 +357,11 @@ void SimCache::apply(const std::string& resource, ChangeType type, const StoredO
   }
   e.pod = std::move(decoded->pod);
   e.node_model = std::move(decoded->node_model);
+  // Readiness is tallied by label; a status change moves only that.
+  const bool ready_now = !e.label_keys.empty() && ready_and_staying(e);
+  if (same_keys && ready_now != e.tallied_ready)
+    for (const auto& l : e.label_keys) tallies_[l].ready_staying += ready_now ? 1 : -1;
+  e.tallied_ready = ready_now;
   if (!same_keys) index_keys(t, it->first, e);  // the map's own key: the indexes keep views of it
   index_pod(e);
   ch.object = e.dom.get();
@@ -412,6 +437,24 @@ Objects SimCache::pods_selected(const std::string& ns, const Selector& selector)
     if (selector.matches_with(lookup)) out.items.push_back(p);
   }
   return out;
+}
+
+const SimCache::LabelTally* SimCache::pods_tally(const std::string& ns, const Selector& selector) const {
+  if (selector.requirements.size() != 1) return nullptr;
+  const std::string by_label = label_index_key(ns, selector);
+  if (by_label.empty()) return nullptr;
+  static const LabelTally kNone;
+  auto it = tallies_.find(by_label);
+  return it == tallies_.end() ? &kNone : &it->second;
+}
+
+const value* SimCache::selected_pod(const std::string& ns, const Selector& selector, const std::string& name) const {
+  auto t = tables_.find("/pods");
+  if (t == tables_.end()) return nullptr;
+  auto it = t->second.find(store_key(ns, name));
+  if (it == t->second.by_key.end()) return nullptr;
+  const auto& keys = it->second.label_keys;
+  return std::find(keys.begin(), keys.end(), label_index_key(ns, selector)) == keys.end() ? nullptr : it->second.dom.get();
 }
 
 Objects SimCache::pods_on_node(const std::string& node) const {

@@ -167,7 +167,7 @@ void feed(Fixture& f, int from, int to) {
   for (int i = from; i < to; ++i) {
     const std::string name = "p" + std::to_string(i % 2000), rs = "rs-" + std::to_string(i % 7);
     const std::string app = "app" + std::to_string(i % 5), node = "n" + std::to_string(i % 13);
-    // Bound; some Ready, some of those terminating.
+    // Bound; some Ready, some of those terminating (what the disruption tallies count).
     value bound = pod(name, node, rs, app);
     if (i % 3 == 0) bound["status"]["conditions"][0] = value::parse(R"({"type":"Ready","status":"True"})");
     if (i % 9 == 3) bound["metadata"]["deletionTimestamp"] = value::string("2026-01-01T00:00:00Z");
@@ -200,6 +200,29 @@ void expect_same(const SimCache& got, const SimCache& want) {
     const auto& h = got.usage().at("n" + std::to_string(n));
     EXPECT_EQ(h.pods, a.pods);
     EXPECT_EQ(h.cpu_milli, a.cpu_milli);
+  }
+  for (int a = 0; a < 5; ++a) {
+    // The per-label tallies agree with the pods the label selects.
+    Selector sel;
+    sel.requirements.push_back({"app", Requirement::Op::kEquals, {"app" + std::to_string(a)}});
+    const auto* t = got.pods_tally("ns", sel);
+    ASSERT_NE(t, nullptr);
+    const auto pods = got.pods_selected("ns", sel);
+    EXPECT_EQ(t->pods, pods.size());
+    size_t ready = 0;
+    std::map<std::string, size_t> controllers;
+    for (const auto& p : pods) {
+      ready += json::pod_ready(p) && !json::terminating(p);
+      ++controllers[json::controller_uid(p)];
+    }
+    EXPECT_EQ(t->ready_staying, ready);
+    EXPECT_GT(ready, 0u);
+    EXPECT_LT(ready, pods.size()) << "some selected pods are not Ready or are terminating";
+    const std::map<std::string, size_t> tallied(t->controllers.begin(), t->controllers.end());
+    EXPECT_EQ(tallied, controllers);
+    const auto* w = want.pods_tally("ns", sel);
+    EXPECT_EQ(t->pods, w->pods);
+    EXPECT_EQ(t->ready_staying, w->ready_staying);
   }
   for (const auto& o : got.list("/pods")) {
     const model::Pod* m = got.pod_of(o);

@@ -187,20 +187,53 @@ void SimCache::unindex_keys(Table& t, const std::string& key, Entry& e) {
 }
 
 void SimCache::tally(const Entry& e, int sign) {
+  if (!e.is_pod) return;
+  const auto delta = static_cast<size_t>(sign);  // modular: adding (size_t)-1 subtracts one
   for (const auto& l : e.label_keys) {
     auto& t = tallies_[l];
-    t.pods += sign;
-    if (e.tallied_ready) t.ready_staying += sign;
+    t.pods += delta;
+    if (e.tallied.ready_staying) t.ready_staying += delta;
     auto c = t.controllers.try_emplace(e.owner_uid, 0).first;
-    c->second += sign;
+    c->second += delta;
     if (c->second == 0) t.controllers.erase(c);
     if (t.pods == 0) tallies_.erase(l);
   }
+  if (!e.owner_uid.empty() && e.tallied.active) {
+    auto o = owner_tallies_.try_emplace(e.owner_uid).first;
+    o->second.active += delta;
+    if (e.tallied.active_ready) o->second.active_ready += delta;
+    if (o->second.active == 0) owner_tallies_.erase(o);
+  }
 }
 
-bool SimCache::ready_and_staying(const Entry& e) {
-  if (e.pod) return e.pod->ready && !e.pod->meta.deleted;
-  return json::pod_ready(*e.dom) && !json::terminating(*e.dom);
+void SimCache::retally(Entry& e, const Entry::Counts& now) {
+  if (now.ready_staying != e.tallied.ready_staying)
+    for (const auto& l : e.label_keys) tallies_[l].ready_staying += now.ready_staying ? 1 : static_cast<size_t>(-1);
+  if (!e.owner_uid.empty() && !(now.active == e.tallied.active && now.active_ready == e.tallied.active_ready)) {
+    auto o = owner_tallies_.try_emplace(e.owner_uid).first;
+    o->second.active += static_cast<size_t>(int{now.active} - int{e.tallied.active});
+    o->second.active_ready += static_cast<size_t>(int{now.active_ready} - int{e.tallied.active_ready});
+    if (o->second.active == 0) owner_tallies_.erase(o);
+  }
+  e.tallied = now;
+}
+
+SimCache::Entry::Counts SimCache::counts_of(const Entry& e) {
+  Entry::Counts c;
+  if (!e.is_pod) return c;
+  bool ready = false, deleted = false;
+  if (e.pod) {
+    ready = e.pod->ready;
+    deleted = e.pod->meta.deleted.has_value();
+    c.active = !deleted && e.pod->phase != model::PodPhase::kSucceeded && e.pod->phase != model::PodPhase::kFailed;
+  } else {
+    ready = json::pod_ready(*e.dom);
+    deleted = json::terminating(*e.dom);
+    c.active = json::pod_active(*e.dom);
+  }
+  c.ready_staying = ready && !deleted;
+  c.active_ready = c.active && ready;
+  return c;
 }
 
 void SimCache::unindex_pod(Entry& e) {
@@ -357,11 +390,11 @@ void SimCache::apply(const std::string& resource, ChangeType type, const StoredO
   }
   e.pod = std::move(decoded->pod);
   e.node_model = std::move(decoded->node_model);
-  // Readiness is tallied by label; a status change moves only that.
-  const bool ready_now = !e.label_keys.empty() && ready_and_staying(e);
-  if (same_keys && ready_now != e.tallied_ready)
-    for (const auto& l : e.label_keys) tallies_[l].ready_staying += ready_now ? 1 : -1;
-  e.tallied_ready = ready_now;
+  // A pod's tallies move with its labels and owner (index_keys), or else, after a status
+  // change, by what it now counts as.
+  e.is_pod = resource == "/pods";
+  if (same_keys) retally(e, counts_of(e));
+  else e.tallied = counts_of(e);
   if (!same_keys) index_keys(t, it->first, e);  // the map's own key: the indexes keep views of it
   index_pod(e);
   ch.object = e.dom.get();
@@ -455,6 +488,12 @@ const value* SimCache::selected_pod(const std::string& ns, const Selector& selec
   if (it == t->second.by_key.end()) return nullptr;
   const auto& keys = it->second.label_keys;
   return std::find(keys.begin(), keys.end(), label_index_key(ns, selector)) == keys.end() ? nullptr : it->second.dom.get();
+}
+
+const SimCache::OwnerTally& SimCache::owner_tally(const std::string& owner_uid) const {
+  static const OwnerTally kNone;
+  auto it = owner_tallies_.find(owner_uid);
+  return it == owner_tallies_.end() ? kNone : it->second;
 }
 
 Objects SimCache::pods_on_node(const std::string& node) const {

@@ -107,6 +107,13 @@ class SimCache : public planner::CountedPods {
   // The tally of the pods of `ns` the selector selects, when it is one equality requirement
   // (the pods pods_selected() would return); null for any other selector.
   const LabelTally* pods_tally(const std::string& ns, const Selector& selector) const;
+  // What the ReplicaSet and Deployment controllers count over the pods a controller owns,
+  // kept the same way: their statuses then cost their ReplicaSets, not their pods.
+  struct OwnerTally {
+    size_t active = 0;        // not terminating, not Succeeded or Failed
+    size_t active_ready = 0;  // of those, Ready
+  };
+  const OwnerTally& owner_tally(const std::string& owner_uid) const;
   // The pod `name` of `ns` if `selector` (one equality requirement, as for pods_tally())
   // selects it.
   const web::json::value* selected_pod(const std::string& ns, const Selector& selector, const std::string& name) const;
@@ -142,7 +149,12 @@ class SimCache : public planner::CountedPods {
     std::shared_ptr<const model::Node> node_model;  // for /nodes
     planner::NodeUsage used;                  // pods: what it adds to `node`'s usage
     size_t counted_pos = SIZE_MAX;            // pods: index in counted_[ns] when counted
-    bool tallied_ready = false;               // pods: counted ready_staying in their labels' tallies
+    bool is_pod = false;
+    // What this pod counts as in its labels' and owner's tallies (as last counted).
+    struct Counts {
+      bool ready_staying = false, active = false, active_ready = false;
+      bool operator==(const Counts&) const = default;
+    } tallied;
   };
   // id → the objects filed under it, in key order; the keys are views of by_key's (stable
   // node-based map keys) and the values its DOMs, so a lookup finds nothing twice.
@@ -188,8 +200,10 @@ class SimCache : public planner::CountedPods {
   std::unordered_map<std::string, Counted> counted_;  // by namespace
   std::unordered_map<std::string, std::unordered_set<const model::Pod*>> counted_by_label_;  // "ns\x1fk=v"
   std::unordered_map<std::string, LabelTally> tallies_;  // by label index key, over every pod
-  void tally(const Entry& e, int sign);
-  static bool ready_and_staying(const Entry& e);
+  std::unordered_map<std::string, OwnerTally> owner_tallies_;  // by controller uid
+  void tally(const Entry& e, int sign);                  // adds or removes e as last counted
+  void retally(Entry& e, const Entry::Counts& now);      // e's counts moved, not its labels or owner
+  static Entry::Counts counts_of(const Entry& e);
   // Queued changes, some already decoded by work_ahead().
   struct Pending {
     Change change;

@@ -81,13 +81,8 @@ void scale_pods(Simulation& sim, const Snapshot& snap, const value& owner, const
   }
 }
 
-value replica_status(const Snapshot& snap, const value& owner, const std::vector<const value*>& pods) {
-  int64_t total = 0, ready = 0;
-  for (const auto* p : pods) {
-    if (!snap.pod_active(*p)) continue;
-    ++total;
-    if (snap.pod_ready(*p)) ++ready;
-  }
+// `total` active pods, `ready` of them Ready.
+value replica_status(const value& owner, int64_t total, int64_t ready) {
   value st = value::object();
   st["replicas"] = value::number(total);
   st["fullyLabeledReplicas"] = value::number(total);
@@ -97,15 +92,28 @@ value replica_status(const Snapshot& snap, const value& owner, const std::vector
   return st;
 }
 
+value replica_status(const Snapshot& snap, const value& owner, const std::vector<const value*>& pods) {
+  int64_t total = 0, ready = 0;
+  for (const auto* p : pods) {
+    if (!snap.pod_active(*p)) continue;
+    ++total;
+    if (snap.pod_ready(*p)) ++ready;
+  }
+  return replica_status(owner, total, ready);
+}
+
 class ReplicaSetController final : public SimController {
  public:
   const char* name() const override { return "replicaset"; }
   void reconcile(Simulation& sim, const Snapshot& snap) override {
     for (const auto& rs : snap.cache->touched("apps/replicasets")) {
       if (terminating(rs)) continue;
-      auto pods = owned_pods(snap, rs);
-      scale_pods(sim, snap, rs, pods, static_cast<int>(num(rs, {"spec", "replicas"}, 1)));
-      set_status(sim, rs, object_path("apps/v1", "replicasets", ns(rs), json::name(rs)), replica_status(snap, rs, pods));
+      // Counted by the cache; the pods themselves are looked at only to scale.
+      const auto& owned = snap.cache->owner_tally(uid(rs));
+      const int want = static_cast<int>(num(rs, {"spec", "replicas"}, 1));
+      if (static_cast<int>(owned.active) != want) scale_pods(sim, snap, rs, owned_pods(snap, rs), want);
+      set_status(sim, rs, object_path("apps/v1", "replicasets", ns(rs), json::name(rs)),
+                 replica_status(rs, static_cast<int64_t>(owned.active), static_cast<int64_t>(owned.active_ready)));
     }
   }
 };
@@ -154,15 +162,14 @@ class DeploymentController final : public SimController {
           sim.patch(object_path("apps/v1", "replicasets", ns(*rs), json::name(*rs)), p);
         }
       }
-      std::vector<const value*> pods;
+      int64_t total = 0, ready = 0;
       for (const auto* rs : owned) {
-        auto ps = owned_pods(snap, *rs);
-        pods.insert(pods.end(), ps.begin(), ps.end());
+        const auto& t = snap.cache->owner_tally(uid(*rs));
+        total += static_cast<int64_t>(t.active);
+        ready += static_cast<int64_t>(t.active_ready);
       }
-      auto st = replica_status(snap, d, pods);
-      int64_t updated = 0;
-      for (const auto* p : owned_pods(snap, *current)) updated += snap.pod_active(*p) ? 1 : 0;
-      st["updatedReplicas"] = value::number(updated);
+      auto st = replica_status(d, total, ready);
+      st["updatedReplicas"] = value::number(static_cast<int64_t>(snap.cache->owner_tally(uid(*current)).active));
       st.erase("fullyLabeledReplicas");
       st["unavailableReplicas"] = value::number(std::max<int64_t>(0, want - num(st, {"availableReplicas"})));
       if (num(st, {"unavailableReplicas"}) == 0) st.erase("unavailableReplicas");

@@ -224,6 +224,21 @@ void expect_same(const SimCache& got, const SimCache& want) {
     EXPECT_EQ(t->pods, w->pods);
     EXPECT_EQ(t->ready_staying, w->ready_staying);
   }
+  for (int r = 0; r < 7; ++r) {
+    // The per-owner tallies agree with the pods it owns.
+    const std::string owner = "rs-" + std::to_string(r);
+    size_t active = 0, active_ready = 0;
+    for (const auto& p : got.owned_by("/pods", owner))
+      if (json::pod_active(p)) {
+        ++active;
+        active_ready += json::pod_ready(p);
+      }
+    EXPECT_EQ(got.owner_tally(owner).active, active);
+    EXPECT_EQ(got.owner_tally(owner).active_ready, active_ready);
+    EXPECT_GT(active_ready, 0u);
+    EXPECT_LT(active_ready, active);
+    EXPECT_EQ(got.owner_tally(owner).active, want.owner_tally(owner).active);
+  }
   for (const auto& o : got.list("/pods")) {
     const model::Pod* m = got.pod_of(o);
     ASSERT_NE(m, nullptr);

@@ -74,8 +74,8 @@ class SimCache : public planner::CountedPods {
   // Loads what the store holds now (after the observer is registered: a queued change older
   // than what was loaded is ignored by resourceVersion). Everything loaded counts as changed.
   void load(const ObjectStore& store);
-  // Applies queued changes; what they touched is changed() until clear_changes(). A large
-  // batch is decoded partly on `helper` (an idle thread), when given.
+  // Applies queued changes; what they touched is changed() until clear_changes(). With
+  // `helper` (an idle thread), both threads decode a batch of more than a few changes.
   size_t apply_pending(PassWorker* helper = nullptr);
   void clear_changes();
   // Work for a pass's thread that has finished its controllers while the other has not (it
@@ -153,7 +153,6 @@ class SimCache : public planner::CountedPods {
     // What this pod counts as in its labels' and owner's tallies (as last counted).
     struct Counts {
       bool ready_staying = false, active = false, active_ready = false;
-      bool operator==(const Counts&) const = default;
     } tallied;
   };
   // id → the objects filed under it, in key order; the keys are views of by_key's (stable
@@ -214,7 +213,7 @@ class SimCache : public planner::CountedPods {
   size_t decode_next_ = 0;        // guarded by pending_mu_: pending_[decode_next_..] not taken by work_ahead
   uint64_t pending_batch_ = 0;    // guarded by pending_mu_: which queue a work_ahead decode belongs to
   // What apply() replaced or dropped (a pod's old DOM and models), left for work_ahead() to
-  // destroy: freeing a 150-node JSON tree per change was a third of apply_pending.
+  // destroy: freeing each replaced pod's JSON tree inline was a third of apply_pending.
   struct Retired {
     web::json::value dom;
     std::shared_ptr<const model::Pod> pod;

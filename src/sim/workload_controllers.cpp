@@ -92,14 +92,10 @@ value replica_status(const value& owner, int64_t total, int64_t ready) {
   return st;
 }
 
-value replica_status(const Snapshot& snap, const value& owner, const std::vector<const value*>& pods) {
-  int64_t total = 0, ready = 0;
-  for (const auto* p : pods) {
-    if (!snap.pod_active(*p)) continue;
-    ++total;
-    if (snap.pod_ready(*p)) ++ready;
-  }
-  return replica_status(owner, total, ready);
+// From the cache's count of the pods `owner` controls.
+value replica_status(const Snapshot& snap, const value& owner) {
+  const auto& owned = snap.cache->owner_tally(uid(owner));
+  return replica_status(owner, static_cast<int64_t>(owned.active), static_cast<int64_t>(owned.active_ready));
 }
 
 class ReplicaSetController final : public SimController {
@@ -112,8 +108,7 @@ class ReplicaSetController final : public SimController {
       const auto& owned = snap.cache->owner_tally(uid(rs));
       const int want = static_cast<int>(num(rs, {"spec", "replicas"}, 1));
       if (static_cast<int>(owned.active) != want) scale_pods(sim, snap, rs, owned_pods(snap, rs), want);
-      set_status(sim, rs, object_path("apps/v1", "replicasets", ns(rs), json::name(rs)),
-                 replica_status(rs, static_cast<int64_t>(owned.active), static_cast<int64_t>(owned.active_ready)));
+      set_status(sim, rs, object_path("apps/v1", "replicasets", ns(rs), json::name(rs)), replica_status(snap, rs));
     }
   }
 };
@@ -243,7 +238,7 @@ class StatefulSetController final : public SimController {
           sim.remove(object_path("v1", "pods", ns(sts), json::name(*it->second)));
           break;  // one at a time, highest first
         }
-      auto st = replica_status(snap, sts, pods);
+      auto st = replica_status(snap, sts);
       st.erase("fullyLabeledReplicas");
       st.erase("availableReplicas");
       st["currentReplicas"] = st["replicas"];

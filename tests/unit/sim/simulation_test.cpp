@@ -386,6 +386,47 @@ TEST(Simulation, PodUpdatesMayChangeOnlyWhatTheApiServerAllows) {
   EXPECT_EQ(json::str(pod.at("spec").at("containers").at(0), {"image"}), "nginx:2");
 }
 
+
+// The status subresource patches the status alone (and merges it as the kind's rules say), keeps
+// everything else as stored, and a JSON patch on it still sees the whole object.
+TEST(Simulation, TheStatusSubresourceChangesOnlyTheStatus) {
+  Cluster k;
+  k.apply("apiVersion: v1\nkind: Pod\nmetadata: {name: solo, namespace: shop, labels: {app: solo}}\n"
+          "spec: {schedulerName: by-hand, containers: [{name: c, image: nginx:1}]}\n"
+          "status: {phase: Running, conditions: [{type: Ready, status: 'True'}, {type: PodScheduled, status: 'True'}]}\n");
+  auto patch = [&](const std::string& type, const std::string& body) {
+    ApiRequest r;
+    r.method = "PATCH";
+    r.path = "/api/v1/namespaces/shop/pods/solo/status";
+    r.body = body;
+    r.headers["content-type"] = type;
+    return k.api->handle(r);
+  };
+  auto merged = patch("application/merge-patch+json",
+                      R"({"metadata":{"labels":{"app":"other"}},"spec":{"nodeName":"n-a-1"},"status":{"message":"hi"}})");
+  ASSERT_EQ(merged.status, 200) << merged.body;
+  auto pod = k.get("/pods", "shop", "solo");
+  EXPECT_EQ(json::str(pod, {"metadata", "labels", "app"}), "solo");
+  EXPECT_EQ(json::str(pod, {"spec", "nodeName"}), "");
+  EXPECT_EQ(json::str(pod, {"status", "message"}), "hi");
+  EXPECT_EQ(json::str(pod, {"status", "phase"}), "Running");
+  // Strategic merge: conditions merge by type.
+  auto strategic = patch("application/strategic-merge-patch+json", R"({"status":{"conditions":[{"type":"Ready","status":"False"}]}})");
+  ASSERT_EQ(strategic.status, 200) << strategic.body;
+  pod = k.get("/pods", "shop", "solo");
+  ASSERT_EQ(pod.at("status").at("conditions").size(), 2u) << pod.serialize();
+  EXPECT_FALSE(json::pod_ready(pod));
+  EXPECT_EQ(json::str(pod, {"status", "phase"}), "Running");
+  // A JSON patch may test a path outside the status.
+  const auto rv = json::str(pod, {"metadata", "resourceVersion"});
+  auto stale = patch("application/json-patch+json",
+                     R"([{"op":"test","path":"/metadata/resourceVersion","value":"1"},{"op":"replace","path":"/status/phase","value":"Failed"}])");
+  EXPECT_EQ(stale.status, 422) << stale.body;
+  auto fresh = patch("application/json-patch+json", R"([{"op":"test","path":"/metadata/resourceVersion","value":")" + rv +
+                                                        R"("},{"op":"replace","path":"/status/phase","value":"Failed"}])");
+  ASSERT_EQ(fresh.status, 200) << fresh.body;
+  EXPECT_EQ(json::str(k.get("/pods", "shop", "solo"), {"status", "phase"}), "Failed");
+}
 TEST(Simulation, WatchCompactionAnswers410) {
   Cluster k;
   auto w = k.store->watch({.resource = "/nodes"}, "2");

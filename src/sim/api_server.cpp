@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "model/json_parse.h"
+#include "model/json_write.h"
 #include "sim/aggregated_discovery.h"
 #include "sim/cel.h"
 #include "sim/patch.h"
@@ -381,7 +382,7 @@ ApiResponse ApiServer::create_object(const value& obj) {
   }
   ApiRequest req;
   req.method = "POST";
-  req.body = obj.serialize();
+  req.body = model::to_json(obj);
   return create(req, t);
 }
 

@@ -4,6 +4,7 @@
 
 #include "kube/rest_config.h"
 #include "model/json_parse.h"
+#include "model/json_write.h"
 
 namespace nonevent::sim {
 
@@ -153,7 +154,7 @@ StoredPtr ObjectStore::make_stored(const std::string& resource, value& obj, uint
   s->fields["metadata.name"] = s->name;
   s->fields["metadata.namespace"] = s->ns;
   if (extract_fields_) extract_fields_(resource, obj, s->fields);
-  s->json = obj.serialize();
+  s->json = model::to_json(obj);
   return s;
 }
 

@@ -5,6 +5,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "model/json_write.h"
 #include "planner/scheduling.h"
 #include "sim/controllers.h"
 #include "sim/json_util.h"
@@ -101,7 +102,7 @@ class Scheduler final : public SimController {
         binding["metadata"]["uid"] = value::string(uid(*pj));
         binding["target"]["kind"] = value::string("Node");
         binding["target"]["name"] = value::string(*decision.node);
-        bindings.emplace_back(object_path("v1", "pods", ns(*pj), json::name(*pj)) + "/binding", binding.serialize());
+        bindings.emplace_back(object_path("v1", "pods", ns(*pj), json::name(*pj)) + "/binding", model::to_json(binding));
         if (bindings.size() == 32) write_bindings();
         auto& bound = placed.emplace_back(*pod);
         bound.node_name = model::IStr(*decision.node);

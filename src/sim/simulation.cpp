@@ -1,5 +1,6 @@
 #include "sim/simulation.h"
 
+#include "model/json_write.h"
 #include "sim/controllers.h"
 #include "sim/json_util.h"
 
@@ -87,7 +88,7 @@ ApiResponse Simulation::request(const std::string& method, const std::string& pa
 void Simulation::defer(std::function<void()> write) { deferred_.add(std::move(write)); }
 
 bool Simulation::patch(const std::string& path, const value& merge_patch) {
-  return request("PATCH", path, merge_patch.serialize(), "application/merge-patch+json").status < 300;
+  return request("PATCH", path, model::to_json(merge_patch), "application/merge-patch+json").status < 300;
 }
 
 bool Simulation::set_status(const std::string& object_path, const value& current, const value& status) {
@@ -108,11 +109,11 @@ bool Simulation::set_status(const std::string& object_path, const value& current
   value ops = value::array();
   ops[0] = test;
   ops[1] = op;
-  return request("PATCH", object_path + "/status", ops.serialize(), "application/json-patch+json").status < 300;
+  return request("PATCH", object_path + "/status", model::to_json(ops), "application/json-patch+json").status < 300;
 }
 
 bool Simulation::create(const std::string& collection_path, const value& obj) {
-  return request("POST", collection_path, obj.serialize()).status < 300;
+  return request("POST", collection_path, model::to_json(obj)).status < 300;
 }
 
 bool Simulation::remove(const std::string& path, long grace_seconds) {

@@ -1,0 +1,16 @@
+#pragma once
+// cpprest's DOM (web::json::value) to JSON text, byte for byte what value::serialize() writes,
+// but straight into one string: cpprest's own writer formats every integer with snprintf and
+// every key through a character-at-a-time escape, and the embedded cluster serializes each
+// object it stores (over a million writes in sim_scale), which made it a sixteenth of the run.
+#include <cpprest/json.h>
+
+#include <string>
+
+namespace nonevent::model {
+
+// Appends `v` as compact JSON (no whitespace; object members in the DOM's order).
+void append_json(std::string& out, const web::json::value& v);
+std::string to_json(const web::json::value& v);
+
+}  // namespace nonevent::model

@@ -41,14 +41,22 @@ value build(simdjson::dom::element e) {
 }  // namespace
 
 value parse_json(std::string_view text, std::error_code& ec) {
+  return parse_json_member(text, {}, ec);
+}
+
+value parse_json_member(std::string_view text, std::initializer_list<const char*> path, std::error_code& ec) {
   ec.clear();
   thread_local simdjson::dom::parser parser;  // reuses its buffers from call to call
-  simdjson::dom::element root;
-  if (parser.parse(text.data(), text.size()).get(root) != simdjson::SUCCESS) {
+  simdjson::dom::element e;
+  if (parser.parse(text.data(), text.size()).get(e) != simdjson::SUCCESS) {
     ec = std::make_error_code(std::errc::invalid_argument);
     return value::null();
   }
-  return build(root);
+  for (const char* key : path) {
+    simdjson::dom::object o;
+    if (e.get_object().get(o) != simdjson::SUCCESS || o[key].get(e) != simdjson::SUCCESS) return value::null();
+  }
+  return build(e);
 }
 
 }  // namespace nonevent::model

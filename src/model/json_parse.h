@@ -6,11 +6,15 @@
 // but strict RFC 8259 input: invalid UTF-8 is refused rather than copied through.
 #include <cpprest/json.h>
 
+#include <initializer_list>
 #include <string_view>
 #include <system_error>
 
 namespace nonevent::model {
 
 web::json::value parse_json(std::string_view text, std::error_code& ec);
+// Only the member at `path` (object keys from the root) as a DOM; null when absent. Reading one
+// field this way skips building the rest of the tree, which is most of a parse's cost.
+web::json::value parse_json_member(std::string_view text, std::initializer_list<const char*> path, std::error_code& ec);
 
 }  // namespace nonevent::model

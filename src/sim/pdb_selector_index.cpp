@@ -35,11 +35,13 @@ void PdbSelectorIndex::refresh() {
       by_key_.erase(old);
     }
     if (!latest) continue;
+    // Only the selector is decoded: most changes are the PDB's status, and building the whole
+    // object for each was most of an eviction's lookup.
     std::error_code ec;
-    const auto obj = model::parse_json(latest->json, ec);
+    const auto sel = model::parse_json_member(latest->json, {"spec", "selector"}, ec);
     Filed f;
     // A nil selector selects nothing; an empty one every pod of the namespace.
-    if (const auto* sel = json::at(obj, {"spec", "selector"}); sel && !sel->is_null()) f.selector = json::selector_of(*sel);
+    if (!sel.is_null()) f.selector = json::selector_of(sel);
     f.bucket = f.selector ? label_index_key(latest->ns, *f.selector) : "";
     if (f.bucket.empty()) f.bucket = latest->ns;  // no label index key equals a bare namespace
     keys_by_bucket_[f.bucket].insert(key);

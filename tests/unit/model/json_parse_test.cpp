@@ -54,5 +54,20 @@ TEST(ParseJson, RefusesWhatIsNotJson) {
   }
 }
 
+TEST(ParseJson, ReadsOneMemberAsTheWholeParseWouldHaveIt) {
+  const std::string pdb = R"({"metadata":{"name":"web"},"spec":{"maxUnavailable":1,"selector":{"matchLabels":{"b":"2","a":"1"}}}})";
+  std::error_code ec;
+  const value whole = parse_json(pdb, ec);
+  EXPECT_EQ(parse_json_member(pdb, {"spec", "selector"}, ec), whole.at("spec").at("selector"));
+  EXPECT_FALSE(ec);
+  EXPECT_EQ(parse_json_member(pdb, {}, ec), whole);
+  // Absent, or under something that is not an object: null, and not an error.
+  EXPECT_TRUE(parse_json_member(pdb, {"spec", "minAvailable"}, ec).is_null());
+  EXPECT_TRUE(parse_json_member(pdb, {"spec", "maxUnavailable", "x"}, ec).is_null());
+  EXPECT_FALSE(ec);
+  parse_json_member("{", {"spec"}, ec);
+  EXPECT_TRUE(ec);
+}
+
 }  // namespace
 }  // namespace nonevent::model

@@ -92,7 +92,7 @@ void append_json(std::string& out, const value& v) {
 
 std::string to_json(const value& v) {
   // Written into a buffer that keeps its capacity, then copied out at its exact size: the
-  // stored objects keep these strings, and growing each by doubling left a third unused.
+  // stored objects keep these strings, and growing each by doubling left up to half unused.
   thread_local std::string buffer;
   buffer.clear();
   append_json(buffer, v);

@@ -82,6 +82,7 @@ int main(int argc, char** argv) {
   std::printf("peak_rss_mb %ld MB\n", peak_rss_mb());
   const auto st = simulation.stats();
   std::fprintf(stderr, "total: steps %ld passes %ld writes %ld errors %ld\n", st.steps, st.passes, st.writes, st.write_errors);
+  std::fprintf(stderr, "cached DOMs built on demand: %ld\n", sim::CachedJson::lazy_builds());
   for (const auto& [name, s] : st.controller_seconds) std::fprintf(stderr, "  %-12s %.2f s\n", name.c_str(), s);
   // Requests by kind, from the API server's own request record (what a scaling change has
   // to account for): the simulated controllers' writes, and the drain loop's evictions.

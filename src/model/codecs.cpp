@@ -334,6 +334,7 @@ PodTemplateInfo parse_template(od::value& v) {
     else if (k == "priorityClassName") t.priority_class = IStr(str(x));
     else if (k == "schedulerName") t.scheduler_name = IStr(str(x));
     else if (k == "terminationGracePeriodSeconds" && !is_null(x)) t.termination_grace_seconds = int64(x);
+    else if (k == "restartPolicy" && !is_null(x)) t.restart_always = str(x) == "Always";
   }
   t.cpu_milli = std::max(containers.cpu, init.cpu) + overhead.cpu;
   t.memory_bytes = std::max(containers.mem, init.mem) + overhead.mem;

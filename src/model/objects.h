@@ -101,6 +101,7 @@ struct PodTemplateInfo {
   IStr priority_class;
   IStr scheduler_name;
   std::optional<int64_t> termination_grace_seconds;
+  bool restart_always = true;  // restartPolicy Always (the default); Job pods have OnFailure or Never
 };
 
 struct VolumeInfo {

@@ -39,63 +39,69 @@ class Kubelets final : public SimController {
       if (ch.object) {
         if (mine(ch.node)) keys.insert(ch.key);
       } else {
-        bound_at_.erase(uid(ch.last()));
+        bound_at_.erase(ch.pod ? std::string(ch.pod->meta.uid.view()) : uid(ch.last()));
         timers_.cancel(ch.key);
       }
     }
     for (const auto& ch : snap.cache->changed("/nodes"))
       for (const auto* node : {&ch.node, &ch.key})
         if (mine(*node))
-          for (const auto& pod : snap.cache->pods_on_node(*node)) keys.insert(store_key(ns(pod), json::name(pod)));
+          for (auto& key : snap.cache->pod_keys_on_node(*node)) keys.insert(std::move(key));
     for (auto& k : timers_.take_due(sim.now())) keys.insert(std::move(k));
     for (const auto& key : keys) {
       timers_.cancel(key);
-      if (const value* pod = snap.cache->get("/pods", key)) reconcile_pod(sim, snap, key, *pod);
+      if (const CachedJson* pod = snap.cache->pod_json(key)) reconcile_pod(sim, snap, key, *pod);
     }
     if (auto t = timers_.earliest()) sim.wake_at(*t);
   }
 
  private:
-  // What a kubelet asks of a pod on every look, from the cache's decoded pod (walking the
-  // JSON for it was half of the kubelets' own time); from the JSON for a pod not decoded.
+  // What a kubelet asks of a pod on every look, from the cache's decoded pod; from the JSON
+  // for a pod that did not decode. The JSON itself is read (and so built) only to write.
   struct PodFacts {
     std::string node_name, uid;
-    bool terminating = false, ready = false;
+    bool terminating = false, ready = false, restart_always = true;
     std::string phase;
   };
-  static PodFacts facts_of(const Snapshot& snap, const std::string& key, const value& pod) {
+  static PodFacts facts_of(const Snapshot& snap, const std::string& key, const CachedJson& pod) {
     PodFacts f;
     if (const model::Pod* m = snap.cache->pod_model(key)) {
       f.node_name = m->node_name.str();
       f.uid = std::string(m->meta.uid.view());
       f.terminating = m->meta.deleted.has_value();
       f.ready = m->ready;
+      f.restart_always = !m->spec || m->spec->restart_always;
       static const char* const kPhases[] = {"Pending", "Running", "Succeeded", "Failed", "Unknown"};
       f.phase = kPhases[static_cast<int>(m->phase)];
       return f;
     }
-    f.node_name = str(pod, {"spec", "nodeName"});
-    f.uid = uid(pod);
-    f.terminating = terminating(pod);
-    f.ready = pod_ready(pod);
-    f.phase = str(pod, {"status", "phase"}, "Pending");
+    const value& p = pod.get();
+    f.node_name = str(p, {"spec", "nodeName"});
+    f.uid = uid(p);
+    f.terminating = terminating(p);
+    f.ready = pod_ready(p);
+    f.restart_always = str(p, {"spec", "restartPolicy"}, "Always") == "Always";
+    f.phase = str(p, {"status", "phase"}, "Pending");
     return f;
   }
 
-  void reconcile_pod(Simulation& sim, const Snapshot& snap, const std::string& key, const value& pod) {
+  void reconcile_pod(Simulation& sim, const Snapshot& snap, const std::string& key, const CachedJson& pod_json) {
     const auto now = sim.now();
     const auto& t = sim.spec().timings;
     auto& bound_at = bound_at_;
     {
-      const auto facts = facts_of(snap, key, pod);
+      const auto facts = facts_of(snap, key, pod_json);
       const auto& node_name = facts.node_name;
       if (!mine(node_name)) return;  // a timer of a pod since recreated (same name) on another shard's node
-      const auto path = object_path("v1", "pods", ns(pod), json::name(pod));
+      const auto slash = key.find('/');  // namespace/name
+      const auto path = slash == std::string::npos ? object_path("v1", "pods", "", key)
+                                                   : object_path("v1", "pods", key.substr(0, slash), key.substr(slash + 1));
       const auto& pod_uid = facts.uid;
       const value* node = node_name.empty() ? nullptr : snap.cache->get("/nodes", node_name);
       if (facts.terminating) {
         // Graceful termination: gone after min(gracePeriod, the cluster's termination time).
         // deletionTimestamp is when the grace period ends (deletion time + grace).
+        const value& pod = pod_json.get();
         auto deadline = kube::parse_rfc3339(str(pod, {"metadata", "deletionTimestamp"}));
         const double grace = static_cast<double>(num(pod, {"metadata", "deletionGracePeriodSeconds"}, 30));
         const auto started = after(deadline.value_or(now), -grace);
@@ -113,18 +119,19 @@ class Kubelets final : public SimController {
       if (fresh && phase == "Running") it->second = now - std::chrono::hours(1);  // found running (restart)
       const auto started = after(it->second, t.pod_start_s);
       const auto ready = after(started, t.pod_ready_s);
-      const bool job_pod = str(pod, {"spec", "restartPolicy"}, "Always") != "Always";
+      const bool job_pod = !facts.restart_always;
       if (phase == "Pending") {
         if (now < started) {
           timers_.at(key, started);
           return;
         }
-        sim.patch(path + "/status", running_status(pod, node, now, false));
+        sim.patch(path + "/status", running_status(pod_json.get(), node, now, false));
         if (!job_pod) timers_.at(key, ready);
         return;
       }
       if (job_pod) {
         // A Job's pod runs for its annotated time, then exits with its annotated code.
+        const value& pod = pod_json.get();
         const double run_s = std::stod(str(pod, {"metadata", "annotations", "sim.nonevent.dev/run-seconds"}, "5"));
         const auto finish = after(started, run_s);
         if (now < finish) {
@@ -147,7 +154,7 @@ class Kubelets final : public SimController {
           timers_.at(key, ready);
           return;
         }
-        sim.patch(path + "/status", running_status(pod, node, now, true));
+        sim.patch(path + "/status", running_status(pod_json.get(), node, now, true));
       }
     }
   }
@@ -212,7 +219,7 @@ class NodeLifecycle final : public SimController {
   void reconcile(Simulation& sim, const Snapshot& snap) override {
     for (const auto& ch : snap.cache->changed("/nodes")) {
       if (!ch.object) continue;
-      const value& n = *ch.object;
+      const value& n = ch.last();
       value kept = value::array();
       size_t i = 0;
       bool has_unsched = false, has_not_ready = false;

@@ -31,16 +31,31 @@ class NodeAgent final : public SimController {
     // Requests: patch Jobs that finished on a node, and annotations for the outside agent.
     for (const auto& ch : snap.cache->changed("/pods")) {
       if (!ch.object) continue;
-      const value& pod = *ch.object;
-      const auto version = str(pod, {"metadata", "annotations", kTargetVersion});
-      if (version.empty() || str(pod, {"status", "phase"}) != "Succeeded") continue;
-      if (!applied_.insert(uid(pod)).second) continue;
-      const value* node = snap.cache->get("/nodes", str(pod, {"spec", "nodeName"}));
+      // From the decoded pod when there is one (the target version is a nonevent.dev/
+      // annotation, which the model keeps): building every changed pod's DOM for this was
+      // a cost of its own.
+      std::string version, phase, pod_uid, node_name;
+      if (const model::Pod* m = ch.pod.get()) {
+        for (const auto& [k, v] : m->nonevent_annotations)
+          if (k == kTargetVersion) version = v;
+        phase = m->phase == model::PodPhase::kSucceeded ? "Succeeded" : "";
+        pod_uid = std::string(m->meta.uid.view());
+        node_name = m->node_name.str();
+      } else {
+        const value& pod = ch.last();
+        version = str(pod, {"metadata", "annotations", kTargetVersion});
+        phase = str(pod, {"status", "phase"});
+        pod_uid = uid(pod);
+        node_name = str(pod, {"spec", "nodeName"});
+      }
+      if (version.empty() || phase != "Succeeded") continue;
+      if (!applied_.insert(pod_uid).second) continue;
+      const value* node = snap.cache->get("/nodes", node_name);
       if (node && str(*node, {"metadata", "labels", kVersionLabel}) != version) start(sim, *node, version, now);
     }
     for (const auto& ch : snap.cache->changed("/nodes")) {
       if (!ch.object) continue;
-      const value& n = *ch.object;
+      const value& n = ch.last();
       const auto desired = str(n, {"metadata", "annotations", kDesiredVersion});
       if (desired.empty() || str(n, {"metadata", "labels", kVersionLabel}) == desired || rebooting_.count(json::name(n))) continue;
       start(sim, n, desired, now);

@@ -108,6 +108,8 @@ class PdbController final : public SimController {
       // disruptedPods: kept while the pod still exists, is not terminating and is younger
       // than 2 minutes; such pods do not count as healthy.
       value disrupted = value::object();
+      // The entries kept, as the cache's models (tally) or the selected pods' DOMs (walked).
+      std::unordered_set<const model::Pod*> disrupted_models;
       std::unordered_set<const value*> disrupted_pods;
       if (const value* d = at(pdb, {"status", "disruptedPods"}); d && d->is_object() && d->size() > 0) {
         // The selected pods by name, once (an evacuation keeps entries in most PDBs, and
@@ -118,22 +120,26 @@ class PdbController final : public SimController {
             if (const value* n = at(*p, {"metadata", "name"}); n && n->is_string()) by_name.emplace(n->as_string(), p);
         for (const auto& [pod_name, when] : d->as_object()) {
           auto t = kube::parse_rfc3339(when.as_string());
+          const model::Pod* model_pod = nullptr;
           const value* pod = nullptr;
           if (tally) {
-            pod = snap.cache->selected_pod(pdb_ns, *selector, pod_name);
+            model_pod = snap.cache->selected_pod(pdb_ns, *selector, pod_name);
           } else if (const auto found = by_name.find(pod_name); found != by_name.end()) {
             pod = found->second;
           }
-          if (!pod || snap.pod_terminating(*pod) || !t || now - *t > std::chrono::minutes(2)) continue;
+          if (!model_pod && !pod) continue;
+          const bool terminating = model_pod ? model_pod->meta.deleted.has_value() : snap.pod_terminating(*pod);
+          if (terminating || !t || now - *t > std::chrono::minutes(2)) continue;
           timers_.at(store_key(pdb_ns, json::name(pdb)), *t + std::chrono::minutes(2) + std::chrono::seconds(1));
           disrupted[pod_name] = when;
-          disrupted_pods.insert(pod);
+          if (model_pod) disrupted_models.insert(model_pod);
+          else disrupted_pods.insert(pod);
         }
       }
       int64_t healthy = 0;
       if (tally) {
         healthy = static_cast<int64_t>(tally->ready_staying);
-        for (const auto* p : disrupted_pods) healthy -= snap.pod_ready_and_staying(*p) ? 1 : 0;
+        for (const auto* p : disrupted_models) healthy -= p->ready && !p->meta.deleted ? 1 : 0;
       } else {
         for (const auto* p : pods)
           if (snap.pod_ready_and_staying(*p) && !disrupted_pods.count(p)) ++healthy;
@@ -181,7 +187,7 @@ class PdbController final : public SimController {
         selectors_.erase(old);
       }
       if (!ch.object) continue;
-      const value* sel = at(*ch.object, {"spec", "selector"});
+      const value* sel = at(ch.last(), {"spec", "selector"});
       if (!sel || sel->is_null()) continue;  // selects nothing
       const auto& parsed = selectors_[ch.key] = selector_of(*sel);
       by_ns_[ch.ns].insert(ch.key);
@@ -193,7 +199,14 @@ class PdbController final : public SimController {
     // labels meets, and those of its namespace without one.
     for (const auto& ch : snap.cache->changed("/pods")) {
       if (!by_ns_.count(ch.ns)) continue;
-      const auto pod_labels = labels(ch.last());
+      // Its labels from the decoded pod (building a changed pod's DOM for them was most of
+      // what this controller cost the cache).
+      StringMap pod_labels;
+      if (ch.pod) {
+        for (const auto& [k, v] : ch.pod->meta.label_set()) pod_labels.emplace(k.str(), v.str());
+      } else {
+        pod_labels = labels(ch.last());
+      }
       auto consider = [&](const std::string& index_key) {
         auto it = by_label_.find(index_key);
         if (it == by_label_.end()) return;

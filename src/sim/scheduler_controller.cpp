@@ -27,8 +27,8 @@ class Scheduler final : public SimController {
     std::set<std::string> attempt;
     bool room_may_have_changed = !snap.cache->changed("/nodes").empty();
     for (const auto& ch : snap.cache->changed("/pods")) {
-      if (!ch.object || terminating(*ch.object)) room_may_have_changed = true;
-      if (ch.object && waiting(*ch.object)) {
+      if (!ch.object || (ch.pod ? ch.pod->meta.deleted.has_value() : terminating(ch.last()))) room_may_have_changed = true;
+      if (ch.object && (ch.pod ? waiting(*ch.pod) : waiting(ch.last()))) {
         waiting_.insert(ch.key);
         attempt.insert(ch.key);
       } else {
@@ -66,9 +66,9 @@ class Scheduler final : public SimController {
       bindings.clear();
     };
     for (const auto& key : attempt) {
-      const value* pj = snap.cache->get("/pods", key);
-      const model::Pod* pod = pj ? snap.cache->pod_model(key) : nullptr;
+      const model::Pod* pod = snap.cache->pod_model(key);
       if (!pod) continue;
+      const std::string pod_ns = pod->meta.namespace_.str(), pod_name = pod->meta.name;
       // Volumes: the node affinity of the PersistentVolumes its claims are bound to.
       std::optional<model::Pod> with_volumes;
       planner::Placement decision;
@@ -77,7 +77,7 @@ class Scheduler final : public SimController {
         with_volumes = *pod;
         auto spec = std::make_shared<model::PodTemplateInfo>(*pod->spec);
         for (const auto& claim : pod->volumes->claims) {
-          const value* pvc = snap.cache->get("/persistentvolumeclaims", ns(*pj) + "/" + claim.str());
+          const value* pvc = snap.cache->get("/persistentvolumeclaims", pod_ns + "/" + claim.str());
           if (!pvc) {
             missing = "persistentvolumeclaim \"" + claim.str() + "\" not found";
             break;
@@ -98,17 +98,19 @@ class Scheduler final : public SimController {
         value binding = value::object();
         binding["apiVersion"] = value::string("v1");
         binding["kind"] = value::string("Binding");
-        binding["metadata"]["name"] = value::string(json::name(*pj));
-        binding["metadata"]["uid"] = value::string(uid(*pj));
+        binding["metadata"]["name"] = value::string(pod_name);
+        binding["metadata"]["uid"] = value::string(std::string(pod->meta.uid.view()));
         binding["target"]["kind"] = value::string("Node");
         binding["target"]["name"] = value::string(*decision.node);
-        bindings.emplace_back(object_path("v1", "pods", ns(*pj), json::name(*pj)) + "/binding", model::to_json(binding));
+        bindings.emplace_back(object_path("v1", "pods", pod_ns, pod_name) + "/binding", model::to_json(binding));
         if (bindings.size() == 32) write_bindings();
         auto& bound = placed.emplace_back(*pod);
         bound.node_name = model::IStr(*decision.node);
         view.bind(bound, *decision.node);
         view.pods.push_back(&bound);  // the unbound original stays, counted by nothing
       } else {
+        const value* pj = snap.cache->get("/pods", key);  // the DOM only to write a condition
+        if (!pj) continue;
         value st = value::object();
         st["conditions"] = conditions_with(*pj, "PodScheduled", "False", "Unschedulable", decision.reason,
                                           str(*pj, {"metadata", "creationTimestamp"}));
@@ -116,7 +118,7 @@ class Scheduler final : public SimController {
         if (cur && cur->serialize() == st.at("conditions").serialize()) continue;
         value patch = value::object();
         patch["status"] = st;
-        sim.patch(object_path("v1", "pods", ns(*pj), json::name(*pj)) + "/status", patch);
+        sim.patch(object_path("v1", "pods", pod_ns, pod_name) + "/status", patch);
       }
     }
     write_bindings();
@@ -143,6 +145,11 @@ class Scheduler final : public SimController {
     for (const auto& t : terms.as_array())
       out.push_back({requirements(at(t, {"matchExpressions"})), requirements(at(t, {"matchFields"}))});
     return out;
+  }
+  static bool waiting(const model::Pod& p) {
+    const std::string_view scheduler = p.spec ? p.spec->scheduler_name.view() : std::string_view();
+    return p.node_name.empty() && !p.meta.deleted && (scheduler.empty() || scheduler == "default-scheduler") &&
+           p.phase == model::PodPhase::kPending;
   }
   static bool waiting(const value& p) {
     return str(p, {"spec", "nodeName"}).empty() && !terminating(p) &&

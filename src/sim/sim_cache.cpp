@@ -16,7 +16,46 @@ using web::json::value;
 namespace {
 const std::vector<const model::Pod*> kNoPods;
 const std::vector<Changed> kNoChanges;
+std::atomic<long> lazy_builds_{0};
 }  // namespace
+
+const value& CachedJson::get() const {
+  uint8_t s = state_.load(std::memory_order_acquire);
+  if (s == kBuilt) return dom_;
+  if (s == kText && state_.compare_exchange_strong(s, kBuilding, std::memory_order_acq_rel)) {
+    std::error_code ec;
+    value built = text_ ? model::parse_json(text_->json, ec) : value();
+    dom_ = std::move(built);
+    lazy_builds_.fetch_add(1, std::memory_order_relaxed);
+    state_.store(kBuilt, std::memory_order_release);
+    return dom_;
+  }
+  // The other thread of the pass is building it: a parse's wait.
+  while (state_.load(std::memory_order_acquire) != kBuilt) std::this_thread::yield();
+  return dom_;
+}
+
+void CachedJson::set(value dom) {
+  dom_ = std::move(dom);
+  text_.reset();
+  state_.store(kBuilt, std::memory_order_release);
+}
+
+void CachedJson::set_text(StoredPtr text) {
+  dom_ = value();  // a DOM not taken (retired) is freed here
+  text_ = std::move(text);
+  state_.store(kText, std::memory_order_release);
+}
+
+value CachedJson::take() {
+  value out;
+  if (state_.load(std::memory_order_acquire) == kBuilt) std::swap(out, dom_);
+  text_.reset();
+  state_.store(kText, std::memory_order_release);
+  return out;
+}
+
+long CachedJson::lazy_builds() { return lazy_builds_.load(std::memory_order_relaxed); }
 
 const std::vector<std::string>& SimCache::resources() {
   static const std::vector<std::string> r{"/nodes",           "/pods",           "apps/deployments",
@@ -39,7 +78,7 @@ void SimCache::load(const ObjectStore& store) {
   for (const auto& r : resources()) {
     auto listed = store.list({.resource = r}, 0, "");
     if (!listed.ok()) continue;
-    for (const auto& o : listed.value().items) apply(r, ChangeType::kAdded, *o);
+    for (const auto& o : listed.value().items) apply(r, ChangeType::kAdded, o);
   }
 }
 
@@ -93,7 +132,7 @@ size_t SimCache::apply_pending(PassWorker* helper) {
         }
       }
       auto& p = changes[f];
-      apply(p.change.resource, p.change.type, *p.change.object, p.decoded ? &*p.decoded : nullptr);
+      apply(p.change.resource, p.change.type, p.change.object, p.decoded ? &*p.decoded : nullptr);
       p.decoded.reset();
       filed.store(f + 1, std::memory_order_release);
     }
@@ -227,9 +266,10 @@ SimCache::Entry::Counts SimCache::counts_of(const Entry& e) {
     deleted = e.pod->meta.deleted.has_value();
     c.active = !deleted && e.pod->phase != model::PodPhase::kSucceeded && e.pod->phase != model::PodPhase::kFailed;
   } else {
-    ready = json::pod_ready(*e.dom);
-    deleted = json::terminating(*e.dom);
-    c.active = json::pod_active(*e.dom);
+    const value& dom = e.dom->get();
+    ready = json::pod_ready(dom);
+    deleted = json::terminating(dom);
+    c.active = json::pod_active(dom);
   }
   c.ready_staying = ready && !deleted;
   c.active_ready = c.active && ready;
@@ -238,7 +278,7 @@ SimCache::Entry::Counts SimCache::counts_of(const Entry& e) {
 
 void SimCache::unindex_pod(Entry& e) {
   if (e.pod) {
-    pod_by_dom_.erase(e.dom.get());
+    pod_by_dom_.erase(e.dom->address());
     if (planner::holds_node_resources(*e.pod)) {
       auto& u = usage_[e.node];
       u.cpu_milli -= e.used.cpu_milli;
@@ -263,18 +303,18 @@ void SimCache::unindex_pod(Entry& e) {
 }
 
 void SimCache::index_keys(Table& t, const std::string& key, Entry& e) {
-  const value* dom = e.dom.get();
-  if (!e.owner_uid.empty()) t.keys_by_owner[e.owner_uid].emplace(key, dom);
-  if (!e.node.empty()) t.keys_by_node[e.node].emplace(key, dom);
-  t.keys_by_ns[e.ns].emplace(key, dom);
-  for (const auto& l : e.label_keys) t.keys_by_label[l].emplace(key, dom);
+  const Entry* entry = &e;
+  if (!e.owner_uid.empty()) t.keys_by_owner[e.owner_uid].emplace(key, entry);
+  if (!e.node.empty()) t.keys_by_node[e.node].emplace(key, entry);
+  t.keys_by_ns[e.ns].emplace(key, entry);
+  for (const auto& l : e.label_keys) t.keys_by_label[l].emplace(key, entry);
   if (!e.uid.empty()) t.key_by_uid[e.uid] = key;
   tally(e, +1);
 }
 
 void SimCache::index_pod(Entry& e) {
   if (!e.pod) return;
-  pod_by_dom_[e.dom.get()] = e.pod.get();
+  pod_by_dom_[e.dom->address()] = e.pod.get();
   if (planner::holds_node_resources(*e.pod)) {
     e.used = {e.pod->spec->cpu_milli, e.pod->spec->memory_bytes, 1};
     auto& u = usage_[e.node];
@@ -294,22 +334,36 @@ void SimCache::index_pod(Entry& e) {
 SimCache::Decoded SimCache::decode(const std::string& resource, const StoredObject& o) {
   Decoded d;
   std::error_code ec;
-  d.dom = model::parse_json(o.json, ec);
-  d.owner_uid = json::controller_uid(d.dom);
-  d.uid = json::uid(d.dom);
   if (resource == "/pods") {
-    d.node = json::str(d.dom, {"spec", "nodeName"});
     for (const auto& [k, v] : o.labels) d.label_keys.push_back(label_index_key(o.ns, k, v));
     auto pod = model::CodecFor<model::Pod>::decode(o.json);
-    if (pod.ok()) d.pod = pod.value();
-  } else if (resource == "/nodes") {
+    if (pod.ok()) {
+      // No DOM: the model has what the indexes need; the DOM is built if someone asks.
+      d.pod = pod.value();
+      const auto* c = d.pod->meta.controller();
+      d.owner_uid = c ? std::string(c->uid.view()) : std::string();
+      d.uid = std::string(d.pod->meta.uid.view());
+      d.node = d.pod->node_name.str();
+      return d;
+    }
+    d.dom = model::parse_json(o.json, ec);
+    d.owner_uid = json::controller_uid(*d.dom);
+    d.uid = json::uid(*d.dom);
+    d.node = json::str(*d.dom, {"spec", "nodeName"});
+    return d;
+  }
+  d.dom = model::parse_json(o.json, ec);
+  d.owner_uid = json::controller_uid(*d.dom);
+  d.uid = json::uid(*d.dom);
+  if (resource == "/nodes") {
     auto node = model::CodecFor<model::Node>::decode(o.json);
     if (node.ok()) d.node_model = node.value();
   }
   return d;
 }
 
-void SimCache::apply(const std::string& resource, ChangeType type, const StoredObject& o, Decoded* decoded) {
+void SimCache::apply(const std::string& resource, ChangeType type, const StoredPtr& stored, Decoded* decoded) {
+  const StoredObject& o = *stored;
   auto& t = tables_[resource];
   if (resource == "/nodes") ++nodes_version_;
   const auto key = store_key(o.ns, o.name);
@@ -335,15 +389,17 @@ void SimCache::apply(const std::string& resource, ChangeType type, const StoredO
       unindex(t, key, it->second);
       ch.owner_uid = it->second.owner_uid;
       ch.node = it->second.node;
-      ch.deleted = std::shared_ptr<const value>(std::move(it->second.dom));
+      ch.pod = std::move(it->second.pod);
+      ch.deleted = std::shared_ptr<const CachedJson>(std::move(it->second.dom));
       t.hashed.erase(it->first);
       t.by_key.erase(it);
     }
     ch.object = nullptr;
     ch.spec_changed = true;
     if (!ch.deleted) {
-      std::error_code ec;
-      ch.deleted = std::make_shared<const value>(model::parse_json(o.json, ec));
+      auto last = std::make_shared<CachedJson>();
+      last->set_text(stored);
+      ch.deleted = std::move(last);
     }
     return;
   }
@@ -352,7 +408,6 @@ void SimCache::apply(const std::string& resource, ChangeType type, const StoredO
     own = decode(resource, o);
     decoded = &*own;
   }
-  value& dom = decoded->dom;
   // What the indexes file the object under. Most changes (a status written) leave all of it
   // as it was, and then the indexes are left alone: taking every pod out of its owner's,
   // node's, namespace's and labels' maps and putting it back was a twentieth of the sim.
@@ -369,26 +424,29 @@ void SimCache::apply(const std::string& resource, ChangeType type, const StoredO
     // Kept for a thread with nothing else to do, up to a bound: the boot's passes replace
     // 150,000 pods each, and keeping them all would hold a second copy of the cluster.
     if (retired_before_apply_ + retiring_.size() < kMaxRetired)
-      retiring_.push_back({std::move(*it->second.dom), std::move(it->second.pod), std::move(it->second.node_model)});
+      retiring_.push_back({it->second.dom->take(), std::move(it->second.pod), std::move(it->second.node_model)});
   }
   if (!existed) {
-    it = t.by_key.emplace(key, Entry{std::make_unique<value>()}).first;
+    it = t.by_key.try_emplace(key).first;
+    it->second.dom = std::make_unique<CachedJson>();
     t.hashed.emplace(it->first, it);
   }
   Entry& e = it->second;
-  *e.dom = std::move(dom);  // same address: the index entries pointing at it stay right
+  // Same address: the index entries pointing at it stay right.
+  if (decoded->dom) e.dom->set(std::move(*decoded->dom));
+  else e.dom->set_text(stored);
   e.owner_uid = std::move(owner_uid);
   e.ns = o.ns;
   e.uid = std::move(object_uid);
   e.node = std::move(node);
   e.label_keys = std::move(label_keys);
   e.rv = o.rv;
-  e.generation = json::num(*e.dom, {"metadata", "generation"});
+  e.pod = std::move(decoded->pod);
+  e.generation = e.pod ? e.pod->meta.generation : json::num(e.dom->get(), {"metadata", "generation"});
   if (!ch.spec_changed) {
     auto pg = previous_generation_.find(key);
     ch.spec_changed = pg == previous_generation_.end() || pg->second != e.generation;
   }
-  e.pod = std::move(decoded->pod);
   e.node_model = std::move(decoded->node_model);
   // A pod's tallies move with its labels and owner (index_keys), or else, after a status
   // change, by what it now counts as.
@@ -399,6 +457,7 @@ void SimCache::apply(const std::string& resource, ChangeType type, const StoredO
   index_pod(e);
   ch.object = e.dom.get();
   ch.deleted.reset();
+  ch.pod = e.pod;
   ch.owner_uid = e.owner_uid;
   ch.node = e.node;
 }
@@ -408,12 +467,19 @@ Objects SimCache::list(const std::string& resource) const {
   auto t = tables_.find(resource);
   if (t == tables_.end()) return out;
   out.items.reserve(t->second.by_key.size());
-  for (const auto& [k, e] : t->second.by_key) out.items.push_back(e.dom.get());
+  for (const auto& [k, e] : t->second.by_key) out.items.push_back(&e.dom->get());
   return out;
 }
 
 const value* SimCache::get(const std::string& resource, const std::string& key) const {
   auto t = tables_.find(resource);
+  if (t == tables_.end()) return nullptr;
+  auto it = t->second.find(key);
+  return it == t->second.by_key.end() ? nullptr : &it->second.dom->get();
+}
+
+const CachedJson* SimCache::pod_json(const std::string& key) const {
+  auto t = tables_.find("/pods");
   if (t == tables_.end()) return nullptr;
   auto it = t->second.find(key);
   return it == t->second.by_key.end() ? nullptr : it->second.dom.get();
@@ -431,7 +497,7 @@ Objects SimCache::lookup(const Index& index, const std::string& id) {
   auto it = index.find(id);
   if (it == index.end()) return out;
   out.items.reserve(it->second.size());
-  for (const auto& [key, dom] : it->second) out.items.push_back(dom);
+  for (const auto& [key, entry] : it->second) out.items.push_back(&entry->dom->get());
   return out;
 }
 
@@ -481,13 +547,13 @@ const SimCache::LabelTally* SimCache::pods_tally(const std::string& ns, const Se
   return it == tallies_.end() ? &kNone : &it->second;
 }
 
-const value* SimCache::selected_pod(const std::string& ns, const Selector& selector, const std::string& name) const {
+const model::Pod* SimCache::selected_pod(const std::string& ns, const Selector& selector, const std::string& name) const {
   auto t = tables_.find("/pods");
   if (t == tables_.end()) return nullptr;
   auto it = t->second.find(store_key(ns, name));
   if (it == t->second.by_key.end()) return nullptr;
   const auto& keys = it->second.label_keys;
-  return std::find(keys.begin(), keys.end(), label_index_key(ns, selector)) == keys.end() ? nullptr : it->second.dom.get();
+  return std::find(keys.begin(), keys.end(), label_index_key(ns, selector)) == keys.end() ? nullptr : it->second.pod.get();
 }
 
 const SimCache::OwnerTally& SimCache::owner_tally(const std::string& owner_uid) const {
@@ -500,6 +566,29 @@ Objects SimCache::pods_on_node(const std::string& node) const {
   auto t = tables_.find("/pods");
   if (t == tables_.end() || node.empty()) return {};
   return lookup(t->second.keys_by_node, node);
+}
+
+std::vector<std::string> SimCache::pod_keys_on_node(const std::string& node) const {
+  std::vector<std::string> out;
+  auto t = tables_.find("/pods");
+  if (t == tables_.end() || node.empty()) return out;
+  auto it = t->second.keys_by_node.find(node);
+  if (it == t->second.keys_by_node.end()) return out;
+  out.reserve(it->second.size());
+  for (const auto& [key, entry] : it->second) out.emplace_back(key);
+  return out;
+}
+
+std::vector<const model::Pod*> SimCache::pod_models_owned_by(const std::string& owner_uid) const {
+  std::vector<const model::Pod*> out;
+  auto t = tables_.find("/pods");
+  if (t == tables_.end() || owner_uid.empty()) return out;
+  auto it = t->second.keys_by_owner.find(owner_uid);
+  if (it == t->second.keys_by_owner.end()) return out;
+  out.reserve(it->second.size());
+  for (const auto& [key, entry] : it->second)
+    if (entry->pod) out.push_back(entry->pod.get());
+  return out;
 }
 
 const std::vector<Changed>& SimCache::changed(const std::string& resource) const {

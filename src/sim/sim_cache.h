@@ -9,6 +9,7 @@
 #include <boost/iterator/indirect_iterator.hpp>
 #include <cpprest/json.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -41,16 +42,43 @@ class Objects {
   Ptrs items;
 };
 
+// A cached object's DOM. A pod's is made from its stored text the first time a controller
+// asks for it, from either of a pass's threads: most pod changes are read only through the
+// decoded model (phase, Ready, owner, node), and building every changed pod's DOM anyway,
+// and freeing it at the next change, was an eighth of the simulation's CPU time.
+class CachedJson {
+ public:
+  CachedJson() = default;
+  CachedJson(const CachedJson&) = delete;
+  CachedJson& operator=(const CachedJson&) = delete;
+  const web::json::value& get() const;  // thread-safe
+  // The DOM's address whether or not it is built yet (an identity, not for reading).
+  const web::json::value* address() const { return &dom_; }
+  // Between passes only (no reader may be running).
+  void set(web::json::value dom);
+  void set_text(StoredPtr text);  // built from `text` on first get()
+  web::json::value take();        // the DOM if it was built (else null); then as set_text(nullptr)
+  // DOMs built by get() in this process (how many pod DOMs the controllers still need).
+  static long lazy_builds();
+
+ private:
+  enum : uint8_t { kText, kBuilding, kBuilt };
+  mutable std::atomic<uint8_t> state_{kBuilt};
+  mutable web::json::value dom_;
+  StoredPtr text_;
+};
+
 // One object that changed since the previous pass (the latest state, or the last one seen
 // when it was deleted), with what it was attached to before the change.
 struct Changed {
   std::string key, ns;
-  const web::json::value* object = nullptr;        // null when deleted
-  std::shared_ptr<const web::json::value> deleted;  // the last state, when deleted
-  std::string owner_uid, previous_owner_uid;       // controller owners
-  std::string node, previous_node;                 // pods: spec.nodeName
-  bool spec_changed = true;                        // created, deleted or a new metadata.generation
-  const web::json::value& last() const { return object ? *object : *deleted; }
+  const CachedJson* object = nullptr;         // null when deleted
+  std::shared_ptr<const CachedJson> deleted;  // the last state, when deleted
+  std::shared_ptr<const model::Pod> pod;      // pods: the decoded latest (or last) state, if it decoded
+  std::string owner_uid, previous_owner_uid;  // controller owners
+  std::string node, previous_node;            // pods: spec.nodeName
+  bool spec_changed = true;                   // created, deleted or a new metadata.generation
+  const web::json::value& last() const { return object ? object->get() : deleted->get(); }
 };
 
 
@@ -58,7 +86,7 @@ class SimCache : public planner::CountedPods {
  private:
   // What apply() derives from a stored object alone (so it may be made on another thread).
   struct Decoded {
-    web::json::value dom;
+    std::optional<web::json::value> dom;  // none for a pod whose model decoded (built lazily)
     std::string owner_uid, uid, node;
     std::vector<std::string> label_keys;  // pods
     std::shared_ptr<const model::Pod> pod;
@@ -92,6 +120,12 @@ class SimCache : public planner::CountedPods {
   Objects owned_by(const std::string& resource, const std::string& owner_uid) const;
   Objects pods_in_namespace(const std::string& ns) const;
   Objects pods_on_node(const std::string& node) const;
+  // The same without building their DOMs: keys, and the decoded models (pods whose model
+  // did not decode are left out).
+  std::vector<std::string> pod_keys_on_node(const std::string& node) const;
+  std::vector<const model::Pod*> pod_models_owned_by(const std::string& owner_uid) const;
+  // A pod's DOM, built only when get() is called; null when the cache does not hold it.
+  const CachedJson* pod_json(const std::string& key) const;
   // Pods of a namespace a label selector selects (through the label index when the selector
   // has an equality requirement, as most do).
   Objects pods_selected(const std::string& ns, const Selector& selector) const;
@@ -115,8 +149,8 @@ class SimCache : public planner::CountedPods {
   };
   const OwnerTally& owner_tally(const std::string& owner_uid) const;
   // The pod `name` of `ns` if `selector` (one equality requirement, as for pods_tally())
-  // selects it.
-  const web::json::value* selected_pod(const std::string& ns, const Selector& selector, const std::string& name) const;
+  // selects it (its decoded model; null also when it did not decode).
+  const model::Pod* selected_pod(const std::string& ns, const Selector& selector, const std::string& name) const;
   const std::vector<Changed>& changed(const std::string& resource) const;
   // The objects of a workload resource a pass must reconcile: those that changed and the
   // controller owners of changed pods (for Deployments, through their ReplicaSets too).
@@ -140,7 +174,7 @@ class SimCache : public planner::CountedPods {
 
  private:
   struct Entry {
-    std::unique_ptr<web::json::value> dom;  // stable address while the object exists
+    std::unique_ptr<CachedJson> dom;  // stable address while the object exists
     std::string owner_uid, ns, uid, node;
     std::vector<std::string> label_keys;  // label_index_key of each label
     uint64_t rv = 0;
@@ -156,8 +190,8 @@ class SimCache : public planner::CountedPods {
     } tallied;
   };
   // id → the objects filed under it, in key order; the keys are views of by_key's (stable
-  // node-based map keys) and the values its DOMs, so a lookup finds nothing twice.
-  using Index = std::unordered_map<std::string, std::map<std::string_view, const web::json::value*>>;
+  // node-based map keys) and the values its entries, so a lookup finds nothing twice.
+  using Index = std::unordered_map<std::string, std::map<std::string_view, const Entry*>>;
   struct Table {
     std::map<std::string, Entry> by_key;  // in store order, for lists
     // The same entries by hash, for lookups: 150,000 keys that share long prefixes
@@ -182,7 +216,7 @@ class SimCache : public planner::CountedPods {
   void unindex_pod(Entry& e);  // a pod's usage and spread counting
   void index_pod(Entry& e);
   static Decoded decode(const std::string& resource, const StoredObject& o);
-  void apply(const std::string& resource, ChangeType type, const StoredObject& o, Decoded* decoded = nullptr);
+  void apply(const std::string& resource, ChangeType type, const StoredPtr& o, Decoded* decoded = nullptr);
   static Objects lookup(const Index& index, const std::string& id);
 
   std::unordered_map<std::string, Table> tables_;

@@ -86,6 +86,60 @@ TEST(SimCache, LookupsFollowOwnerNodeAndLabelChanges) {
   EXPECT_EQ(f.cache.pods_selected("ns", *web.selector).size(), 1u);
 }
 
+TEST(SimCache, APodsDomIsBuiltOnlyWhenAskedForAndOnceFromEitherThread) {
+  Fixture f;
+  ASSERT_TRUE(f.store.create("/pods", pod("a", "n1", "rs-1", "web")).ok());
+  f.cache.apply_pending();
+  const long before = CachedJson::lazy_builds();
+  // What the hot controllers read comes from the model and the indexes: no DOM.
+  ASSERT_EQ(f.cache.changed("/pods").size(), 1u);
+  const auto& ch = f.cache.changed("/pods")[0];
+  ASSERT_NE(ch.object, nullptr);
+  ASSERT_NE(ch.pod, nullptr);
+  EXPECT_EQ(ch.pod->node_name.str(), "n1");
+  EXPECT_EQ(f.cache.pod_keys_on_node("n1"), (std::vector<std::string>{"ns/a"}));
+  const auto owned = f.cache.pod_models_owned_by("rs-1");
+  ASSERT_EQ(owned.size(), 1u);
+  EXPECT_EQ(owned[0]->meta.name, "a");
+  EXPECT_EQ(f.cache.pod_model("ns/a"), ch.pod.get());
+  EXPECT_EQ(CachedJson::lazy_builds(), before) << "nothing asked for the DOM yet";
+
+  // Both threads of a pass ask at once: one builds, both get the same DOM.
+  const CachedJson* lazy = f.cache.pod_json("ns/a");
+  ASSERT_NE(lazy, nullptr);
+  const value* seen[2] = {nullptr, nullptr};
+  std::thread other([&] { seen[1] = &lazy->get(); });
+  seen[0] = &lazy->get();
+  other.join();
+  EXPECT_EQ(seen[0], seen[1]);
+  EXPECT_EQ(seen[0], lazy->address());
+  EXPECT_EQ(CachedJson::lazy_builds(), before + 1);
+  EXPECT_EQ(json::str(*seen[0], {"spec", "nodeName"}), "n1");
+  EXPECT_EQ(f.cache.pod_of(*seen[0]), ch.pod.get()) << "the model is found from the DOM";
+
+  // The next state is built again (at the same address) only when asked for.
+  ASSERT_TRUE(f.store.update("/pods", pod("a", "n2", "rs-1", "web")).ok());
+  f.cache.clear_changes();
+  f.cache.apply_pending();
+  EXPECT_EQ(CachedJson::lazy_builds(), before + 1);
+  EXPECT_EQ(json::str(*f.cache.get("/pods", "ns/a"), {"spec", "nodeName"}), "n2");
+  EXPECT_EQ(f.cache.get("/pods", "ns/a"), seen[0]);
+  EXPECT_EQ(CachedJson::lazy_builds(), before + 2);
+
+  // A deleted pod keeps its last state, as a model and (on demand) as JSON.
+  ASSERT_TRUE(f.store.remove("/pods", "ns", "a").ok());
+  f.cache.clear_changes();
+  f.cache.apply_pending();
+  ASSERT_EQ(f.cache.changed("/pods").size(), 1u);
+  const auto& gone = f.cache.changed("/pods")[0];
+  EXPECT_EQ(gone.object, nullptr);
+  ASSERT_NE(gone.pod, nullptr);
+  EXPECT_EQ(gone.pod->node_name.str(), "n2");
+  EXPECT_EQ(json::name(gone.last()), "a");
+  EXPECT_TRUE(f.cache.pod_keys_on_node("n2").empty());
+  EXPECT_TRUE(f.cache.pod_models_owned_by("rs-1").empty());
+}
+
 TEST(SimCache, UsageAndSpreadCandidatesCountBoundLivePodsOnly) {
   Fixture f;
   ASSERT_TRUE(f.store.create("/pods", pod("a", "n1", "", "web")).ok());
@@ -195,6 +249,18 @@ void expect_same(const SimCache& got, const SimCache& want) {
     EXPECT_EQ(names(got.pods_on_node("n" + std::to_string(n))), names(want.pods_on_node("n" + std::to_string(n))));
   for (int r = 0; r < 7; ++r)
     EXPECT_EQ(names(got.owned_by("/pods", "rs-" + std::to_string(r))), names(want.owned_by("/pods", "rs-" + std::to_string(r))));
+  // The DOM-free lookups agree with the DOM ones.
+  for (int n = 0; n < 13; ++n) {
+    std::vector<std::string> keys;
+    for (const auto& o : got.pods_on_node("n" + std::to_string(n))) keys.push_back("ns/" + json::name(o));
+    EXPECT_EQ(got.pod_keys_on_node("n" + std::to_string(n)), keys);
+  }
+  for (int r = 0; r < 7; ++r) {
+    std::vector<std::string> dom_names, model_names;
+    for (const auto& o : got.owned_by("/pods", "rs-" + std::to_string(r))) dom_names.push_back(json::name(o));
+    for (const auto* m : got.pod_models_owned_by("rs-" + std::to_string(r))) model_names.push_back(m->meta.name);
+    EXPECT_EQ(model_names, dom_names);
+  }
   for (int n = 0; n < 13; ++n) {
     const auto& a = want.usage().at("n" + std::to_string(n));
     const auto& h = got.usage().at("n" + std::to_string(n));

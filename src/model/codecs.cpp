@@ -223,12 +223,18 @@ Requests parse_resources(od::value& v) {
   return req;
 }
 
-Requests parse_containers(od::value& v, bool take_max) {
+// `images`, when given, gets each container's name and image.
+Requests parse_containers(od::value& v, bool take_max,
+                          std::vector<std::pair<std::string, std::string>>* images = nullptr) {
   Requests total;
   if (is_null(v)) return total;
   for (od::value c : v.get_array()) {
+    if (images) images->emplace_back();
     for (od::field f : c.get_object()) {
-      if (f.unescaped_key().value() != "resources") continue;
+      const std::string_view k = f.unescaped_key().value();
+      if (images && k == "name") images->back().first = std::string(str(f.value()));
+      if (images && k == "image") images->back().second = std::string(str(f.value()));
+      if (k != "resources") continue;
       auto r = parse_resources(f.value());
       if (take_max) {
         total.cpu = std::max(total.cpu, r.cpu);
@@ -317,7 +323,7 @@ PodTemplateInfo parse_template(od::value& v) {
   for (od::field f : v.get_object()) {
     std::string_view k = f.unescaped_key();
     od::value& x = f.value();
-    if (k == "containers") containers = parse_containers(x, false);
+    if (k == "containers") containers = parse_containers(x, false, &t.containers);
     else if (k == "initContainers") init = parse_containers(x, true);
     else if (k == "overhead") {
       if (is_null(x)) continue;

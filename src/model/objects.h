@@ -102,6 +102,7 @@ struct PodTemplateInfo {
   IStr scheduler_name;
   std::optional<int64_t> termination_grace_seconds;
   bool restart_always = true;  // restartPolicy Always (the default); Job pods have OnFailure or Never
+  std::vector<std::pair<std::string, std::string>> containers;  // name and image of each (not init)
 };
 
 struct VolumeInfo {

@@ -39,7 +39,7 @@ class Kubelets final : public SimController {
       if (ch.object) {
         if (mine(ch.node)) keys.insert(ch.key);
       } else {
-        bound_at_.erase(ch.pod ? std::string(ch.pod->meta.uid.view()) : uid(ch.last()));
+        seen_.erase(ch.pod ? std::string(ch.pod->meta.uid.view()) : uid(ch.last()));
         timers_.cancel(ch.key);
       }
     }
@@ -88,7 +88,6 @@ class Kubelets final : public SimController {
   void reconcile_pod(Simulation& sim, const Snapshot& snap, const std::string& key, const CachedJson& pod_json) {
     const auto now = sim.now();
     const auto& t = sim.spec().timings;
-    auto& bound_at = bound_at_;
     {
       const auto facts = facts_of(snap, key, pod_json);
       const auto& node_name = facts.node_name;
@@ -115,9 +114,10 @@ class Kubelets final : public SimController {
       if (phase == "Succeeded" || phase == "Failed") return;
       const auto* node_model = snap.cache->node_model(node_name);  // decoded: no walk of its conditions per pod
       if (!(node_model ? node_model->ready : node_ready(*node))) return;
-      auto [it, fresh] = bound_at.try_emplace(pod_uid, now);
-      if (fresh && phase == "Running") it->second = now - std::chrono::hours(1);  // found running (restart)
-      const auto started = after(it->second, t.pod_start_s);
+      auto [it, fresh] = seen_.try_emplace(pod_uid, Seen{now, {}, {}});
+      Seen& seen = it->second;
+      if (fresh && phase == "Running") seen.bound_at = now - std::chrono::hours(1);  // found running (restart)
+      const auto started = after(seen.bound_at, t.pod_start_s);
       const auto ready = after(started, t.pod_ready_s);
       const bool job_pod = !facts.restart_always;
       if (phase == "Pending") {
@@ -125,7 +125,12 @@ class Kubelets final : public SimController {
           timers_.at(key, started);
           return;
         }
-        sim.patch(path + "/status", running_status(pod_json.get(), node, now, false));
+        const auto in = status_inputs(snap, key, pod_json, seen);
+        const value st = running_status(in, *node, now, false);
+        if (sim.patch(path + "/status", st)) {
+          seen.start_time = st.at("status").at("startTime").as_string();
+          seen.pod_ip = st.at("status").at("podIP").as_string();
+        }
         if (!job_pod) timers_.at(key, ready);
         return;
       }
@@ -154,7 +159,7 @@ class Kubelets final : public SimController {
           timers_.at(key, ready);
           return;
         }
-        sim.patch(path + "/status", running_status(pod_json.get(), node, now, true));
+        sim.patch(path + "/status", running_status(status_inputs(snap, key, pod_json, seen), *node, now, true));
       }
     }
   }
@@ -165,45 +170,96 @@ class Kubelets final : public SimController {
 
   const size_t shard_, shards_;
   KeyTimers timers_;
-  // When each pod (by uid) was first seen bound to a Ready node: its start and readiness
-  // count from then. In memory; a pod found Running (a restarted simulation) counts as started.
-  std::map<std::string, kube::TimePoint> bound_at_;
+  // Per pod (by uid): when it was first seen bound to a Ready node (its start and readiness
+  // count from then), and the startTime and podIP this kubelet wrote when it started it. In
+  // memory; a pod found Running (a restarted simulation) counts as started.
+  struct Seen {
+    kube::TimePoint bound_at;
+    std::string start_time, pod_ip;  // empty until this kubelet wrote them
+  };
+  std::map<std::string, Seen> seen_;
 
-  static value running_status(const value& pod, const value* node, kube::TimePoint now, bool ready) {
+  // What a pod's status is made of besides the node and the time.
+  struct StatusInputs {
+    std::string uid, created, start_time, pod_ip;  // start_time, pod_ip: empty when none yet
+    std::vector<std::pair<std::string, std::string>> containers;  // name, image
+  };
+  static StatusInputs inputs_from_json(const value& pod) {
+    StatusInputs in;
+    in.uid = uid(pod);
+    in.created = str(pod, {"metadata", "creationTimestamp"});
+    in.start_time = str(pod, {"status", "startTime"});
+    in.pod_ip = str(pod, {"status", "podIP"});
+    if (const value* containers = at(pod, {"spec", "containers"}); containers && containers->is_array())
+      for (size_t i = 0; i < containers->size(); ++i)
+        in.containers.emplace_back(str(containers->at(i), {"name"}), str(containers->at(i), {"image"}));
+    return in;
+  }
+  // The same from the decoded pod and what this kubelet wrote, without building the pod's
+  // DOM (which, for the two status writes of every pod, was most of what the kubelets made
+  // the cache build). Only when they say the same as the JSON would: for a Pending pod whose
+  // stored text has no startTime or podIP at all, and for a Running one whose start this
+  // kubelet wrote (a pod's status is the kubelet's to write).
+  static std::optional<StatusInputs> inputs_from_model(const model::Pod* m, const CachedJson& pod, const Seen& seen) {
+    if (!m || !m->spec) return std::nullopt;
+    StatusInputs in;
+    if (m->phase == model::PodPhase::kPending) {
+      const StoredObject* text = pod.text();
+      if (!text || text->json.find("\"startTime\"") != std::string::npos ||
+          text->json.find("\"podIP\"") != std::string::npos)
+        return std::nullopt;
+    } else if (seen.start_time.empty()) {
+      return std::nullopt;
+    } else {
+      in.start_time = seen.start_time;
+      in.pod_ip = seen.pod_ip;
+    }
+    in.uid = std::string(m->meta.uid.view());
+    in.created = kube::format_rfc3339(m->meta.created);
+    in.containers = m->spec->containers;
+    return in;
+  }
+
+  static StatusInputs status_inputs(const Snapshot& snap, const std::string& key, const CachedJson& pod, const Seen& seen) {
+    if (auto in = inputs_from_model(snap.cache->pod_model(key), pod, seen)) return std::move(*in);
+    return inputs_from_json(pod.get());
+  }
+
+  static value running_status(const StatusInputs& in, const value& node, kube::TimePoint now, bool ready) {
     const auto ts = now_text(now);
+    const std::string& start = in.start_time.empty() ? ts : in.start_time;
     value st = value::object();
     st["phase"] = value::string("Running");
-    st["startTime"] = value::string(str(pod, {"status", "startTime"}, ts));
+    st["startTime"] = value::string(start);
     std::string host_ip;
-    if (const value* a = at(*node, {"status", "addresses"}); a && a->is_array() && a->size() > 0) host_ip = str(a->at(0), {"address"});
+    if (const value* a = at(node, {"status", "addresses"}); a && a->is_array() && a->size() > 0) host_ip = str(a->at(0), {"address"});
     st["hostIP"] = value::string(host_ip);
     st["hostIPs"][0]["ip"] = value::string(host_ip);
-    const auto h = std::hash<std::string>{}(uid(pod));
+    const auto h = std::hash<std::string>{}(in.uid);
     const auto pod_ip = "100.64." + std::to_string((h >> 8) % 250) + "." + std::to_string(h % 250 + 2);
-    st["podIP"] = value::string(str(pod, {"status", "podIP"}, pod_ip));
+    st["podIP"] = value::string(in.pod_ip.empty() ? pod_ip : in.pod_ip);
     st["podIPs"][0]["ip"] = st["podIP"];
     st["qosClass"] = value::string("Burstable");
-    const std::string since = ready ? ts : str(pod, {"status", "startTime"}, ts);
+    const std::string since = ready ? ts : start;
     st["conditions"][0] = condition("PodReadyToStartContainers", true, since);
     st["conditions"][1] = condition("Initialized", true, since);
     st["conditions"][2] = condition("Ready", ready, ts);
     st["conditions"][3] = condition("ContainersReady", ready, ts);
-    st["conditions"][4] = condition("PodScheduled", true, str(pod, {"metadata", "creationTimestamp"}, ts));
+    st["conditions"][4] = condition("PodScheduled", true, in.created.empty() ? ts : in.created);
     value cs = value::array();
-    if (const value* containers = at(pod, {"spec", "containers"}); containers && containers->is_array())
-      for (size_t i = 0; i < containers->size(); ++i) {
-        const auto& c = containers->at(i);
-        value s = value::object();
-        s["name"] = value::string(str(c, {"name"}));
-        s["image"] = value::string(str(c, {"image"}));
-        s["imageID"] = value::string(str(c, {"image"}) + "@sha256:" + std::string(64, '0'));
-        s["containerID"] = value::string("containerd://" + std::to_string(h) + std::to_string(i));
-        s["ready"] = value::boolean(ready);
-        s["started"] = value::boolean(true);
-        s["restartCount"] = value::number(0);
-        s["state"]["running"]["startedAt"] = st["startTime"];
-        cs[i] = s;
-      }
+    for (size_t i = 0; i < in.containers.size(); ++i) {
+      const auto& [name, image] = in.containers[i];
+      value s = value::object();
+      s["name"] = value::string(name);
+      s["image"] = value::string(image);
+      s["imageID"] = value::string(image + "@sha256:" + std::string(64, '0'));
+      s["containerID"] = value::string("containerd://" + std::to_string(h) + std::to_string(i));
+      s["ready"] = value::boolean(ready);
+      s["started"] = value::boolean(true);
+      s["restartCount"] = value::number(0);
+      s["state"]["running"]["startedAt"] = st["startTime"];
+      cs[i] = s;
+    }
     st["containerStatuses"] = cs;
     value p = value::object();
     p["status"] = st;

@@ -54,6 +54,8 @@ class CachedJson {
   const web::json::value& get() const;  // thread-safe
   // The DOM's address whether or not it is built yet (an identity, not for reading).
   const web::json::value* address() const { return &dom_; }
+  // The stored text it is (or will be) built from; null for a DOM set whole.
+  const StoredObject* text() const { return text_.get(); }
   // Between passes only (no reader may be running).
   void set(web::json::value dom);
   void set_text(StoredPtr text);  // built from `text` on first get()

@@ -124,6 +124,51 @@ TEST(Simulation, PodsStartAndBecomeReadyOnTheClusterTimings) {
   EXPECT_EQ(k.ready_pods_per_zone("web").size(), 3u);
 }
 
+TEST(Simulation, TheKubeletsStatusKeepsItsStartTimeAndIpAndReportsTheContainers) {
+  // The kubelet writes a pod's status twice (Running, then Ready), from the decoded pod and
+  // what it wrote the first time; a pod that came with a startTime and podIP keeps them.
+  Cluster k;
+  k.apply(web_yaml(1));
+  k.apply("apiVersion: v1\nkind: Pod\nmetadata: {name: given, namespace: shop}\n"
+          "spec: {containers: [{name: a, image: busybox}, {name: b, image: redis}]}\n"
+          "status: {phase: Pending, startTime: '2026-11-30T23:00:00Z', podIP: 10.9.8.7}\n");
+  k.run(4s);  // t=4: running, not ready
+  std::map<std::string, value> running;
+  for (const auto& p : k.list("/pods", "shop")) running[json::str(p, {"metadata", "name"})] = p;
+  ASSERT_EQ(running.size(), 2u);
+  k.run(4s);  // ready
+  for (const auto& p : k.list("/pods", "shop")) {
+    const auto name = json::str(p, {"metadata", "name"});
+    SCOPED_TRACE(name);
+    const value& before = running.at(name);
+    EXPECT_EQ(json::str(before, {"status", "phase"}), "Running");
+    EXPECT_FALSE(json::pod_ready(before));
+    EXPECT_TRUE(json::pod_ready(p));
+    EXPECT_EQ(json::str(p, {"status", "startTime"}), json::str(before, {"status", "startTime"}));
+    EXPECT_EQ(json::str(p, {"status", "podIP"}), json::str(before, {"status", "podIP"}));
+    EXPECT_FALSE(json::str(p, {"status", "podIP"}).empty());
+    const value& conditions = p.at("status").at("conditions");
+    for (size_t i = 0; i < conditions.size(); ++i)
+      if (json::str(conditions.at(i), {"type"}) == "PodScheduled") {
+        EXPECT_EQ(json::str(conditions.at(i), {"lastTransitionTime"}), json::str(p, {"metadata", "creationTimestamp"}));
+      }
+    const value& spec_containers = p.at("spec").at("containers");
+    const value& statuses = p.at("status").at("containerStatuses");
+    ASSERT_EQ(statuses.size(), spec_containers.size());
+    for (size_t i = 0; i < statuses.size(); ++i) {
+      EXPECT_EQ(json::str(statuses.at(i), {"name"}), json::str(spec_containers.at(i), {"name"}));
+      EXPECT_EQ(json::str(statuses.at(i), {"image"}), json::str(spec_containers.at(i), {"image"}));
+      EXPECT_TRUE(statuses.at(i).at("ready").as_bool());
+    }
+  }
+  EXPECT_EQ(json::str(running.at("given"), {"status", "startTime"}), "2026-11-30T23:00:00Z");
+  EXPECT_EQ(json::str(running.at("given"), {"status", "podIP"}), "10.9.8.7");
+  for (const auto& [name, p] : running)
+    if (name != "given") {
+      EXPECT_EQ(json::str(p, {"status", "startTime"}), "2026-12-01T00:00:02Z") << "started in the simulation";
+    }
+}
+
 TEST(Simulation, EvictionsSpendTheBudgetAndControllersReplaceThePods) {
   Cluster k;
   k.apply(web_yaml(6));

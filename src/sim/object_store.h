@@ -74,6 +74,28 @@ class Watch {
   static constexpr size_t kMaxQueue = 100'000;
 };
 
+// The store's lock: a std::mutex that tries for up to ~100 us before it sleeps. Both of a
+// pass's threads write through the store, each write holding the lock for a few
+// microseconds; sleeping for it (a futex wait, and a wake-up on unlock) cost more than the
+// wait itself on these VMs: 480 of 11,805 samples at 3,000 nodes.
+class BriefSpinMutex {
+ public:
+  void lock() {
+    for (int i = 0; i < 2000; ++i) {
+      if (mu_.try_lock()) return;
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    }
+    mu_.lock();
+  }
+  bool try_lock() { return mu_.try_lock(); }
+  void unlock() { mu_.unlock(); }
+
+ private:
+  std::mutex mu_;
+};
+
 class ObjectStore {
  public:
   // Extracts the selectable fields of an object of a resource (kind-specific).
@@ -131,7 +153,7 @@ class ObjectStore {
   // Keeps dependents_ and pods_by_node_ in step with a write; caller holds mu_.
   void reindex(const std::string& resource, const StoredObject* before, const StoredObject* after);
 
-  mutable std::mutex mu_;
+  mutable BriefSpinMutex mu_;
   uint64_t rv_ = 1;                                                  // guarded by mu_
   std::map<std::string, std::map<std::string, StoredPtr>> data_;     // guarded by mu_: resource → "ns/name"
   std::deque<Change> history_;                                       // guarded by mu_

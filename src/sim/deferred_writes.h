@@ -3,8 +3,10 @@
 // pod asynchronously once it has assumed it on a node: whichever of a pass's threads is free
 // runs them, and all have run before the pass ends. At boot the scheduler's pass places
 // 150,000 pods while the stepping thread has nothing else to do; it now makes the bindings.
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -22,6 +24,7 @@ class DeferredWrites {
     {
       std::lock_guard g(mu_);
       jobs_.push_back(std::move(job));
+      events_.fetch_add(1, std::memory_order_release);
     }
     cv_.notify_one();
   }
@@ -31,6 +34,7 @@ class DeferredWrites {
   // asked again after a short wait).
   void finish_and_drain(const std::function<bool()>& idle_work = {}) {
     std::unique_lock l(mu_);
+    events_.fetch_add(1, std::memory_order_release);
     if (--producers_ == 0) cv_.notify_all();
     for (;;) {
       if (!jobs_.empty()) {
@@ -46,10 +50,21 @@ class DeferredWrites {
         cv_.wait(l);
         continue;
       }
+      const uint64_t seen = events_.load(std::memory_order_relaxed);
       l.unlock();
-      const bool worked = idle_work();
+      if (!idle_work()) {
+        // Nothing to do: look again when a job is added or a thread finishes, or in 50 us.
+        // Spinning, not a timed wait on cv_: the wait is short, this thread has nothing
+        // else to do, and a futex sleep and wake-up for each look cost more than the look.
+        const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
+        for (int i = 1; events_.load(std::memory_order_acquire) == seen; ++i) {
+#if defined(__x86_64__) || defined(__i386__)
+          __builtin_ia32_pause();
+#endif
+          if (i % 64 == 0 && std::chrono::steady_clock::now() > until) break;
+        }
+      }
       l.lock();
-      if (!worked && jobs_.empty() && producers_ > 0) cv_.wait_for(l, std::chrono::microseconds(50));
     }
   }
 
@@ -58,6 +73,7 @@ class DeferredWrites {
   std::condition_variable cv_;
   std::deque<std::function<void()>> jobs_;  // guarded by mu_
   int producers_ = 0;                       // guarded by mu_
+  std::atomic<uint64_t> events_{0};         // bumped (under mu_) by add() and each finish: spun on
 };
 
 }  // namespace nonevent::sim

@@ -2,6 +2,7 @@
 // the node-lifecycle controller's taints, and the provisioner that replaces deleted nodes.
 #include <set>
 
+#include "model/json_parse.h"
 #include "sim/controllers.h"
 #include "sim/json_util.h"
 #include "sim/key_timers.h"
@@ -99,10 +100,21 @@ class Kubelets final : public SimController {
       const value* node = node_name.empty() ? nullptr : snap.cache->get("/nodes", node_name);
       if (facts.terminating) {
         // Graceful termination: gone after min(gracePeriod, the cluster's termination time).
-        // deletionTimestamp is when the grace period ends (deletion time + grace).
-        const value& pod = pod_json.get();
-        auto deadline = kube::parse_rfc3339(str(pod, {"metadata", "deletionTimestamp"}));
-        const double grace = static_cast<double>(num(pod, {"metadata", "deletionGracePeriodSeconds"}, 30));
+        // deletionTimestamp is when the grace period ends (deletion time + grace). Read from
+        // the model and the one member of the text, not a DOM of the whole pod.
+        std::optional<kube::TimePoint> deadline;
+        double grace = 30;
+        const model::Pod* m = snap.cache->pod_model(key);
+        if (m && pod_json.text()) {
+          deadline = m->meta.deleted;
+          std::error_code ec;
+          const value g = model::parse_json_member(pod_json.text()->json, {"metadata", "deletionGracePeriodSeconds"}, ec);
+          if (!ec && g.is_number()) grace = static_cast<double>(g.as_number().to_int64());
+        } else {
+          const value& pod = pod_json.get();
+          deadline = kube::parse_rfc3339(str(pod, {"metadata", "deletionTimestamp"}));
+          grace = static_cast<double>(num(pod, {"metadata", "deletionGracePeriodSeconds"}, 30));
+        }
         const auto started = after(deadline.value_or(now), -grace);
         const auto done = after(started, std::min(grace, t.termination_s));
         if (!node || now >= done) sim.remove(path, 0);

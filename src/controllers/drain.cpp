@@ -131,7 +131,7 @@ DrainResult Drainer::drain(const model::Node& node, const DrainPolicy& policy, D
   if (const auto* b = node.annotation(kBlockedSince)) blocked_since = kube::parse_rfc3339(*b);
   const bool force_now = policy.on_blocked == "Force" && policy.force_after && blocked_since && now - *blocked_since >= *policy.force_after;
   for (const auto& pod : pods_.by_index(model::kPodsByNode, node.meta.name)) {
-    if (pod->phase == model::PodPhase::kSucceeded || pod->phase == model::PodPhase::kFailed) continue;
+    if (pod->finished()) continue;
     // Never moved by a drain: mirror and DaemonSet pods, and a campaign's patch pod (a claim
     // whose state write failed after its Job started drains again, and evicting the patch it
     // is waiting for would loop forever).

@@ -88,7 +88,7 @@ RebalanceStep rebalance_step(kube::RestClient& client, const std::vector<std::sh
   std::map<std::string, Live> live;  // "ns/workload"
   for (const auto& w : displaced) live[w.ns + "/" + w.workload].per_zone = empty_zones;
   for (const auto& p : pods) {
-    if (p->phase == model::PodPhase::kSucceeded || p->phase == model::PodPhase::kFailed) continue;
+    if (p->finished()) continue;
     auto it = live.find(p->meta.namespace_.str() + "/" + planner::workload_of(*p));
     if (it == live.end()) continue;
     if (p->meta.deleted || !p->ready || p->node_name.empty()) {

@@ -126,6 +126,7 @@ struct Pod {
   std::optional<TimePoint> ready_since;
   // Annotations under nonevent.dev/ (the operator's own bookkeeping on pods).
   std::vector<std::pair<IStr, std::string>> nonevent_annotations;
+  bool finished() const { return phase == PodPhase::kSucceeded || phase == PodPhase::kFailed; }  // its containers are done
 };
 
 struct NodeCondition {

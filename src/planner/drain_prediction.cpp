@@ -15,7 +15,7 @@ bool never_drained(const model::Pod& p) {
 
 bool evicted_by_drain(const model::Pod& p) {
   if (p.node_name.empty() || p.meta.deleted) return false;
-  if (p.phase == model::PodPhase::kSucceeded || p.phase == model::PodPhase::kFailed) return false;
+  if (p.finished()) return false;
   return !never_drained(p);
 }
 

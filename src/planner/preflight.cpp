@@ -141,7 +141,7 @@ Preflight preflight(const std::vector<const model::Node*>& nodes, const std::vec
     return w;
   };
   for (const auto* p : pods) {
-    if (p->node_name.empty() || p->meta.deleted || p->phase == model::PodPhase::kSucceeded || p->phase == model::PodPhase::kFailed) continue;
+    if (p->node_name.empty() || p->meta.deleted || p->finished()) continue;
     const auto* c = p->meta.controller();
     if (c && c->kind == "DaemonSet") continue;
     auto& w = entry(*p);

@@ -58,7 +58,7 @@ const std::vector<const std::string*>& ClusterView::domains_of(const model::IStr
 }
 
 bool holds_node_resources(const Pod& p) {
-  return !p.node_name.empty() && p.phase != model::PodPhase::kSucceeded && p.phase != model::PodPhase::kFailed;
+  return !p.node_name.empty() && !p.finished();
 }
 
 namespace {

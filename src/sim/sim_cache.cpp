@@ -264,7 +264,7 @@ SimCache::Entry::Counts SimCache::counts_of(const Entry& e) {
   if (e.pod) {
     ready = e.pod->ready;
     deleted = e.pod->meta.deleted.has_value();
-    c.active = !deleted && e.pod->phase != model::PodPhase::kSucceeded && e.pod->phase != model::PodPhase::kFailed;
+    c.active = !deleted && !e.pod->finished();
   } else {
     const value& dom = e.dom->get();
     ready = json::pod_ready(dom);

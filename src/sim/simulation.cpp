@@ -125,7 +125,7 @@ bool Simulation::remove(const std::string& path, long grace_seconds) {
 
 bool Snapshot::pod_active(const value& pod) const {
   if (const auto* m = cache->pod_of(pod))
-    return !m->meta.deleted && m->phase != model::PodPhase::kSucceeded && m->phase != model::PodPhase::kFailed;
+    return !m->meta.deleted && !m->finished();
   return json::pod_active(pod);
 }
 bool Snapshot::pod_ready(const value& pod) const {

@@ -67,8 +67,7 @@ void set_status(Simulation& sim, const value& obj, const std::string& resource_p
 void scale_pods(Simulation& sim, const Snapshot& snap, const value& owner, int want) {
   std::vector<const model::Pod*> active;
   for (const auto* p : snap.cache->pod_models_owned_by(uid(owner)))
-    if (!p->meta.deleted && p->phase != model::PodPhase::kSucceeded && p->phase != model::PodPhase::kFailed)
-      active.push_back(p);
+    if (!p->meta.deleted && !p->finished()) active.push_back(p);
   const int have = static_cast<int>(active.size());
   if (have < want) {
     const auto base = name(owner) + "-";

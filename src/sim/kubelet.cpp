@@ -60,6 +60,7 @@ class Kubelets final : public SimController {
   // What a kubelet asks of a pod on every look, from the cache's decoded pod; from the JSON
   // for a pod that did not decode. The JSON itself is read (and so built) only to write.
   struct PodFacts {
+    const model::Pod* model = nullptr;  // the cache's decoded pod, if it decoded
     std::string node_name, uid;
     bool terminating = false, ready = false, restart_always = true;
     std::string phase;
@@ -67,6 +68,7 @@ class Kubelets final : public SimController {
   static PodFacts facts_of(const Snapshot& snap, const std::string& key, const CachedJson& pod) {
     PodFacts f;
     if (const model::Pod* m = snap.cache->pod_model(key)) {
+      f.model = m;
       f.node_name = m->node_name.str();
       f.uid = std::string(m->meta.uid.view());
       f.terminating = m->meta.deleted.has_value();
@@ -104,9 +106,8 @@ class Kubelets final : public SimController {
         // the model and the one member of the text, not a DOM of the whole pod.
         std::optional<kube::TimePoint> deadline;
         double grace = 30;
-        const model::Pod* m = snap.cache->pod_model(key);
-        if (m && pod_json.text()) {
-          deadline = m->meta.deleted;
+        if (facts.model && pod_json.text()) {
+          deadline = facts.model->meta.deleted;
           std::error_code ec;
           const value g = model::parse_json_member(pod_json.text()->json, {"metadata", "deletionGracePeriodSeconds"}, ec);
           if (!ec && g.is_number()) grace = static_cast<double>(g.as_number().to_int64());
@@ -137,8 +138,7 @@ class Kubelets final : public SimController {
           timers_.at(key, started);
           return;
         }
-        const auto in = status_inputs(snap, key, pod_json, seen);
-        const value st = running_status(in, *node, now, false);
+        const value st = running_status(status_inputs(facts.model, pod_json, seen), *node, now, false);
         if (sim.patch(path + "/status", st)) {
           seen.start_time = st.at("status").at("startTime").as_string();
           seen.pod_ip = st.at("status").at("podIP").as_string();
@@ -171,7 +171,7 @@ class Kubelets final : public SimController {
           timers_.at(key, ready);
           return;
         }
-        sim.patch(path + "/status", running_status(status_inputs(snap, key, pod_json, seen), *node, now, true));
+        sim.patch(path + "/status", running_status(status_inputs(facts.model, pod_json, seen), *node, now, true));
       }
     }
   }
@@ -232,8 +232,8 @@ class Kubelets final : public SimController {
     return in;
   }
 
-  static StatusInputs status_inputs(const Snapshot& snap, const std::string& key, const CachedJson& pod, const Seen& seen) {
-    if (auto in = inputs_from_model(snap.cache->pod_model(key), pod, seen)) return std::move(*in);
+  static StatusInputs status_inputs(const model::Pod* m, const CachedJson& pod, const Seen& seen) {
+    if (auto in = inputs_from_model(m, pod, seen)) return std::move(*in);
     return inputs_from_json(pod.get());
   }
 

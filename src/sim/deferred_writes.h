@@ -11,6 +11,8 @@
 #include <functional>
 #include <mutex>
 
+#include "sim/spin_wait.h"
+
 namespace nonevent::sim {
 
 class DeferredWrites {
@@ -56,13 +58,7 @@ class DeferredWrites {
         // Nothing to do: look again when a job is added or a thread finishes, or in 50 us.
         // Spinning, not a timed wait on cv_: the wait is short, this thread has nothing
         // else to do, and a futex sleep and wake-up for each look cost more than the look.
-        const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
-        for (int i = 1; events_.load(std::memory_order_acquire) == seen; ++i) {
-#if defined(__x86_64__) || defined(__i386__)
-          __builtin_ia32_pause();
-#endif
-          if (i % 64 == 0 && std::chrono::steady_clock::now() > until) break;
-        }
+        spin_until([&] { return events_.load(std::memory_order_acquire) != seen; }, std::chrono::microseconds(50));
       }
       l.lock();
     }

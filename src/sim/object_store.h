@@ -19,6 +19,7 @@
 
 #include "kube/api_error.h"
 #include "sim/selectors.h"
+#include "sim/spin_wait.h"
 
 namespace nonevent::sim {
 
@@ -83,9 +84,7 @@ class BriefSpinMutex {
   void lock() {
     for (int i = 0; i < 2000; ++i) {
       if (mu_.try_lock()) return;
-#if defined(__x86_64__) || defined(__i386__)
-      __builtin_ia32_pause();
-#endif
+      cpu_relax();
     }
     mu_.lock();
   }

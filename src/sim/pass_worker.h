@@ -10,6 +10,8 @@
 #include <mutex>
 #include <thread>
 
+#include "sim/spin_wait.h"
+
 namespace nonevent::sim {
 
 class PassWorker {
@@ -39,7 +41,7 @@ class PassWorker {
   }
   // Until the posted job has finished; rethrows what it threw.
   void wait() {
-    spin_until([&] { return !posted_.load(std::memory_order_acquire); });
+    spin_until([&] { return !posted_.load(std::memory_order_acquire); }, kSpin);
     std::unique_lock l(mu_);
     cv_.wait(l, [&] { return !busy_; });
     if (auto e = std::exchange(error_, nullptr)) std::rethrow_exception(e);
@@ -47,26 +49,16 @@ class PassWorker {
 
  private:
   // Handing a job over and back is a few microseconds apart most of the time (tens of
-  // thousands of passes, two hand-overs each); a thread put to sleep for it costs a futex
-  // wait and a wake-up each, which on these VMs was 4% of the simulation's CPU. So each
-  // side looks for a while before it sleeps.
-  template <class Done>
-  static void spin_until(Done done) {
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
-    for (int i = 1; !done(); ++i) {
-#if defined(__x86_64__) || defined(__i386__)
-      __builtin_ia32_pause();
-#endif
-      if (i % 64 == 0 && std::chrono::steady_clock::now() > give_up) return;
-    }
-  }
+  // thousands of passes, two hand-overs each); sleeping for each was 4% of the simulation's
+  // CPU. So each side looks this long before it sleeps.
+  static constexpr std::chrono::microseconds kSpin{200};
 
   void loop() {
     std::unique_lock l(mu_);
     for (;;) {
       if (!stopping_ && !job_) {
         l.unlock();
-        spin_until([&] { return posted_.load(std::memory_order_acquire) || stopping_flag_.load(std::memory_order_acquire); });
+        spin_until([&] { return posted_.load(std::memory_order_acquire) || stopping_flag_.load(std::memory_order_acquire); }, kSpin);
         l.lock();
       }
       cv_.wait(l, [&] { return stopping_ || job_; });

@@ -346,16 +346,13 @@ SimCache::Decoded SimCache::decode(const std::string& resource, const StoredObje
       d.node = d.pod->node_name.str();
       return d;
     }
-    d.dom = model::parse_json(o.json, ec);
-    d.owner_uid = json::controller_uid(*d.dom);
-    d.uid = json::uid(*d.dom);
-    d.node = json::str(*d.dom, {"spec", "nodeName"});
-    return d;
   }
   d.dom = model::parse_json(o.json, ec);
   d.owner_uid = json::controller_uid(*d.dom);
   d.uid = json::uid(*d.dom);
-  if (resource == "/nodes") {
+  if (resource == "/pods") {
+    d.node = json::str(*d.dom, {"spec", "nodeName"});  // a pod whose model did not decode
+  } else if (resource == "/nodes") {
     auto node = model::CodecFor<model::Node>::decode(o.json);
     if (node.ok()) d.node_model = node.value();
   }

@@ -1099,11 +1099,12 @@ ApiResponse ApiServer::patch_once(const ApiRequest& req, const Target& t, bool& 
   if (!current) return error_response(404, "NotFound", t.type->resource + " \"" + t.name + "\" not found",
                                       R"({"name":")" + t.name + R"(","kind":")" + t.type->resource + "\"}");
   std::error_code ec;
-  auto cur = model::parse_json(current->json, ec);
   auto p = model::parse_json(req.body, ec);
   if (ec) return error_response(400, "BadRequest", "the patch is not valid JSON");
   std::string ct = req.header("content-type");
   if (auto semi = ct.find(';'); semi != std::string::npos) ct = ct.substr(0, semi);
+  if (auto done = patch_status_in_place(t, current, p, ct, retryable)) return std::move(*done);
+  auto cur = model::parse_json(current->json, ec);
   // A merge patch of the status subresource keeps only the patched status (merge_update), so
   // the status alone is patched, taken out of `cur` rather than copied with the whole object:
   // status writes are most of a simulated cluster's writes, and copying the pod for each was

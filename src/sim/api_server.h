@@ -101,6 +101,11 @@ class ApiServer {
   ApiResponse replace(const ApiRequest& req, const Target& t);
   ApiResponse patch(const ApiRequest& req, const Target& t);
   ApiResponse patch_once(const ApiRequest& req, const Target& t, bool& retryable);
+  // patch_once for the status subresource of a built-in kind without a DOM of the whole
+  // object (status_patch.cpp); nullopt when the patch is not of the shape it takes (the
+  // general path then applies it). May take members out of `patch` when it answers.
+  std::optional<ApiResponse> patch_status_in_place(const Target& t, const StoredPtr& current, web::json::value& patch,
+                                                   const std::string& content_type, bool& retryable);
   ApiResponse remove(const ApiRequest& req, const Target& t);
   ApiResponse evict(const ApiRequest& req, const Target& t);
   ApiResponse bind(const ApiRequest& req, const Target& t);

@@ -340,6 +340,50 @@ kube::Result<StoredPtr> ObjectStore::update(const std::string& resource, value o
   return stored;
 }
 
+kube::Result<StoredPtr> ObjectStore::update_status(const std::string& resource, const StoredPtr& current,
+                                                   const json_text::StatusSplice& where, value status,
+                                                   const std::string& expected_rv) {
+  // Everything but the splice itself is done before taking the lock: `current` is immutable.
+  value holder = value::object();  // the fields selectors read from the status, from a DOM of it alone
+  holder["status"] = std::move(status);
+  StringMap status_fields;
+  if (extract_fields_) extract_fields_(resource, holder, status_fields);
+  const std::string status_json = model::to_json(holder.at("status"));
+  const std::string_view text = current->json;
+  auto s = std::make_shared<StoredObject>();
+  s->ns = current->ns;
+  s->name = current->name;
+  s->labels = current->labels;
+  s->owner_uids = current->owner_uids;
+  s->fields = current->fields;
+  for (auto& [k, v] : status_fields)
+    if (k.starts_with("status.")) s->fields[k] = std::move(v);
+
+  std::lock_guard g(mu_);
+  auto& coll = data_[resource];
+  auto it = coll.find(store_key(current->ns, current->name));
+  const std::string what = resource.substr(resource.find('/') + 1) + " \"" + current->name + "\"";
+  if (it == coll.end()) return error(404, "NotFound", what + " not found");
+  if (it->second != current || (!expected_rv.empty() && expected_rv != std::to_string(current->rv)))
+    return error(409, "Conflict", "Operation cannot be fulfilled on " + what +
+                                      ": the object has been modified; please apply your changes to the latest version and try again");
+  s->rv = ++rv_;
+  const std::string rv_text = std::to_string(s->rv);
+  s->json.reserve(text.size() + status_json.size() + rv_text.size() + 2 - (where.status.end - where.status.begin));
+  s->json.append(text.substr(0, where.resource_version.begin))
+      .append(1, '"')
+      .append(rv_text)
+      .append(1, '"')
+      .append(text.substr(where.resource_version.end, where.status.begin - where.resource_version.end))
+      .append(status_json)
+      .append(text.substr(where.status.end));
+  StoredPtr stored = std::move(s);
+  it->second = stored;
+  reindex(resource, current.get(), stored.get());
+  publish({ChangeType::kModified, resource, stored, current});
+  return stored;
+}
+
 kube::Result<StoredPtr> ObjectStore::remove(const std::string& resource, const std::string& ns,
                                             const std::string& name, const std::string& expected_uid,
                                             const std::string& expected_rv) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "kube/api_error.h"
+#include "sim/json_text.h"
 #include "sim/selectors.h"
 #include "sim/spin_wait.h"
 
@@ -119,6 +120,14 @@ class ObjectStore {
   kube::Result<StoredPtr> create(const std::string& resource, web::json::value obj);
   kube::Result<StoredPtr> update(const std::string& resource, web::json::value obj,
                                  const std::string& expected_rv = {});
+  // A write of the status subresource, which keeps everything but the status: the new
+  // status is written into `current`'s text in place of the old one (at `where`, found by
+  // json_text::status_splice) with the new resourceVersion, byte for byte what update()
+  // would store for the whole object with that status, without a DOM of the whole object.
+  // As update() otherwise, and 409 Conflict also when the object is no longer `current`.
+  kube::Result<StoredPtr> update_status(const std::string& resource, const StoredPtr& current,
+                                        const json_text::StatusSplice& where, web::json::value status,
+                                        const std::string& expected_rv = {});
   kube::Result<StoredPtr> remove(const std::string& resource, const std::string& ns,
                                  const std::string& name, const std::string& expected_uid = {},
                                  const std::string& expected_rv = {});

@@ -1,0 +1,32 @@
+#pragma once
+// Where a member's value lies in JSON text, found without building a DOM: for writes that
+// replace one member of a stored object. A status write changes `status` and the
+// resourceVersion and keeps every other byte; parsing the whole pod into a DOM and writing it
+// out again to change those two was most of the cost of the simulation's commonest write.
+#include <cstddef>
+#include <optional>
+#include <string_view>
+
+namespace nonevent::sim::json_text {
+
+// A value's bytes: text.substr(begin, end - begin).
+struct Span {
+  size_t begin = 0, end = 0;
+};
+
+// The whole of `text` if it is one object (surrounding whitespace allowed).
+std::optional<Span> object(std::string_view text);
+// The value of member `key` of the object at `obj` in `text`; nullopt when the object has no
+// such member or the text is not well-formed where the search went. Keys are compared as
+// written (a key spelled with escapes does not match): the store's own text never has them.
+std::optional<Span> member(std::string_view text, Span obj, std::string_view key);
+
+// Where an object's status and metadata.resourceVersion are in its text: what a status write
+// replaces. nullopt when either is missing, or the resourceVersion does not come first (the
+// store's text is written with sorted keys: metadata before status).
+struct StatusSplice {
+  Span resource_version, status;
+};
+std::optional<StatusSplice> status_splice(std::string_view text);
+
+}  // namespace nonevent::sim::json_text

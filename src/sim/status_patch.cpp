@@ -1,0 +1,88 @@
+// A patch of the status subresource of a built-in kind, applied without a DOM of the whole
+// object. The status subresource changes nothing but the status (merge_update), so the merge
+// patch is applied to the stored status alone, and a JSON patch that only tests the
+// resourceVersion and sets /status (what the simulated controllers send) needs not even that;
+// the store writes the new status into the stored text (ObjectStore::update_status). These
+// are most of a simulated cluster's writes (every pod's start and readiness, every
+// ReplicaSet, Deployment and PDB status), and parsing the whole pod into a DOM and writing
+// it out again for each was the biggest part of them.
+//
+// Anything else (other kinds of patch, a JSON patch with other operations or a test that
+// fails, a patch that removes the status, a custom resource whose schema must be applied, an
+// object being deleted) is left to patch_once's general path, which also gives any error.
+#include "model/json_parse.h"
+#include "sim/api_server.h"
+#include "sim/json_text.h"
+#include "sim/json_util.h"
+#include "sim/patch.h"
+
+namespace nonevent::sim {
+
+using web::json::value;
+
+namespace {
+
+// Where in a JSON patch the status it sets is, when all the patch does is test
+// metadata.resourceVersion (against `rv`, passing) and add or replace /status with an object;
+// nullopt otherwise.
+std::optional<size_t> status_set_by_json_patch(const value& patch, const std::string& rv) {
+  if (!patch.is_array() || patch.size() == 0) return std::nullopt;
+  std::optional<size_t> status;
+  for (size_t i = 0; i < patch.size(); ++i) {
+    const value& op = patch.at(i);
+    const auto kind = json::str(op, {"op"}), path = json::str(op, {"path"});
+    const value* v = json::at(op, {"value"});
+    if (kind == "test" && path == "/metadata/resourceVersion") {
+      if (!v || !v->is_string() || v->as_string() != rv) return std::nullopt;
+    } else if ((kind == "add" || kind == "replace") && path == "/status" && v && v->is_object()) {
+      status = i;
+    } else {
+      return std::nullopt;
+    }
+  }
+  return status;
+}
+
+}  // namespace
+
+std::optional<ApiResponse> ApiServer::patch_status_in_place(const Target& t, const StoredPtr& current, value& patch,
+                                                            const std::string& content_type, bool& retryable) {
+  if (t.subresource != "status" || t.type->custom || t.type->kind == "CustomResourceDefinition") return std::nullopt;
+  const std::string_view text = current->json;
+  const auto where = json_text::status_splice(text);
+  if (!where) return std::nullopt;
+  // A write to an object being deleted may complete its deletion (write()): the general path.
+  if (const auto obj = json_text::object(text))
+    if (const auto meta = json_text::member(text, *obj, "metadata"); !meta || json_text::member(text, *meta, "deletionTimestamp"))
+      return std::nullopt;
+  const std::string current_rv = std::to_string(current->rv);
+  std::string expected_rv;
+  value status;
+  if (content_type == "application/merge-patch+json") {
+    if (!patch.is_object()) return std::nullopt;
+    std::error_code ec;
+    value target = value::object();
+    target["status"] = model::parse_json(text.substr(where->status.begin, where->status.end - where->status.begin), ec);
+    if (ec) return std::nullopt;
+    apply_merge_patch(target, patch);
+    if (!target.has_field("status") || !target.at("status").is_object()) return std::nullopt;
+    status = std::move(target["status"]);
+    expected_rv = patch.has_field("metadata") ? json::str(patch.at("metadata"), {"resourceVersion"}) : "";
+  } else if (content_type == "application/json-patch+json") {
+    const auto set = status_set_by_json_patch(patch, current_rv);
+    if (!set) return std::nullopt;
+    status = std::move(patch[*set]["value"]);  // taken, not copied: the patch is not used again
+  } else {
+    return std::nullopt;
+  }
+  const bool caller_rv = !expected_rv.empty();
+  retryable = !caller_rv;
+  auto res = store_->update_status(t.type->key(), current, *where, std::move(status), caller_rv ? expected_rv : current_rv);
+  if (!res.ok()) return error_response(res.error().code, res.error().reason, res.error().message);
+  ApiResponse r;
+  r.status = 200;
+  r.body = res.value()->json;
+  return r;
+}
+
+}  // namespace nonevent::sim

@@ -1,0 +1,146 @@
+// Status writes without a DOM of the whole object (status_patch.cpp, json_text.h): where a
+// member is in JSON text, and that a status patch stores byte for byte what writing the
+// whole object with the new status would have stored.
+#include <gtest/gtest.h>
+
+#include "model/json_parse.h"
+#include "model/json_write.h"
+#include "sim/api_server.h"
+#include "sim/json_text.h"
+#include "sim/json_util.h"
+#include "sim/yaml_json.h"
+
+namespace nonevent::sim {
+namespace {
+
+using web::json::value;
+
+std::string at(std::string_view text, json_text::Span s) { return std::string(text.substr(s.begin, s.end - s.begin)); }
+
+TEST(JsonText, FindsAMembersValueWhateverComesBeforeIt) {
+  const std::string text =
+      R"( { "a" : "x\"}{,\\" , "b":[1,{"status":2},"]"], "c\"d":{}, "status" : {"phase":"Running","n":[1,2]} , "z":null } )";
+  const auto obj = json_text::object(text);
+  ASSERT_TRUE(obj);
+  ASSERT_TRUE(json_text::member(text, *obj, "a"));
+  EXPECT_EQ(at(text, *json_text::member(text, *obj, "a")), R"("x\"}{,\\")");
+  EXPECT_EQ(at(text, *json_text::member(text, *obj, "b")), R"([1,{"status":2},"]"])");
+  EXPECT_EQ(at(text, *json_text::member(text, *obj, "status")), R"({"phase":"Running","n":[1,2]})");
+  EXPECT_EQ(at(text, *json_text::member(text, *obj, "z")), "null");
+  EXPECT_FALSE(json_text::member(text, *obj, "phase"));  // only the object's own members
+  EXPECT_FALSE(json_text::member(text, *obj, "c"));
+  const auto status = json_text::member(text, *obj, "status");
+  EXPECT_EQ(at(text, *json_text::member(text, *status, "phase")), R"("Running")");
+}
+
+TEST(JsonText, RefusesWhatIsNotOneWholeObject) {
+  EXPECT_FALSE(json_text::object("[1]"));
+  EXPECT_FALSE(json_text::object(R"({"a":1)"));
+  EXPECT_FALSE(json_text::object(R"({"a":"1})"));
+  EXPECT_FALSE(json_text::object(R"({"a":1} x)"));
+  const std::string cut = R"({"a":1,"b")";
+  EXPECT_FALSE(json_text::member(cut, {0, cut.size()}, "b"));
+  EXPECT_FALSE(json_text::status_splice(R"({"metadata":{"name":"x"},"status":{}})"));      // no resourceVersion
+  EXPECT_FALSE(json_text::status_splice(R"({"metadata":{"resourceVersion":"3"}})"));      // no status
+  EXPECT_FALSE(json_text::status_splice(R"({"status":{},"metadata":{"resourceVersion":"3"}})"));  // status first
+  const std::string ok = R"({"metadata":{"resourceVersion":"3"},"status":{"a":1}})";
+  const auto splice = json_text::status_splice(ok);
+  ASSERT_TRUE(splice);
+  EXPECT_EQ(at(ok, splice->resource_version), R"("3")");
+  EXPECT_EQ(at(ok, splice->status), R"({"a":1})");
+}
+
+struct Server {
+  std::shared_ptr<kube::VirtualClock> clock = std::make_shared<kube::VirtualClock>(*kube::parse_rfc3339("2026-12-01T00:00:00Z"));
+  std::shared_ptr<ObjectStore> store = std::make_shared<ObjectStore>();
+  std::shared_ptr<ApiServer> api = std::make_shared<ApiServer>(store, clock);
+  ApiResponse patch(const std::string& path, const std::string& type, const std::string& body) {
+    ApiRequest r;
+    r.method = "PATCH";
+    r.path = path;
+    r.body = body;
+    r.headers["content-type"] = type;
+    return api->handle(r);
+  }
+};
+
+// What the whole-object path stores for `before` with `status`: its DOM with that status and
+// the new resourceVersion, written out.
+std::string whole_object_write(const std::string& before, const value& status, const std::string& rv) {
+  std::error_code ec;
+  value obj = model::parse_json(before, ec);
+  obj["status"] = status;
+  obj["metadata"]["resourceVersion"] = value::string(rv);
+  return model::to_json(obj);
+}
+
+TEST(StatusPatch, StoresWhatWritingTheWholeObjectWould) {
+  Server s;
+  for (const auto& d : parse_yaml_documents(
+           "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop, labels: {app: web, tier: \"a\\\"b\"},\n"
+           "  annotations: {note: \"status: {}\"}, ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: rs, uid: u1, controller: true}]}\n"
+           "spec: {nodeName: n1, containers: [{name: c, image: nginx}]}\n"
+           "status: {phase: Pending, conditions: [{type: PodScheduled, status: 'True'}]}\n"))
+    ASSERT_EQ(s.api->create_object(d).status, 201);
+  const std::string path = "/api/v1/namespaces/shop/pods/p/status";
+  // A merge patch: merged into the stored status.
+  auto before = s.store->get("/pods", "shop", "p");
+  auto r = s.patch(path, "application/merge-patch+json", R"({"status":{"phase":"Running","podIP":"10.0.0.1","message":"é\n"}})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto after = s.store->get("/pods", "shop", "p");
+  std::error_code ec;
+  value status = model::parse_json(before->json, ec).at("status");
+  status["phase"] = value::string("Running");
+  status["podIP"] = value::string("10.0.0.1");
+  status["message"] = value::string("é\n");
+  EXPECT_EQ(after->json, whole_object_write(before->json, status, std::to_string(after->rv)));
+  EXPECT_EQ(r.body, after->json);
+  EXPECT_GT(after->rv, before->rv);
+  EXPECT_EQ(after->fields.at("status.phase"), "Running");  // the field selector sees the new phase
+  EXPECT_EQ(after->fields.at("spec.nodeName"), "n1");
+  EXPECT_EQ(after->labels, before->labels);
+  EXPECT_EQ(after->owner_uids, std::vector<std::string>{"u1"});
+
+  // A JSON patch that tests the version and sets the whole status.
+  before = after;
+  const std::string set = R"({"phase":"Failed","conditions":[{"status":"False","type":"Ready"}]})";
+  r = s.patch(path, "application/json-patch+json",
+              R"([{"op":"test","path":"/metadata/resourceVersion","value":")" + std::to_string(before->rv) +
+                  R"("},{"op":"add","path":"/status","value":)" + set + "}]");
+  ASSERT_EQ(r.status, 200) << r.body;
+  after = s.store->get("/pods", "shop", "p");
+  EXPECT_EQ(after->json, whole_object_write(before->json, model::parse_json(set, ec), std::to_string(after->rv)));
+  EXPECT_EQ(after->fields.at("status.phase"), "Failed");
+
+  // A stale version is refused with what the general path answers, and nothing is written.
+  r = s.patch(path, "application/json-patch+json",
+              R"([{"op":"test","path":"/metadata/resourceVersion","value":")" + std::to_string(before->rv) +
+                  R"("},{"op":"add","path":"/status","value":{}}])");
+  EXPECT_EQ(r.status, 422) << r.body;
+  r = s.patch(path, "application/merge-patch+json", R"({"metadata":{"resourceVersion":"1"},"status":{"phase":"Running"}})");
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(s.store->get("/pods", "shop", "p")->json, after->json);
+}
+
+TEST(StatusPatch, AWatcherSeesTheStatusWriteAsAModification) {
+  Server s;
+  for (const auto& d : parse_yaml_documents("apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: b, namespace: shop}\n"
+                                            "spec: {maxUnavailable: 1, selector: {matchLabels: {app: web}}}\nstatus: {currentHealthy: 0}\n"))
+    ASSERT_EQ(s.api->create_object(d).status, 201);
+  auto w = s.store->watch({.resource = "policy/poddisruptionbudgets"}, std::to_string(s.store->resource_version()));
+  ASSERT_TRUE(w.ok());
+  auto r = s.patch("/apis/policy/v1/namespaces/shop/poddisruptionbudgets/b/status", "application/merge-patch+json",
+                   R"({"status":{"currentHealthy":3,"disruptionsAllowed":1}})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto e = w.value()->next(std::chrono::milliseconds(100));
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->type, ChangeType::kModified);
+  EXPECT_EQ(e->object->json, r.body);
+  std::error_code ec;
+  const value got = model::parse_json(e->object->json, ec);
+  EXPECT_EQ(json::num(got, {"status", "currentHealthy"}, -1), 3);
+  EXPECT_EQ(json::num(got, {"spec", "maxUnavailable"}, -1), 1);
+}
+
+}  // namespace
+}  // namespace nonevent::sim

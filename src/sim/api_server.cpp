@@ -898,6 +898,13 @@ ApiResponse ApiServer::watch(const ApiRequest& req, const Target& t) {
 
 // The object a create or update sends: JSON, or protobuf for the kinds client-go's typed
 // clients send that way (protobuf_body.h).
+// An in-process caller's body DOM, taken out of the request.
+static value take_body_value(const ApiRequest& req) {
+  value v = std::move(*req.body_value);
+  req.body_value.reset();
+  return v;
+}
+
 static kube::Result<value> parse_body(const ApiRequest& req) {
   ApiError e;
   e.code = 400;
@@ -911,7 +918,7 @@ static kube::Result<value> parse_body(const ApiRequest& req) {
     return e;
   }
   std::error_code ec;
-  auto obj = model::parse_json(req.body, ec);
+  value obj = req.body_value ? take_body_value(req) : model::parse_json(req.body, ec);
   if (ec || !obj.is_object()) {
     e.message = "the request body is not a JSON object";
     return e;
@@ -1087,23 +1094,33 @@ ApiResponse ApiServer::patch(const ApiRequest& req, const Target& t) {
   // and written only if nobody wrote in between; otherwise it is applied again to the newer
   // object. (A patch that names a resourceVersion itself gets the 409 instead.) Without this
   // two concurrent patches of different fields could lose one of them.
+  // The body once, for every attempt; an invalid one is answered after the object is found
+  // (a missing object is a 404 whatever the patch).
+  std::optional<value> body;
+  if (req.body_value) {
+    body = take_body_value(req);
+  } else {
+    std::error_code ec;
+    body = model::parse_json(req.body, ec);
+    if (ec) body.reset();
+  }
   for (int attempt = 0;; ++attempt) {
     bool retryable = false;
-    auto r = patch_once(req, t, retryable);
+    auto r = patch_once(req, t, body, retryable);
     if (r.status != 409 || !retryable || attempt >= 16) return r;
   }
 }
 
-ApiResponse ApiServer::patch_once(const ApiRequest& req, const Target& t, bool& retryable) {
+ApiResponse ApiServer::patch_once(const ApiRequest& req, const Target& t, const std::optional<value>& patch_body, bool& retryable) {
   auto current = store_->get(t.type->key(), t.ns, t.name);
   if (!current) return error_response(404, "NotFound", t.type->resource + " \"" + t.name + "\" not found",
                                       R"({"name":")" + t.name + R"(","kind":")" + t.type->resource + "\"}");
-  std::error_code ec;
-  auto p = model::parse_json(req.body, ec);
-  if (ec) return error_response(400, "BadRequest", "the patch is not valid JSON");
+  if (!patch_body) return error_response(400, "BadRequest", "the patch is not valid JSON");
+  const value& p = *patch_body;
   std::string ct = req.header("content-type");
   if (auto semi = ct.find(';'); semi != std::string::npos) ct = ct.substr(0, semi);
   if (auto done = patch_status_in_place(t, current, p, ct, retryable)) return std::move(*done);
+  std::error_code ec;
   auto cur = model::parse_json(current->json, ec);
   // A merge patch of the status subresource keeps only the patched status (merge_update), so
   // the status alone is patched, taken out of `cur` rather than copied with the whole object:

@@ -138,10 +138,11 @@ class Kubelets final : public SimController {
           timers_.at(key, started);
           return;
         }
-        const value st = running_status(status_inputs(facts.model, pod_json, seen), *node, now, false);
-        if (sim.patch(path + "/status", st)) {
-          seen.start_time = st.at("status").at("startTime").as_string();
-          seen.pod_ip = st.at("status").at("podIP").as_string();
+        value st = running_status(status_inputs(facts.model, pod_json, seen), *node, now, false);
+        std::string start_time = st.at("status").at("startTime").as_string(), pod_ip = st.at("status").at("podIP").as_string();
+        if (sim.patch(path + "/status", std::move(st))) {
+          seen.start_time = std::move(start_time);
+          seen.pod_ip = std::move(pod_ip);
         }
         if (!job_pod) timers_.at(key, ready);
         return;
@@ -163,7 +164,7 @@ class Kubelets final : public SimController {
         value p = value::object();
         p["status"]["phase"] = value::string(ok ? "Succeeded" : "Failed");
         p["status"]["conditions"][0] = condition("Ready", false, now_text(now));
-        sim.patch(path + "/status", p);
+        sim.patch(path + "/status", std::move(p));
         return;
       }
       if (!facts.ready) {

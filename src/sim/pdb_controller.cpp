@@ -164,7 +164,7 @@ class PdbController final : public SimController {
           if (str(old, {"status"}) == c.at("status").as_string()) since = str(old, {"lastTransitionTime"}, since);
       c["lastTransitionTime"] = value::string(since);
       st["conditions"][0] = c;
-      sim.set_status(object_path("policy/v1", "poddisruptionbudgets", ns(pdb), json::name(pdb)), pdb, st);
+      sim.set_status(object_path("policy/v1", "poddisruptionbudgets", ns(pdb), json::name(pdb)), pdb, std::move(st));
     }
     if (auto t = timers_.earliest()) sim.wake_at(*t);
   }

@@ -78,6 +78,21 @@ ApiResponse Simulation::request(const std::string& method, const std::string& pa
   r.body = body;
   r.headers["content-type"] = content_type;
   r.headers["user-agent"] = "nonevent-sim";
+  return send(r);
+}
+
+ApiResponse Simulation::request_dom(const std::string& method, const std::string& path, value body,
+                                    const std::string& content_type) {
+  ApiRequest r;
+  r.method = method;
+  r.path = path;
+  r.body_value = std::move(body);
+  r.headers["content-type"] = content_type;
+  r.headers["user-agent"] = "nonevent-sim";
+  return send(r);
+}
+
+ApiResponse Simulation::send(const ApiRequest& r) {
   auto resp = api_->handle(r);
   std::lock_guard g(stats_mu_);
   ++stats_.writes;
@@ -87,11 +102,11 @@ ApiResponse Simulation::request(const std::string& method, const std::string& pa
 
 void Simulation::defer(std::function<void()> write) { deferred_.add(std::move(write)); }
 
-bool Simulation::patch(const std::string& path, const value& merge_patch) {
-  return request("PATCH", path, model::to_json(merge_patch), "application/merge-patch+json").status < 300;
+bool Simulation::patch(const std::string& path, value merge_patch) {
+  return request_dom("PATCH", path, std::move(merge_patch), "application/merge-patch+json").status < 300;
 }
 
-bool Simulation::set_status(const std::string& object_path, const value& current, const value& status) {
+bool Simulation::set_status(const std::string& object_path, const value& current, value status) {
   // Compared as DOMs (members are kept sorted; cpprest types every non-negative integer
   // alike): serializing both was a cost of its own for every PDB, ReplicaSet and Deployment
   // a pod event touched.
@@ -99,21 +114,21 @@ bool Simulation::set_status(const std::string& object_path, const value& current
   value op = value::object();
   op["op"] = value::string("add");  // add replaces an existing member as a whole
   op["path"] = value::string("/status");
-  op["value"] = status;
+  op["value"] = std::move(status);
   // Conditional on the version the controller read, as the real controllers' updates are:
   // a concurrent write (an eviction recording disruptedPods) is never overwritten.
   value test = value::object();
   test["op"] = value::string("test");
   test["path"] = value::string("/metadata/resourceVersion");
   test["value"] = current.at("metadata").at("resourceVersion");
-  value ops = value::array();
-  ops[0] = test;
-  ops[1] = op;
-  return request("PATCH", object_path + "/status", model::to_json(ops), "application/json-patch+json").status < 300;
+  value ops = value::array(2);
+  ops[0] = std::move(test);
+  ops[1] = std::move(op);
+  return request_dom("PATCH", object_path + "/status", std::move(ops), "application/json-patch+json").status < 300;
 }
 
-bool Simulation::create(const std::string& collection_path, const value& obj) {
-  return request("POST", collection_path, model::to_json(obj)).status < 300;
+bool Simulation::create(const std::string& collection_path, value obj) {
+  return request_dom("POST", collection_path, std::move(obj)).status < 300;
 }
 
 bool Simulation::remove(const std::string& path, long grace_seconds) {

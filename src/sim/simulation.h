@@ -85,20 +85,24 @@ class Simulation {
   void wake_at(kube::TimePoint t);
   ApiResponse request(const std::string& method, const std::string& path, const std::string& body = "",
                       const std::string& content_type = "application/json");
+  // The same with the body as a DOM, handed to the server as it is (ApiRequest::body_value).
+  ApiResponse request_dom(const std::string& method, const std::string& path, web::json::value body,
+                          const std::string& content_type = "application/json");
   // Runs `write` before this pass ends, on whichever of its threads is free (see
   // deferred_writes.h); for writes whose answer the controller does not wait for.
   void defer(std::function<void()> write);
-  bool patch(const std::string& path, const web::json::value& merge_patch);  // merge patch
+  bool patch(const std::string& path, web::json::value merge_patch);  // merge patch
   // Sets an object's whole status when it differs from `current` (a merge patch would keep
   // fields the new status no longer has, and the controller would rewrite it forever).
-  bool set_status(const std::string& object_path, const web::json::value& current, const web::json::value& status);
-  bool create(const std::string& collection_path, const web::json::value& obj);
+  bool set_status(const std::string& object_path, const web::json::value& current, web::json::value status);
+  bool create(const std::string& collection_path, web::json::value obj);
   bool remove(const std::string& path, long grace_seconds = -1);
   ApiServer& api() { return *api_; }
   SimulationStats stats() const;
 
  private:
   Snapshot snapshot();
+  ApiResponse send(const ApiRequest& r);  // counted in the stats
 
   std::shared_ptr<ApiServer> api_;
   std::shared_ptr<kube::Clock> clock_;

@@ -45,7 +45,7 @@ std::optional<size_t> status_set_by_json_patch(const value& patch, const std::st
 
 }  // namespace
 
-std::optional<ApiResponse> ApiServer::patch_status_in_place(const Target& t, const StoredPtr& current, value& patch,
+std::optional<ApiResponse> ApiServer::patch_status_in_place(const Target& t, const StoredPtr& current, const value& patch,
                                                             const std::string& content_type, bool& retryable) {
   if (t.subresource != "status" || t.type->custom || t.type->kind == "CustomResourceDefinition") return std::nullopt;
   const std::string_view text = current->json;
@@ -71,7 +71,7 @@ std::optional<ApiResponse> ApiServer::patch_status_in_place(const Target& t, con
   } else if (content_type == "application/json-patch+json") {
     const auto set = status_set_by_json_patch(patch, current_rv);
     if (!set) return std::nullopt;
-    status = std::move(patch[*set]["value"]);  // taken, not copied: the patch is not used again
+    status = patch.at(*set).at("value");  // a copy: a conflict retries the patch
   } else {
     return std::nullopt;
   }

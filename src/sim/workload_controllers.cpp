@@ -57,7 +57,7 @@ std::vector<const value*> owned_pods(const Snapshot& snap, const value& owner) {
 }
 
 void set_status(Simulation& sim, const value& obj, const std::string& resource_path, value status) {
-  sim.set_status(resource_path, obj, status);
+  sim.set_status(resource_path, obj, std::move(status));
 }
 
 // Scales the pods a ReplicaSet owns to `want`: creates with generated names, deletes the
@@ -185,7 +185,7 @@ class DeploymentController final : public SimController {
       cond["lastTransitionTime"] = value::string(since);
       cond["lastUpdateTime"] = value::string(since);
       st["conditions"][0] = cond;
-      set_status(sim, d, object_path("apps/v1", "deployments", ns(d), json::name(d)), st);
+      set_status(sim, d, object_path("apps/v1", "deployments", ns(d), json::name(d)), std::move(st));
     }
   }
 

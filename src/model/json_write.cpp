@@ -1,7 +1,9 @@
 #include "model/json_write.h"
 
 #include <charconv>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 
 namespace nonevent::model {
@@ -12,10 +14,25 @@ namespace {
 
 // As cpprest's append_escape_string: the two-character escapes, \u00XX for the other
 // control characters, everything else (UTF-8 included) as it is.
+// Whether any of the 8 bytes at `p` needs escaping (a control character, '"' or '\\'): the
+// exact word-at-a-time tests for a zero byte and a byte below 0x20. Almost no string the
+// simulation writes has one, and looking at one byte at a time was a twentieth of a run.
+bool word_needs_escape(const char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, sizeof w);
+  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+  auto has_zero = [&](uint64_t x) { return ((x - kOnes) & ~x & kHigh) != 0; };
+  const bool below_space = ((w - kOnes * 0x20) & ~w & kHigh) != 0;
+  return below_space || has_zero(w ^ (kOnes * '"')) || has_zero(w ^ (kOnes * '\\'));
+}
+
 void append_string(std::string& out, const std::string& s) {
   out.push_back('"');
   size_t plain = 0;  // start of the run not yet copied
-  for (size_t i = 0; i < s.size(); ++i) {
+  size_t i = 0;
+  // Whole words that need nothing are skipped; the byte loop below finds what a word has.
+  while (i + 8 <= s.size() && !word_needs_escape(s.data() + i)) i += 8;
+  for (; i < s.size(); ++i) {
     const auto ch = static_cast<unsigned char>(s[i]);
     if (ch >= 0x20 && ch != '"' && ch != '\\') continue;
     out.append(s, plain, i - plain);
@@ -56,6 +73,8 @@ void append_number(std::string& out, const web::json::number& n) {
 }
 
 }  // namespace
+
+void append_json_string(std::string& out, const std::string& s) { append_string(out, s); }
 
 void append_json(std::string& out, const value& v) {
   switch (v.type()) {

@@ -11,6 +11,8 @@ namespace nonevent::model {
 
 // Appends `v` as compact JSON (no whitespace; object members in the DOM's order).
 void append_json(std::string& out, const web::json::value& v);
+// Appends `s` as a JSON string (quoted and escaped as append_json does).
+void append_json_string(std::string& out, const std::string& s);
 std::string to_json(const web::json::value& v);
 
 }  // namespace nonevent::model

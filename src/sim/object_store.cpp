@@ -138,6 +138,47 @@ StoredPtr ObjectStore::get(const std::string& resource, const std::string& ns,
   return it == r->second.end() ? nullptr : it->second;
 }
 
+namespace {
+
+// The object as model::to_json writes it, noting where metadata.resourceVersion and status
+// are (for status writes, which replace just those).
+std::string write_noting_splice(const value& obj, std::optional<json_text::StatusSplice>& splice) {
+  if (!obj.is_object()) return model::to_json(obj);
+  std::string out;
+  std::optional<json_text::Span> rv, status;
+  out.push_back('{');
+  bool first = true;
+  for (const auto& [k, v] : obj.as_object()) {
+    if (!first) out.push_back(',');
+    first = false;
+    model::append_json_string(out, k);
+    out.push_back(':');
+    const size_t at = out.size();
+    if (k == "metadata" && v.is_object()) {
+      out.push_back('{');
+      bool first_member = true;
+      for (const auto& [mk, mv] : v.as_object()) {
+        if (!first_member) out.push_back(',');
+        first_member = false;
+        model::append_json_string(out, mk);
+        out.push_back(':');
+        const size_t value_at = out.size();
+        model::append_json(out, mv);
+        if (mk == "resourceVersion") rv = json_text::Span{value_at, out.size()};
+      }
+      out.push_back('}');
+    } else {
+      model::append_json(out, v);
+      if (k == "status") status = json_text::Span{at, out.size()};
+    }
+  }
+  out.push_back('}');
+  if (rv && status && rv->end <= status->begin) splice = json_text::StatusSplice{*rv, *status};
+  return out;
+}
+
+}  // namespace
+
 StoredPtr ObjectStore::make_stored(const std::string& resource, value& obj, uint64_t rv) const {
   auto s = std::make_shared<StoredObject>();
   auto& meta = obj["metadata"];
@@ -154,7 +195,8 @@ StoredPtr ObjectStore::make_stored(const std::string& resource, value& obj, uint
   s->fields["metadata.name"] = s->name;
   s->fields["metadata.namespace"] = s->ns;
   if (extract_fields_) extract_fields_(resource, obj, s->fields);
-  s->json = model::to_json(obj);
+  s->being_deleted = meta.has_field("deletionTimestamp");
+  s->json = write_noting_splice(obj, s->splice);
   return s;
 }
 
@@ -356,6 +398,7 @@ kube::Result<StoredPtr> ObjectStore::update_status(const std::string& resource, 
   s->labels = current->labels;
   s->owner_uids = current->owner_uids;
   s->fields = current->fields;
+  s->being_deleted = current->being_deleted;
   for (auto& [k, v] : status_fields)
     if (k.starts_with("status.")) s->fields[k] = std::move(v);
 
@@ -377,6 +420,11 @@ kube::Result<StoredPtr> ObjectStore::update_status(const std::string& resource, 
       .append(text.substr(where.resource_version.end, where.status.begin - where.resource_version.end))
       .append(status_json)
       .append(text.substr(where.status.end));
+  json_text::StatusSplice now = where;
+  now.resource_version.end = now.resource_version.begin + rv_text.size() + 2;
+  now.status.begin = now.resource_version.end + (where.status.begin - where.resource_version.end);
+  now.status.end = now.status.begin + status_json.size();
+  s->splice = now;
   StoredPtr stored = std::move(s);
   it->second = stored;
   reindex(resource, current.get(), stored.get());

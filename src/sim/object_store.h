@@ -31,6 +31,10 @@ struct StoredObject {
   StringMap labels;
   StringMap fields;  // metadata.name, metadata.namespace and per-kind fields (spec.nodeName...)
   std::vector<std::string> owner_uids;  // metadata.ownerReferences[].uid
+  // Where `json` has metadata.resourceVersion and status (noted as it is written, so a status
+  // write need not search the text for them), and whether metadata.deletionTimestamp is set.
+  std::optional<json_text::StatusSplice> splice;
+  bool being_deleted = false;
 };
 using StoredPtr = std::shared_ptr<const StoredObject>;
 
@@ -121,8 +125,8 @@ class ObjectStore {
   kube::Result<StoredPtr> update(const std::string& resource, web::json::value obj,
                                  const std::string& expected_rv = {});
   // A write of the status subresource, which keeps everything but the status: the new
-  // status is written into `current`'s text in place of the old one (at `where`, found by
-  // json_text::status_splice) with the new resourceVersion, byte for byte what update()
+  // status is written into `current`'s text in place of the old one (at `where`: its
+  // `splice`, or found by json_text::status_splice) with the new resourceVersion, byte for byte what update()
   // would store for the whole object with that status, without a DOM of the whole object.
   // As update() otherwise, and 409 Conflict also when the object is no longer `current`.
   kube::Result<StoredPtr> update_status(const std::string& resource, const StoredPtr& current,

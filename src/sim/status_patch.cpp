@@ -48,13 +48,11 @@ std::optional<size_t> status_set_by_json_patch(const value& patch, const std::st
 std::optional<ApiResponse> ApiServer::patch_status_in_place(const Target& t, const StoredPtr& current, const value& patch,
                                                             const std::string& content_type, bool& retryable) {
   if (t.subresource != "status" || t.type->custom || t.type->kind == "CustomResourceDefinition") return std::nullopt;
-  const std::string_view text = current->json;
-  const auto where = json_text::status_splice(text);
-  if (!where) return std::nullopt;
   // A write to an object being deleted may complete its deletion (write()): the general path.
-  if (const auto obj = json_text::object(text))
-    if (const auto meta = json_text::member(text, *obj, "metadata"); !meta || json_text::member(text, *meta, "deletionTimestamp"))
-      return std::nullopt;
+  if (current->being_deleted) return std::nullopt;
+  const std::string_view text = current->json;
+  const auto where = current->splice ? current->splice : json_text::status_splice(text);
+  if (!where) return std::nullopt;
   const std::string current_rv = std::to_string(current->rv);
   std::string expected_rv;
   value status;

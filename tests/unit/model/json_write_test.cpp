@@ -36,6 +36,20 @@ TEST(ToJson, EscapesEveryCharacterAsCpprestDoes) {
   EXPECT_EQ(to_json(value::string("a\"b\\c\n\x01")), R"("a\"b\\c\n\u0001")");
 }
 
+TEST(ToJson, FindsACharacterToEscapeAnywhereInALongString) {
+  // Strings are looked at eight bytes at a time: every such character at every offset of
+  // the first words, among plain ASCII and among UTF-8 bytes (which need no escape).
+  for (const std::string& filler : {std::string(24, 'a'), std::string(12, '\xc3') + std::string(12, '\xa9')})
+    for (int c = 0; c < 256; ++c)
+      for (size_t at = 0; at < filler.size(); ++at) {
+        std::string s = filler;
+        s[at] = static_cast<char>(c);
+        if (c == 0) s.erase(at, 1);  // cpprest stops at a NUL; no object has one
+        const value v = value::string(s);
+        ASSERT_EQ(to_json(v), v.serialize()) << "character " << c << " at " << at;
+      }
+}
+
 TEST(ToJson, WritesNumbersAsCpprestDoes) {
   for (const value& n : {value::number(0), value::number(-1), value::number(int64_t{42}),
                          value::number(std::numeric_limits<int64_t>::min()), value::number(std::numeric_limits<int64_t>::max()),

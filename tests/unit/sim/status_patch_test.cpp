@@ -64,6 +64,17 @@ struct Server {
   }
 };
 
+// The positions the store noted for a status write are where the text has them.
+void expect_splice_noted(const StoredObject& o) {
+  const auto found = json_text::status_splice(o.json);
+  ASSERT_TRUE(found) << o.json;
+  ASSERT_TRUE(o.splice) << o.json;
+  EXPECT_EQ(at(o.json, o.splice->resource_version), at(o.json, found->resource_version));
+  EXPECT_EQ(o.splice->resource_version.begin, found->resource_version.begin);
+  EXPECT_EQ(o.splice->status.begin, found->status.begin);
+  EXPECT_EQ(o.splice->status.end, found->status.end);
+}
+
 // What the whole-object path stores for `before` with `status`: its DOM with that status and
 // the new resourceVersion, written out.
 std::string whole_object_write(const std::string& before, const value& status, const std::string& rv) {
@@ -85,6 +96,8 @@ TEST(StatusPatch, StoresWhatWritingTheWholeObjectWould) {
   const std::string path = "/api/v1/namespaces/shop/pods/p/status";
   // A merge patch: merged into the stored status.
   auto before = s.store->get("/pods", "shop", "p");
+  expect_splice_noted(*before);
+  EXPECT_FALSE(before->being_deleted);
   auto r = s.patch(path, "application/merge-patch+json", R"({"status":{"phase":"Running","podIP":"10.0.0.1","message":"é\n"}})");
   ASSERT_EQ(r.status, 200) << r.body;
   auto after = s.store->get("/pods", "shop", "p");
@@ -100,6 +113,7 @@ TEST(StatusPatch, StoresWhatWritingTheWholeObjectWould) {
   EXPECT_EQ(after->fields.at("spec.nodeName"), "n1");
   EXPECT_EQ(after->labels, before->labels);
   EXPECT_EQ(after->owner_uids, std::vector<std::string>{"u1"});
+  expect_splice_noted(*after);
 
   // A JSON patch that tests the version and sets the whole status.
   before = after;
@@ -111,6 +125,14 @@ TEST(StatusPatch, StoresWhatWritingTheWholeObjectWould) {
   after = s.store->get("/pods", "shop", "p");
   EXPECT_EQ(after->json, whole_object_write(before->json, model::parse_json(set, ec), std::to_string(after->rv)));
   EXPECT_EQ(after->fields.at("status.phase"), "Failed");
+  expect_splice_noted(*after);
+
+  // The noted positions stay right as the resourceVersion grows a digit.
+  for (int i = 0; i < 12; ++i) {
+    ASSERT_EQ(s.patch(path, "application/merge-patch+json", R"({"status":{"message":")" + std::string(i, 'x') + R"("}})").status, 200);
+    expect_splice_noted(*s.store->get("/pods", "shop", "p"));
+  }
+  after = s.store->get("/pods", "shop", "p");  // `before` is now stale
 
   // A stale version is refused with what the general path answers, and nothing is written.
   r = s.patch(path, "application/json-patch+json",

@@ -5,6 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include "model/json_write.h"
+
 namespace nonevent::model {
 
 using web::json::value;
@@ -28,7 +30,11 @@ value build(simdjson::dom::element e) {
       for (const auto item : a) items.push_back(build(item));
       return value::array(std::move(items));
     }
-    case T::STRING: return value::string(std::string(e.get_string().value_unsafe()));
+    case T::STRING: {
+      // Telling cpprest whether it needs escaping spares its byte-at-a-time look.
+      const std::string_view s = e.get_string().value_unsafe();
+      return value::string(std::string(s), json_needs_escape(s));
+    }
     case T::INT64: return value::number(e.get_int64().value_unsafe());
     case T::UINT64: return value::number(e.get_uint64().value_unsafe());
     case T::DOUBLE: return value::number(e.get_double().value_unsafe());

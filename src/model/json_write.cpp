@@ -76,6 +76,17 @@ void append_number(std::string& out, const web::json::number& n) {
 
 void append_json_string(std::string& out, const std::string& s) { append_string(out, s); }
 
+bool json_needs_escape(std::string_view s) {
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8)
+    if (word_needs_escape(s.data() + i)) return true;
+  for (; i < s.size(); ++i) {
+    const auto ch = static_cast<unsigned char>(s[i]);
+    if (ch < 0x20 || ch == '"' || ch == '\\') return true;
+  }
+  return false;
+}
+
 void append_json(std::string& out, const value& v) {
   switch (v.type()) {
     case value::Object: {

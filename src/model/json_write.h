@@ -6,11 +6,15 @@
 #include <cpprest/json.h>
 
 #include <string>
+#include <string_view>
 
 namespace nonevent::model {
 
 // Appends `v` as compact JSON (no whitespace; object members in the DOM's order).
 void append_json(std::string& out, const web::json::value& v);
+// Whether `s` has a character JSON escapes (a control character, '"' or '\\'): what cpprest
+// works out, a byte at a time, for every string value it makes unless told.
+bool json_needs_escape(std::string_view s);
 // Appends `s` as a JSON string (quoted and escaped as append_json does).
 void append_json_string(std::string& out, const std::string& s);
 std::string to_json(const web::json::value& v);

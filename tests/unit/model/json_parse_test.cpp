@@ -35,6 +35,8 @@ TEST(ParseJson, KeepsNumbersStringsAndEscapes) {
   expect_same_as_cpprest(R"({"i":-42,"u":18446744073709551615,"d":0.25,"e":1e3,"big":9007199254740993,"zero":0})");
   expect_same_as_cpprest(R"({"s":"quote \" backslash \\ tab \t newline \n unicode \u00e9 \ud83d\ude00 slash \/"})");
   expect_same_as_cpprest(R"(["a",1,true,false,null,[],{},[[{"k":"v"}]]])");
+  // cpprest is told whether a string needs escaping (its serialize() relies on that).
+  expect_same_as_cpprest(R"({"late":"a plain run of words, then a \" quote","tail":"0123456789abcdef\n","clean":"0123456789abcdefgh"})");
   expect_same_as_cpprest(R"("just a string")");
   expect_same_as_cpprest("  {\n  \"spaced\" : [ 1 , 2 ]\n}\n");
   std::error_code ec;

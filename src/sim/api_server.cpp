@@ -9,6 +9,7 @@
 #include "model/json_write.h"
 #include "sim/aggregated_discovery.h"
 #include "sim/cel.h"
+#include "sim/json_util.h"
 #include "sim/patch.h"
 #include "sim/pod_update_rules.h"
 #include "sim/protobuf_body.h"
@@ -234,11 +235,8 @@ void validate(const value& obj, const value& schema, const std::string& path, st
 // Fields the API server allows in field selectors, by resource.
 void extract_fields(const std::string& resource, const value& obj, StringMap& f) {
   auto get = [&](std::initializer_list<const char*> path) -> std::string {
-    const value* cur = &obj;
-    for (const char* k : path) {
-      if (!cur->is_object() || !cur->has_field(k)) return "";
-      cur = &cur->at(k);
-    }
+    const value* cur = json::at(obj, path);
+    if (!cur) return "";
     if (cur->is_string()) return cur->as_string();
     if (cur->is_boolean()) return cur->as_bool() ? "true" : "false";
     return "";

@@ -17,8 +17,13 @@ using web::json::value;
 inline const value* at(const value& v, std::initializer_list<const char*> path) {
   const value* cur = &v;
   for (const char* k : path) {
-    if (!cur->is_object() || !cur->has_field(k)) return nullptr;
-    cur = &cur->at(k);
+    // One search of the members per step (has_field() and at() were two, each making the
+    // key a string: the simulated controllers' commonest lookup).
+    if (!cur->is_object()) return nullptr;
+    const auto& members = cur->as_object();
+    const auto it = members.find(k);
+    if (it == members.end()) return nullptr;
+    cur = &it->second;
   }
   return cur;
 }
@@ -54,7 +59,7 @@ inline std::string_view controller_uid_view(const value& o) {
   const value* refs = at(o, {"metadata", "ownerReferences"});
   if (!refs || !refs->is_array()) return {};
   for (const auto& r : refs->as_array())
-    if (r.has_field("controller") && r.at("controller").is_boolean() && r.at("controller").as_bool()) {
+    if (const value* c = at(r, {"controller"}); c && c->is_boolean() && c->as_bool()) {
       const value* u = at(r, {"uid"});
       return u && u->is_string() ? std::string_view(u->as_string()) : std::string_view();
     }

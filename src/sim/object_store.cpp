@@ -140,6 +140,14 @@ StoredPtr ObjectStore::get(const std::string& resource, const std::string& ns,
 
 namespace {
 
+// A member of an object, found with one search; null when `o` is not an object or lacks it.
+const value* member(const value& o, const char* key) {
+  if (!o.is_object()) return nullptr;
+  const auto& members = o.as_object();
+  const auto it = members.find(key);
+  return it == members.end() ? nullptr : &it->second;
+}
+
 // The object as model::to_json writes it, noting where metadata.resourceVersion and status
 // are (for status writes, which replace just those).
 std::string write_noting_splice(const value& obj, std::optional<json_text::StatusSplice>& splice) {
@@ -183,19 +191,21 @@ StoredPtr ObjectStore::make_stored(const std::string& resource, value& obj, uint
   auto s = std::make_shared<StoredObject>();
   auto& meta = obj["metadata"];
   meta["resourceVersion"] = value::string(std::to_string(rv));
-  s->name = meta.has_field("name") ? meta.at("name").as_string() : "";
-  s->ns = meta.has_field("namespace") ? meta.at("namespace").as_string() : "";
+  const value* name = member(meta, "name");
+  const value* ns = member(meta, "namespace");
+  s->name = name && name->is_string() ? name->as_string() : "";
+  s->ns = ns && ns->is_string() ? ns->as_string() : "";
   s->rv = rv;
-  if (meta.has_field("labels") && meta.at("labels").is_object())
-    for (const auto& [k, v] : meta.at("labels").as_object())
+  if (const value* labels = member(meta, "labels"); labels && labels->is_object())
+    for (const auto& [k, v] : labels->as_object())
       if (v.is_string()) s->labels[k] = v.as_string();
-  if (meta.has_field("ownerReferences") && meta.at("ownerReferences").is_array())
-    for (const auto& ref : meta.at("ownerReferences").as_array())
-      if (ref.is_object() && ref.has_field("uid") && ref.at("uid").is_string()) s->owner_uids.push_back(ref.at("uid").as_string());
+  if (const value* refs = member(meta, "ownerReferences"); refs && refs->is_array())
+    for (const auto& ref : refs->as_array())
+      if (const value* uid = member(ref, "uid"); uid && uid->is_string()) s->owner_uids.push_back(uid->as_string());
   s->fields["metadata.name"] = s->name;
   s->fields["metadata.namespace"] = s->ns;
   if (extract_fields_) extract_fields_(resource, obj, s->fields);
-  s->being_deleted = meta.has_field("deletionTimestamp");
+  s->being_deleted = member(meta, "deletionTimestamp") != nullptr;
   s->json = write_noting_splice(obj, s->splice);
   return s;
 }

@@ -110,16 +110,37 @@ void VirtualClock::wake_all() {
 
 namespace {
 std::string format(TimePoint t, bool micro) {
-  const auto secs = std::chrono::time_point_cast<std::chrono::seconds>(t);
-  const std::time_t tt = std::chrono::system_clock::to_time_t(secs);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string out(buf);
+  const auto secs = std::chrono::floor<std::chrono::seconds>(t);
+  const auto days = std::chrono::floor<std::chrono::days>(secs);
+  const std::chrono::year_month_day ymd{days};
+  const std::chrono::hh_mm_ss hms{secs - days};
+  std::string out;
+  const int year = static_cast<int>(ymd.year());
+  if (year >= 0 && year <= 9999) {
+    // Digits written directly: strftime (with its locale) was a percent of a big simulation,
+    // which stamps every condition and status it writes.
+    char buf[20] = "0000-00-00T00:00:00";
+    auto put = [&](int at, long v, int width) {
+      for (int i = width - 1; i >= 0; --i, v /= 10) buf[at + i] = static_cast<char>('0' + v % 10);
+    };
+    put(0, year, 4);
+    put(5, static_cast<unsigned>(ymd.month()), 2);
+    put(8, static_cast<unsigned>(ymd.day()), 2);
+    put(11, hms.hours().count(), 2);
+    put(14, hms.minutes().count(), 2);
+    put(17, hms.seconds().count(), 2);
+    out.assign(buf, 19);
+  } else {
+    const std::time_t tt = std::chrono::system_clock::to_time_t(secs);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    out = buf;
+  }
   if (micro) {
     const auto us = std::chrono::duration_cast<std::chrono::microseconds>(t - secs).count();
-    char frac[16];
+    char frac[24];
     std::snprintf(frac, sizeof frac, ".%06lld", static_cast<long long>(us));
     out += frac;
   }

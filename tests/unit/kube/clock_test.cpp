@@ -2,6 +2,10 @@
 // duration()) and RFC 3339 times.
 #include <gtest/gtest.h>
 
+#include <ctime>
+#include <string>
+#include <vector>
+
 #include "kube/clock.h"
 
 namespace nonevent::kube {
@@ -27,6 +31,30 @@ TEST(Clock, Rfc3339RoundTrips) {
   EXPECT_EQ(format_rfc3339(*t), "2026-12-01T02:00:00Z");
   EXPECT_EQ(parse_rfc3339("2026-12-01T03:00:00+01:00"), t);
   EXPECT_FALSE(parse_rfc3339("tomorrow"));
+}
+
+TEST(Clock, Rfc3339IsWhatStrftimeWrites) {
+  auto reference = [](TimePoint t) {
+    const std::time_t tt = std::chrono::system_clock::to_time_t(std::chrono::floor<std::chrono::seconds>(t));
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return std::string(buf);
+  };
+  // Leap days, the ends of years and of the epoch's first second, then a walk over 60 years.
+  std::vector<TimePoint> points;
+  for (const char* s : {"1969-12-31T23:59:59Z", "1970-01-01T00:00:00Z", "2000-02-29T12:34:56Z", "2024-12-31T23:59:59Z",
+                        "2100-03-01T00:00:00Z"})
+    points.push_back(*parse_rfc3339(s));
+  for (auto t = *parse_rfc3339("1960-01-01T00:00:00Z"); t < *parse_rfc3339("2020-01-01T00:00:00Z"); t += 7h + 13min + 17s)
+    points.push_back(t + 123456us);
+  for (const auto t : points) {
+    ASSERT_EQ(format_rfc3339(t), reference(t));
+    const auto micro = format_rfc3339_micro(t);
+    ASSERT_EQ(micro.substr(0, 19), reference(t).substr(0, 19));
+    ASSERT_EQ(parse_rfc3339(micro), t);
+  }
 }
 
 }  // namespace

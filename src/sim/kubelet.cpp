@@ -250,8 +250,9 @@ class Kubelets final : public SimController {
     st["hostIPs"][0]["ip"] = value::string(host_ip);
     const auto h = std::hash<std::string>{}(in.uid);
     const auto pod_ip = "100.64." + std::to_string((h >> 8) % 250) + "." + std::to_string(h % 250 + 2);
-    st["podIP"] = value::string(in.pod_ip.empty() ? pod_ip : in.pod_ip);
-    st["podIPs"][0]["ip"] = st["podIP"];
+    const std::string& ip = in.pod_ip.empty() ? pod_ip : in.pod_ip;
+    st["podIP"] = value::string(ip);
+    st["podIPs"][0]["ip"] = value::string(ip);
     st["qosClass"] = value::string("Burstable");
     const std::string since = ready ? ts : start;
     st["conditions"][0] = condition("PodReadyToStartContainers", true, since);
@@ -270,12 +271,12 @@ class Kubelets final : public SimController {
       s["ready"] = value::boolean(ready);
       s["started"] = value::boolean(true);
       s["restartCount"] = value::number(0);
-      s["state"]["running"]["startedAt"] = st["startTime"];
-      cs[i] = s;
+      s["state"]["running"]["startedAt"] = value::string(start);
+      cs[i] = std::move(s);  // moved, not copied: copying the built DOMs was half of building them
     }
-    st["containerStatuses"] = cs;
+    st["containerStatuses"] = std::move(cs);
     value p = value::object();
-    p["status"] = st;
+    p["status"] = std::move(st);
     return p;
   }
 };

@@ -1225,7 +1225,7 @@ kube::Result<StoredPtr> ApiServer::delete_object(const ResourceType& type, const
       if (obj["metadata"].has_field("deletionTimestamp")) return current;  // already terminating
       obj["metadata"]["deletionTimestamp"] = value::string(kube::format_rfc3339(clock_->now() + std::chrono::seconds(grace)));
       obj["metadata"]["deletionGracePeriodSeconds"] = value::number(static_cast<int64_t>(grace));
-      return store_->update(type.key(), obj, pre_rv);
+      return store_->update(type.key(), std::move(obj), pre_rv);  // moved: a copy of the pod was most of a graceful delete
     }
   }
   if (policy == "Foreground") {

@@ -57,7 +57,9 @@ ApiResponse ApiServer::evict(const ApiRequest& req, const Target& t) {
                             "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.");
     auto& pdb = matching[0];
     const auto pdb_name = str(pdb.at("metadata"), {"name"});
-    const auto& st = pdb.has_field("status") ? pdb.at("status") : value::object();
+    static const value kNoStatus = value::object();
+    const value* st_at = json::at(pdb, {"status"});
+    const value& st = st_at ? *st_at : kNoStatus;  // a reference: `c ? member : value::object()` copied the status
     const auto cause = [&](const std::string& message) {
       return std::string(R"({"causes":[{"reason":"DisruptionBudget","message":)") + value::string(message).serialize() + "}]}";
     };
@@ -78,7 +80,8 @@ ApiResponse ApiServer::evict(const ApiRequest& req, const Target& t) {
     // healthy again before it is gone.
     pdb["status"]["disruptionsAllowed"] = value::number(json::num(st, {"disruptionsAllowed"}) - 1);
     pdb["status"]["disruptedPods"][t.name] = value::string(kube::format_rfc3339(clock_->now()));
-    auto upd = store_->update("policy/poddisruptionbudgets", pdb, str(pdb.at("metadata"), {"resourceVersion"}));
+    const std::string pdb_rv = str(pdb.at("metadata"), {"resourceVersion"});
+    auto upd = store_->update("policy/poddisruptionbudgets", std::move(pdb), pdb_rv);
     if (!upd.ok()) {
       if (upd.error().is_conflict()) continue;
       return error_response(upd.error().code, upd.error().reason, upd.error().message);

@@ -58,7 +58,9 @@ class PdbController final : public SimController {
     std::unordered_map<std::string_view, Scale> scale_of;  // keys: Snapshot::pod_controller_uid views
     const auto now = sim.now();
     for (const auto& pdb : touched(snap, now)) {
-      const value& spec = pdb.has_field("spec") ? pdb.at("spec") : value::object();
+      const value* spec_at = at(pdb, {"spec"});
+      static const value kNoSpec = value::object();
+      const value& spec = spec_at ? *spec_at : kNoSpec;  // a reference: `c ? member : value::object()` copied the spec
       const auto& pdb_ns = ns(pdb);
       const Selector* selector = nullptr;  // a nil selector selects nothing
       if (auto sel = selectors_.find(store_key(pdb_ns, json::name(pdb))); sel != selectors_.end()) selector = &sel->second;

@@ -24,8 +24,9 @@ value pod_from_template(const value& owner, const std::string& pod_name, kube::T
   meta["namespace"] = value::string(ns(owner));
   meta["ownerReferences"][0] = owner_ref(owner);
   meta["creationTimestamp"] = value::string(now_text(now));
-  pod["metadata"] = meta;
-  pod["spec"] = tmpl && tmpl->has_field("spec") ? tmpl->at("spec") : value::object();
+  pod["metadata"] = std::move(meta);
+  const value* spec = tmpl ? at(*tmpl, {"spec"}) : nullptr;
+  pod["spec"] = spec ? *spec : value::object();  // the one copy the pod needs of its template
   pod["status"]["phase"] = value::string("Pending");
   return pod;
 }

@@ -139,8 +139,8 @@ class Kubelets final : public SimController {
           return;
         }
         value st = running_status(status_inputs(facts.model, pod_json, seen), *node, now, false);
-        std::string start_time = st.at("status").at("startTime").as_string(), pod_ip = st.at("status").at("podIP").as_string();
-        if (sim.patch(path + "/status", std::move(st))) {
+        std::string start_time = st.at("startTime").as_string(), pod_ip = st.at("podIP").as_string();
+        if (sim.replace_status(path, std::move(st))) {
           seen.start_time = std::move(start_time);
           seen.pod_ip = std::move(pod_ip);
         }
@@ -172,7 +172,7 @@ class Kubelets final : public SimController {
           timers_.at(key, ready);
           return;
         }
-        sim.patch(path + "/status", running_status(status_inputs(facts.model, pod_json, seen), *node, now, true));
+        sim.replace_status(path, running_status(status_inputs(facts.model, pod_json, seen), *node, now, true));
       }
     }
   }
@@ -238,6 +238,8 @@ class Kubelets final : public SimController {
     return inputs_from_json(pod.get());
   }
 
+  // The whole status of a started pod. The kubelet owns its pods' status and writes all of
+  // it (Simulation::replace_status), so the server need not merge it into the old one.
   static value running_status(const StatusInputs& in, const value& node, kube::TimePoint now, bool ready) {
     const auto ts = now_text(now);
     const std::string& start = in.start_time.empty() ? ts : in.start_time;
@@ -275,9 +277,7 @@ class Kubelets final : public SimController {
       cs[i] = std::move(s);  // moved, not copied: copying the built DOMs was half of building them
     }
     st["containerStatuses"] = std::move(cs);
-    value p = value::object();
-    p["status"] = std::move(st);
-    return p;
+    return st;
   }
 };
 

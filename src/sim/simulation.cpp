@@ -127,6 +127,16 @@ bool Simulation::set_status(const std::string& object_path, const value& current
   return request_dom("PATCH", object_path + "/status", std::move(ops), "application/json-patch+json").status < 300;
 }
 
+bool Simulation::replace_status(const std::string& object_path, value status) {
+  value op = value::object();
+  op["op"] = value::string("add");  // add replaces an existing member as a whole
+  op["path"] = value::string("/status");
+  op["value"] = std::move(status);
+  value ops = value::array(1);
+  ops[0] = std::move(op);
+  return request_dom("PATCH", object_path + "/status", std::move(ops), "application/json-patch+json").status < 300;
+}
+
 bool Simulation::create(const std::string& collection_path, value obj) {
   return request_dom("POST", collection_path, std::move(obj)).status < 300;
 }

@@ -95,6 +95,9 @@ class Simulation {
   // Sets an object's whole status when it differs from `current` (a merge patch would keep
   // fields the new status no longer has, and the controller would rewrite it forever).
   bool set_status(const std::string& object_path, const web::json::value& current, web::json::value status);
+  // Sets an object's whole status whatever it was (a JSON patch adding /status), for the
+  // status's one writer: a kubelet and its pods.
+  bool replace_status(const std::string& object_path, web::json::value status);
   bool create(const std::string& collection_path, web::json::value obj);
   bool remove(const std::string& path, long grace_seconds = -1);
   ApiServer& api() { return *api_; }

@@ -164,5 +164,30 @@ TEST(StatusPatch, AWatcherSeesTheStatusWriteAsAModification) {
   EXPECT_EQ(json::num(got, {"spec", "maxUnavailable"}, -1), 1);
 }
 
+TEST(StatusPatch, ADeletionCarriesTheLastStateWithTheDeletionsVersion) {
+  // The store writes the deletion's resourceVersion into the last text where it noted it.
+  Server s;
+  for (const auto& d : parse_yaml_documents("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\ndata: {a: b}\n"
+                                            "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: b, namespace: shop}\n"
+                                            "spec: {maxUnavailable: 1}\nstatus: {currentHealthy: 2}\n"))
+    ASSERT_EQ(s.api->create_object(d).status, 201);
+  for (const auto& [resource, name] : {std::pair<std::string, std::string>{"/configmaps", "c"}, {"policy/poddisruptionbudgets", "b"}}) {
+    const auto last = s.store->get(resource, "shop", name);
+    auto w = s.store->watch({.resource = resource}, std::to_string(s.store->resource_version()));
+    ASSERT_TRUE(w.ok());
+    auto gone = s.store->remove(resource, "shop", name);
+    ASSERT_TRUE(gone.ok());
+    std::error_code ec;
+    value expected = model::parse_json(last->json, ec);
+    expected["metadata"]["resourceVersion"] = value::string(std::to_string(gone.value()->rv));
+    EXPECT_EQ(gone.value()->json, model::to_json(expected)) << resource;
+    EXPECT_GT(gone.value()->rv, last->rv);
+    auto e = w.value()->next(std::chrono::milliseconds(100));
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->type, ChangeType::kDeleted);
+    EXPECT_EQ(e->object->json, gone.value()->json);
+  }
+}
+
 }  // namespace
 }  // namespace nonevent::sim

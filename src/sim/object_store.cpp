@@ -35,6 +35,11 @@ ApiError error(int code, const std::string& reason, const std::string& message) 
   e.message = message;
   return e;
 }
+// What kube-apiserver answers an update of `what` ("pods \"x\"") written against an older version.
+ApiError modified_since(const std::string& what) {
+  return error(409, "Conflict", "Operation cannot be fulfilled on " + what +
+                                    ": the object has been modified; please apply your changes to the latest version and try again");
+}
 
 // kube-apiserver's continue token: base64 of {"v":"meta.k8s.io/v1","rv":<snapshot>,"start":<next key>}.
 struct ContinueToken {
@@ -381,9 +386,7 @@ kube::Result<StoredPtr> ObjectStore::update(const std::string& resource, value o
   auto it = coll.find(store_key(ns, name));
   const std::string what = resource.substr(resource.find('/') + 1) + " \"" + name + "\"";
   if (it == coll.end()) return error(404, "NotFound", what + " not found");
-  if (!expected_rv.empty() && expected_rv != std::to_string(it->second->rv))
-    return error(409, "Conflict", "Operation cannot be fulfilled on " + what +
-                                      ": the object has been modified; please apply your changes to the latest version and try again");
+  if (!expected_rv.empty() && expected_rv != std::to_string(it->second->rv)) return modified_since(what);
   auto previous = it->second;
   auto stored = make_stored(resource, obj, ++rv_);
   it->second = stored;
@@ -417,9 +420,7 @@ kube::Result<StoredPtr> ObjectStore::update_status(const std::string& resource, 
   auto it = coll.find(store_key(current->ns, current->name));
   const std::string what = resource.substr(resource.find('/') + 1) + " \"" + current->name + "\"";
   if (it == coll.end()) return error(404, "NotFound", what + " not found");
-  if (it->second != current || (!expected_rv.empty() && expected_rv != std::to_string(current->rv)))
-    return error(409, "Conflict", "Operation cannot be fulfilled on " + what +
-                                      ": the object has been modified; please apply your changes to the latest version and try again");
+  if (it->second != current || (!expected_rv.empty() && expected_rv != std::to_string(current->rv))) return modified_since(what);
   s->rv = ++rv_;
   const std::string rv_text = std::to_string(s->rv);
   s->json.reserve(text.size() + status_json.size() + rv_text.size() + 2 - (where.status.end - where.status.begin));

@@ -153,39 +153,44 @@ const value* member(const value& o, const char* key) {
   return it == members.end() ? nullptr : &it->second;
 }
 
+// Appends object `o` as model::append_json does, each member's value written by
+// write_value(key, value) and its span in `out` then given to noted(key, span).
+template <class WriteValue, class Noted>
+void append_object(std::string& out, const value& o, WriteValue write_value, Noted noted) {
+  out.push_back('{');
+  bool first = true;
+  for (const auto& [k, v] : o.as_object()) {
+    if (!first) out.push_back(',');
+    first = false;
+    model::append_json_string(out, k);
+    out.push_back(':');
+    const size_t at = out.size();
+    write_value(k, v);
+    noted(k, json_text::Span{at, out.size()});
+  }
+  out.push_back('}');
+}
+
 // The object as model::to_json writes it, noting where metadata.resourceVersion and status
 // are (for status writes, which replace just those).
 std::string write_noting_splice(const value& obj, std::optional<json_text::StatusSplice>& splice) {
   if (!obj.is_object()) return model::to_json(obj);
   std::string out;
   std::optional<json_text::Span> rv, status;
-  out.push_back('{');
-  bool first = true;
-  for (const auto& [k, v] : obj.as_object()) {
-    if (!first) out.push_back(',');
-    first = false;
-    model::append_json_string(out, k);
-    out.push_back(':');
-    const size_t at = out.size();
-    if (k == "metadata" && v.is_object()) {
-      out.push_back('{');
-      bool first_member = true;
-      for (const auto& [mk, mv] : v.as_object()) {
-        if (!first_member) out.push_back(',');
-        first_member = false;
-        model::append_json_string(out, mk);
-        out.push_back(':');
-        const size_t value_at = out.size();
-        model::append_json(out, mv);
-        if (mk == "resourceVersion") rv = json_text::Span{value_at, out.size()};
-      }
-      out.push_back('}');
-    } else {
-      model::append_json(out, v);
-      if (k == "status") status = json_text::Span{at, out.size()};
-    }
-  }
-  out.push_back('}');
+  auto plain = [&](const std::string&, const value& v) { model::append_json(out, v); };
+  append_object(
+      out, obj,
+      [&](const std::string& k, const value& v) {
+        if (k == "metadata" && v.is_object())
+          append_object(out, v, plain, [&](const std::string& mk, json_text::Span at) {
+            if (mk == "resourceVersion") rv = at;
+          });
+        else
+          model::append_json(out, v);
+      },
+      [&](const std::string& k, json_text::Span at) {
+        if (k == "status") status = at;
+      });
   if (rv && status && rv->end <= status->begin) splice = json_text::StatusSplice{*rv, *status};
   return out;
 }

@@ -111,29 +111,30 @@ bool Simulation::set_status(const std::string& object_path, const value& current
   // alike): serializing both was a cost of its own for every PDB, ReplicaSet and Deployment
   // a pod event touched.
   if (current.has_field("status") && current.at("status") == status) return true;
-  value op = value::object();
-  op["op"] = value::string("add");  // add replaces an existing member as a whole
-  op["path"] = value::string("/status");
-  op["value"] = std::move(status);
   // Conditional on the version the controller read, as the real controllers' updates are:
   // a concurrent write (an eviction recording disruptedPods) is never overwritten.
-  value test = value::object();
-  test["op"] = value::string("test");
-  test["path"] = value::string("/metadata/resourceVersion");
-  test["value"] = current.at("metadata").at("resourceVersion");
-  value ops = value::array(2);
-  ops[0] = std::move(test);
-  ops[1] = std::move(op);
-  return request_dom("PATCH", object_path + "/status", std::move(ops), "application/json-patch+json").status < 300;
+  return write_status(object_path, std::move(status), &current.at("metadata").at("resourceVersion"));
 }
 
 bool Simulation::replace_status(const std::string& object_path, value status) {
+  return write_status(object_path, std::move(status), nullptr);
+}
+
+bool Simulation::write_status(const std::string& object_path, value status, const value* expected_rv) {
+  value ops = value::array(expected_rv ? 2 : 1);
+  size_t i = 0;
+  if (expected_rv) {
+    value test = value::object();
+    test["op"] = value::string("test");
+    test["path"] = value::string("/metadata/resourceVersion");
+    test["value"] = *expected_rv;
+    ops[i++] = std::move(test);
+  }
   value op = value::object();
   op["op"] = value::string("add");  // add replaces an existing member as a whole
   op["path"] = value::string("/status");
   op["value"] = std::move(status);
-  value ops = value::array(1);
-  ops[0] = std::move(op);
+  ops[i] = std::move(op);
   return request_dom("PATCH", object_path + "/status", std::move(ops), "application/json-patch+json").status < 300;
 }
 

@@ -444,7 +444,7 @@ kube::Result<StoredPtr> ObjectStore::update_status(const std::string& resource, 
   StoredPtr stored = std::move(s);
   it->second = stored;
   reindex(resource, current.get(), stored.get());
-  publish({ChangeType::kModified, resource, stored, current});
+  publish({ChangeType::kModified, resource, stored, current, /*status_only=*/true});
   return stored;
 }
 

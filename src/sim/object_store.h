@@ -45,6 +45,9 @@ struct Change {
   std::string resource;  // ResourceType::key()
   StoredPtr object;      // for kDeleted: the last state, with the deletion's resourceVersion
   StoredPtr previous;    // for kModified: the state before (selector transitions)
+  // kModified by a status write: `object` is `previous` with only its status and
+  // resourceVersion replaced (a reader holding `previous` may change just those two).
+  bool status_only = false;
 };
 
 struct WatchFilter {

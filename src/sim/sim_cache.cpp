@@ -55,6 +55,8 @@ value CachedJson::take() {
   return out;
 }
 
+value* CachedJson::built() { return state_.load(std::memory_order_acquire) == kBuilt ? &dom_ : nullptr; }
+
 long CachedJson::lazy_builds() { return lazy_builds_.load(std::memory_order_relaxed); }
 
 const std::vector<std::string>& SimCache::resources() {
@@ -104,7 +106,7 @@ size_t SimCache::apply_pending(PassWorker* helper) {
   std::atomic<bool> filing_done{false};
   auto decode_one = [&](size_t i) {
     auto& p = changes[i];
-    if (p.change.type != ChangeType::kDeleted && !p.decoded) p.decoded = decode(p.change.resource, *p.change.object);
+    if (p.change.type != ChangeType::kDeleted && !p.decoded) p.decoded = decode(p.change);
     ready[i].store(true, std::memory_order_release);
   };
   const bool helped = helper && n >= 4;
@@ -181,7 +183,7 @@ bool SimCache::work_ahead() {
     change = pending_[index].change;
     batch = pending_batch_;
   }
-  std::optional<Decoded> decoded = decode(change.resource, *change.object);
+  std::optional<Decoded> decoded = decode(change);
   std::lock_guard g(pending_mu_);
   // The queue it came from may have been taken meanwhile (then it is decoded again there).
   if (batch == pending_batch_ && index < pending_.size()) pending_[index].decoded.swap(decoded);
@@ -331,7 +333,23 @@ void SimCache::index_pod(Entry& e) {
   }
 }
 
-SimCache::Decoded SimCache::decode(const std::string& resource, const StoredObject& o) {
+SimCache::Decoded SimCache::decode(const Change& c) {
+  const StoredObject& o = *c.object;
+  // Pods decode to a model from the text anyway; a node's model reads its status.
+  if (c.status_only && c.previous && o.splice && c.resource != "/pods" && c.resource != "/nodes") {
+    Decoded d;
+    std::error_code ec;
+    const auto& span = o.splice->status;
+    d.status = model::parse_json(std::string_view(o.json).substr(span.begin, span.end - span.begin), ec);
+    if (!ec) {
+      d.status_of_rv = c.previous->rv;
+      return d;
+    }
+  }
+  return decode_whole(c.resource, o);
+}
+
+SimCache::Decoded SimCache::decode_whole(const std::string& resource, const StoredObject& o) {
   Decoded d;
   std::error_code ec;
   if (resource == "/pods") {
@@ -400,9 +418,28 @@ void SimCache::apply(const std::string& resource, ChangeType type, const StoredP
     }
     return;
   }
+  const bool existed = it != t.by_key.end();
+  if (decoded && decoded->status) {
+    value* dom = existed && it->second.rv == decoded->status_of_rv ? it->second.dom->built() : nullptr;
+    if (dom) {
+      // Only the status and the version changed: what the indexes and tallies file the
+      // object under, its generation and the changed record's owner stay as they are.
+      (*dom)["status"] = std::move(*decoded->status);
+      (*dom)["metadata"]["resourceVersion"] = value::string(std::to_string(o.rv));
+      Entry& e = it->second;
+      e.rv = o.rv;
+      ch.object = e.dom.get();
+      ch.deleted.reset();
+      ch.pod = e.pod;
+      ch.owner_uid = e.owner_uid;
+      ch.node = e.node;
+      return;
+    }
+    decoded = nullptr;  // the DOM it was written over is not the one held: decode it whole
+  }
   std::optional<Decoded> own;
   if (!decoded) {
-    own = decode(resource, o);
+    own = decode_whole(resource, o);
     decoded = &*own;
   }
   // What the indexes file the object under. Most changes (a status written) leave all of it
@@ -412,7 +449,6 @@ void SimCache::apply(const std::string& resource, ChangeType type, const StoredP
   std::string& object_uid = decoded->uid;
   std::string& node = decoded->node;
   std::vector<std::string>& label_keys = decoded->label_keys;
-  const bool existed = it != t.by_key.end();
   const bool same_keys = existed && it->second.owner_uid == owner_uid && it->second.uid == object_uid &&
                          it->second.node == node && it->second.ns == o.ns && it->second.label_keys == label_keys;
   if (existed) {

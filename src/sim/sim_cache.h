@@ -60,6 +60,7 @@ class CachedJson {
   void set(web::json::value dom);
   void set_text(StoredPtr text);  // built from `text` on first get()
   web::json::value take();        // the DOM if it was built (else null); then as set_text(nullptr)
+  web::json::value* built();      // the DOM to change in place; null when it is not built
   // DOMs built by get() in this process (how many pod DOMs the controllers still need).
   static long lazy_builds();
 
@@ -89,6 +90,12 @@ class SimCache : public planner::CountedPods {
   // What apply() derives from a stored object alone (so it may be made on another thread).
   struct Decoded {
     std::optional<web::json::value> dom;  // none for a pod whose model decoded (built lazily)
+    // A status write to a ReplicaSet, Deployment, PDB...: the new status alone, for the DOM
+    // of the version it was written over (status_of_rv) to take in place of its own. Those
+    // writes are most of an evacuation's changes, and parsing the whole object for each was
+    // a sixth of the stepping thread's time at 5,000 nodes.
+    std::optional<web::json::value> status;
+    uint64_t status_of_rv = 0;
     std::string owner_uid, uid, node;
     std::vector<std::string> label_keys;  // pods
     std::shared_ptr<const model::Pod> pod;
@@ -217,7 +224,8 @@ class SimCache : public planner::CountedPods {
   void index_keys(Table& t, const std::string& key, Entry& e);
   void unindex_pod(Entry& e);  // a pod's usage and spread counting
   void index_pod(Entry& e);
-  static Decoded decode(const std::string& resource, const StoredObject& o);
+  static Decoded decode(const Change& c);  // as decode_whole(), or the status alone
+  static Decoded decode_whole(const std::string& resource, const StoredObject& o);
   void apply(const std::string& resource, ChangeType type, const StoredPtr& o, Decoded* decoded = nullptr);
   static Objects lookup(const Index& index, const std::string& id);
 

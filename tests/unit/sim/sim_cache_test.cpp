@@ -6,6 +6,7 @@
 #include <map>
 #include <thread>
 
+#include "sim/json_text.h"
 #include "sim/json_util.h"
 #include "sim/pass_worker.h"
 #include "sim/sim_cache.h"
@@ -355,6 +356,53 @@ TEST(SimCache, ChangesDecodedAheadWhileTheyAreWrittenFileAsOnesDecodedAtApply) {
   while (ahead.cache.work_ahead()) ++frees;
   EXPECT_GT(frees, 0) << "the second round's apply retired the DOMs it replaced";
   EXPECT_FALSE(ahead.cache.work_ahead()) << "nothing is left to free or decode";
+}
+
+TEST(SimCache, AStatusWriteChangesOnlyTheStatusOfTheDomItWasWrittenOver) {
+  // A status write to a ReplicaSet is filed by giving the DOM the cache holds the new
+  // status and version; a cache that missed the version it was written over parses it whole.
+  // Either way the DOM is what the stored text parses to.
+  ObjectStore store;
+  SimCache missed;  // loaded before a write it never sees
+  value rs = value::parse(R"({"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"namespace":"ns","name":"rs",
+    "generation":1,"uid":"rs-uid","ownerReferences":[{"uid":"dep-1","controller":true}]},
+    "spec":{"replicas":2},"status":{"replicas":0,"conditions":[{"type":"x"}]}})");
+  ASSERT_TRUE(store.create("apps/replicasets", rs).ok());
+  missed.load(store);
+  rs["spec"]["replicas"] = value::number(3);
+  rs["metadata"]["generation"] = value::number(2);  // as the API server would bump it
+  ASSERT_TRUE(store.update("apps/replicasets", rs).ok());
+  SimCache seen;
+  seen.load(store);
+  store.add_observer([&](const Change& c) {
+    seen.on_change(c);
+    missed.on_change(c);
+  });
+  auto write_status = [&](const char* status) {
+    const auto current = store.get("apps/replicasets", "ns", "rs");
+    const auto where = current->splice ? *current->splice : *json_text::status_splice(current->json);
+    ASSERT_TRUE(store.update_status("apps/replicasets", current, where, value::parse(status)).ok());
+  };
+  write_status(R"({"replicas":3,"readyReplicas":1})");
+  write_status(R"({"replicas":3,"readyReplicas":2,"observedGeneration":2})");
+  for (SimCache* cache : {&seen, &missed}) {
+    cache->clear_changes();
+    EXPECT_EQ(cache->apply_pending(), 2u);
+    const value* got = cache->get("apps/replicasets", "ns/rs");
+    ASSERT_NE(got, nullptr);
+    EXPECT_EQ(*got, value::parse(store.get("apps/replicasets", "ns", "rs")->json));
+    EXPECT_EQ(got->at("status").at("readyReplicas").as_integer(), 2);
+    EXPECT_EQ(got->at("spec").at("replicas").as_integer(), 3);
+    ASSERT_EQ(cache->changed("apps/replicasets").size(), 1u);
+    const Changed& ch = cache->changed("apps/replicasets")[0];
+    EXPECT_EQ(&ch.last(), got);
+    EXPECT_EQ(ch.owner_uid, "dep-1");
+    EXPECT_EQ(ch.previous_owner_uid, "dep-1");
+    EXPECT_EQ(cache->by_uid("apps/replicasets", "rs-uid"), got);
+    EXPECT_EQ(cache->owned_by("apps/replicasets", "dep-1").size(), 1u);
+  }
+  EXPECT_FALSE(seen.changed("apps/replicasets")[0].spec_changed) << "the status alone changed";
+  EXPECT_TRUE(missed.changed("apps/replicasets")[0].spec_changed) << "it missed the generation's change";
 }
 
 }  // namespace

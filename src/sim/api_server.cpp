@@ -1109,15 +1109,15 @@ ApiResponse ApiServer::patch(const ApiRequest& req, const Target& t) {
   }
 }
 
-ApiResponse ApiServer::patch_once(const ApiRequest& req, const Target& t, const std::optional<value>& patch_body, bool& retryable) {
+ApiResponse ApiServer::patch_once(const ApiRequest& req, const Target& t, std::optional<value>& patch_body, bool& retryable) {
   auto current = store_->get(t.type->key(), t.ns, t.name);
   if (!current) return error_response(404, "NotFound", t.type->resource + " \"" + t.name + "\" not found",
                                       R"({"name":")" + t.name + R"(","kind":")" + t.type->resource + "\"}");
   if (!patch_body) return error_response(400, "BadRequest", "the patch is not valid JSON");
-  const value& p = *patch_body;
   std::string ct = req.header("content-type");
   if (auto semi = ct.find(';'); semi != std::string::npos) ct = ct.substr(0, semi);
-  if (auto done = patch_status_in_place(t, current, p, ct, retryable)) return std::move(*done);
+  if (auto done = patch_status_in_place(t, current, *patch_body, ct, retryable)) return std::move(*done);
+  const value& p = *patch_body;
   std::error_code ec;
   auto cur = model::parse_json(current->json, ec);
   // A merge patch of the status subresource keeps only the patched status (merge_update), so

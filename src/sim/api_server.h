@@ -105,13 +105,15 @@ class ApiServer {
   ApiResponse create(const ApiRequest& req, const Target& t);
   ApiResponse replace(const ApiRequest& req, const Target& t);
   ApiResponse patch(const ApiRequest& req, const Target& t);
-  // One attempt at a patch whose body is `patch_body` (nullopt: not valid JSON).
-  ApiResponse patch_once(const ApiRequest& req, const Target& t, const std::optional<web::json::value>& patch_body,
+  // One attempt at a patch whose body is `patch_body` (nullopt: not valid JSON). The body is
+  // as it was when the attempt returns (for the next attempt), though it may be moved from
+  // and back meanwhile.
+  ApiResponse patch_once(const ApiRequest& req, const Target& t, std::optional<web::json::value>& patch_body,
                          bool& retryable);
   // patch_once for the status subresource of a built-in kind without a DOM of the whole
   // object (status_patch.cpp); nullopt when the patch is not of the shape it takes (the
   // general path then applies it).
-  std::optional<ApiResponse> patch_status_in_place(const Target& t, const StoredPtr& current, const web::json::value& patch,
+  std::optional<ApiResponse> patch_status_in_place(const Target& t, const StoredPtr& current, web::json::value& patch,
                                                    const std::string& content_type, bool& retryable);
   ApiResponse remove(const ApiRequest& req, const Target& t);
   ApiResponse evict(const ApiRequest& req, const Target& t);

@@ -401,7 +401,7 @@ kube::Result<StoredPtr> ObjectStore::update(const std::string& resource, value o
 }
 
 kube::Result<StoredPtr> ObjectStore::update_status(const std::string& resource, const StoredPtr& current,
-                                                   const json_text::StatusSplice& where, value status,
+                                                   const json_text::StatusSplice& where, value& status,
                                                    const std::string& expected_rv) {
   // Everything but the splice itself is done before taking the lock: `current` is immutable.
   value holder = value::object();  // the fields selectors read from the status, from a DOM of it alone
@@ -409,6 +409,7 @@ kube::Result<StoredPtr> ObjectStore::update_status(const std::string& resource, 
   StringMap status_fields;
   if (extract_fields_) extract_fields_(resource, holder, status_fields);
   const std::string status_json = model::to_json(holder.at("status"));
+  status = std::move(holder["status"]);
   const std::string_view text = current->json;
   auto s = std::make_shared<StoredObject>();
   s->ns = current->ns;

@@ -45,7 +45,7 @@ std::optional<size_t> status_set_by_json_patch(const value& patch, const std::st
 
 }  // namespace
 
-std::optional<ApiResponse> ApiServer::patch_status_in_place(const Target& t, const StoredPtr& current, const value& patch,
+std::optional<ApiResponse> ApiServer::patch_status_in_place(const Target& t, const StoredPtr& current, value& patch,
                                                             const std::string& content_type, bool& retryable) {
   if (t.subresource != "status" || t.type->custom || t.type->kind == "CustomResourceDefinition") return std::nullopt;
   // A write to an object being deleted may complete its deletion (write()): the general path.
@@ -55,7 +55,8 @@ std::optional<ApiResponse> ApiServer::patch_status_in_place(const Target& t, con
   if (!where) return std::nullopt;
   const std::string current_rv = std::to_string(current->rv);
   std::string expected_rv;
-  value status;
+  value merged;
+  value* status = &merged;
   if (content_type == "application/merge-patch+json") {
     if (!patch.is_object()) return std::nullopt;
     std::error_code ec;
@@ -64,18 +65,18 @@ std::optional<ApiResponse> ApiServer::patch_status_in_place(const Target& t, con
     if (ec) return std::nullopt;
     apply_merge_patch(target, patch);
     if (!target.has_field("status") || !target.at("status").is_object()) return std::nullopt;
-    status = std::move(target["status"]);
+    merged = std::move(target["status"]);
     expected_rv = patch.has_field("metadata") ? json::str(patch.at("metadata"), {"resourceVersion"}) : "";
   } else if (content_type == "application/json-patch+json") {
     const auto set = status_set_by_json_patch(patch, current_rv);
     if (!set) return std::nullopt;
-    status = patch.at(*set).at("value");  // a copy: a conflict retries the patch
+    status = &patch.at(*set).at("value");  // not copied: update_status gives it back
   } else {
     return std::nullopt;
   }
   const bool caller_rv = !expected_rv.empty();
   retryable = !caller_rv;
-  auto res = store_->update_status(t.type->key(), current, *where, std::move(status), caller_rv ? expected_rv : current_rv);
+  auto res = store_->update_status(t.type->key(), current, *where, *status, caller_rv ? expected_rv : current_rv);
   if (!res.ok()) return error_response(res.error().code, res.error().reason, res.error().message);
   ApiResponse r;
   r.status = 200;

@@ -381,7 +381,8 @@ TEST(SimCache, AStatusWriteChangesOnlyTheStatusOfTheDomItWasWrittenOver) {
   auto write_status = [&](const char* status) {
     const auto current = store.get("apps/replicasets", "ns", "rs");
     const auto where = current->splice ? *current->splice : *json_text::status_splice(current->json);
-    ASSERT_TRUE(store.update_status("apps/replicasets", current, where, value::parse(status)).ok());
+    value v = value::parse(status);
+    ASSERT_TRUE(store.update_status("apps/replicasets", current, where, v).ok());
   };
   write_status(R"({"replicas":3,"readyReplicas":1})");
   write_status(R"({"replicas":3,"readyReplicas":2,"observedGeneration":2})");

@@ -144,6 +144,28 @@ TEST(StatusPatch, StoresWhatWritingTheWholeObjectWould) {
   EXPECT_EQ(s.store->get("/pods", "shop", "p")->json, after->json);
 }
 
+TEST(StatusPatch, ARefusedStatusWriteGivesTheStatusBackForTheRetry) {
+  // The API server retries a patch refused because another write came first (as
+  // GuaranteedUpdate does) with the same body: the store must leave the status it was given.
+  Server s;
+  for (const auto& d : parse_yaml_documents("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\n"
+                                            "spec: {containers: [{name: c, image: nginx}]}\nstatus: {phase: Pending}\n"))
+    ASSERT_EQ(s.api->create_object(d).status, 201);
+  const auto before = s.store->get("/pods", "shop", "p");
+  ASSERT_EQ(s.patch("/api/v1/namespaces/shop/pods/p/status", "application/merge-patch+json", R"({"status":{"phase":"Running"}})").status, 200);
+  std::error_code ec;
+  const value want = model::parse_json(R"({"phase":"Failed","conditions":[{"type":"Ready","status":"False"}]})", ec);
+  value status = want;
+  const auto refused = s.store->update_status("/pods", before, *before->splice, status);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, 409);
+  EXPECT_EQ(status, want);
+  const auto now = s.store->get("/pods", "shop", "p");
+  ASSERT_TRUE(s.store->update_status("/pods", now, *now->splice, status).ok());
+  EXPECT_EQ(status, want) << "given back after a write too";
+  EXPECT_EQ(model::parse_json(s.store->get("/pods", "shop", "p")->json, ec).at("status"), want);
+}
+
 TEST(StatusPatch, AWatcherSeesTheStatusWriteAsAModification) {
   Server s;
   for (const auto& d : parse_yaml_documents("apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: b, namespace: shop}\n"

@@ -1,6 +1,7 @@
 #include "sim/json_text.h"
 
 #include <cstring>
+#include <string>
 
 namespace nonevent::sim::json_text {
 
@@ -83,6 +84,52 @@ std::optional<Span> member(std::string_view text, Span obj, std::string_view key
     if (i >= end || text[i] != ',') return std::nullopt;
     ++i;
   }
+}
+
+std::optional<std::vector<Insertion>> insert_members(std::string_view text, Span obj,
+                                                     const std::vector<std::pair<std::string_view, std::string>>& members) {
+  if (obj.end > text.size() || obj.begin >= obj.end || text[obj.begin] != '{') return std::nullopt;
+  // The object's keys (as written) and where each member starts; then where its '}' is.
+  std::vector<std::pair<std::string_view, size_t>> keys;
+  size_t i = skip_space(text, obj.begin + 1, obj.end);
+  for (bool after_comma = false; after_comma || (i < obj.end && text[i] != '}');) {
+    if (i >= obj.end || text[i] != '"') return std::nullopt;  // also a comma with no member after it
+    const size_t key_end = skip_string(text, i, obj.end);
+    if (key_end == kBad) return std::nullopt;
+    const std::string_view key = text.substr(i + 1, key_end - i - 2);
+    if (key.find('\\') != std::string_view::npos) return std::nullopt;
+    keys.emplace_back(key, i);
+    i = skip_space(text, key_end, obj.end);
+    if (i >= obj.end || text[i] != ':') return std::nullopt;
+    i = skip_value(text, skip_space(text, i + 1, obj.end), obj.end);
+    if (i == kBad) return std::nullopt;
+    i = skip_space(text, i, obj.end);
+    after_comma = i < obj.end && text[i] == ',';
+    if (after_comma) i = skip_space(text, i + 1, obj.end);
+    else break;
+  }
+  if (i >= obj.end || text[i] != '}') return std::nullopt;
+  const size_t close = i;
+  std::vector<Insertion> out;
+  size_t next_key = 0;  // the first existing key not less than the member being placed
+  for (const auto& [key, json] : members) {
+    while (next_key < keys.size() && keys[next_key].first < key) ++next_key;
+    if (next_key < keys.size() && keys[next_key].first == key) return std::nullopt;
+    const size_t at = next_key < keys.size() ? keys[next_key].second : close;
+    if (out.empty() || out.back().at != at) out.push_back({at, std::string()});
+    auto& t = out.back().text;
+    if (!t.empty()) t += ',';
+    t.append(1, '"').append(key).append("\":").append(json);
+  }
+  // A comma between the new members and an existing one on either side.
+  for (auto& ins : out) {
+    if (ins.at == close) {
+      if (!keys.empty()) ins.text.insert(0, 1, ',');
+    } else {
+      ins.text += ',';
+    }
+  }
+  return out;
 }
 
 std::optional<StatusSplice> status_splice(std::string_view text) {

@@ -5,7 +5,10 @@
 // out again to change those two was most of the cost of the simulation's commonest write.
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace nonevent::sim::json_text {
 
@@ -20,6 +23,18 @@ std::optional<Span> object(std::string_view text);
 // such member or the text is not well-formed where the search went. Keys are compared as
 // written (a key spelled with escapes does not match): the store's own text never has them.
 std::optional<Span> member(std::string_view text, Span obj, std::string_view key);
+
+// Text to insert into the object at `obj` so that it gains `members` (key and value as JSON
+// text, in key order) with its keys still in order, as the store writes them: each new
+// member goes before the first key greater than its own, members bound for the same place
+// in one insertion. nullopt when one of the keys is there already, or the object's text is
+// not well-formed or has a key written with an escape (its order is then not the text's).
+struct Insertion {
+  size_t at = 0;
+  std::string text;
+};
+std::optional<std::vector<Insertion>> insert_members(std::string_view text, Span obj,
+                                                     const std::vector<std::pair<std::string_view, std::string>>& members);
 
 // Where an object's status and metadata.resourceVersion are in its text: what a status write
 // replaces. nullopt when either is missing, or the resourceVersion does not come first (the

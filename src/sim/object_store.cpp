@@ -1,5 +1,6 @@
 #include "sim/object_store.h"
 
+#include <algorithm>
 #include <random>
 
 #include "kube/rest_config.h"
@@ -408,18 +409,64 @@ kube::Result<StoredPtr> ObjectStore::update_status(const std::string& resource, 
   holder["status"] = std::move(status);
   StringMap status_fields;
   if (extract_fields_) extract_fields_(resource, holder, status_fields);
-  const std::string status_json = model::to_json(holder.at("status"));
+  std::vector<TextEdit> edits{{where.status, model::to_json(holder.at("status"))}};
   status = std::move(holder["status"]);
+  StringMap fields = current->fields;
+  for (auto& [k, v] : status_fields)
+    if (k.starts_with("status.")) fields[k] = std::move(v);
+  return write_edits(resource, current, where, std::move(edits), std::move(fields), current->being_deleted, expected_rv, true);
+}
+
+kube::Result<StoredPtr> ObjectStore::update_text(const std::string& resource, const StoredPtr& current,
+                                                 const json_text::StatusSplice& where, std::vector<TextEdit> edits,
+                                                 StringMap fields, bool being_deleted, const std::string& expected_rv) {
+  return write_edits(resource, current, where, std::move(edits), std::move(fields), being_deleted, expected_rv, false);
+}
+
+kube::Result<StoredPtr> ObjectStore::write_edits(const std::string& resource, const StoredPtr& current,
+                                                 const json_text::StatusSplice& where, std::vector<TextEdit> edits,
+                                                 StringMap fields, bool being_deleted, const std::string& expected_rv,
+                                                 bool status_only) {
   const std::string_view text = current->json;
+  // The resourceVersion's edit goes in among the caller's, which must keep clear of it.
+  const json_text::Span rv_at = where.resource_version;
+  auto rv_pos = std::find_if(edits.begin(), edits.end(), [&](const TextEdit& e) { return e.at.begin >= rv_at.end; });
+  for (size_t i = 0; i < edits.size(); ++i) {
+    const auto& e = edits[i].at;
+    const bool clear_of_rv = e.end <= rv_at.begin || e.begin >= rv_at.end;
+    if (e.begin > e.end || e.end > text.size() || (i > 0 && e.begin < edits[i - 1].at.end) || !clear_of_rv)
+      return error(500, "InternalError", "a text edit of " + current->name + " overlaps another or its resourceVersion");
+  }
+  rv_pos = edits.insert(rv_pos, TextEdit{rv_at, std::string()});
+  // Where the resourceVersion and status are after the edits: a span moves by what edits
+  // before it added or removed, and its end by what edits within it did.
+  auto moved = [&](json_text::Span span, auto text_of) {
+    json_text::Span out = span;
+    for (const auto& e : edits) {
+      const long delta = static_cast<long>(text_of(e).size()) - static_cast<long>(e.at.end - e.at.begin);
+      if (e.at.end <= span.begin) {
+        out.begin += delta;
+        out.end += delta;
+      } else if (e.at.begin >= span.begin && e.at.end <= span.end) {
+        out.end += delta;
+      }
+    }
+    return out;
+  };
+  const auto inside_or_clear = [&](json_text::Span span) {
+    for (const auto& e : edits)
+      if (!(e.at.end <= span.begin || e.at.begin >= span.end || (e.at.begin >= span.begin && e.at.end <= span.end))) return false;
+    return true;
+  };
+  if (!inside_or_clear(where.status))
+    return error(500, "InternalError", "a text edit of " + current->name + " overlaps the edge of its status");
   auto s = std::make_shared<StoredObject>();
   s->ns = current->ns;
   s->name = current->name;
   s->labels = current->labels;
   s->owner_uids = current->owner_uids;
-  s->fields = current->fields;
-  s->being_deleted = current->being_deleted;
-  for (auto& [k, v] : status_fields)
-    if (k.starts_with("status.")) s->fields[k] = std::move(v);
+  s->fields = std::move(fields);
+  s->being_deleted = being_deleted;
 
   std::lock_guard g(mu_);
   auto& coll = data_[resource];
@@ -428,24 +475,22 @@ kube::Result<StoredPtr> ObjectStore::update_status(const std::string& resource, 
   if (it == coll.end()) return error(404, "NotFound", what + " not found");
   if (it->second != current || (!expected_rv.empty() && expected_rv != std::to_string(current->rv))) return modified_since(what);
   s->rv = ++rv_;
-  const std::string rv_text = std::to_string(s->rv);
-  s->json.reserve(text.size() + status_json.size() + rv_text.size() + 2 - (where.status.end - where.status.begin));
-  s->json.append(text.substr(0, where.resource_version.begin))
-      .append(1, '"')
-      .append(rv_text)
-      .append(1, '"')
-      .append(text.substr(where.resource_version.end, where.status.begin - where.resource_version.end))
-      .append(status_json)
-      .append(text.substr(where.status.end));
-  json_text::StatusSplice now = where;
-  now.resource_version.end = now.resource_version.begin + rv_text.size() + 2;
-  now.status.begin = now.resource_version.end + (where.status.begin - where.resource_version.end);
-  now.status.end = now.status.begin + status_json.size();
-  s->splice = now;
+  rv_pos->text.append(1, '"').append(std::to_string(s->rv)).append(1, '"');
+  size_t size = text.size();
+  for (const auto& e : edits) size += e.text.size() - (e.at.end - e.at.begin);
+  s->json.reserve(size);
+  size_t from = 0;
+  for (const auto& e : edits) {
+    s->json.append(text.substr(from, e.at.begin - from)).append(e.text);
+    from = e.at.end;
+  }
+  s->json.append(text.substr(from));
+  const auto text_of = [](const TextEdit& e) -> const std::string& { return e.text; };
+  s->splice = json_text::StatusSplice{moved(where.resource_version, text_of), moved(where.status, text_of)};
   StoredPtr stored = std::move(s);
   it->second = stored;
   reindex(resource, current.get(), stored.get());
-  publish({ChangeType::kModified, resource, stored, current, /*status_only=*/true});
+  publish({ChangeType::kModified, resource, stored, current, status_only});
   return stored;
 }
 

@@ -137,6 +137,21 @@ class ObjectStore {
   kube::Result<StoredPtr> update_status(const std::string& resource, const StoredPtr& current,
                                         const json_text::StatusSplice& where, web::json::value& status,
                                         const std::string& expected_rv = {});
+  // A write that changes a few members of `current` and keeps every other byte of its text:
+  // each edit replaces a span of the text (an insertion when the span is empty; in order,
+  // not overlapping each other, the resourceVersion at `where`, or the edge of the status
+  // there), the new resourceVersion is written at `where`, and `fields` and `being_deleted`
+  // are the new object's (the caller knows what its edits changed). The text must be what
+  // update() would store for the whole object so changed: the caller's edits keep the
+  // store's key order and writing (json_text::insert_members, model::to_json).
+  // As update_status() otherwise.
+  struct TextEdit {
+    json_text::Span at;
+    std::string text;
+  };
+  kube::Result<StoredPtr> update_text(const std::string& resource, const StoredPtr& current,
+                                      const json_text::StatusSplice& where, std::vector<TextEdit> edits,
+                                      StringMap fields, bool being_deleted, const std::string& expected_rv = {});
   kube::Result<StoredPtr> remove(const std::string& resource, const std::string& ns,
                                  const std::string& name, const std::string& expected_uid = {},
                                  const std::string& expected_rv = {});
@@ -165,6 +180,11 @@ class ObjectStore {
 
  private:
   StoredPtr make_stored(const std::string& resource, web::json::value& obj, uint64_t rv) const;
+  // update_text(), and update_status() with status_only (what the Change says).
+  kube::Result<StoredPtr> write_edits(const std::string& resource, const StoredPtr& current,
+                                      const json_text::StatusSplice& where, std::vector<TextEdit> edits,
+                                      StringMap fields, bool being_deleted, const std::string& expected_rv,
+                                      bool status_only);
   void publish(const Change& c);  // caller holds mu_
   void link_owners(const std::string& resource, const StoredObject* before, const StoredObject* after);  // caller holds mu_
   // Keeps dependents_ and pods_by_node_ in step with a write; caller holds mu_.

@@ -1,6 +1,6 @@
-// Status writes without a DOM of the whole object (status_patch.cpp, json_text.h): where a
-// member is in JSON text, and that a status patch stores byte for byte what writing the
-// whole object with the new status would have stored.
+// Writes that edit the stored text instead of a DOM of the whole object (json_text.h,
+// ObjectStore::update_text): where a member is in JSON text, and that a status patch and a
+// binding store byte for byte what writing the whole object so changed would have stored.
 #include <gtest/gtest.h>
 
 #include "model/json_parse.h"
@@ -48,6 +48,36 @@ TEST(JsonText, RefusesWhatIsNotOneWholeObject) {
   ASSERT_TRUE(splice);
   EXPECT_EQ(at(ok, splice->resource_version), R"("3")");
   EXPECT_EQ(at(ok, splice->status), R"({"a":1})");
+}
+
+std::string with_insertions(std::string text, const std::vector<json_text::Insertion>& ins) {
+  for (auto i = ins.rbegin(); i != ins.rend(); ++i) text.insert(i->at, i->text);
+  return text;
+}
+
+TEST(JsonText, InsertsMembersWhereTheirKeysSort) {
+  const std::string text = R"({"a":1,"c":{"x":"}"},"e":[3]})";
+  const json_text::Span obj{0, text.size()};
+  auto ins = json_text::insert_members(text, obj, {{"b", "2"}, {"bb", R"("s")"}, {"d", "null"}, {"f", "{}"}});
+  ASSERT_TRUE(ins);
+  EXPECT_EQ(ins->size(), 3u) << "b and bb go to one place";
+  EXPECT_EQ(with_insertions(text, *ins), R"({"a":1,"b":2,"bb":"s","c":{"x":"}"},"d":null,"e":[3],"f":{}})");
+  ins = json_text::insert_members(text, obj, {{"0", "0"}});
+  ASSERT_TRUE(ins);
+  EXPECT_EQ(with_insertions(text, *ins), R"({"0":0,"a":1,"c":{"x":"}"},"e":[3]})");
+  const std::string empty = "{}";
+  ins = json_text::insert_members(empty, {0, 2}, {{"a", "1"}, {"b", "2"}});
+  ASSERT_TRUE(ins);
+  EXPECT_EQ(with_insertions(empty, *ins), R"({"a":1,"b":2})");
+  // Inside a member: the nested object's own keys.
+  const auto c = json_text::member(text, obj, "c");
+  ins = json_text::insert_members(text, *c, {{"w", "1"}, {"y", "2"}});
+  ASSERT_TRUE(ins);
+  EXPECT_EQ(with_insertions(text, *ins), R"({"a":1,"c":{"w":1,"x":"}","y":2},"e":[3]})");
+  EXPECT_FALSE(json_text::insert_members(text, obj, {{"c", "1"}})) << "already there";
+  const std::string escaped = R"({"a\u0062":1})";
+  EXPECT_FALSE(json_text::insert_members(escaped, {0, escaped.size()}, {{"b", "1"}})) << "a key written with an escape";
+  EXPECT_FALSE(json_text::insert_members(R"({"a":1,})", {0, 8}, {{"b", "1"}}));
 }
 
 struct Server {
@@ -164,6 +194,47 @@ TEST(StatusPatch, ARefusedStatusWriteGivesTheStatusBackForTheRetry) {
   ASSERT_TRUE(s.store->update_status("/pods", now, *now->splice, status).ok());
   EXPECT_EQ(status, want) << "given back after a write too";
   EXPECT_EQ(model::parse_json(s.store->get("/pods", "shop", "p")->json, ec).at("status"), want);
+}
+
+TEST(TextWrite, ABindingStoresWhatWritingTheWholePodWould) {
+  // Pods whose specs put nodeName among their keys or last, with and without conditions (an
+  // earlier Unschedulable PodScheduled among them), bound as a scheduler binds them.
+  Server s;
+  for (const auto& d : parse_yaml_documents(
+           "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: shop, uid: ua}\n"
+           "spec: {schedulerName: x, tolerations: [{key: k, operator: Exists}], containers: [{name: c, image: nginx}]}\n"
+           "status: {phase: Pending, conditions: [{type: PodScheduled, status: 'False', reason: Unschedulable,"
+           " lastTransitionTime: '2026-11-30T00:00:00Z'}, {type: Other, status: 'True'}]}\n"
+           "---\napiVersion: v1\nkind: Pod\nmetadata: {name: b, namespace: shop}\nspec: {containers: [{name: c, image: \"ng\\\"inx\"}]}\n"
+           "status: {phase: Pending}\n"))
+    ASSERT_EQ(s.api->create_object(d).status, 201);
+  const std::string now = kube::format_rfc3339(s.clock->now());
+  for (const std::string name : {"a", "b"}) {
+    const auto before = s.store->get("/pods", "shop", name);
+    ASSERT_TRUE(before->splice);
+    const std::string node = "node-\"" + name + "\"";  // a name the text must escape
+    ApiRequest r;
+    r.method = "POST";
+    r.path = "/api/v1/namespaces/shop/pods/" + name + "/binding";
+    r.body = R"({"apiVersion":"v1","kind":"Binding","metadata":{"name":")" + name + R"("},"target":{"kind":"Node","name":)" +
+             model::to_json(value::string(node)) + "}}";
+    const auto res = s.api->handle(r);
+    ASSERT_EQ(res.status, 201) << res.body;
+    const auto after = s.store->get("/pods", "shop", name);
+    std::error_code ec;
+    value want = model::parse_json(before->json, ec);
+    want["spec"]["nodeName"] = value::string(node);
+    want["status"]["conditions"] = json::conditions_with(want, "PodScheduled", "True", "", "", now);
+    want["metadata"]["resourceVersion"] = value::string(std::to_string(after->rv));
+    EXPECT_EQ(after->json, model::to_json(want));
+    EXPECT_EQ(after->fields.at("spec.nodeName"), node) << "the field selector sees the node";
+    EXPECT_EQ(after->fields.at("status.phase"), "Pending");
+    EXPECT_EQ(after->labels, before->labels);
+    EXPECT_FALSE(after->being_deleted);
+    expect_splice_noted(*after);
+    // And the pod is assigned once.
+    EXPECT_EQ(s.api->handle(r).status, 409);
+  }
 }
 
 TEST(StatusPatch, AWatcherSeesTheStatusWriteAsAModification) {

@@ -1,6 +1,7 @@
 #include "sim/api_server.h"
 
 #include <algorithm>
+#include <charconv>
 #include <random>
 #include <regex>
 #include <thread>
@@ -9,6 +10,7 @@
 #include "model/json_write.h"
 #include "sim/aggregated_discovery.h"
 #include "sim/cel.h"
+#include "sim/json_text.h"
 #include "sim/json_util.h"
 #include "sim/patch.h"
 #include "sim/pod_update_rules.h"
@@ -1194,6 +1196,58 @@ ApiResponse ApiServer::remove(const ApiRequest& req, const Target& t) {
   return r;
 }
 
+namespace {
+
+// A bound pod's graceful deletion as an edit of its stored text: metadata gains
+// deletionGracePeriodSeconds and deletionTimestamp (the end of the grace period). Every
+// eviction is one, and a DOM of the whole pod to add two members was most of their cost.
+// nullopt when the general path must judge (no grace, a uid precondition the text does not
+// plainly meet, a text not of the shape this takes).
+struct GracefulDeletion {
+  bool already = false;  // the pod is terminating already (and stays as it is)
+  json_text::StatusSplice where;
+  std::vector<ObjectStore::TextEdit> edits;
+};
+std::optional<GracefulDeletion> graceful_deletion(const StoredObject& pod, const std::string& pre_uid,
+                                                  std::optional<long> grace_seconds, kube::TimePoint now) {
+  const std::string_view text = pod.json;
+  const auto where = pod.splice ? pod.splice : json_text::status_splice(text);
+  if (!where || text.empty() || text.front() != '{' || text.back() != '}') return std::nullopt;
+  const json_text::Span obj{0, text.size()};  // the store writes one object, no space around it
+  const auto meta = json_text::member(text, obj, "metadata");
+  if (!meta) return std::nullopt;
+  if (!pre_uid.empty()) {
+    const auto uid = json_text::member(text, *meta, "uid");
+    if (!uid || text.substr(uid->begin, uid->end - uid->begin) != model::to_json(value::string(pre_uid))) return std::nullopt;
+  }
+  long grace = 30;
+  if (grace_seconds) {
+    grace = *grace_seconds;
+  } else if (const auto spec = json_text::member(text, obj, "spec")) {
+    if (const auto g = json_text::member(text, *spec, "terminationGracePeriodSeconds")) {
+      const auto digits = text.substr(g->begin, g->end - g->begin);
+      const auto [end, err] = std::from_chars(digits.data(), digits.data() + digits.size(), grace);
+      if (err != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
+    }
+  }
+  if (grace <= 0) return std::nullopt;  // deleted now: the general path
+  GracefulDeletion out;
+  if (pod.being_deleted) {
+    out.already = true;
+    return out;
+  }
+  auto inserted = json_text::insert_members(
+      text, *meta,
+      {{"deletionGracePeriodSeconds", std::to_string(grace)},
+       {"deletionTimestamp", model::to_json(value::string(kube::format_rfc3339(now + std::chrono::seconds(grace))))}});
+  if (!inserted) return std::nullopt;
+  out.where = *where;
+  for (auto& i : *inserted) out.edits.push_back({{i.at, i.at}, std::move(i.text)});
+  return out;
+}
+
+}  // namespace
+
 kube::Result<StoredPtr> ApiServer::delete_object(const ResourceType& type, const std::string& ns, const std::string& name,
                                                  const std::string& propagation, const std::string& pre_uid,
                                                  const std::string& pre_rv, std::optional<long> grace_seconds) {
@@ -1204,6 +1258,11 @@ kube::Result<StoredPtr> ApiServer::delete_object(const ResourceType& type, const
     e.reason = "NotFound";
     e.message = type.resource + " \"" + name + "\" not found";
     return e;
+  }
+  const bool graceful = graceful_pods_ && type.kind == "Pod" && type.group.empty();
+  if (const auto node = current->fields.find("spec.nodeName"); graceful && node != current->fields.end() && !node->second.empty()) {
+    if (auto d = graceful_deletion(*current, pre_uid, grace_seconds, clock_->now()))
+      return d->already ? current : store_->update_text(type.key(), current, d->where, std::move(d->edits), current->fields, true, pre_rv);
   }
   std::error_code ec;
   auto obj = model::parse_json(current->json, ec);
@@ -1217,7 +1276,7 @@ kube::Result<StoredPtr> ApiServer::delete_object(const ResourceType& type, const
   }
   const std::string policy = propagation.empty() ? "Background" : propagation;
   // A running pod is deleted gracefully: marked terminating, removed by its kubelet.
-  if (graceful_pods_ && type.kind == "Pod" && type.group.empty() && !str(obj["spec"], "nodeName").empty()) {
+  if (graceful && !str(obj["spec"], "nodeName").empty()) {
     const long grace = grace_seconds.value_or(obj["spec"].has_field("terminationGracePeriodSeconds")
                                                   ? obj["spec"]["terminationGracePeriodSeconds"].as_number().to_int64()
                                                   : 30);

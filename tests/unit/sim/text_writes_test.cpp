@@ -3,6 +3,8 @@
 // binding store byte for byte what writing the whole object so changed would have stored.
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "model/json_parse.h"
 #include "model/json_write.h"
 #include "sim/api_server.h"
@@ -235,6 +237,51 @@ TEST(TextWrite, ABindingStoresWhatWritingTheWholePodWould) {
     // And the pod is assigned once.
     EXPECT_EQ(s.api->handle(r).status, 409);
   }
+}
+
+TEST(TextWrite, AGracefulDeletionStoresWhatWritingTheWholePodWould) {
+  // Bound pods deleted with their own grace period, the default one and the request's; a
+  // second deletion leaves a terminating pod as it is, and one with no grace removes it.
+  Server s;
+  s.api->set_graceful_pod_deletion(true);
+  for (const auto& d : parse_yaml_documents(
+           "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: shop, uid: ua, finalizers: [x/y], generateName: a-}\n"
+           "spec: {nodeName: n1, terminationGracePeriodSeconds: 45, containers: [{name: c, image: nginx}]}\nstatus: {phase: Running}\n"
+           "---\napiVersion: v1\nkind: Pod\nmetadata: {name: b, namespace: shop}\n"
+           "spec: {nodeName: n1, containers: [{name: c, image: nginx}]}\nstatus: {phase: Running}\n"
+           "---\napiVersion: v1\nkind: Pod\nmetadata: {name: c, namespace: shop}\n"
+           "spec: {nodeName: n1, containers: [{name: c, image: nginx}]}\nstatus: {phase: Running}\n"))
+    ASSERT_EQ(s.api->create_object(d).status, 201);
+  auto del = [&](const std::string& name, const std::string& body) {
+    ApiRequest r;
+    r.method = "DELETE";
+    r.path = "/api/v1/namespaces/shop/pods/" + name;
+    r.body = body;
+    return s.api->handle(r);
+  };
+  for (const auto& [name, body, grace] : {std::tuple<std::string, std::string, int>{"a", "", 45},
+                                          {"b", "", 30},
+                                          {"c", R"({"kind":"DeleteOptions","apiVersion":"v1","gracePeriodSeconds":7})", 7}}) {
+    const auto before = s.store->get("/pods", "shop", name);
+    const auto res = del(name, body);
+    ASSERT_EQ(res.status, 200) << res.body;
+    const auto after = s.store->get("/pods", "shop", name);
+    ASSERT_TRUE(after) << name << " is terminating, not gone";
+    std::error_code ec;
+    value want = model::parse_json(before->json, ec);
+    want["metadata"]["deletionTimestamp"] = value::string(kube::format_rfc3339(s.clock->now() + std::chrono::seconds(grace)));
+    want["metadata"]["deletionGracePeriodSeconds"] = value::number(grace);
+    want["metadata"]["resourceVersion"] = value::string(std::to_string(after->rv));
+    EXPECT_EQ(after->json, model::to_json(want));
+    EXPECT_EQ(res.body, after->json);
+    EXPECT_TRUE(after->being_deleted);
+    EXPECT_EQ(after->fields, before->fields);
+    expect_splice_noted(*after);
+    ASSERT_EQ(del(name, "").status, 200);
+    EXPECT_EQ(s.store->get("/pods", "shop", name)->rv, after->rv) << "a second deletion changes nothing";
+  }
+  ASSERT_EQ(del("b", R"({"kind":"DeleteOptions","apiVersion":"v1","gracePeriodSeconds":0})").status, 200);
+  EXPECT_FALSE(s.store->get("/pods", "shop", "b")) << "no grace: removed, terminating or not";
 }
 
 TEST(StatusPatch, AWatcherSeesTheStatusWriteAsAModification) {

@@ -695,7 +695,7 @@ std::optional<ApiServer::Target> ApiServer::parse_target(const std::string& path
   std::vector<std::string> rest(seg.begin() + static_cast<long>(i), seg.end());
   // /namespaces/<ns>/<resource>... unless the path is about a namespace itself.
   if (rest.size() >= 3 && rest[0] == "namespaces") {
-    if (types_.find(group, version, rest[2]) && types_.find(group, version, rest[2])->namespaced) {
+    if (const auto named = types_.find(group, version, rest[2]); named && named->namespaced) {
       t.ns = rest[1];
       rest.erase(rest.begin(), rest.begin() + 2);
     }
@@ -1336,11 +1336,8 @@ kube::Result<StoredPtr> ApiServer::delete_object(const ResourceType& type, const
 
 void ApiServer::collect_garbage(const std::string& owner_uid, const std::string& propagation) {
   if (owner_uid.empty()) return;
-  const auto types = types_.all();
   for (const auto& [resource, o] : store_->dependents(owner_uid)) {
-    const ResourceType* rt = nullptr;
-    for (const auto& t : types)
-      if (t.key() == resource) rt = &t;
+    const auto rt = types_.find_key(resource);
     if (!rt) continue;
     std::error_code ec;
     auto obj = model::parse_json(o->json, ec);

@@ -86,7 +86,7 @@ class ApiServer {
 
  private:
   struct Target {
-    std::optional<ResourceType> type;
+    ResourceTypePtr type;
     std::string ns, name, subresource;
   };
   ApiResponse route(const ApiRequest& req, RequestRecord& rec);

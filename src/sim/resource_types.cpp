@@ -22,7 +22,7 @@ ResourceType t(std::string group, std::string version, std::string resource, std
 }  // namespace
 
 ResourceTypes::ResourceTypes() {
-  types_ = {
+  std::vector<ResourceType> builtin = {
       t("", "v1", "namespaces", "Namespace", false, {"ns"}, true),
       t("", "v1", "nodes", "Node", false, {"no"}, true),
       t("", "v1", "pods", "Pod", true, {"po"}, true),
@@ -48,46 +48,56 @@ ResourceTypes::ResourceTypes() {
       t("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", false, {"crd", "crds"}, true),
       t("events.k8s.io", "v1", "events", "Event", true, {"ev"}),
   };
-  for (auto& r : types_) {
+  for (auto& r : builtin) {
     if (r.resource == "pods") r.eviction_subresource = r.binding_subresource = true;
     if (r.resource == "pods" || r.resource == "services" || r.resource == "deployments" ||
         r.resource == "replicasets" || r.resource == "statefulsets" || r.resource == "daemonsets" ||
         r.resource == "jobs")
       r.categories = {"all"};
     if (r.resource == "endpoints") r.singular = "endpoints";
+    types_.push_back(std::make_shared<const ResourceType>(std::move(r)));
   }
 }
 
-std::optional<ResourceType> ResourceTypes::find(const std::string& group, const std::string& version,
-                                                const std::string& resource) const {
+ResourceTypePtr ResourceTypes::find(const std::string& group, const std::string& version,
+                                    const std::string& resource) const {
   std::lock_guard g(mu_);
   for (const auto& r : types_)
-    if (r.group == group && r.version == version && r.resource == resource) return r;
-  return std::nullopt;
+    if (r->group == group && r->version == version && r->resource == resource) return r;
+  return nullptr;
 }
 
-std::optional<ResourceType> ResourceTypes::find_kind(const std::string& api_version,
-                                                     const std::string& kind) const {
+ResourceTypePtr ResourceTypes::find_kind(const std::string& api_version, const std::string& kind) const {
   std::lock_guard g(mu_);
   for (const auto& r : types_)
-    if (r.api_version() == api_version && r.kind == kind) return r;
-  return std::nullopt;
+    if (r->api_version() == api_version && r->kind == kind) return r;
+  return nullptr;
+}
+
+ResourceTypePtr ResourceTypes::find_key(const std::string& key) const {
+  std::lock_guard g(mu_);
+  for (const auto& r : types_)
+    if (r->key() == key) return r;
+  return nullptr;
 }
 
 std::vector<ResourceType> ResourceTypes::all() const {
   std::lock_guard g(mu_);
-  return types_;
+  std::vector<ResourceType> out;
+  out.reserve(types_.size());
+  for (const auto& r : types_) out.push_back(*r);
+  return out;
 }
 
 std::vector<std::pair<std::string, std::vector<std::string>>> ResourceTypes::groups() const {
   std::lock_guard g(mu_);
   std::vector<std::pair<std::string, std::vector<std::string>>> out;
   for (const auto& r : types_) {
-    if (r.group.empty()) continue;
-    auto it = std::find_if(out.begin(), out.end(), [&](auto& p) { return p.first == r.group; });
-    if (it == out.end()) out.push_back({r.group, {r.version}});
-    else if (std::find(it->second.begin(), it->second.end(), r.version) == it->second.end())
-      it->second.push_back(r.version);
+    if (r->group.empty()) continue;
+    auto it = std::find_if(out.begin(), out.end(), [&](auto& p) { return p.first == r->group; });
+    if (it == out.end()) out.push_back({r->group, {r->version}});
+    else if (std::find(it->second.begin(), it->second.end(), r->version) == it->second.end())
+      it->second.push_back(r->version);
   }
   return out;
 }
@@ -95,15 +105,15 @@ std::vector<std::pair<std::string, std::vector<std::string>>> ResourceTypes::gro
 void ResourceTypes::add_custom(const ResourceType& t) {
   std::lock_guard g(mu_);
   types_.erase(std::remove_if(types_.begin(), types_.end(),
-                              [&](auto& r) { return r.group == t.group && r.resource == t.resource; }),
+                              [&](auto& r) { return r->group == t.group && r->resource == t.resource; }),
                types_.end());
-  types_.push_back(t);
+  types_.push_back(std::make_shared<const ResourceType>(t));
 }
 
 void ResourceTypes::remove_custom(const std::string& group, const std::string& resource) {
   std::lock_guard g(mu_);
   types_.erase(std::remove_if(types_.begin(), types_.end(),
-                              [&](auto& r) { return r.custom && r.group == group && r.resource == resource; }),
+                              [&](auto& r) { return r->custom && r->group == group && r->resource == resource; }),
                types_.end());
 }
 

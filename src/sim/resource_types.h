@@ -2,6 +2,7 @@
 // What the embedded API server serves: the built-in kinds the product and its chart use,
 // plus any CustomResourceDefinition applied at run time.
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -37,12 +38,18 @@ struct ResourceType {
 };
 
 // Thread-safe.
+// Shared, not copied: every request looks its type up (and a CRD's change replaces the
+// entry, not the ResourceType a request in flight holds). Copying the whole type, strings and
+// schema, three times per request was a twentieth of the simulation's work.
+using ResourceTypePtr = std::shared_ptr<const ResourceType>;
+
 class ResourceTypes {
  public:
   ResourceTypes();  // the built-ins
-  std::optional<ResourceType> find(const std::string& group, const std::string& version,
-                                   const std::string& resource) const;
-  std::optional<ResourceType> find_kind(const std::string& api_version, const std::string& kind) const;
+  // Null when there is no such type.
+  ResourceTypePtr find(const std::string& group, const std::string& version, const std::string& resource) const;
+  ResourceTypePtr find_kind(const std::string& api_version, const std::string& kind) const;
+  ResourceTypePtr find_key(const std::string& key) const;  // ResourceType::key()
   std::vector<ResourceType> all() const;
   // Groups in discovery order with their versions.
   std::vector<std::pair<std::string, std::vector<std::string>>> groups() const;
@@ -51,7 +58,7 @@ class ResourceTypes {
 
  private:
   mutable std::mutex mu_;
-  std::vector<ResourceType> types_;  // guarded by mu_
+  std::vector<ResourceTypePtr> types_;  // guarded by mu_
 };
 
 }  // namespace nonevent::sim

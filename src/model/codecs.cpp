@@ -485,6 +485,40 @@ void parse_pod_spec(od::value& v, std::shared_ptr<const PodTemplateInfo>& spec,
 }
 
 // ---------- objects ----------
+// A pod's status into `p` (a Pod or PodStatusFacts: the same members).
+template <class Facts>
+void decode_pod_status_into(od::value& x, Facts& p) {
+  for (od::field s : x.get_object()) {
+    std::string_view sk = s.unescaped_key();
+    if (sk == "phase") {
+      std::string_view ph = str(s.value());
+      p.phase = ph == "Running"     ? PodPhase::kRunning
+                : ph == "Succeeded" ? PodPhase::kSucceeded
+                : ph == "Failed"    ? PodPhase::kFailed
+                : ph == "Pending"   ? PodPhase::kPending
+                                    : PodPhase::kUnknown;
+    } else if (sk == "conditions" && !is_null(s.value())) {
+      for (od::value c : s.value().get_array()) {
+        std::string_view type, status, reason;
+        std::optional<TimePoint> since;
+        for (od::field cf : c.get_object()) {
+          std::string_view ck = cf.unescaped_key();
+          if (ck == "type") type = str(cf.value());
+          else if (ck == "status") status = str(cf.value());
+          else if (ck == "reason") reason = str(cf.value());
+          else if (ck == "lastTransitionTime") since = time(cf.value());
+        }
+        if (type == "Ready") {
+          p.ready = status == "True";
+          if (p.ready) p.ready_since = since;
+        } else if (type == "PodScheduled") {
+          p.unschedulable = status == "False" && reason == "Unschedulable";
+        }
+      }
+    }
+  }
+}
+
 std::shared_ptr<Pod> decode_pod(od::value& v) {
   auto p = std::make_shared<Pod>();
   for (od::field f : v.get_object()) {
@@ -501,35 +535,7 @@ std::shared_ptr<Pod> decode_pod(od::value& v) {
     } else if (k == "spec") {
       parse_pod_spec(x, p->spec, p->volumes, &p->node_name);
     } else if (k == "status") {
-      for (od::field s : x.get_object()) {
-        std::string_view sk = s.unescaped_key();
-        if (sk == "phase") {
-          std::string_view ph = str(s.value());
-          p->phase = ph == "Running"     ? PodPhase::kRunning
-                     : ph == "Succeeded" ? PodPhase::kSucceeded
-                     : ph == "Failed"    ? PodPhase::kFailed
-                     : ph == "Pending"   ? PodPhase::kPending
-                                         : PodPhase::kUnknown;
-        } else if (sk == "conditions" && !is_null(s.value())) {
-          for (od::value c : s.value().get_array()) {
-            std::string_view type, status, reason;
-            std::optional<TimePoint> since;
-            for (od::field cf : c.get_object()) {
-              std::string_view ck = cf.unescaped_key();
-              if (ck == "type") type = str(cf.value());
-              else if (ck == "status") status = str(cf.value());
-              else if (ck == "reason") reason = str(cf.value());
-              else if (ck == "lastTransitionTime") since = time(cf.value());
-            }
-            if (type == "Ready") {
-              p->ready = status == "True";
-              if (p->ready) p->ready_since = since;
-            } else if (type == "PodScheduled") {
-              p->unschedulable = status == "False" && reason == "Unschedulable";
-            }
-          }
-        }
-      }
+      decode_pod_status_into(x, *p);
     }
   }
   if (!p->spec) p->spec = template_pool().get({});
@@ -837,6 +843,30 @@ Result<std::shared_ptr<const T>> decode_one_with(std::string_view json, Decode&&
   std::string CodecFor<TYPE>::key(const TYPE& o) { return object_key(o.meta); }
 
 NONEVENT_DEFINE_CODEC(Pod, decode_pod)
+
+Result<PodStatusFacts> decode_pod_status(std::string_view status_json) {
+  thread_local std::string buf;
+  buf.assign(status_json);
+  try {
+    od::document doc = t_parser.iterate(padded(buf));
+    od::value v = doc.get_value();
+    PodStatusFacts facts;
+    decode_pod_status_into(v, facts);
+    return facts;
+  } catch (const simdjson::simdjson_error& e) {
+    return ApiError::transport(std::string("cannot decode a pod's status: ") + e.what());
+  }
+}
+
+std::shared_ptr<const Pod> pod_with_status(const Pod& before, const PodStatusFacts& status, std::string rv) {
+  auto p = std::make_shared<Pod>(before);
+  p->meta.resource_version = std::move(rv);
+  p->phase = status.phase;
+  p->ready = status.ready;
+  p->unschedulable = status.unschedulable;
+  p->ready_since = status.ready_since;
+  return p;
+}
 NONEVENT_DEFINE_CODEC(Node, decode_node)
 NONEVENT_DEFINE_CODEC(PodDisruptionBudget, decode_pdb)
 NONEVENT_DEFINE_CODEC(Lease, decode_lease)

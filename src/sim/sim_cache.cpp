@@ -335,15 +335,21 @@ void SimCache::index_pod(Entry& e) {
 
 SimCache::Decoded SimCache::decode(const Change& c) {
   const StoredObject& o = *c.object;
-  // Pods decode to a model from the text anyway; a node's model reads its status.
-  if (c.status_only && c.previous && o.splice && c.resource != "/pods" && c.resource != "/nodes") {
+  // A node's model reads its status too.
+  if (c.status_only && c.previous && o.splice && c.resource != "/nodes") {
     Decoded d;
-    std::error_code ec;
     const auto& span = o.splice->status;
-    d.status = model::parse_json(std::string_view(o.json).substr(span.begin, span.end - span.begin), ec);
-    if (!ec) {
-      d.status_of_rv = c.previous->rv;
-      return d;
+    const std::string_view status = std::string_view(o.json).substr(span.begin, span.end - span.begin);
+    d.status_of_rv = c.previous->rv;
+    if (c.resource == "/pods") {
+      if (auto facts = model::decode_pod_status(status); facts.ok()) {
+        d.pod_status = std::move(facts.value());
+        return d;
+      }
+    } else {
+      std::error_code ec;
+      d.status = model::parse_json(status, ec);
+      if (!ec) return d;
     }
   }
   return decode_whole(c.resource, o);
@@ -436,6 +442,19 @@ void SimCache::apply(const std::string& resource, ChangeType type, const StoredP
       return;
     }
     decoded = nullptr;  // the DOM it was written over is not the one held: decode it whole
+  }
+  if (decoded && decoded->pod_status) {
+    if (existed && it->second.rv == decoded->status_of_rv && it->second.pod) {
+      // The model it was written over with the new status; filed under the same keys.
+      const Entry& e = it->second;
+      decoded->pod = model::pod_with_status(*e.pod, *decoded->pod_status, std::to_string(o.rv));
+      decoded->owner_uid = e.owner_uid;
+      decoded->uid = e.uid;
+      decoded->node = e.node;
+      decoded->label_keys = e.label_keys;
+    } else {
+      decoded = nullptr;
+    }
   }
   std::optional<Decoded> own;
   if (!decoded) {

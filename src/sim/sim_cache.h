@@ -20,6 +20,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "model/codecs.h"
 #include "model/objects.h"
 #include "planner/scheduling.h"
 #include "sim/object_store.h"
@@ -95,6 +96,8 @@ class SimCache : public planner::CountedPods {
     // writes are most of an evacuation's changes, and parsing the whole object for each was
     // a sixth of the stepping thread's time at 5,000 nodes.
     std::optional<web::json::value> status;
+    // The same for a pod: what its model keeps of the new status.
+    std::optional<model::PodStatusFacts> pod_status;
     uint64_t status_of_rv = 0;
     std::string owner_uid, uid, node;
     std::vector<std::string> label_keys;  // pods

@@ -6,6 +6,7 @@
 #include <map>
 #include <thread>
 
+#include "model/codecs.h"
 #include "sim/json_text.h"
 #include "sim/json_util.h"
 #include "sim/pass_worker.h"
@@ -404,6 +405,54 @@ TEST(SimCache, AStatusWriteChangesOnlyTheStatusOfTheDomItWasWrittenOver) {
   }
   EXPECT_FALSE(seen.changed("apps/replicasets")[0].spec_changed) << "the status alone changed";
   EXPECT_TRUE(missed.changed("apps/replicasets")[0].spec_changed) << "it missed the generation's change";
+}
+
+TEST(SimCache, APodsStatusWriteKeepsItsModelButTheStatus) {
+  // A pod's status write is filed as the model it was written over with the new status (and
+  // version): the same as decoding the new text whole, tallies included.
+  Fixture f;
+  ASSERT_TRUE(f.store.create("/pods", pod("a", "n1", "rs-1", "web")).ok());
+  f.cache.apply_pending();
+  auto write_status = [&](const char* status) {
+    const auto current = f.store.get("/pods", "ns", "a");
+    const auto where = current->splice ? *current->splice : *json_text::status_splice(current->json);
+    value v = value::parse(status);
+    ASSERT_TRUE(f.store.update_status("/pods", current, where, v).ok());
+  };
+  const auto* before = f.cache.pod_model("ns/a");
+  ASSERT_NE(before, nullptr);
+  EXPECT_FALSE(before->ready);
+  write_status(R"({"phase":"Running","conditions":[{"type":"Ready","status":"True","lastTransitionTime":"2026-11-27T10:00:00Z"},
+    {"type":"PodScheduled","status":"True"}]})");
+  f.cache.clear_changes();
+  f.cache.apply_pending();
+  const auto* got = f.cache.pod_model("ns/a");
+  ASSERT_NE(got, nullptr);
+  const auto stored = f.store.get("/pods", "ns", "a");
+  const auto want = model::CodecFor<model::Pod>::decode(stored->json);
+  ASSERT_TRUE(want.ok());
+  EXPECT_EQ(got->phase, model::PodPhase::kRunning);
+  EXPECT_TRUE(got->ready);
+  EXPECT_EQ(got->phase, want.value()->phase);
+  EXPECT_EQ(got->ready_since, want.value()->ready_since);
+  EXPECT_EQ(got->unschedulable, want.value()->unschedulable);
+  EXPECT_EQ(got->meta.resource_version, want.value()->meta.resource_version);
+  EXPECT_EQ(got->meta.resource_version, std::to_string(stored->rv));
+  EXPECT_EQ(got->node_name.str(), "n1");
+  EXPECT_EQ(got->meta.label_set(), want.value()->meta.label_set());
+  EXPECT_EQ(f.cache.owner_tally("rs-1").active_ready, 1u) << "the tallies see it Ready";
+  ASSERT_EQ(f.cache.changed("/pods").size(), 1u);
+  EXPECT_EQ(f.cache.changed("/pods")[0].pod.get(), got);
+  EXPECT_EQ(json::str(f.cache.changed("/pods")[0].last(), {"status", "phase"}), "Running") << "the DOM is built from the new text";
+  // Unschedulable, not Ready again.
+  write_status(R"({"phase":"Pending","conditions":[{"type":"PodScheduled","status":"False","reason":"Unschedulable"}]})");
+  f.cache.clear_changes();
+  f.cache.apply_pending();
+  got = f.cache.pod_model("ns/a");
+  EXPECT_FALSE(got->ready);
+  EXPECT_FALSE(got->ready_since);
+  EXPECT_TRUE(got->unschedulable);
+  EXPECT_EQ(f.cache.owner_tally("rs-1").active_ready, 0u);
 }
 
 }  // namespace

@@ -190,6 +190,36 @@ TEST(Simulation, EvictionsSpendTheBudgetAndControllersReplaceThePods) {
   EXPECT_EQ(k.evict("shop", json::name(pods[1])).status, 201) << "budget restored once the replacement is Ready";
 }
 
+TEST(Simulation, AnUnhealthyPodIsEvictedAsItsPdbsPolicySays) {
+  // No simulation steps: the pods' readiness and the PDB's status are as written here.
+  Cluster k;
+  const auto node = json::name(k.list("/nodes")[0]);
+  for (const auto& [name, ready] : {std::pair<std::string, bool>{"r1", true}, {"r2", true}, {"u1", false}, {"u2", false}})
+    k.apply("apiVersion: v1\nkind: Pod\nmetadata: {name: " + name + ", namespace: shop, labels: {app: x}}\n"
+            "spec: {nodeName: " + node + ", containers: [{name: c, image: nginx}]}\n"
+            "status: {phase: Running, conditions: [{type: Ready, status: '" + (ready ? "True" : "False") + "'}]}\n");
+  k.apply("apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: x, namespace: shop}\n"
+          "spec: {minAvailable: 2, selector: {matchLabels: {app: x}}}\n");
+  const std::string pdb = "/apis/policy/v1/namespaces/shop/poddisruptionbudgets/x";
+  k.patch(pdb + "/status", R"({"status":{"observedGeneration":1,"disruptionsAllowed":0,"currentHealthy":2,"desiredHealthy":2,"expectedPods":4}})");
+  EXPECT_EQ(k.evict("shop", "r1").status, 429) << "a Ready pod: the budget is spent";
+  EXPECT_EQ(k.evict("shop", "u1").status, 201) << "IfHealthyBudget: an unready pod goes while the PDB has its healthy pods";
+  EXPECT_TRUE(json::terminating(k.get("/pods", "shop", "u1")));
+  k.patch(pdb + "/status", R"({"status":{"currentHealthy":1}})");
+  EXPECT_EQ(k.evict("shop", "u2").status, 429) << "IfHealthyBudget: not while the PDB lacks healthy pods";
+  k.patch(pdb, R"({"spec":{"unhealthyPodEvictionPolicy":"AlwaysAllow"}})");
+  EXPECT_EQ(k.evict("shop", "u2").status, 429) << "the PDB's new generation is not observed yet";
+  k.patch(pdb + "/status", R"({"status":{"observedGeneration":2}})");
+  EXPECT_EQ(k.evict("shop", "u2").status, 201) << "AlwaysAllow";
+  EXPECT_EQ(k.evict("shop", "r2").status, 429) << "a Ready pod still needs the budget";
+  k.patch(pdb + "/status", R"({"status":{"disruptionsAllowed":1}})");
+  EXPECT_EQ(k.evict("shop", "r2").status, 201) << "the budget allows one";
+  const auto spent = k.get("policy/poddisruptionbudgets", "shop", "x");
+  EXPECT_EQ(json::num(spent, {"status", "disruptionsAllowed"}), 0);
+  EXPECT_EQ(json::str(spent, {"status", "disruptedPods", "r2"}), "2026-12-01T00:00:00Z") << "recorded for the PDB controller";
+  EXPECT_EQ(json::num(spent, {"spec", "minAvailable"}), 2) << "the spec stays";
+}
+
 // A pass runs some controllers on a second thread; their writes interleave differently from
 // run to run, and what the cluster becomes must not. Three runs of the same seed: rollout,
 // evictions, a scale-down and a scale-up (the Deployment controller writing ReplicaSets the

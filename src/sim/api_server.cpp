@@ -1212,18 +1212,17 @@ std::optional<GracefulDeletion> graceful_deletion(const StoredObject& pod, const
                                                   std::optional<long> grace_seconds, kube::TimePoint now) {
   const std::string_view text = pod.json;
   const auto where = pod.splice ? pod.splice : json_text::status_splice(text);
-  if (!where || text.empty() || text.front() != '{' || text.back() != '}') return std::nullopt;
-  const json_text::Span obj{0, text.size()};  // the store writes one object, no space around it
-  const auto meta = json_text::member(text, obj, "metadata");
-  if (!meta) return std::nullopt;
+  const auto obj = json_text::stored_object(text);
+  const auto meta = obj ? json_text::member(text, *obj, "metadata") : std::nullopt;
+  if (!where || !meta) return std::nullopt;
   if (!pre_uid.empty()) {
     const auto uid = json_text::member(text, *meta, "uid");
-    if (!uid || text.substr(uid->begin, uid->end - uid->begin) != model::to_json(value::string(pre_uid))) return std::nullopt;
+    if (!uid || json_text::plain_string(text, *uid) != pre_uid) return std::nullopt;
   }
   long grace = 30;
   if (grace_seconds) {
     grace = *grace_seconds;
-  } else if (const auto spec = json_text::member(text, obj, "spec")) {
+  } else if (const auto spec = json_text::member(text, *obj, "spec")) {
     if (const auto g = json_text::member(text, *spec, "terminationGracePeriodSeconds")) {
       const auto digits = text.substr(g->begin, g->end - g->begin);
       const auto [end, err] = std::from_chars(digits.data(), digits.data() + digits.size(), grace);
@@ -1249,14 +1248,13 @@ std::optional<GracefulDeletion> graceful_deletion(const StoredObject& pod, const
 // An object's uid if it has no finalizers (so a deletion removes it at once), from its stored
 // text; nullopt when it has finalizers or the text is not of the shape this reads.
 std::optional<std::string> uid_if_removable(std::string_view text) {
-  if (text.empty() || text.front() != '{' || text.back() != '}') return std::nullopt;
-  const auto meta = json_text::member(text, {0, text.size()}, "metadata");
+  const auto obj = json_text::stored_object(text);
+  const auto meta = obj ? json_text::member(text, *obj, "metadata") : std::nullopt;
   if (!meta || json_text::member(text, *meta, "finalizers")) return std::nullopt;
   const auto uid = json_text::member(text, *meta, "uid");
   if (!uid) return std::string();
-  const auto quoted = text.substr(uid->begin, uid->end - uid->begin);
-  if (quoted.size() < 2 || quoted.front() != '"' || quoted.find('\\') != std::string_view::npos) return std::nullopt;
-  return std::string(quoted.substr(1, quoted.size() - 2));
+  const auto plain = json_text::plain_string(text, *uid);
+  return plain ? std::optional<std::string>(*plain) : std::nullopt;
 }
 
 }  // namespace

@@ -34,14 +34,14 @@ std::optional<BindingEdits> binding_edits(const StoredObject& pod, const std::st
     return std::nullopt;
   const std::string_view text = pod.json;
   const auto where = pod.splice ? pod.splice : json_text::status_splice(text);
-  if (!where || text.empty() || text.front() != '{' || text.back() != '}') return std::nullopt;
-  const json_text::Span obj{0, text.size()};  // the store writes one object, no space around it
-  const auto spec = json_text::member(text, obj, "spec");
+  const auto obj = json_text::stored_object(text);
+  if (!where || !obj) return std::nullopt;
+  const auto spec = json_text::member(text, *obj, "spec");
   if (!spec || json_text::member(text, *spec, "schedulingGates")) return std::nullopt;
   if (!pre_uid.empty()) {
-    const auto meta = json_text::member(text, obj, "metadata");
+    const auto meta = json_text::member(text, *obj, "metadata");
     const auto uid = meta ? json_text::member(text, *meta, "uid") : std::nullopt;
-    if (!uid || text.substr(uid->begin, uid->end - uid->begin) != model::to_json(value::string(pre_uid))) return std::nullopt;
+    if (!uid || json_text::plain_string(text, *uid) != pre_uid) return std::nullopt;
   }
   auto inserted = json_text::insert_members(text, *spec, {{"nodeName", model::to_json(value::string(node))}});
   if (!inserted) return std::nullopt;

@@ -64,6 +64,18 @@ std::optional<Span> object(std::string_view text) {
   return Span{b, e};
 }
 
+std::optional<Span> stored_object(std::string_view text) {
+  if (text.size() < 2 || text.front() != '{' || text.back() != '}') return std::nullopt;
+  return Span{0, text.size()};
+}
+
+std::optional<std::string_view> plain_string(std::string_view text, Span s) {
+  if (s.end > text.size() || s.end < s.begin + 2 || text[s.begin] != '"' || text[s.end - 1] != '"') return std::nullopt;
+  const auto inside = text.substr(s.begin + 1, s.end - s.begin - 2);
+  if (inside.find('\\') != std::string_view::npos) return std::nullopt;
+  return inside;
+}
+
 std::optional<Span> member(std::string_view text, Span obj, std::string_view key) {
   if (obj.end > text.size() || obj.begin >= obj.end || text[obj.begin] != '{') return std::nullopt;
   size_t i = obj.begin + 1;

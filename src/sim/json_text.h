@@ -19,6 +19,13 @@ struct Span {
 
 // The whole of `text` if it is one object (surrounding whitespace allowed).
 std::optional<Span> object(std::string_view text);
+// The whole of `text` as the store writes an object: one object with nothing around it
+// (checked at its ends only, so in constant time; object() checks it all).
+std::optional<Span> stored_object(std::string_view text);
+// The string at `s` if it is one written without escapes (as uids and names are); nullopt
+// for anything else.
+std::optional<std::string_view> plain_string(std::string_view text, Span s);
+
 // The value of member `key` of the object at `obj` in `text`; nullopt when the object has no
 // such member or the text is not well-formed where the search went. Keys are compared as
 // written (a key spelled with escapes does not match): the store's own text never has them.

@@ -57,6 +57,18 @@ std::string with_insertions(std::string text, const std::vector<json_text::Inser
   return text;
 }
 
+TEST(JsonText, ReadsTheStoresObjectsAndPlainStrings) {
+  const std::string text = R"({"a":"uid-1","b":"x\"y","c":1})";
+  const auto obj = json_text::stored_object(text);
+  ASSERT_TRUE(obj);
+  EXPECT_EQ(obj->end, text.size());
+  EXPECT_FALSE(json_text::stored_object(" {}"));
+  EXPECT_FALSE(json_text::stored_object("[]"));
+  EXPECT_EQ(json_text::plain_string(text, *json_text::member(text, *obj, "a")), "uid-1");
+  EXPECT_FALSE(json_text::plain_string(text, *json_text::member(text, *obj, "b"))) << "written with an escape";
+  EXPECT_FALSE(json_text::plain_string(text, *json_text::member(text, *obj, "c"))) << "not a string";
+}
+
 TEST(JsonText, InsertsMembersWhereTheirKeysSort) {
   const std::string text = R"({"a":1,"c":{"x":"}"},"e":[3]})";
   const json_text::Span obj{0, text.size()};

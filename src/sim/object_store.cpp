@@ -440,10 +440,11 @@ kube::Result<StoredPtr> ObjectStore::write_edits(const std::string& resource, co
   rv_pos = edits.insert(rv_pos, TextEdit{rv_at, std::string()});
   // Where the resourceVersion and status are after the edits: a span moves by what edits
   // before it added or removed, and its end by what edits within it did.
-  auto moved = [&](json_text::Span span, auto text_of) {
+  // (Read once the resourceVersion's edit has its text.)
+  auto moved = [&](json_text::Span span) {
     json_text::Span out = span;
     for (const auto& e : edits) {
-      const long delta = static_cast<long>(text_of(e).size()) - static_cast<long>(e.at.end - e.at.begin);
+      const long delta = static_cast<long>(e.text.size()) - static_cast<long>(e.at.end - e.at.begin);
       if (e.at.end <= span.begin) {
         out.begin += delta;
         out.end += delta;
@@ -485,8 +486,7 @@ kube::Result<StoredPtr> ObjectStore::write_edits(const std::string& resource, co
     from = e.at.end;
   }
   s->json.append(text.substr(from));
-  const auto text_of = [](const TextEdit& e) -> const std::string& { return e.text; };
-  s->splice = json_text::StatusSplice{moved(where.resource_version, text_of), moved(where.status, text_of)};
+  s->splice = json_text::StatusSplice{moved(where.resource_version), moved(where.status)};
   StoredPtr stored = std::move(s);
   it->second = stored;
   reindex(resource, current.get(), stored.get());

@@ -6,6 +6,7 @@
 #include "kube/rest_config.h"
 #include "model/json_parse.h"
 #include "model/json_write.h"
+#include "sim/json_util.h"
 
 namespace nonevent::sim {
 
@@ -146,13 +147,9 @@ StoredPtr ObjectStore::get(const std::string& resource, const std::string& ns,
 
 namespace {
 
-// A member of an object, found with one search; null when `o` is not an object or lacks it.
-const value* member(const value& o, const char* key) {
-  if (!o.is_object()) return nullptr;
-  const auto& members = o.as_object();
-  const auto it = members.find(key);
-  return it == members.end() ? nullptr : &it->second;
-}
+// A member of an object (json::member: no std::string made of the key); null when `o` is
+// not an object or lacks it.
+const value* member(const value& o, const char* key) { return o.is_object() ? json::member(o.as_object(), key) : nullptr; }
 
 // Appends object `o` as model::append_json does, each member's value written by
 // write_value(key, value) and its span in `out` then given to noted(key, span).

@@ -37,12 +37,12 @@ struct ResourceType {
   std::string key() const { return group + "/" + resource; }  // storage key
 };
 
-// Thread-safe.
 // Shared, not copied: every request looks its type up (and a CRD's change replaces the
 // entry, not the ResourceType a request in flight holds). Copying the whole type, strings and
 // schema, three times per request was a twentieth of the simulation's work.
 using ResourceTypePtr = std::shared_ptr<const ResourceType>;
 
+// Thread-safe.
 class ResourceTypes {
  public:
   ResourceTypes();  // the built-ins

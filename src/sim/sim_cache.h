@@ -227,6 +227,8 @@ class SimCache : public planner::CountedPods {
   void index_keys(Table& t, const std::string& key, Entry& e);
   void unindex_pod(Entry& e);  // a pod's usage and spread counting
   void index_pod(Entry& e);
+  // A pod's status was written over the version `e` holds: `pod` is its new model.
+  void refile_status(Entry& e, std::shared_ptr<const model::Pod> pod, const StoredPtr& stored);
   static Decoded decode(const Change& c);  // as decode_whole(), or the status alone
   static Decoded decode_whole(const std::string& resource, const StoredObject& o);
   void apply(const std::string& resource, ChangeType type, const StoredPtr& o, Decoded* decoded = nullptr);
@@ -244,7 +246,9 @@ class SimCache : public planner::CountedPods {
     std::vector<Entry*> entries;  // parallel to pods, for swap-removal
   };
   std::unordered_map<std::string, Counted> counted_;  // by namespace
-  std::unordered_map<std::string, std::unordered_set<const model::Pod*>> counted_by_label_;  // "ns\x1fk=v"
+  // "ns\x1fk=v" → the counted pods' entries (entries, not models: a status write gives a pod a
+  // new model, and its entry stays).
+  std::unordered_map<std::string, std::unordered_set<const Entry*>> counted_by_label_;
   std::unordered_map<std::string, LabelTally> tallies_;  // by label index key, over every pod
   std::unordered_map<std::string, OwnerTally> owner_tallies_;  // by controller uid
   void tally(const Entry& e, int sign);                  // adds or removes e as last counted
@@ -257,6 +261,7 @@ class SimCache : public planner::CountedPods {
   };
   std::mutex pending_mu_;
   std::vector<Pending> pending_;  // guarded by pending_mu_
+  std::vector<Pending> spare_;    // the applying thread's: an emptied queue to swap in next
   size_t decode_next_ = 0;        // guarded by pending_mu_: pending_[decode_next_..] not taken by work_ahead
   uint64_t pending_batch_ = 0;    // guarded by pending_mu_: which queue a work_ahead decode belongs to
   // What apply() replaced or dropped (a pod's old DOM and models), left for work_ahead() to

@@ -2,6 +2,7 @@
 // scheduler's running totals, kept right change by change.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <thread>
@@ -453,6 +454,50 @@ TEST(SimCache, APodsStatusWriteKeepsItsModelButTheStatus) {
   EXPECT_FALSE(got->ready_since);
   EXPECT_TRUE(got->unschedulable);
   EXPECT_EQ(f.cache.owner_tally("rs-1").active_ready, 0u);
+}
+
+TEST(SimCache, AStatusWriteRefilesAPodsUsageAndSpreadCountingByWhatItNowIs) {
+  // A status write gives the pod a new model: the scheduler's usage and spread candidates
+  // follow it (the same pod, still counted, while it runs; out of both once it finished).
+  Fixture f;
+  ASSERT_TRUE(f.store.create("/pods", pod("a", "n1", "rs-1", "web")).ok());
+  ASSERT_TRUE(f.store.create("/pods", pod("b", "n1", "rs-1", "web")).ok());
+  f.cache.apply_pending();
+  auto write_status = [&](const char* name, const char* status) {
+    const auto current = f.store.get("/pods", "ns", name);
+    const auto where = current->splice ? *current->splice : *json_text::status_splice(current->json);
+    value v = value::parse(status);
+    ASSERT_TRUE(f.store.update_status("/pods", current, where, v).ok());
+  };
+  model::LabelSelector sel;
+  sel.match_labels = {{model::IStr("app"), model::IStr("web")}};
+  write_status("a", R"({"phase":"Running","conditions":[{"type":"Ready","status":"True"}]})");
+  f.cache.clear_changes();
+  f.cache.apply_pending();
+  EXPECT_EQ(f.cache.usage().at("n1").pods, 2);
+  EXPECT_EQ(f.cache.usage().at("n1").cpu_milli, 500);
+  auto candidates = f.cache.candidates("ns", sel);
+  ASSERT_EQ(candidates.size(), 2u);
+  EXPECT_TRUE(std::find(candidates.begin(), candidates.end(), f.cache.pod_model("ns/a")) != candidates.end())
+      << "the candidates are the pods' current models";
+  const auto everyone = f.cache.candidates("ns", model::LabelSelector{});
+  EXPECT_TRUE(std::find(everyone.begin(), everyone.end(), f.cache.pod_model("ns/a")) != everyone.end());
+  EXPECT_EQ(f.cache.pod_of(f.cache.changed("/pods")[0].last()), f.cache.pod_model("ns/a"));
+
+  write_status("b", R"({"phase":"Succeeded"})");
+  f.cache.clear_changes();
+  f.cache.apply_pending();
+  EXPECT_EQ(f.cache.usage().at("n1").pods, 1);
+  EXPECT_EQ(f.cache.usage().at("n1").cpu_milli, 250);
+  candidates = f.cache.candidates("ns", sel);
+  ASSERT_EQ(candidates.size(), 1u);
+  EXPECT_EQ(candidates[0], f.cache.pod_model("ns/a"));
+  EXPECT_EQ(f.cache.owner_tally("rs-1").active, 1u);
+  ASSERT_TRUE(f.store.remove("/pods", "ns", "b").ok());
+  ASSERT_TRUE(f.store.remove("/pods", "ns", "a").ok());
+  f.cache.apply_pending();
+  EXPECT_EQ(f.cache.usage().at("n1").pods, 0);
+  EXPECT_TRUE(f.cache.candidates("ns", sel).empty());
 }
 
 }  // namespace

@@ -218,10 +218,19 @@ StoredPtr ObjectStore::make_stored(const std::string& resource, value& obj, uint
   return s;
 }
 
+ObjectStore::WriteLock::WriteLock(ObjectStore& store) : store_(store) { store_.mu_.lock(); }
+
+ObjectStore::WriteLock::~WriteLock() {
+  std::vector<Change> evicted;
+  if (!store_.evicted_.empty()) evicted.swap(store_.evicted_);
+  store_.mu_.unlock();
+}  // `evicted` goes here, after the unlock
+
 void ObjectStore::publish(const Change& c) {
   history_.push_back(c);
   while (history_.size() > history_limit_) {
     oldest_rv_ = history_.front().object->rv;
+    evicted_.push_back(std::move(history_.front()));  // freed once the lock is let go (WriteLock)
     history_.pop_front();
   }
   for (auto it = watches_.begin(); it != watches_.end();) {
@@ -363,7 +372,7 @@ std::vector<std::pair<std::string, StoredPtr>> ObjectStore::dependents(const std
 }
 
 kube::Result<StoredPtr> ObjectStore::create(const std::string& resource, value obj) {
-  std::lock_guard g(mu_);
+  WriteLock g(*this);
   auto& meta = obj["metadata"];
   const std::string name = meta.has_field("name") ? meta.at("name").as_string() : "";
   const std::string ns = meta.has_field("namespace") ? meta.at("namespace").as_string() : "";
@@ -381,7 +390,7 @@ kube::Result<StoredPtr> ObjectStore::create(const std::string& resource, value o
 
 kube::Result<StoredPtr> ObjectStore::update(const std::string& resource, value obj,
                                             const std::string& expected_rv) {
-  std::lock_guard g(mu_);
+  WriteLock g(*this);
   auto& meta = obj["metadata"];
   const std::string name = meta.has_field("name") ? meta.at("name").as_string() : "";
   const std::string ns = meta.has_field("namespace") ? meta.at("namespace").as_string() : "";
@@ -466,7 +475,7 @@ kube::Result<StoredPtr> ObjectStore::write_edits(const std::string& resource, co
   s->fields = std::move(fields);
   s->being_deleted = being_deleted;
 
-  std::lock_guard g(mu_);
+  WriteLock g(*this);
   auto& coll = data_[resource];
   auto it = coll.find(store_key(current->ns, current->name));
   const std::string what = resource.substr(resource.find('/') + 1) + " \"" + current->name + "\"";
@@ -494,7 +503,7 @@ kube::Result<StoredPtr> ObjectStore::write_edits(const std::string& resource, co
 kube::Result<StoredPtr> ObjectStore::remove(const std::string& resource, const std::string& ns,
                                             const std::string& name, const std::string& expected_uid,
                                             const std::string& expected_rv) {
-  std::lock_guard g(mu_);
+  WriteLock g(*this);
   auto& coll = data_[resource];
   auto it = coll.find(store_key(ns, name));
   const std::string what = resource.substr(resource.find('/') + 1) + " \"" + name + "\"";

@@ -185,7 +185,20 @@ class ObjectStore {
                                       const json_text::StatusSplice& where, std::vector<TextEdit> edits,
                                       StringMap fields, bool being_deleted, const std::string& expected_rv,
                                       bool status_only);
-  void publish(const Change& c);  // caller holds mu_
+  // Holds mu_ for a write and, once it has let go, frees the history the write pushed out:
+  // the oldest change may hold the last reference to an object's text, and freeing it under
+  // the lock kept the other thread's writes waiting (a third of publishing a change).
+  class WriteLock {
+   public:
+    explicit WriteLock(ObjectStore& store);
+    ~WriteLock();
+    WriteLock(const WriteLock&) = delete;
+    WriteLock& operator=(const WriteLock&) = delete;
+
+   private:
+    ObjectStore& store_;
+  };
+  void publish(const Change& c);  // caller holds mu_ (a WriteLock)
   void link_owners(const std::string& resource, const StoredObject* before, const StoredObject* after);  // caller holds mu_
   // Keeps dependents_ and pods_by_node_ in step with a write; caller holds mu_.
   void reindex(const std::string& resource, const StoredObject* before, const StoredObject* after);
@@ -194,6 +207,7 @@ class ObjectStore {
   uint64_t rv_ = 1;                                                  // guarded by mu_
   std::map<std::string, std::map<std::string, StoredPtr>> data_;     // guarded by mu_: resource → "ns/name"
   std::deque<Change> history_;                                       // guarded by mu_
+  std::vector<Change> evicted_;  // guarded by mu_: out of history_, to free outside the lock
   uint64_t oldest_rv_ = 1;                                           // guarded by mu_: history starts after this
   const size_t history_limit_;
   std::list<std::weak_ptr<Watch>> watches_;                          // guarded by mu_

@@ -1097,7 +1097,9 @@ ApiResponse ApiServer::patch(const ApiRequest& req, const Target& t) {
   // The body once, for every attempt; an invalid one is answered after the object is found
   // (a missing object is a 404 whatever the patch).
   std::optional<value> body;
-  if (req.body_value) {
+  if (req.status_json) {
+    // Parsed only if the status cannot be spliced in as it is (patch_once).
+  } else if (req.body_value) {
     body = take_body_value(req);
   } else {
     std::error_code ec;
@@ -1115,8 +1117,19 @@ ApiResponse ApiServer::patch_once(const ApiRequest& req, const Target& t, std::o
   auto current = store_->get(t.type->key(), t.ns, t.name);
   if (!current) return error_response(404, "NotFound", t.type->resource + " \"" + t.name + "\" not found",
                                       R"({"name":")" + t.name + R"(","kind":")" + t.type->resource + "\"}");
+  if (req.status_json && !patch_body) {
+    if (auto done = status_json_in_place(t, current, *req.status_json, retryable)) return std::move(*done);
+    std::error_code ec;
+    value status = model::parse_json(*req.status_json, ec);
+    if (!ec) {
+      patch_body = value::array(1);
+      (*patch_body)[0]["op"] = value::string("add");
+      (*patch_body)[0]["path"] = value::string("/status");
+      (*patch_body)[0]["value"] = std::move(status);
+    }
+  }
   if (!patch_body) return error_response(400, "BadRequest", "the patch is not valid JSON");
-  std::string ct = req.header("content-type");
+  std::string ct = req.status_json ? "application/json-patch+json" : req.header("content-type");
   if (auto semi = ct.find(';'); semi != std::string::npos) ct = ct.substr(0, semi);
   if (auto done = patch_status_in_place(t, current, *patch_body, ct, retryable)) return std::move(*done);
   const value& p = *patch_body;

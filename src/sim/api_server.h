@@ -28,6 +28,13 @@ struct ApiRequest {
   // for the server to parse it back was a tenth of a big simulation. Everything else about
   // the request is served as the same body in JSON would be.
   mutable std::optional<web::json::value> body_value;
+  // An in-process caller's whole new status for a PATCH of a status subresource (the
+  // simulated kubelets'), as the store writes JSON (compact, members in key order): served
+  // as the JSON patch adding /status with it would be, and spliced into the stored text as it
+  // is when the object allows (ObjectStore::update_status_text), without a DOM on either
+  // side. The caller vouches for its form; a pod's two status writes were a fifth of a big
+  // simulation, most of it building, writing out and reading back the status's DOM.
+  std::optional<std::string> status_json;
   std::string header(const std::string& name) const {
     auto it = headers.find(name);
     return it == headers.end() ? "" : it->second;
@@ -115,6 +122,9 @@ class ApiServer {
   // general path then applies it).
   std::optional<ApiResponse> patch_status_in_place(const Target& t, const StoredPtr& current, web::json::value& patch,
                                                    const std::string& content_type, bool& retryable);
+  // The same for an ApiRequest::status_json.
+  std::optional<ApiResponse> status_json_in_place(const Target& t, const StoredPtr& current, const std::string& status_json,
+                                                  bool& retryable);
   ApiResponse remove(const ApiRequest& req, const Target& t);
   ApiResponse evict(const ApiRequest& req, const Target& t);
   ApiResponse bind(const ApiRequest& req, const Target& t);

@@ -413,14 +413,34 @@ kube::Result<StoredPtr> ObjectStore::update_status(const std::string& resource, 
   // Everything but the splice itself is done before taking the lock: `current` is immutable.
   value holder = value::object();  // the fields selectors read from the status, from a DOM of it alone
   holder["status"] = std::move(status);
-  StringMap status_fields;
-  if (extract_fields_) extract_fields_(resource, holder, status_fields);
-  std::vector<TextEdit> edits{{where.status, model::to_json(holder.at("status"))}};
+  std::string text = model::to_json(holder.at("status"));
+  StringMap fields = with_status_fields(resource, *current, holder);
   status = std::move(holder["status"]);
-  StringMap fields = current->fields;
+  return write_edits(resource, current, where, {{where.status, std::move(text)}}, std::move(fields), current->being_deleted,
+                     expected_rv, true);
+}
+
+kube::Result<StoredPtr> ObjectStore::update_status_text(const std::string& resource, const StoredPtr& current,
+                                                        const json_text::StatusSplice& where, std::string status_json,
+                                                        const std::string& expected_rv) {
+  // The fields selectors read from a status: its phase (status.phase of pods and namespaces,
+  // the only ones the API server has), read from the text alone.
+  value holder = value::object();
+  if (const auto obj = json_text::stored_object(status_json))
+    if (const auto phase = json_text::member(status_json, *obj, "phase"))
+      if (const auto s = json_text::plain_string(status_json, *phase)) holder["status"]["phase"] = value::string(std::string(*s));
+  StringMap fields = with_status_fields(resource, *current, holder);
+  return write_edits(resource, current, where, {{where.status, std::move(status_json)}}, std::move(fields),
+                     current->being_deleted, expected_rv, true);
+}
+
+StringMap ObjectStore::with_status_fields(const std::string& resource, const StoredObject& current, const value& status_holder) const {
+  StringMap status_fields;
+  if (extract_fields_) extract_fields_(resource, status_holder, status_fields);
+  StringMap fields = current.fields;
   for (auto& [k, v] : status_fields)
     if (k.starts_with("status.")) fields[k] = std::move(v);
-  return write_edits(resource, current, where, std::move(edits), std::move(fields), current->being_deleted, expected_rv, true);
+  return fields;
 }
 
 kube::Result<StoredPtr> ObjectStore::update_text(const std::string& resource, const StoredPtr& current,

@@ -137,6 +137,12 @@ class ObjectStore {
   kube::Result<StoredPtr> update_status(const std::string& resource, const StoredPtr& current,
                                         const json_text::StatusSplice& where, web::json::value& status,
                                         const std::string& expected_rv = {});
+  // The same with the new status as text, as the store writes JSON (compact, members in key
+  // order: what model::to_json writes), spliced in as it is: for an in-process writer that
+  // vouches for its form (ApiRequest::status_json). Field selectors see its `phase`.
+  kube::Result<StoredPtr> update_status_text(const std::string& resource, const StoredPtr& current,
+                                             const json_text::StatusSplice& where, std::string status_json,
+                                             const std::string& expected_rv = {});
   // A write that changes a few members of `current` and keeps every other byte of its text:
   // each edit replaces a span of the text (an insertion when the span is empty; in order,
   // not overlapping each other, the resourceVersion at `where`, or the edge of the status
@@ -199,6 +205,10 @@ class ObjectStore {
     ObjectStore& store_;
   };
   void publish(const Change& c);  // caller holds mu_ (a WriteLock)
+  // The fields of `current` with those read from a status replaced by those of the new one
+  // (a DOM {"status": ...} holding what of it the field extractor reads).
+  StringMap with_status_fields(const std::string& resource, const StoredObject& current,
+                               const web::json::value& status_holder) const;
   void link_owners(const std::string& resource, const StoredObject* before, const StoredObject* after);  // caller holds mu_
   // Keeps dependents_ and pods_by_node_ in step with a write; caller holds mu_.
   void reindex(const std::string& resource, const StoredObject* before, const StoredObject* after);

@@ -119,8 +119,14 @@ bool Simulation::set_status(const std::string& object_path, const value& current
   return write_status(object_path, std::move(status), &current.at("metadata").at("resourceVersion"));
 }
 
-bool Simulation::replace_status(const std::string& object_path, value status) {
-  return write_status(object_path, std::move(status), nullptr);
+bool Simulation::replace_status(const std::string& object_path, std::string status_json) {
+  ApiRequest r;
+  r.method = "PATCH";
+  r.path = object_path + "/status";
+  r.status_json = std::move(status_json);
+  r.headers["content-type"] = "application/json-patch+json";
+  r.headers["user-agent"] = "nonevent-sim";
+  return send(r).status < 300;
 }
 
 bool Simulation::write_status(const std::string& object_path, value status, const value* expected_rv) {

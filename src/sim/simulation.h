@@ -96,8 +96,9 @@ class Simulation {
   // fields the new status no longer has, and the controller would rewrite it forever).
   bool set_status(const std::string& object_path, const web::json::value& current, web::json::value status);
   // Sets an object's whole status whatever it was (a JSON patch adding /status), for the
-  // status's one writer: a kubelet and its pods.
-  bool replace_status(const std::string& object_path, web::json::value status);
+  // status's one writer: a kubelet and its pods. The status as the store writes JSON
+  // (ApiRequest::status_json).
+  bool replace_status(const std::string& object_path, std::string status_json);
   bool create(const std::string& collection_path, web::json::value obj);
   bool remove(const std::string& path, long grace_seconds = -1);
   ApiServer& api() { return *api_; }
@@ -107,7 +108,7 @@ class Simulation {
   Snapshot snapshot();
   ApiResponse send(const ApiRequest& r);  // counted in the stats
   // A JSON patch of the status subresource setting the whole status, testing the object's
-  // resourceVersion first when `expected_rv` is given (set_status, replace_status).
+  // resourceVersion first when `expected_rv` is given (set_status).
   bool write_status(const std::string& object_path, web::json::value status, const web::json::value* expected_rv);
 
   std::shared_ptr<ApiServer> api_;

@@ -43,16 +43,39 @@ std::optional<size_t> status_set_by_json_patch(const value& patch, const std::st
   return status;
 }
 
+// Where the status of `current` is to be written in place, if a write of `subresource` of an
+// object of `type` may be (the status subresource of a built-in kind).
+std::optional<json_text::StatusSplice> status_in_place(const std::string& subresource, const ResourceType& type,
+                                                       const StoredPtr& current) {
+  if (subresource != "status" || type.custom || type.kind == "CustomResourceDefinition") return std::nullopt;
+  // A write to an object being deleted may complete its deletion (write()): the general path.
+  if (current->being_deleted) return std::nullopt;
+  return current->splice ? current->splice : json_text::status_splice(current->json);
+}
+
+ApiResponse written(const kube::Result<StoredPtr>& res) {
+  if (!res.ok()) return error_response(res.error().code, res.error().reason, res.error().message);
+  ApiResponse r;
+  r.status = 200;
+  r.body = res.value()->json;
+  return r;
+}
+
 }  // namespace
+
+std::optional<ApiResponse> ApiServer::status_json_in_place(const Target& t, const StoredPtr& current,
+                                                           const std::string& status_json, bool& retryable) {
+  const auto where = status_in_place(t.subresource, *t.type, current);
+  if (!where) return std::nullopt;
+  retryable = true;
+  return written(store_->update_status_text(t.type->key(), current, *where, status_json, std::to_string(current->rv)));
+}
 
 std::optional<ApiResponse> ApiServer::patch_status_in_place(const Target& t, const StoredPtr& current, value& patch,
                                                             const std::string& content_type, bool& retryable) {
-  if (t.subresource != "status" || t.type->custom || t.type->kind == "CustomResourceDefinition") return std::nullopt;
-  // A write to an object being deleted may complete its deletion (write()): the general path.
-  if (current->being_deleted) return std::nullopt;
-  const std::string_view text = current->json;
-  const auto where = current->splice ? current->splice : json_text::status_splice(text);
+  const auto where = status_in_place(t.subresource, *t.type, current);
   if (!where) return std::nullopt;
+  const std::string_view text = current->json;
   const std::string current_rv = std::to_string(current->rv);
   std::string expected_rv;
   value merged;
@@ -76,12 +99,7 @@ std::optional<ApiResponse> ApiServer::patch_status_in_place(const Target& t, con
   }
   const bool caller_rv = !expected_rv.empty();
   retryable = !caller_rv;
-  auto res = store_->update_status(t.type->key(), current, *where, *status, caller_rv ? expected_rv : current_rv);
-  if (!res.ok()) return error_response(res.error().code, res.error().reason, res.error().message);
-  ApiResponse r;
-  r.status = 200;
-  r.body = res.value()->json;
-  return r;
+  return written(store_->update_status(t.type->key(), current, *where, *status, caller_rv ? expected_rv : current_rv));
 }
 
 }  // namespace nonevent::sim

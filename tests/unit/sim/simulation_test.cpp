@@ -3,6 +3,8 @@
 // resulting cluster state.
 #include <gtest/gtest.h>
 
+#include "model/json_parse.h"
+#include "model/json_write.h"
 #include "sim/api_server.h"
 #include "sim/cluster_spec.h"
 #include "sim/json_util.h"
@@ -132,11 +134,24 @@ TEST(Simulation, TheKubeletsStatusKeepsItsStartTimeAndIpAndReportsTheContainers)
   k.apply("apiVersion: v1\nkind: Pod\nmetadata: {name: given, namespace: shop}\n"
           "spec: {containers: [{name: a, image: busybox}, {name: b, image: redis}]}\n"
           "status: {phase: Pending, startTime: '2026-11-30T23:00:00Z', podIP: 10.9.8.7}\n");
+  // The kubelet writes the status as text: what is stored must be what the store writes
+  // for that object (compact, members in key order), and field selectors see its phase.
+  auto expect_stored_as_the_store_writes = [&] {
+    for (const auto& p : k.list("/pods", "shop")) {
+      const auto stored = k.store->get("/pods", "shop", json::str(p, {"metadata", "name"}));
+      ASSERT_TRUE(stored);
+      std::error_code ec;
+      EXPECT_EQ(stored->json, model::to_json(model::parse_json(stored->json, ec)));
+      EXPECT_EQ(stored->fields.at("status.phase"), "Running");
+    }
+  };
   k.run(4s);  // t=4: running, not ready
+  expect_stored_as_the_store_writes();
   std::map<std::string, value> running;
   for (const auto& p : k.list("/pods", "shop")) running[json::str(p, {"metadata", "name"})] = p;
   ASSERT_EQ(running.size(), 2u);
   k.run(4s);  // ready
+  expect_stored_as_the_store_writes();
   for (const auto& p : k.list("/pods", "shop")) {
     const auto name = json::str(p, {"metadata", "name"});
     SCOPED_TRACE(name);

@@ -188,6 +188,52 @@ TEST(StatusPatch, StoresWhatWritingTheWholeObjectWould) {
   EXPECT_EQ(s.store->get("/pods", "shop", "p")->json, after->json);
 }
 
+TEST(StatusPatch, AnInProcessStatusAsTextIsStoredAsTheJsonPatchSettingItWould) {
+  // ApiRequest::status_json (the simulated kubelets' status writes): spliced into the stored
+  // text as it is, or, for a pod being deleted (whose write may complete its deletion),
+  // applied as the JSON patch adding /status with it; either way what the general path
+  // would store.
+  Server s;
+  for (const auto& d : parse_yaml_documents(
+           "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop, labels: {app: web}}\n"
+           "spec: {nodeName: n1, containers: [{name: c, image: nginx}]}\nstatus: {phase: Pending}\n"
+           "---\napiVersion: v1\nkind: Pod\nmetadata: {name: held, namespace: shop, finalizers: [example.com/hold]}\n"
+           "spec: {containers: [{name: c, image: nginx}]}\n"))
+    ASSERT_EQ(s.api->create_object(d).status, 201);
+  auto status_write = [&](const std::string& name, const std::string& status_json) {
+    ApiRequest r;
+    r.method = "PATCH";
+    r.path = "/api/v1/namespaces/shop/pods/" + name + "/status";
+    r.status_json = status_json;
+    r.headers["content-type"] = "application/json-patch+json";
+    return s.api->handle(r);
+  };
+  std::error_code ec;
+  const std::string status = R"({"conditions":[{"lastProbeTime":null,"status":"True","type":"Ready"}],"phase":"Running","podIP":"10.0.0.1"})";
+  auto before = s.store->get("/pods", "shop", "p");
+  auto r = status_write("p", status);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto after = s.store->get("/pods", "shop", "p");
+  EXPECT_EQ(after->json, whole_object_write(before->json, model::parse_json(status, ec), std::to_string(after->rv)));
+  EXPECT_EQ(r.body, after->json);
+  EXPECT_EQ(after->fields.at("status.phase"), "Running");
+  EXPECT_EQ(after->fields.at("spec.nodeName"), "n1");
+  expect_splice_noted(*after);
+
+  ApiRequest del;
+  del.method = "DELETE";
+  del.path = "/api/v1/namespaces/shop/pods/held";
+  ASSERT_LT(s.api->handle(del).status, 300);
+  ASSERT_TRUE(s.store->get("/pods", "shop", "held")->being_deleted) << "the general path is what this part is about";
+  r = status_write("held", status);
+  ASSERT_EQ(r.status, 200) << r.body;
+  after = s.store->get("/pods", "shop", "held");
+  EXPECT_TRUE(after->being_deleted);
+  EXPECT_EQ(model::parse_json(after->json, ec).at("status"), model::parse_json(status, ec));
+  EXPECT_EQ(after->fields.at("status.phase"), "Running");
+  EXPECT_EQ(status_write("gone", status).status, 404);
+}
+
 TEST(StatusPatch, ARefusedStatusWriteGivesTheStatusBackForTheRetry) {
   // The API server retries a patch refused because another write came first (as
   // GuaranteedUpdate does) with the same body: the store must leave the status it was given.

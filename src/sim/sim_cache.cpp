@@ -463,11 +463,7 @@ void SimCache::apply(const std::string& resource, ChangeType type, const StoredP
       (*dom)["metadata"]["resourceVersion"] = value::string(std::to_string(o.rv));
       Entry& e = it->second;
       e.rv = o.rv;
-      ch.object = e.dom.get();
-      ch.deleted.reset();
-      ch.pod = e.pod;
-      ch.owner_uid = e.owner_uid;
-      ch.node = e.node;
+      record(ch, e);
       return;
     }
     decoded = nullptr;  // the DOM it was written over is not the one held: decode it whole
@@ -480,11 +476,7 @@ void SimCache::apply(const std::string& resource, ChangeType type, const StoredP
       // kubelet's status write, and the filing is what both threads wait for between passes.
       Entry& e = it->second;
       refile_status(e, model::pod_with_status(*e.pod, *decoded->pod_status, std::to_string(o.rv)), stored);
-      ch.object = e.dom.get();
-      ch.deleted.reset();
-      ch.pod = e.pod;
-      ch.owner_uid = e.owner_uid;
-      ch.node = e.node;
+      record(ch, e);
       return;
     }
     decoded = nullptr;
@@ -540,6 +532,10 @@ void SimCache::apply(const std::string& resource, ChangeType type, const StoredP
   else e.tallied = counts_of(e);
   if (!same_keys) index_keys(t, it->first, e);  // the map's own key: the indexes keep views of it
   index_pod(e);
+  record(ch, e);
+}
+
+void SimCache::record(Changed& ch, const Entry& e) {
   ch.object = e.dom.get();
   ch.deleted.reset();
   ch.pod = e.pod;

@@ -227,6 +227,7 @@ class SimCache : public planner::CountedPods {
   void index_keys(Table& t, const std::string& key, Entry& e);
   void unindex_pod(Entry& e);  // a pod's usage and spread counting
   void index_pod(Entry& e);
+  static void record(Changed& ch, const Entry& e);  // the changed record's latest state: `e`
   // A pod's status was written over the version `e` holds: `pod` is its new model.
   void refile_status(Entry& e, std::shared_ptr<const model::Pod> pod, const StoredPtr& stored);
   static Decoded decode(const Change& c);  // as decode_whole(), or the status alone

@@ -116,7 +116,7 @@ bool Simulation::set_status(const std::string& object_path, const value& current
   if (current.has_field("status") && current.at("status") == status) return true;
   // Conditional on the version the controller read, as the real controllers' updates are:
   // a concurrent write (an eviction recording disruptedPods) is never overwritten.
-  return write_status(object_path, std::move(status), &current.at("metadata").at("resourceVersion"));
+  return write_status(object_path, std::move(status), current.at("metadata").at("resourceVersion"));
 }
 
 bool Simulation::replace_status(const std::string& object_path, std::string status_json) {
@@ -129,21 +129,14 @@ bool Simulation::replace_status(const std::string& object_path, std::string stat
   return send(r).status < 300;
 }
 
-bool Simulation::write_status(const std::string& object_path, value status, const value* expected_rv) {
-  value ops = value::array(expected_rv ? 2 : 1);
-  size_t i = 0;
-  if (expected_rv) {
-    value test = value::object();
-    test["op"] = value::string("test");
-    test["path"] = value::string("/metadata/resourceVersion");
-    test["value"] = *expected_rv;
-    ops[i++] = std::move(test);
-  }
-  value op = value::object();
-  op["op"] = value::string("add");  // add replaces an existing member as a whole
-  op["path"] = value::string("/status");
-  op["value"] = std::move(status);
-  ops[i] = std::move(op);
+bool Simulation::write_status(const std::string& object_path, value status, const value& expected_rv) {
+  value ops = value::array(2);
+  ops[0]["op"] = value::string("test");
+  ops[0]["path"] = value::string("/metadata/resourceVersion");
+  ops[0]["value"] = expected_rv;
+  ops[1]["op"] = value::string("add");  // add replaces an existing member as a whole
+  ops[1]["path"] = value::string("/status");
+  ops[1]["value"] = std::move(status);
   return request_dom("PATCH", object_path + "/status", std::move(ops), "application/json-patch+json").status < 300;
 }
 

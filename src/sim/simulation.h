@@ -107,9 +107,9 @@ class Simulation {
  private:
   Snapshot snapshot();
   ApiResponse send(const ApiRequest& r);  // counted in the stats
-  // A JSON patch of the status subresource setting the whole status, testing the object's
-  // resourceVersion first when `expected_rv` is given (set_status).
-  bool write_status(const std::string& object_path, web::json::value status, const web::json::value* expected_rv);
+  // A JSON patch of the status subresource testing the object's resourceVersion and then
+  // setting the whole status (set_status).
+  bool write_status(const std::string& object_path, web::json::value status, const web::json::value& expected_rv);
 
   std::shared_ptr<ApiServer> api_;
   std::shared_ptr<kube::Clock> clock_;

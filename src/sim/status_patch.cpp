@@ -7,6 +7,9 @@
 // ReplicaSet, Deployment and PDB status), and parsing the whole pod into a DOM and writing
 // it out again for each was the biggest part of them.
 //
+// An in-process caller's status as text (ApiRequest::status_json, the kubelets') is spliced
+// in the same way without even a DOM of the status (status_json_in_place).
+//
 // Anything else (other kinds of patch, a JSON patch with other operations or a test that
 // fails, a patch that removes the status, a custom resource whose schema must be applied, an
 // object being deleted) is left to patch_once's general path, which also gives any error.

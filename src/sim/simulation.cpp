@@ -37,10 +37,11 @@ Simulation::Simulation(std::shared_ptr<ApiServer> api, std::shared_ptr<kube::Clo
   //    ReplicaSets' spec; the ReplicaSet controller writes its status only if nobody wrote
   //    the ReplicaSet since the snapshot (and otherwise again in the next pass); the
   //    disruption controller writes only PDB status. These run on whichever thread is free
-  //    first, the costliest first, so a pass whose work is all one kind (the boot's passes
-  //    that start 150,000 pods) still uses both cores, and an evacuation's passes (the
-  //    disruption controller was a third of the second thread's time there, beside the
-  //    scheduler) leave neither thread waiting long for the other.
+  //    first, the disruption controller (an evacuation's costliest) first, so a pass whose
+  //    work is all one kind (the boot's passes that start 150,000 pods) still uses both
+  //    cores, and an evacuation's passes (the disruption controller was a third of the
+  //    second thread's time there, beside the scheduler) leave neither thread waiting long
+  //    for the other.
   controllers_.push_back(make_node_lifecycle_controller());
   controllers_.push_back(make_provisioner());
   controllers_.push_back(make_replica_set_controller());
@@ -73,25 +74,26 @@ void Simulation::wake_at(kube::TimePoint t) {
   if (!next_wake_ || t < *next_wake_) next_wake_ = t;
 }
 
-ApiResponse Simulation::request(const std::string& method, const std::string& path, const std::string& body,
-                                const std::string& content_type) {
+ApiRequest Simulation::make_request(const std::string& method, const std::string& path, const std::string& content_type) {
   ApiRequest r;
   r.method = method;
   r.path = path;
-  r.body = body;
   r.headers["content-type"] = content_type;
   r.headers["user-agent"] = "nonevent-sim";
+  return r;
+}
+
+ApiResponse Simulation::request(const std::string& method, const std::string& path, const std::string& body,
+                                const std::string& content_type) {
+  ApiRequest r = make_request(method, path, content_type);
+  r.body = body;
   return send(r);
 }
 
 ApiResponse Simulation::request_dom(const std::string& method, const std::string& path, value body,
                                     const std::string& content_type) {
-  ApiRequest r;
-  r.method = method;
-  r.path = path;
+  ApiRequest r = make_request(method, path, content_type);
   r.body_value = std::move(body);
-  r.headers["content-type"] = content_type;
-  r.headers["user-agent"] = "nonevent-sim";
   return send(r);
 }
 
@@ -120,12 +122,8 @@ bool Simulation::set_status(const std::string& object_path, const value& current
 }
 
 bool Simulation::replace_status(const std::string& object_path, std::string status_json) {
-  ApiRequest r;
-  r.method = "PATCH";
-  r.path = object_path + "/status";
+  ApiRequest r = make_request("PATCH", object_path + "/status", "application/json-patch+json");
   r.status_json = std::move(status_json);
-  r.headers["content-type"] = "application/json-patch+json";
-  r.headers["user-agent"] = "nonevent-sim";
   return send(r).status < 300;
 }
 

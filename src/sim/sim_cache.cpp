@@ -98,6 +98,7 @@ size_t SimCache::apply_pending(PassWorker* helper) {
   }
   retired_before_apply_ = retired_count();
   const size_t n = changes.size();
+  if (n > 0) forget_changed_pod_owners();  // more changed pods, maybe
   // Decoding (the stored text in, a DOM and models out) is pure and most of the cost;
   // filing into the indexes is not, and goes in order on this thread. With a helper, both
   // threads take the next change to decode from a shared counter, the helper staying at
@@ -208,7 +209,7 @@ void clear_small(Map& m) {
 }  // namespace
 
 void SimCache::clear_changes() {
-  clear_small(previous_generation_);
+  forget_changed_pod_owners();
   for (auto& [r, t] : tables_) {
     t.changed.clear();
     clear_small(t.changed_pos);
@@ -220,15 +221,16 @@ void SimCache::unindex(Table& t, const std::string& key, Entry& e) {
   unindex_pod(e);
 }
 
+void SimCache::drop_key(Index& index, const std::string& id, const std::string& key) {
+  auto it = index.find(id);
+  if (it != index.end() && it->second.erase(key) && it->second.empty()) index.erase(it);
+}
+
 void SimCache::unindex_keys(Table& t, const std::string& key, Entry& e) {
-  auto drop = [&](Index& index, const std::string& id) {
-    auto it = index.find(id);
-    if (it != index.end() && it->second.erase(key) && it->second.empty()) index.erase(it);
-  };
-  if (!e.owner_uid.empty()) drop(t.keys_by_owner, e.owner_uid);
-  if (!e.node.empty()) drop(t.keys_by_node, e.node);
-  drop(t.keys_by_ns, e.ns);
-  for (const auto& l : e.label_keys) drop(t.keys_by_label, l);
+  if (!e.owner_uid.empty()) drop_key(t.keys_by_owner, e.owner_uid, key);
+  if (!e.node.empty()) drop_key(t.keys_by_node, e.node, key);
+  drop_key(t.keys_by_ns, e.ns, key);
+  for (const auto& l : e.label_keys) drop_key(t.keys_by_label, l, key);
   if (!e.uid.empty()) t.key_by_uid.erase(e.uid);
   tally(e, -1);
 }
@@ -425,7 +427,7 @@ void SimCache::apply(const std::string& resource, ChangeType type, const StoredP
       ch.previous_owner_uid = it->second.owner_uid;
       ch.previous_node = it->second.node;
       ch.spec_changed = false;
-      previous_generation_[key] = it->second.generation;
+      ch.previous_generation = it->second.generation;
     }
     t.changed.push_back(std::move(ch));
   }
@@ -493,10 +495,18 @@ void SimCache::apply(const std::string& resource, ChangeType type, const StoredP
   std::string& object_uid = decoded->uid;
   std::string& node = decoded->node;
   std::vector<std::string>& label_keys = decoded->label_keys;
-  const bool same_keys = existed && it->second.owner_uid == owner_uid && it->second.uid == object_uid &&
-                         it->second.node == node && it->second.ns == o.ns && it->second.label_keys == label_keys;
+  const bool same_but_node = existed && it->second.owner_uid == owner_uid && it->second.uid == object_uid &&
+                             it->second.ns == o.ns && it->second.label_keys == label_keys;
+  const bool same_keys = same_but_node && it->second.node == node;
+  // A pod bound to a node moves in the node index alone: taking it out of its owner's,
+  // namespace's and labels' maps and putting it back was a fifth of filing a binding.
+  const bool node_only = same_but_node && !same_keys;
   if (existed) {
-    if (!same_keys) unindex_keys(t, key, it->second);
+    if (node_only) {
+      if (!it->second.node.empty()) drop_key(t.keys_by_node, it->second.node, key);
+    } else if (!same_keys) {
+      unindex_keys(t, key, it->second);
+    }
     unindex_pod(it->second);
     // Kept for a thread with nothing else to do, up to a bound: the boot's passes replace
     // 150,000 pods each, and keeping them all would hold a second copy of the cluster.
@@ -521,16 +531,20 @@ void SimCache::apply(const std::string& resource, ChangeType type, const StoredP
   e.pod = std::move(decoded->pod);
   e.generation = e.pod ? e.pod->meta.generation : json::num(e.dom->get(), {"metadata", "generation"});
   if (!ch.spec_changed) {
-    auto pg = previous_generation_.find(key);
-    ch.spec_changed = pg == previous_generation_.end() || pg->second != e.generation;
+    ch.spec_changed = !ch.previous_generation || *ch.previous_generation != e.generation;
   }
   e.node_model = std::move(decoded->node_model);
   // A pod's tallies move with its labels and owner (index_keys), or else, after a status
   // change, by what it now counts as.
   e.is_pod = resource == "/pods";
-  if (same_keys) retally(e, counts_of(e));
+  if (same_but_node) retally(e, counts_of(e));
   else e.tallied = counts_of(e);
-  if (!same_keys) index_keys(t, it->first, e);  // the map's own key: the indexes keep views of it
+  // The map's own key: the indexes keep views of it.
+  if (node_only) {
+    if (!e.node.empty()) t.keys_by_node[e.node].emplace(it->first, &e);
+  } else if (!same_keys) {
+    index_keys(t, it->first, e);
+  }
   index_pod(e);
   record(ch, e);
 }
@@ -677,29 +691,50 @@ const std::vector<Changed>& SimCache::changed(const std::string& resource) const
   return t == tables_.end() ? kNoChanges : t->second.changed;
 }
 
+void SimCache::forget_changed_pod_owners() {
+  std::lock_guard g(owners_mu_);
+  owners_valid_ = false;
+  changed_pod_owners_.clear();
+}
+
+const std::vector<std::string_view>& SimCache::changed_pod_owners() const {
+  std::lock_guard g(owners_mu_);
+  if (owners_valid_) return changed_pod_owners_;
+  std::unordered_set<std::string_view> seen;
+  std::string_view last;  // a ReplicaSet's pods mostly change together: most repeats cost one compare
+  auto add = [&](std::string_view u) {
+    if (u.empty() || u == last) return;
+    last = u;
+    if (seen.insert(u).second) changed_pod_owners_.push_back(u);
+  };
+  for (const auto& ch : changed("/pods")) {
+    add(ch.owner_uid);
+    add(ch.previous_owner_uid);
+  }
+  owners_valid_ = true;
+  return changed_pod_owners_;
+}
+
 Objects SimCache::touched(const std::string& resource) const {
   std::set<std::string> keys;
   for (const auto& ch : changed(resource))
     if (ch.object) keys.insert(ch.key);
-  std::set<std::string> owners;
-  auto add_owners_of = [&](const std::string& r) {
-    for (const auto& ch : changed(r)) {
-      owners.insert(ch.owner_uid);
-      owners.insert(ch.previous_owner_uid);
-    }
+  auto t = tables_.find(resource);
+  auto add_owner = [&](std::string_view u) {
+    if (u.empty() || t == tables_.end()) return;
+    if (auto k = t->second.key_by_uid.find(std::string(u)); k != t->second.key_by_uid.end()) keys.insert(k->second);
   };
-  add_owners_of("/pods");
-  if (resource == "apps/deployments") {
-    std::set<std::string> grand;
-    for (const auto& u : owners)
-      if (const value* rs = by_uid("apps/replicasets", u)) grand.insert(json::controller_uid(*rs));
-    owners.insert(grand.begin(), grand.end());
-    add_owners_of("apps/replicasets");
+  for (const auto u : changed_pod_owners()) {
+    add_owner(u);
+    // A Deployment is touched through its ReplicaSets' pods too.
+    if (resource == "apps/deployments")
+      if (const value* rs = by_uid("apps/replicasets", std::string(u))) add_owner(json::controller_uid_view(*rs));
   }
-  owners.erase("");
-  if (auto t = tables_.find(resource); t != tables_.end())
-    for (const auto& u : owners)
-      if (auto k = t->second.key_by_uid.find(u); k != t->second.key_by_uid.end()) keys.insert(k->second);
+  if (resource == "apps/deployments")
+    for (const auto& ch : changed("apps/replicasets")) {
+      add_owner(ch.owner_uid);
+      add_owner(ch.previous_owner_uid);
+    }
   Objects out;
   for (const auto& k : keys)
     if (const value* o = get(resource, k)) out.items.push_back(o);

@@ -82,6 +82,7 @@ struct Changed {
   std::string owner_uid, previous_owner_uid;  // controller owners
   std::string node, previous_node;            // pods: spec.nodeName
   bool spec_changed = true;                   // created, deleted or a new metadata.generation
+  std::optional<int64_t> previous_generation; // before this pass's first change; none if it is new
   const web::json::value& last() const { return object ? object->get() : deleted->get(); }
 };
 
@@ -224,6 +225,7 @@ class SimCache : public planner::CountedPods {
   };
   void unindex(Table& t, const std::string& key, Entry& e);
   void unindex_keys(Table& t, const std::string& key, Entry& e);  // the lookup maps
+  static void drop_key(Index& index, const std::string& id, const std::string& key);
   void index_keys(Table& t, const std::string& key, Entry& e);
   void unindex_pod(Entry& e);  // a pod's usage and spread counting
   void index_pod(Entry& e);
@@ -236,7 +238,14 @@ class SimCache : public planner::CountedPods {
   static Objects lookup(const Index& index, const std::string& id);
 
   std::unordered_map<std::string, Table> tables_;
-  std::unordered_map<std::string, int64_t> previous_generation_;  // this pass's first-seen generations, by key
+  // The controller owners (uids, now or before) of this pass's changed pods, found once per
+  // pass for every workload controller's touched(): each walked all the changed pods itself,
+  // 150,000 of them in a boot pass, into a set of strings.
+  const std::vector<std::string_view>& changed_pod_owners() const;  // thread-safe
+  void forget_changed_pod_owners();  // when the changed records change
+  mutable std::mutex owners_mu_;
+  mutable bool owners_valid_ = false;                          // guarded by owners_mu_
+  mutable std::vector<std::string_view> changed_pod_owners_;   // views of the changed records
   std::unordered_map<std::string, planner::NodeUsage> usage_;
   std::unordered_map<const web::json::value*, const model::Pod*> pod_by_dom_;
   mutable std::vector<const model::Node*> node_models_;

@@ -89,6 +89,84 @@ TEST(SimCache, LookupsFollowOwnerNodeAndLabelChanges) {
   EXPECT_EQ(f.cache.pods_selected("ns", *web.selector).size(), 1u);
 }
 
+TEST(SimCache, ABindingMovesAPodInTheNodeIndexAndKeepsEverythingElseFiled) {
+  Fixture f;
+  ASSERT_TRUE(f.store.create("/pods", pod("a", "", "rs-1", "web")).ok());
+  ASSERT_TRUE(f.store.create("/pods", pod("b", "n1", "rs-1", "web")).ok());
+  f.cache.apply_pending();
+  f.cache.clear_changes();
+  ASSERT_TRUE(f.store.update("/pods", pod("a", "n1", "rs-1", "web")).ok());
+  f.cache.apply_pending();
+  EXPECT_EQ(f.cache.pod_keys_on_node("n1"), (std::vector<std::string>{"ns/a", "ns/b"}));
+  EXPECT_EQ(f.cache.owned_by("/pods", "rs-1").size(), 2u);
+  EXPECT_EQ(f.cache.pods_in_namespace("ns").size(), 2u);
+  auto web = parse_label_selector("app=web");
+  ASSERT_TRUE(web.selector);
+  EXPECT_EQ(f.cache.pods_selected("ns", *web.selector).size(), 2u);
+  ASSERT_NE(f.cache.pods_tally("ns", *web.selector), nullptr);
+  EXPECT_EQ(f.cache.pods_tally("ns", *web.selector)->pods, 2u);
+  EXPECT_EQ(f.cache.owner_tally("rs-1").active, 2u);
+  EXPECT_EQ(f.cache.usage().at("n1").pods, 2);
+  ASSERT_EQ(f.cache.changed("/pods").size(), 1u);
+  EXPECT_FALSE(f.cache.changed("/pods")[0].spec_changed) << "the same generation";
+  EXPECT_TRUE(f.cache.changed("/pods")[0].previous_generation.has_value()) << "it was there before";
+  f.cache.clear_changes();
+
+  // Moved again (the cache files what the store holds, whatever a binding allows).
+  ASSERT_TRUE(f.store.update("/pods", pod("a", "n2", "rs-1", "web")).ok());
+  f.cache.apply_pending();
+  EXPECT_EQ(f.cache.pod_keys_on_node("n1"), (std::vector<std::string>{"ns/b"}));
+  EXPECT_EQ(f.cache.pod_keys_on_node("n2"), (std::vector<std::string>{"ns/a"}));
+  EXPECT_EQ(f.cache.usage().at("n1").pods, 1);
+  EXPECT_EQ(f.cache.owner_tally("rs-1").active, 2u);
+  EXPECT_EQ(f.cache.pods_tally("ns", *web.selector)->pods, 2u);
+}
+
+TEST(SimCache, TouchedWorkloadsAreTheChangedOnesAndTheOwnersOfChangedPods) {
+  Fixture f;
+  auto object = [](const std::string& kind, const std::string& name, const std::string& uid, const std::string& owner_uid) {
+    value o = value::object();
+    o["apiVersion"] = value::string("apps/v1");
+    o["kind"] = value::string(kind);
+    o["metadata"]["namespace"] = value::string("ns");
+    o["metadata"]["name"] = value::string(name);
+    o["metadata"]["uid"] = value::string(uid);
+    if (!owner_uid.empty()) {
+      o["metadata"]["ownerReferences"][0]["uid"] = value::string(owner_uid);
+      o["metadata"]["ownerReferences"][0]["controller"] = value::boolean(true);
+    }
+    return o;
+  };
+  ASSERT_TRUE(f.store.create("apps/deployments", object("Deployment", "d1", "d-1", "")).ok());
+  ASSERT_TRUE(f.store.create("apps/deployments", object("Deployment", "d2", "d-2", "")).ok());
+  ASSERT_TRUE(f.store.create("apps/replicasets", object("ReplicaSet", "r1", "rs-1", "d-1")).ok());
+  ASSERT_TRUE(f.store.create("apps/replicasets", object("ReplicaSet", "r2", "rs-2", "d-2")).ok());
+  ASSERT_TRUE(f.store.create("/pods", pod("a", "n1", "rs-1", "web")).ok());
+  f.cache.apply_pending();
+  f.cache.clear_changes();
+  auto names = [](const Objects& objects) {
+    std::vector<std::string> out;
+    for (const auto& o : objects) out.push_back(json::name(o));
+    return out;
+  };
+  EXPECT_TRUE(f.cache.touched("apps/replicasets").empty()) << "nothing changed";
+
+  // A pod moves from r1 to r2: both ReplicaSets, and through them both Deployments.
+  ASSERT_TRUE(f.store.update("/pods", pod("a", "n1", "rs-2", "web")).ok());
+  f.cache.apply_pending();
+  EXPECT_EQ(names(f.cache.touched("apps/replicasets")), (std::vector<std::string>{"r1", "r2"}));
+  EXPECT_EQ(names(f.cache.touched("apps/deployments")), (std::vector<std::string>{"d1", "d2"}));
+  f.cache.clear_changes();
+
+  // A ReplicaSet changes alone: itself, and its Deployment.
+  value r1 = object("ReplicaSet", "r1", "rs-1", "d-1");
+  r1["spec"]["replicas"] = value::number(3);
+  ASSERT_TRUE(f.store.update("apps/replicasets", r1).ok());
+  f.cache.apply_pending();
+  EXPECT_EQ(names(f.cache.touched("apps/replicasets")), (std::vector<std::string>{"r1"}));
+  EXPECT_EQ(names(f.cache.touched("apps/deployments")), (std::vector<std::string>{"d1"}));
+}
+
 TEST(SimCache, APodsDomIsBuiltOnlyWhenAskedForAndOnceFromEitherThread) {
   Fixture f;
   ASSERT_TRUE(f.store.create("/pods", pod("a", "n1", "rs-1", "web")).ok());

@@ -5,6 +5,7 @@
 #include <random>
 #include <regex>
 #include <thread>
+#include <tuple>
 
 #include "model/json_parse.h"
 #include "model/json_write.h"
@@ -391,6 +392,8 @@ std::vector<RequestRecord> ApiServer::requests() const {
   std::vector<RequestRecord> out;
   out.reserve(records_.size());
   for (const auto& [k, r] : records_) out.push_back(r);
+  auto fields = [](const RequestRecord& r) { return std::tie(r.user_agent, r.verb, r.group, r.resource, r.subresource, r.ns, r.code); };
+  std::sort(out.begin(), out.end(), [&](const RequestRecord& a, const RequestRecord& b) { return fields(a) < fields(b); });
   return out;
 }
 
@@ -733,6 +736,7 @@ ApiResponse ApiServer::route(const ApiRequest& req, RequestRecord& rec) {
   ApiResponse err;
   auto t = parse_target(req.path, err);
   if (!t) return err;
+  t->object_unread = req.object_unread;
   rec.group = t->type->group;
   rec.resource = t->type->resource;
   rec.subresource = t->subresource;
@@ -1027,7 +1031,7 @@ ApiResponse ApiServer::write(const Target& t, value obj, const StoredPtr& curren
   }
   ApiResponse r;
   r.status = ok_code;
-  r.body = stored->json;
+  if (!t.object_unread) r.body = stored->json;
   return r;
 }
 
@@ -1205,7 +1209,7 @@ ApiResponse ApiServer::remove(const ApiRequest& req, const Target& t) {
   auto res = delete_object(*t.type, t.ns, t.name, propagation, pre_uid, pre_rv, grace);
   if (!res.ok()) return from_error(res.error());
   ApiResponse r;
-  r.body = res.value()->json;
+  if (!t.object_unread) r.body = res.value()->json;
   return r;
 }
 

@@ -82,9 +82,10 @@ ApiResponse ApiServer::bind(const ApiRequest& req, const Target& t) {
   const auto pre_rv = meta ? json::str(*meta, {"resourceVersion"}) : "";
   const value* annotations = meta ? json::at(*meta, {"annotations"}) : nullptr;
   const auto bound = [] {
+    static const std::string kSuccess = status_json(201, "", "");  // built once, not per binding
     ApiResponse r;
     r.status = 201;
-    r.body = status_json(201, "", "");
+    r.body = kSuccess;
     return r;
   };
   // Retried on a conflict with another writer, as GuaranteedUpdate does; the checks run

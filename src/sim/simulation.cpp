@@ -80,35 +80,36 @@ ApiRequest Simulation::make_request(const std::string& method, const std::string
   r.path = path;
   r.headers["content-type"] = content_type;
   r.headers["user-agent"] = "nonevent-sim";
+  r.object_unread = true;  // the components read only the code
   return r;
 }
 
-ApiResponse Simulation::request(const std::string& method, const std::string& path, const std::string& body,
+int Simulation::request(const std::string& method, const std::string& path, const std::string& body,
                                 const std::string& content_type) {
   ApiRequest r = make_request(method, path, content_type);
   r.body = body;
   return send(r);
 }
 
-ApiResponse Simulation::request_dom(const std::string& method, const std::string& path, value body,
+int Simulation::request_dom(const std::string& method, const std::string& path, value body,
                                     const std::string& content_type) {
   ApiRequest r = make_request(method, path, content_type);
   r.body_value = std::move(body);
   return send(r);
 }
 
-ApiResponse Simulation::send(const ApiRequest& r) {
+int Simulation::send(const ApiRequest& r) {
   auto resp = api_->handle(r);
   std::lock_guard g(stats_mu_);
   ++stats_.writes;
   if (resp.status >= 300) ++stats_.write_errors;
-  return resp;
+  return resp.status;
 }
 
 void Simulation::defer(std::function<void()> write) { deferred_.add(std::move(write)); }
 
 bool Simulation::patch(const std::string& path, value merge_patch) {
-  return request_dom("PATCH", path, std::move(merge_patch), "application/merge-patch+json").status < 300;
+  return request_dom("PATCH", path, std::move(merge_patch), "application/merge-patch+json") < 300;
 }
 
 bool Simulation::set_status(const std::string& object_path, const value& current, value status) {
@@ -124,7 +125,7 @@ bool Simulation::set_status(const std::string& object_path, const value& current
 bool Simulation::replace_status(const std::string& object_path, std::string status_json) {
   ApiRequest r = make_request("PATCH", object_path + "/status", "application/json-patch+json");
   r.status_json = std::move(status_json);
-  return send(r).status < 300;
+  return send(r) < 300;
 }
 
 bool Simulation::write_status(const std::string& object_path, value status, const value& expected_rv) {
@@ -135,17 +136,17 @@ bool Simulation::write_status(const std::string& object_path, value status, cons
   ops[1]["op"] = value::string("add");  // add replaces an existing member as a whole
   ops[1]["path"] = value::string("/status");
   ops[1]["value"] = std::move(status);
-  return request_dom("PATCH", object_path + "/status", std::move(ops), "application/json-patch+json").status < 300;
+  return request_dom("PATCH", object_path + "/status", std::move(ops), "application/json-patch+json") < 300;
 }
 
 bool Simulation::create(const std::string& collection_path, value obj) {
-  return request_dom("POST", collection_path, std::move(obj)).status < 300;
+  return request_dom("POST", collection_path, std::move(obj)) < 300;
 }
 
 bool Simulation::remove(const std::string& path, long grace_seconds) {
   std::string body;
   if (grace_seconds >= 0) body = R"({"kind":"DeleteOptions","apiVersion":"v1","gracePeriodSeconds":)" + std::to_string(grace_seconds) + "}";
-  const int code = request("DELETE", path, body).status;
+  const int code = request("DELETE", path, body);
   return code < 300 || code == 404;
 }
 

@@ -83,11 +83,13 @@ class Simulation {
   const ClusterSpec& spec() const { return spec_; }
   std::mt19937_64& rng() { return rng_; }
   void wake_at(kube::TimePoint t);
-  ApiResponse request(const std::string& method, const std::string& path, const std::string& body = "",
-                      const std::string& content_type = "application/json");
+  // A request as the simulated components make it; its answer's HTTP code (the server does
+  // not copy the object into the answer for them: ApiRequest::object_unread).
+  int request(const std::string& method, const std::string& path, const std::string& body = "",
+              const std::string& content_type = "application/json");
   // The same with the body as a DOM, handed to the server as it is (ApiRequest::body_value).
-  ApiResponse request_dom(const std::string& method, const std::string& path, web::json::value body,
-                          const std::string& content_type = "application/json");
+  int request_dom(const std::string& method, const std::string& path, web::json::value body,
+                  const std::string& content_type = "application/json");
   // Runs `write` before this pass ends, on whichever of its threads is free (see
   // deferred_writes.h); for writes whose answer the controller does not wait for.
   void defer(std::function<void()> write);
@@ -108,7 +110,7 @@ class Simulation {
   Snapshot snapshot();
   // A request as the simulated components send it (their user agent), without a body yet.
   static ApiRequest make_request(const std::string& method, const std::string& path, const std::string& content_type);
-  ApiResponse send(const ApiRequest& r);  // counted in the stats
+  int send(const ApiRequest& r);  // counted in the stats; the answer's code
   // A JSON patch of the status subresource testing the object's resourceVersion and then
   // setting the whole status (set_status).
   bool write_status(const std::string& object_path, web::json::value status, const web::json::value& expected_rv);

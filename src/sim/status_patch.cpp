@@ -56,11 +56,11 @@ std::optional<json_text::StatusSplice> status_in_place(const std::string& subres
   return current->splice ? current->splice : json_text::status_splice(current->json);
 }
 
-ApiResponse written(const kube::Result<StoredPtr>& res) {
+ApiResponse written(const kube::Result<StoredPtr>& res, bool object_unread) {
   if (!res.ok()) return error_response(res.error().code, res.error().reason, res.error().message);
   ApiResponse r;
   r.status = 200;
-  r.body = res.value()->json;
+  if (!object_unread) r.body = res.value()->json;
   return r;
 }
 
@@ -71,7 +71,7 @@ std::optional<ApiResponse> ApiServer::status_json_in_place(const Target& t, cons
   const auto where = status_in_place(t.subresource, *t.type, current);
   if (!where) return std::nullopt;
   retryable = true;
-  return written(store_->update_status_text(t.type->key(), current, *where, status_json, std::to_string(current->rv)));
+  return written(store_->update_status_text(t.type->key(), current, *where, status_json, std::to_string(current->rv)), t.object_unread);
 }
 
 std::optional<ApiResponse> ApiServer::patch_status_in_place(const Target& t, const StoredPtr& current, value& patch,
@@ -102,7 +102,7 @@ std::optional<ApiResponse> ApiServer::patch_status_in_place(const Target& t, con
   }
   const bool caller_rv = !expected_rv.empty();
   retryable = !caller_rv;
-  return written(store_->update_status(t.type->key(), current, *where, *status, caller_rv ? expected_rv : current_rv));
+  return written(store_->update_status(t.type->key(), current, *where, *status, caller_rv ? expected_rv : current_rv), t.object_unread);
 }
 
 }  // namespace nonevent::sim

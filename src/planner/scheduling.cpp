@@ -29,11 +29,20 @@ void ClusterView::bind(const Pod& pod, const std::string& node) {
 }
 
 void ClusterView::forget_pods() {
+  forget_pods_keeping_usage();
+  forget_usage();
+}
+
+void ClusterView::forget_pods_keeping_usage() {
+  for (const auto& [node, u] : usage) usage_changed(node);  // what bind() assumed
   pods.clear();
   usage.clear();
-  ++usage_epoch_;
   pods_by_ns_.clear();
   indexed_pods_ = 0;
+}
+
+void ClusterView::usage_changed(std::string_view node) {
+  if (const size_t i = node_index(node); i < usage_stamp_.size()) usage_stamp_[i] = 0;
 }
 
 NodeUsage ClusterView::usage_of_node(size_t index) const {
@@ -66,13 +75,22 @@ const ClusterView::PodsByLabels kNoPods;
 }  // namespace
 
 void ClusterView::catch_up() const {
-  for (; indexed_nodes_ < nodes.size(); ++indexed_nodes_) node_index_.emplace(nodes[indexed_nodes_]->meta.name, indexed_nodes_);
+  for (; indexed_nodes_ < nodes.size(); ++indexed_nodes_) {
+    const Node& n = *nodes[indexed_nodes_];
+    node_index_.emplace(n.meta.name, indexed_nodes_);
+    fits_.push_back({n.meta.deleted.has_value(), n.unschedulable, !n.taints.empty(), n.pods, n.cpu_milli, n.memory_bytes});
+  }
   for (; indexed_pods_ < pods.size(); ++indexed_pods_) {
     const Pod* p = pods[indexed_pods_];
     // Terminating pods are not counted by the scheduler's spread plugin.
     if (!holds_node_resources(*p) || p->meta.deleted) continue;
     pods_by_ns_[p->meta.namespace_.view()][&p->meta.label_set()].push_back(p);
   }
+}
+
+const ClusterView::NodeFit& ClusterView::fit_of(size_t index) const {
+  if (index >= fits_.size()) catch_up();
+  return fits_[index];
 }
 
 size_t ClusterView::node_index(std::string_view name) const {
@@ -225,6 +243,7 @@ bool matches_terms(const std::vector<model::NodeSelectorTerm>& terms, const Node
 }  // namespace
 
 bool matches_node_affinity(const model::PodTemplateInfo& spec, const Node& node) {
+  if (spec.node_selector.empty() && spec.required_node_affinity.empty()) return true;  // without touching the node
   const auto& labels = node.meta.label_set();
   for (const auto& [k, v] : spec.node_selector) {
     const model::IStr* have = model::find_label(labels, k);
@@ -318,29 +337,34 @@ std::vector<HardSpread> prefilter_spread(const ClusterView& view, const Pod& pod
 // the reasons only when none fits.
 bool filter_with(const ClusterView& view, const Pod& pod, size_t index, const std::vector<HardSpread>& spread,
                  std::string* why) {
-  const Node& node = *view.nodes[index];
+  const auto& fit = view.fit_of(index);
   auto fail = [&](const char* reason) {
     if (why) *why = reason;
     return false;
   };
   const auto& spec = *pod.spec;
-  if (node.meta.deleted) return fail("node(s) were being deleted");
-  if (node.unschedulable) {
+  if (fit.deleted) return fail("node(s) were being deleted");
+  if (fit.unschedulable) {
     static const model::Taint kUnschedulable{model::IStr("node.kubernetes.io/unschedulable"), model::IStr(), model::IStr("NoSchedule")};
     if (!tolerates(spec.tolerations, kUnschedulable)) return fail("node(s) were unschedulable");
   }
-  if (!matches_node_affinity(spec, node)) return fail("node(s) didn't match Pod's node affinity/selector");
-  std::string taint;
-  if (untolerated_taint(spec, node, why ? &taint : nullptr)) {
-    if (why) *why = "node(s) had untolerated taint " + taint;
-    return false;
+  // The Node itself only when the pod or the node has something to match.
+  const bool affinity = !spec.node_selector.empty() || !spec.required_node_affinity.empty();
+  if (affinity || fit.tainted || !spec.volume_node_affinity.empty()) {
+    const Node& node = *view.nodes[index];
+    if (affinity && !matches_node_affinity(spec, node)) return fail("node(s) didn't match Pod's node affinity/selector");
+    std::string taint;
+    if (fit.tainted && untolerated_taint(spec, node, why ? &taint : nullptr)) {
+      if (why) *why = "node(s) had untolerated taint " + taint;
+      return false;
+    }
+    for (const auto& volume_terms : spec.volume_node_affinity)
+      if (!matches_terms(volume_terms, node)) return fail("node(s) had volume node affinity conflict");
   }
-  for (const auto& volume_terms : spec.volume_node_affinity)
-    if (!matches_terms(volume_terms, node)) return fail("node(s) had volume node affinity conflict");
   const NodeUsage u = view.usage_of_node(index);
-  if (node.pods > 0 && u.pods + 1 > node.pods) return fail("Too many pods");
-  if (spec.cpu_milli > 0 && u.cpu_milli + spec.cpu_milli > node.cpu_milli) return fail("Insufficient cpu");
-  if (spec.memory_bytes > 0 && u.memory_bytes + spec.memory_bytes > node.memory_bytes) return fail("Insufficient memory");
+  if (fit.pods > 0 && u.pods + 1 > fit.pods) return fail("Too many pods");
+  if (spec.cpu_milli > 0 && u.cpu_milli + spec.cpu_milli > fit.cpu_milli) return fail("Insufficient cpu");
+  if (spec.memory_bytes > 0 && u.memory_bytes + spec.memory_bytes > fit.memory_bytes) return fail("Insufficient memory");
   for (const auto& h : spread) {
     const std::string* domain = (*h.domains)[index];
     if (!domain) return fail("node(s) didn't match pod topology spread constraints (missing required label)");

@@ -21,6 +21,19 @@ class Scheduler final : public SimController {
  public:
   const char* name() const override { return "scheduler"; }
   void reconcile(Simulation& sim, const Snapshot& snap) override {
+    // The view's memo of each node's usage stands where no pod changed (a pod's usage is
+    // filed under its node, and a changed record names the node before and after).
+    if (view_) {
+      const auto& pods = snap.cache->changed("/pods");
+      if (pods.size() > view_->nodes.size()) {
+        view_->forget_usage();
+      } else {
+        for (const auto& ch : pods) {
+          if (!ch.node.empty()) view_->usage_changed(ch.node);
+          if (!ch.previous_node.empty()) view_->usage_changed(ch.previous_node);
+        }
+      }
+    }
     // The queue: pods waiting for a node. New ones are tried at once; those that did not fit
     // are tried again when the cluster changes in a way that can make room (a node changed,
     // a pod went away), as the real scheduler moves its unschedulable pods back on events.
@@ -122,7 +135,7 @@ class Scheduler final : public SimController {
       }
     }
     write_bindings();
-    view.forget_pods();  // they are in the cache from the next pass on; `placed` ends here
+    view.forget_pods_keeping_usage();  // they are in the cache from the next pass on; `placed` ends here
   }
 
  private:

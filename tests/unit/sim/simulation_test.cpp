@@ -419,6 +419,29 @@ TEST(Simulation, SeveralPdbsForOnePodAnswer500) {
   EXPECT_NE(r.body.find("more than one PodDisruptionBudget"), std::string::npos);
 }
 
+TEST(Simulation, APodWaitingForRoomIsPlacedOnceAPodLeavesItsNode) {
+  Cluster k("zones: [a]\nnodePools: [{name: n, nodesPerZone: 1, cpu: '1', memory: 4Gi}]\n"
+            "timings: {podStartSeconds: 2, podReadySeconds: 3, terminationSeconds: 5, nodeProvisionSeconds: 60}\n");
+  auto bare = [](const std::string& name) {
+    return "apiVersion: v1\nkind: Pod\nmetadata: {name: " + name + ", namespace: shop}\n"
+           "spec: {containers: [{name: c, image: nginx, resources: {requests: {cpu: 800m}}}]}\n";
+  };
+  k.apply(bare("first"));
+  k.run(30s);
+  ASSERT_TRUE(json::pod_ready(k.get("/pods", "shop", "first")));
+  k.apply(bare("second"));
+  k.run(30s);  // several scheduling cycles find the node full
+  EXPECT_EQ(json::str(k.get("/pods", "shop", "second"), {"spec", "nodeName"}), "");
+  ApiRequest del;
+  del.method = "DELETE";
+  del.path = "/api/v1/namespaces/shop/pods/first";
+  ASSERT_LT(k.api->handle(del).status, 300);
+  k.run(60s);
+  EXPECT_TRUE(k.get("/pods", "shop", "first").is_null()) << "gone after its grace";
+  EXPECT_NE(json::str(k.get("/pods", "shop", "second"), {"spec", "nodeName"}), "") << "the room it left is seen";
+  EXPECT_TRUE(json::pod_ready(k.get("/pods", "shop", "second")));
+}
+
 TEST(Simulation, BindingAssignsAPodOnceWithItsScheduledCondition) {
   Cluster k;  // no simulation steps: the pod stays unscheduled until bound by hand
   k.apply("apiVersion: v1\nkind: Pod\nmetadata: {name: solo, namespace: shop}\nspec: {schedulerName: by-hand, containers: [{name: c, image: nginx}]}\n");

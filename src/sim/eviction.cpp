@@ -27,35 +27,6 @@ bool pod_ready(const StoredObject& pod) {
   return json::pod_ready(holder);
 }
 
-// What an eviction reads of a PDB. Its spec and status are parsed alone when the text
-// allows (a DOM of the whole PDB, metadata and all, was two fifths of an eviction).
-struct PdbRead {
-  value spec = value::object(), status = value::object();
-  int64_t generation = 0;
-};
-
-PdbRead read_pdb(const StoredObject& pdb) {
-  std::error_code ec;
-  PdbRead r;
-  const std::string_view text = pdb.json;
-  const auto whole = json_text::stored_object(text);
-  const auto meta = whole ? json_text::member(text, *whole, "metadata") : std::nullopt;
-  const auto spec = whole ? json_text::member(text, *whole, "spec") : std::nullopt;
-  const auto generation = meta ? json_text::member(text, *meta, "generation") : std::nullopt;
-  if (!spec || !generation) {
-    const value dom = model::parse_json(text, ec);
-    if (const value* s = json::at(dom, {"spec"})) r.spec = *s;
-    if (const value* s = json::at(dom, {"status"})) r.status = *s;
-    r.generation = dom.has_field("metadata") ? json::num(dom.at("metadata"), {"generation"}) : 0;
-    return r;
-  }
-  auto part = [&](json_text::Span s) { return model::parse_json(text.substr(s.begin, s.end - s.begin), ec); };
-  r.spec = part(*spec);
-  r.generation = json::num(part(*generation), {});
-  if (const auto status = json_text::member(text, *whole, "status")) r.status = part(*status);
-  return r;
-}
-
 }  // namespace
 
 ApiResponse ApiServer::evict(const ApiRequest& req, const Target& t) {
@@ -103,17 +74,19 @@ ApiResponse ApiServer::evict(const ApiRequest& req, const Target& t) {
       return error_response(500, "InternalError",
                             "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.");
     const StoredPtr& pdb_stored = matching[0];
-    const auto pdb = read_pdb(*pdb_stored);
-    const std::string& pdb_name = pdb_stored->name;
-    const value& st = pdb.status;
+    value pdb = model::parse_json(pdb_stored->json, ec);
+    const auto pdb_name = str(pdb.at("metadata"), {"name"});
+    static const value kNoStatus = value::object();
+    const value* st_at = json::at(pdb, {"status"});
+    const value& st = st_at ? *st_at : kNoStatus;  // a reference: `c ? member : value::object()` copied the status
     const auto cause = [&](const std::string& message) {
       return std::string(R"({"causes":[{"reason":"DisruptionBudget","message":)") + value::string(message).serialize() + "}]}";
     };
-    if (json::num(st, {"observedGeneration"}) < pdb.generation)
+    if (json::num(st, {"observedGeneration"}) < json::num(pdb.at("metadata"), {"generation"}))
       return error_response(429, "TooManyRequests", "Cannot evict pod as it would violate the pod's disruption budget.",
                             cause("The disruption budget " + pdb_name + " is still being processed by the server."));
     const bool ready = pod_ready(*pod_stored);
-    const auto policy = pdb.spec.has_field("unhealthyPodEvictionPolicy") ? str(pdb.spec, {"unhealthyPodEvictionPolicy"}) : "IfHealthyBudget";
+    const auto policy = pdb.at("spec").has_field("unhealthyPodEvictionPolicy") ? str(pdb.at("spec"), {"unhealthyPodEvictionPolicy"}) : "IfHealthyBudget";
     if (!ready) {
       if (policy == "AlwaysAllow") return del();
       if (json::num(st, {"currentHealthy"}) >= json::num(st, {"desiredHealthy"}) && json::num(st, {"desiredHealthy"}) > 0) return del();
@@ -124,18 +97,17 @@ ApiResponse ApiServer::evict(const ApiRequest& req, const Target& t) {
                                   " healthy pods and has " + std::to_string(json::num(st, {"currentHealthy"})) + " currently"));
     // Spend one disruption and remember the pod, so the PDB controller does not count it
     // healthy again before it is gone.
-    value status = st.is_object() ? st : value::object();
-    status["disruptionsAllowed"] = value::number(json::num(st, {"disruptionsAllowed"}) - 1);
-    status["disruptedPods"][t.name] = value::string(kube::format_rfc3339(clock_->now()));
-    const std::string pdb_rv = std::to_string(pdb_stored->rv);
+    pdb["status"]["disruptionsAllowed"] = value::number(json::num(st, {"disruptionsAllowed"}) - 1);
+    pdb["status"]["disruptedPods"][t.name] = value::string(kube::format_rfc3339(clock_->now()));
+    const std::string pdb_rv = str(pdb.at("metadata"), {"resourceVersion"});
     // A write of the PDB's status alone (the text spliced, and the informers see a status
     // change), as the status subresource writes it.
     const auto where = pdb_stored->splice ? pdb_stored->splice : json_text::status_splice(pdb_stored->json);
+    value status = std::move(pdb["status"]);
     auto upd = where ? store_->update_status("policy/poddisruptionbudgets", pdb_stored, *where, status, pdb_rv)
                      : store_->update("policy/poddisruptionbudgets", [&] {
-                         value whole = model::parse_json(pdb_stored->json, ec);
-                         whole["status"] = std::move(status);
-                         return whole;
+                         pdb["status"] = std::move(status);
+                         return std::move(pdb);
                        }(), pdb_rv);
     if (!upd.ok()) {
       if (upd.error().is_conflict()) continue;

@@ -1,6 +1,8 @@
 #include "sim/object_store.h"
 
 #include <algorithm>
+#include <charconv>
+#include <limits>
 #include <random>
 
 #include "kube/rest_config.h"
@@ -195,7 +197,7 @@ std::string write_noting_splice(const value& obj, std::optional<json_text::Statu
 
 }  // namespace
 
-StoredPtr ObjectStore::make_stored(const std::string& resource, value& obj, uint64_t rv) const {
+std::shared_ptr<StoredObject> ObjectStore::make_stored(const std::string& resource, value& obj, uint64_t rv) const {
   auto s = std::make_shared<StoredObject>();
   auto& meta = obj["metadata"];
   meta["resourceVersion"] = value::string(std::to_string(rv));
@@ -216,6 +218,26 @@ StoredPtr ObjectStore::make_stored(const std::string& resource, value& obj, uint
   s->being_deleted = member(meta, "deletionTimestamp") != nullptr;
   s->json = write_noting_splice(obj, s->splice);
   return s;
+}
+
+void ObjectStore::set_version(StoredObject& s, value& obj, uint64_t rv) {
+  s.rv = rv;
+  if (!s.splice) {  // no status to note it by (a ConfigMap...): written again
+    obj["metadata"]["resourceVersion"] = value::string(std::to_string(rv));
+    s.json = write_noting_splice(obj, s.splice);
+    return;
+  }
+  char version[2 + std::numeric_limits<uint64_t>::digits10 + 1];
+  version[0] = '"';
+  char* end = std::to_chars(version + 1, version + sizeof version - 1, rv).ptr;
+  *end++ = '"';
+  auto& at = s.splice->resource_version;
+  const size_t size = static_cast<size_t>(end - version);
+  const long delta = static_cast<long>(size) - static_cast<long>(at.end - at.begin);
+  s.json.replace(at.begin, at.end - at.begin, version, size);
+  at.end += delta;
+  s.splice->status.begin += delta;  // the status comes after metadata (write_noting_splice)
+  s.splice->status.end += delta;
 }
 
 ObjectStore::WriteLock::WriteLock(ObjectStore& store) : store_(store) { store_.mu_.lock(); }
@@ -372,16 +394,18 @@ std::vector<std::pair<std::string, StoredPtr>> ObjectStore::dependents(const std
 }
 
 kube::Result<StoredPtr> ObjectStore::create(const std::string& resource, value obj) {
-  WriteLock g(*this);
   auto& meta = obj["metadata"];
   const std::string name = meta.has_field("name") ? meta.at("name").as_string() : "";
   const std::string ns = meta.has_field("namespace") ? meta.at("namespace").as_string() : "";
+  if (!meta.has_field("uid")) meta["uid"] = value::string(new_uid());
+  auto made = make_stored(resource, obj, 0);  // before the lock; versioned under it
+  WriteLock g(*this);
   auto& coll = data_[resource];
   const auto key = store_key(ns, name);
   if (coll.count(key))
     return error(409, "AlreadyExists", resource.substr(resource.find('/') + 1) + " \"" + name + "\" already exists");
-  if (!meta.has_field("uid")) meta["uid"] = value::string(new_uid());
-  auto stored = make_stored(resource, obj, ++rv_);
+  set_version(*made, obj, ++rv_);
+  StoredPtr stored = std::move(made);
   coll[key] = stored;
   reindex(resource, nullptr, stored.get());
   publish({ChangeType::kAdded, resource, stored, nullptr});
@@ -390,10 +414,11 @@ kube::Result<StoredPtr> ObjectStore::create(const std::string& resource, value o
 
 kube::Result<StoredPtr> ObjectStore::update(const std::string& resource, value obj,
                                             const std::string& expected_rv) {
-  WriteLock g(*this);
   auto& meta = obj["metadata"];
   const std::string name = meta.has_field("name") ? meta.at("name").as_string() : "";
   const std::string ns = meta.has_field("namespace") ? meta.at("namespace").as_string() : "";
+  auto made = make_stored(resource, obj, 0);  // before the lock; versioned under it
+  WriteLock g(*this);
   auto& coll = data_[resource];
   auto it = coll.find(store_key(ns, name));
   // Named only for an error: built for every write, under the lock, it was three allocations.
@@ -401,7 +426,8 @@ kube::Result<StoredPtr> ObjectStore::update(const std::string& resource, value o
   if (it == coll.end()) return error(404, "NotFound", what() + " not found");
   if (!expected_rv.empty() && expected_rv != std::to_string(it->second->rv)) return modified_since(what());
   auto previous = it->second;
-  auto stored = make_stored(resource, obj, ++rv_);
+  set_version(*made, obj, ++rv_);
+  StoredPtr stored = std::move(made);
   it->second = stored;
   reindex(resource, previous.get(), stored.get());
   publish({ChangeType::kModified, resource, stored, previous});
@@ -495,6 +521,20 @@ kube::Result<StoredPtr> ObjectStore::write_edits(const std::string& resource, co
   s->owner_uids = current->owner_uids;
   s->fields = std::move(fields);
   s->being_deleted = being_deleted;
+  // The new text but its resourceVersion, made before the lock is taken, with room for the
+  // version: allocating it and copying the old text into it under the lock was most of what
+  // the other thread's writes waited for (perf: a fifth of a pod status write spinning).
+  size_t size = text.size();
+  for (const auto& e : edits) size += e.text.size() - (e.at.end - e.at.begin);
+  s->json.reserve(size + 2 + std::numeric_limits<uint64_t>::digits10 + 1);
+  size_t from = 0, version_at = 0;
+  for (auto e = edits.begin(); e != edits.end(); ++e) {
+    s->json.append(text.substr(from, e->at.begin - from));
+    if (e == rv_pos) version_at = s->json.size();
+    s->json.append(e->text);
+    from = e->at.end;
+  }
+  s->json.append(text.substr(from));
 
   WriteLock g(*this);
   auto& coll = data_[resource];
@@ -504,16 +544,12 @@ kube::Result<StoredPtr> ObjectStore::write_edits(const std::string& resource, co
   if (it == coll.end()) return error(404, "NotFound", what() + " not found");
   if (it->second != current || (!expected_rv.empty() && expected_rv != std::to_string(current->rv))) return modified_since(what());
   s->rv = ++rv_;
-  rv_pos->text.append(1, '"').append(std::to_string(s->rv)).append(1, '"');
-  size_t size = text.size();
-  for (const auto& e : edits) size += e.text.size() - (e.at.end - e.at.begin);
-  s->json.reserve(size);
-  size_t from = 0;
-  for (const auto& e : edits) {
-    s->json.append(text.substr(from, e.at.begin - from)).append(e.text);
-    from = e.at.end;
-  }
-  s->json.append(text.substr(from));
+  char version[2 + std::numeric_limits<uint64_t>::digits10 + 1];
+  version[0] = '"';
+  char* end = std::to_chars(version + 1, version + sizeof version - 1, s->rv).ptr;
+  *end++ = '"';
+  rv_pos->text.assign(version, end);
+  s->json.insert(version_at, rv_pos->text);  // within the reserved room: moves the rest, allocates nothing
   s->splice = json_text::StatusSplice{moved(where.resource_version), moved(where.status)};
   StoredPtr stored = std::move(s);
   it->second = stored;

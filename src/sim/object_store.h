@@ -185,7 +185,11 @@ class ObjectStore {
   std::vector<std::pair<std::string, StoredPtr>> dependents(const std::string& owner_uid) const;
 
  private:
-  StoredPtr make_stored(const std::string& resource, web::json::value& obj, uint64_t rv) const;
+  // An object's stored form. Made before the lock is taken, with version 0, and versioned
+  // under it by set_version(): serializing a pod under the store's lock was most of what the
+  // other thread's writes waited for.
+  std::shared_ptr<StoredObject> make_stored(const std::string& resource, web::json::value& obj, uint64_t rv) const;
+  static void set_version(StoredObject& s, web::json::value& obj, uint64_t rv);
   // update_text(), and update_status() with status_only (what the Change says).
   kube::Result<StoredPtr> write_edits(const std::string& resource, const StoredPtr& current,
                                       const json_text::StatusSplice& where, std::vector<TextEdit> edits,

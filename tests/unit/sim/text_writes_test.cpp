@@ -52,6 +52,47 @@ TEST(JsonText, RefusesWhatIsNotOneWholeObject) {
   EXPECT_EQ(at(ok, splice->status), R"({"a":1})");
 }
 
+// A write is serialized before the store's lock is taken and given its resourceVersion
+// under it: the text, and where its version and status are, are what serializing the
+// object with that version would give, however many digits the version has.
+TEST(ObjectStore, AWritesTextAndSpliceAreThoseOfTheObjectWithItsVersion) {
+  ObjectStore store;
+  auto pod = [](const std::string& name) {
+    return value::parse(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":")" + name +
+                        R"(","namespace":"ns"},"spec":{"containers":[]},"status":{"phase":"Pending"}})");
+  };
+  auto check = [](const StoredPtr& o) {
+    std::error_code ec;
+    const value dom = model::parse_json(o->json, ec);
+    ASSERT_FALSE(ec) << o->json;
+    EXPECT_EQ(model::to_json(dom), o->json) << "as the store writes JSON";
+    EXPECT_EQ(json::str(dom, {"metadata", "resourceVersion"}), std::to_string(o->rv));
+    ASSERT_TRUE(o->splice) << o->json;
+    EXPECT_EQ(at(o->json, o->splice->resource_version), "\"" + std::to_string(o->rv) + "\"");
+    EXPECT_EQ(at(o->json, o->splice->status), model::to_json(dom.at("status")));
+  };
+  uint64_t last = 0;
+  for (int i = 0; i < 120; ++i) {  // versions of one, two and three digits
+    auto created = store.create("/pods", pod("p" + std::to_string(i)));
+    ASSERT_TRUE(created.ok());
+    check(created.value());
+    last = created.value()->rv;
+  }
+  ASSERT_GE(last, 100u);
+  value changed = pod("p7");
+  changed["status"]["phase"] = value::string("Running");
+  auto updated = store.update("/pods", changed);
+  ASSERT_TRUE(updated.ok());
+  EXPECT_EQ(updated.value()->rv, last + 1);
+  check(updated.value());
+  // An object without a status has no splice: its text is written with its version.
+  auto config = store.create("/configmaps", value::parse(R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c","namespace":"ns"}})"));
+  ASSERT_TRUE(config.ok());
+  EXPECT_FALSE(config.value()->splice);
+  EXPECT_NE(config.value()->json.find(R"("resourceVersion":")" + std::to_string(last + 2) + "\""), std::string::npos)
+      << config.value()->json;
+}
+
 std::string with_insertions(std::string text, const std::vector<json_text::Insertion>& ins) {
   for (auto i = ins.rbegin(); i != ins.rend(); ++i) text.insert(i->at, i->text);
   return text;

@@ -79,7 +79,7 @@ inline BaselineResult drain_like_kubectl(BenchCluster& c, const std::string& zon
   std::vector<std::string> zone_nodes;
   const auto all_nodes = c.store->list({.resource = "/nodes"}, 0, "");
   for (const auto& o : all_nodes.value().items)
-    if (o->labels.count("topology.kubernetes.io/zone") && o->labels.at("topology.kubernetes.io/zone") == zone)
+    if (o->labels->count("topology.kubernetes.io/zone") && o->labels->at("topology.kubernetes.io/zone") == zone)
       zone_nodes.push_back(o->name);
   for (const auto& n : zone_nodes)
     c.simulation->patch("/api/v1/nodes/" + n, web::json::value::parse(R"({"spec":{"unschedulable":true}})"));

@@ -67,7 +67,7 @@ ApiResponse ApiServer::evict(const ApiRequest& req, const Target& t) {
     };
     if (ignore_pdb) return del();
     std::vector<StoredPtr> matching;
-    for (const auto& pdb_name : pdbs_->matching(t.ns, pod_stored->labels))
+    for (const auto& pdb_name : pdbs_->matching(t.ns, *pod_stored->labels))
       if (auto p = store_->get("policy/poddisruptionbudgets", t.ns, pdb_name)) matching.push_back(std::move(p));
     if (matching.empty()) return del();
     if (matching.size() > 1)

@@ -73,7 +73,7 @@ kube::Result<ContinueToken> decode_continue(const std::string& token) {
 
 bool WatchFilter::matches(const StoredObject& o) const {
   if (!ns.empty() && o.ns != ns) return false;
-  return labels.matches(o.labels) && fields.matches(o.fields);
+  return labels.matches(*o.labels) && fields.matches(o.fields);
 }
 
 // ---------- Watch ----------
@@ -197,6 +197,16 @@ std::string write_noting_splice(const value& obj, std::optional<json_text::Statu
 
 }  // namespace
 
+const std::shared_ptr<const StringMap>& StoredObject::no_labels() {
+  static const auto none = std::make_shared<const StringMap>();
+  return none;
+}
+
+const std::shared_ptr<const std::vector<std::string>>& StoredObject::no_owners() {
+  static const auto none = std::make_shared<const std::vector<std::string>>();
+  return none;
+}
+
 std::shared_ptr<StoredObject> ObjectStore::make_stored(const std::string& resource, value& obj, uint64_t rv) const {
   auto s = std::make_shared<StoredObject>();
   auto& meta = obj["metadata"];
@@ -206,12 +216,18 @@ std::shared_ptr<StoredObject> ObjectStore::make_stored(const std::string& resour
   s->name = name && name->is_string() ? name->as_string() : "";
   s->ns = ns && ns->is_string() ? ns->as_string() : "";
   s->rv = rv;
-  if (const value* labels = member(meta, "labels"); labels && labels->is_object())
+  if (const value* labels = member(meta, "labels"); labels && labels->is_object() && labels->size() > 0) {
+    StringMap m;
     for (const auto& [k, v] : labels->as_object())
-      if (v.is_string()) s->labels[k] = v.as_string();
-  if (const value* refs = member(meta, "ownerReferences"); refs && refs->is_array())
+      if (v.is_string()) m[k] = v.as_string();
+    s->labels = std::make_shared<const StringMap>(std::move(m));
+  }
+  if (const value* refs = member(meta, "ownerReferences"); refs && refs->is_array() && refs->size() > 0) {
+    std::vector<std::string> uids;
     for (const auto& ref : refs->as_array())
-      if (const value* uid = member(ref, "uid"); uid && uid->is_string()) s->owner_uids.push_back(uid->as_string());
+      if (const value* uid = member(ref, "uid"); uid && uid->is_string()) uids.push_back(uid->as_string());
+    s->owner_uids = std::make_shared<const std::vector<std::string>>(std::move(uids));
+  }
   s->fields["metadata.name"] = s->name;
   s->fields["metadata.namespace"] = s->ns;
   if (extract_fields_) extract_fields_(resource, obj, s->fields);
@@ -369,15 +385,15 @@ void ObjectStore::reindex(const std::string& resource, const StoredObject* befor
 }
 
 void ObjectStore::link_owners(const std::string& resource, const StoredObject* before, const StoredObject* after) {
-  if (before && after && before->owner_uids == after->owner_uids) return;
+  if (before && after && (before->owner_uids == after->owner_uids || *before->owner_uids == *after->owner_uids)) return;
   if (before)
-    for (const auto& u : before->owner_uids) {
+    for (const auto& u : *before->owner_uids) {
       auto it = dependents_.find(u);
       if (it != dependents_.end() && it->second.erase({resource, store_key(before->ns, before->name)}) && it->second.empty())
         dependents_.erase(it);
     }
   if (after)
-    for (const auto& u : after->owner_uids) dependents_[u].insert({resource, store_key(after->ns, after->name)});
+    for (const auto& u : *after->owner_uids) dependents_[u].insert({resource, store_key(after->ns, after->name)});
 }
 
 std::vector<std::pair<std::string, StoredPtr>> ObjectStore::dependents(const std::string& owner_uid) const {

@@ -28,13 +28,20 @@ struct StoredObject {
   std::string json;  // as served
   std::string ns, name;
   uint64_t rv = 0;
-  StringMap labels;
+  // metadata.labels and metadata.ownerReferences[].uid, never null, shared by the versions
+  // that keep them (a status write, a binding): copying them into each version, and freeing
+  // each copy when the history let it go, was work at every one of the 1.3 million writes
+  // of a 5,000-node simulation.
+  std::shared_ptr<const StringMap> labels = no_labels();
+  std::shared_ptr<const std::vector<std::string>> owner_uids = no_owners();
   StringMap fields;  // metadata.name, metadata.namespace and per-kind fields (spec.nodeName...)
-  std::vector<std::string> owner_uids;  // metadata.ownerReferences[].uid
   // Where `json` has metadata.resourceVersion and status (noted as it is written, so a status
   // write need not search the text for them), and whether metadata.deletionTimestamp is set.
   std::optional<json_text::StatusSplice> splice;
   bool being_deleted = false;
+
+  static const std::shared_ptr<const StringMap>& no_labels();
+  static const std::shared_ptr<const std::vector<std::string>>& no_owners();
 };
 using StoredPtr = std::shared_ptr<const StoredObject>;
 

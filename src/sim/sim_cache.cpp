@@ -386,7 +386,7 @@ SimCache::Decoded SimCache::decode_whole(const std::string& resource, const Stor
   Decoded d;
   std::error_code ec;
   if (resource == "/pods") {
-    for (const auto& [k, v] : o.labels) d.label_keys.push_back(label_index_key(o.ns, k, v));
+    for (const auto& [k, v] : *o.labels) d.label_keys.push_back(label_index_key(o.ns, k, v));
     auto pod = model::CodecFor<model::Pod>::decode(o.json);
     if (pod.ok()) {
       // No DOM: the model has what the indexes need; the DOM is built if someone asks.

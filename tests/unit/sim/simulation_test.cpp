@@ -584,7 +584,7 @@ TEST(Simulation, ContinuedListReadsTheFirstPagesSnapshot) {
     EXPECT_EQ(page.value().rv, first.value().rv) << "every page reports the snapshot's version";
     for (const auto& o : page.value().items) {
       EXPECT_LE(o->rv, first.value().rv) << o->name << " is served as it was at the snapshot";
-      EXPECT_EQ(o->labels.count("touched"), 0u) << o->name;
+      EXPECT_EQ(o->labels->count("touched"), 0u) << o->name;
     }
     for (auto& n : names(page.value())) served.push_back(n);
     token = page.value().continue_token;

@@ -196,8 +196,8 @@ TEST(StatusPatch, StoresWhatWritingTheWholeObjectWould) {
   EXPECT_GT(after->rv, before->rv);
   EXPECT_EQ(after->fields.at("status.phase"), "Running");  // the field selector sees the new phase
   EXPECT_EQ(after->fields.at("spec.nodeName"), "n1");
-  EXPECT_EQ(after->labels, before->labels);
-  EXPECT_EQ(after->owner_uids, std::vector<std::string>{"u1"});
+  EXPECT_EQ(after->labels, before->labels) << "shared, not copied";
+  EXPECT_EQ(*after->owner_uids, std::vector<std::string>{"u1"});
   expect_splice_noted(*after);
 
   // A JSON patch that tests the version and sets the whole status.
@@ -330,7 +330,7 @@ TEST(TextWrite, ABindingStoresWhatWritingTheWholePodWould) {
     EXPECT_EQ(after->json, model::to_json(want));
     EXPECT_EQ(after->fields.at("spec.nodeName"), node) << "the field selector sees the node";
     EXPECT_EQ(after->fields.at("status.phase"), "Pending");
-    EXPECT_EQ(after->labels, before->labels);
+    EXPECT_EQ(after->labels, before->labels) << "shared, not copied";
     EXPECT_FALSE(after->being_deleted);
     expect_splice_noted(*after);
     // And the pod is assigned once.

@@ -29,11 +29,6 @@ void ClusterView::bind(const Pod& pod, const std::string& node) {
 }
 
 void ClusterView::forget_pods() {
-  forget_pods_keeping_usage();
-  forget_usage();
-}
-
-void ClusterView::forget_pods_keeping_usage() {
   for (const auto& [node, u] : usage) usage_changed(node);  // what bind() assumed
   pods.clear();
   usage.clear();

@@ -53,16 +53,15 @@ struct ClusterView {
   // Adds a pod's requests to its node (after a placement decision, for the next one).
   void bind(const model::Pod& pod, const std::string& node);
   // Starts the next round of decisions over the same nodes (a scheduler's next cycle):
-  // forgets the pods, the usage and what was derived from them; keeps what was derived from
-  // the nodes alone (lookups by name, the spread domains) and where the next search starts.
-  // In a 5,000-node cluster, deriving those again for every cycle cost more than deciding.
+  // forgets the pods, what bind() added and what was derived from them; keeps what was
+  // derived from the nodes alone (lookups by name, the spread domains), where the next
+  // search starts, and usage_of_node()'s memo for the nodes bind() did not change. In a
+  // 5,000-node cluster, deriving those again for every cycle cost more than deciding.
   void forget_pods();
-  // The same, keeping usage_of_node()'s memo for the nodes bind() did not change, for a
-  // caller whose base_usage moves only where it says: it calls usage_changed() for each such
-  // node (or forget_usage()) before the next decision. The sim's scheduler knows the nodes
-  // of the pods that changed between its cycles; looking up every other node's usage by
-  // name again, hundreds per cycle, was half of its filtering during an evacuation.
-  void forget_pods_keeping_usage();
+  // What the caller says of base_usage before the next decision, when it moved: for one node
+  // (the sim's scheduler knows the nodes of the pods that changed between its cycles;
+  // looking up every other node's usage by name again, hundreds per cycle, was half of its
+  // filtering during an evacuation), or for all.
   void usage_changed(std::string_view node);
   void forget_usage() { ++usage_epoch_; }
 
@@ -113,7 +112,7 @@ struct ClusterView {
   mutable std::unordered_map<std::string_view, PodsByLabels> pods_by_ns_;
   mutable std::unordered_map<const std::string*, std::vector<const std::string*>> domains_by_key_;
   // usage_of_node()'s memo: an entry counts when its stamp is the current epoch (0 never
-  // is), and forget_pods() starts a new epoch rather than clearing thousands of entries.
+  // is), and forget_usage() starts a new epoch rather than clearing thousands of entries.
   mutable std::vector<NodeUsage> usage_memo_;
   mutable std::vector<uint64_t> usage_stamp_;
   uint64_t usage_epoch_ = 1;

@@ -135,7 +135,7 @@ class Scheduler final : public SimController {
       }
     }
     write_bindings();
-    view.forget_pods_keeping_usage();  // they are in the cache from the next pass on; `placed` ends here
+    view.forget_pods();  // they are in the cache from the next pass on; `placed` ends here
   }
 
  private:

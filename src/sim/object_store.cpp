@@ -39,6 +39,20 @@ ApiError error(int code, const std::string& reason, const std::string& message) 
   e.message = message;
   return e;
 }
+// An object as kube-apiserver's errors name it: `pods "x"`. Built only for an error (built
+// for every write, under the lock, it was three allocations).
+std::string named(const std::string& resource, const std::string& name) {
+  return resource.substr(resource.find('/') + 1) + " \"" + name + "\"";
+}
+// A resourceVersion as JSON text ("123"), and the most characters it takes.
+constexpr size_t kQuotedVersionMax = 2 + std::numeric_limits<uint64_t>::digits10 + 1;
+std::string quoted_version(uint64_t rv) {
+  char version[kQuotedVersionMax];
+  version[0] = '"';
+  char* end = std::to_chars(version + 1, version + sizeof version - 1, rv).ptr;
+  *end++ = '"';
+  return std::string(version, end);
+}
 // What kube-apiserver answers an update of `what` ("pods \"x\"") written against an older version.
 ApiError modified_since(const std::string& what) {
   return error(409, "Conflict", "Operation cannot be fulfilled on " + what +
@@ -243,14 +257,10 @@ void ObjectStore::set_version(StoredObject& s, value& obj, uint64_t rv) {
     s.json = write_noting_splice(obj, s.splice);
     return;
   }
-  char version[2 + std::numeric_limits<uint64_t>::digits10 + 1];
-  version[0] = '"';
-  char* end = std::to_chars(version + 1, version + sizeof version - 1, rv).ptr;
-  *end++ = '"';
+  const std::string version = quoted_version(rv);
   auto& at = s.splice->resource_version;
-  const size_t size = static_cast<size_t>(end - version);
-  const long delta = static_cast<long>(size) - static_cast<long>(at.end - at.begin);
-  s.json.replace(at.begin, at.end - at.begin, version, size);
+  const long delta = static_cast<long>(version.size()) - static_cast<long>(at.end - at.begin);
+  s.json.replace(at.begin, at.end - at.begin, version);
   at.end += delta;
   s.splice->status.begin += delta;  // the status comes after metadata (write_noting_splice)
   s.splice->status.end += delta;
@@ -419,7 +429,7 @@ kube::Result<StoredPtr> ObjectStore::create(const std::string& resource, value o
   auto& coll = data_[resource];
   const auto key = store_key(ns, name);
   if (coll.count(key))
-    return error(409, "AlreadyExists", resource.substr(resource.find('/') + 1) + " \"" + name + "\" already exists");
+    return error(409, "AlreadyExists", named(resource, name) + " already exists");
   set_version(*made, obj, ++rv_);
   StoredPtr stored = std::move(made);
   coll[key] = stored;
@@ -437,10 +447,8 @@ kube::Result<StoredPtr> ObjectStore::update(const std::string& resource, value o
   WriteLock g(*this);
   auto& coll = data_[resource];
   auto it = coll.find(store_key(ns, name));
-  // Named only for an error: built for every write, under the lock, it was three allocations.
-  const auto what = [&] { return resource.substr(resource.find('/') + 1) + " \"" + name + "\""; };
-  if (it == coll.end()) return error(404, "NotFound", what() + " not found");
-  if (!expected_rv.empty() && expected_rv != std::to_string(it->second->rv)) return modified_since(what());
+  if (it == coll.end()) return error(404, "NotFound", named(resource, name) + " not found");
+  if (!expected_rv.empty() && expected_rv != std::to_string(it->second->rv)) return modified_since(named(resource, name));
   auto previous = it->second;
   set_version(*made, obj, ++rv_);
   StoredPtr stored = std::move(made);
@@ -542,7 +550,7 @@ kube::Result<StoredPtr> ObjectStore::write_edits(const std::string& resource, co
   // the other thread's writes waited for (perf: a fifth of a pod status write spinning).
   size_t size = text.size();
   for (const auto& e : edits) size += e.text.size() - (e.at.end - e.at.begin);
-  s->json.reserve(size + 2 + std::numeric_limits<uint64_t>::digits10 + 1);
+  s->json.reserve(size + kQuotedVersionMax);
   size_t from = 0, version_at = 0;
   for (auto e = edits.begin(); e != edits.end(); ++e) {
     s->json.append(text.substr(from, e->at.begin - from));
@@ -555,16 +563,11 @@ kube::Result<StoredPtr> ObjectStore::write_edits(const std::string& resource, co
   WriteLock g(*this);
   auto& coll = data_[resource];
   auto it = coll.find(store_key(current->ns, current->name));
-  // Named only for an error: built for every write, under the lock, it was three allocations.
-  const auto what = [&] { return resource.substr(resource.find('/') + 1) + " \"" + current->name + "\""; };
-  if (it == coll.end()) return error(404, "NotFound", what() + " not found");
-  if (it->second != current || (!expected_rv.empty() && expected_rv != std::to_string(current->rv))) return modified_since(what());
+  if (it == coll.end()) return error(404, "NotFound", named(resource, current->name) + " not found");
+  if (it->second != current || (!expected_rv.empty() && expected_rv != std::to_string(current->rv)))
+    return modified_since(named(resource, current->name));
   s->rv = ++rv_;
-  char version[2 + std::numeric_limits<uint64_t>::digits10 + 1];
-  version[0] = '"';
-  char* end = std::to_chars(version + 1, version + sizeof version - 1, s->rv).ptr;
-  *end++ = '"';
-  rv_pos->text.assign(version, end);
+  rv_pos->text = quoted_version(s->rv);
   s->json.insert(version_at, rv_pos->text);  // within the reserved room: moves the rest, allocates nothing
   s->splice = json_text::StatusSplice{moved(where.resource_version), moved(where.status)};
   StoredPtr stored = std::move(s);
@@ -580,9 +583,7 @@ kube::Result<StoredPtr> ObjectStore::remove(const std::string& resource, const s
   WriteLock g(*this);
   auto& coll = data_[resource];
   auto it = coll.find(store_key(ns, name));
-  // Named only for an error: built for every write, under the lock, it was three allocations.
-  const auto what = [&] { return resource.substr(resource.find('/') + 1) + " \"" + name + "\""; };
-  if (it == coll.end()) return error(404, "NotFound", what() + " not found");
+  if (it == coll.end()) return error(404, "NotFound", named(resource, name) + " not found");
   const StoredObject& last = *it->second;
   std::error_code ec;
   if (!expected_uid.empty()) {

@@ -85,14 +85,14 @@ ApiRequest Simulation::make_request(const std::string& method, const std::string
 }
 
 int Simulation::request(const std::string& method, const std::string& path, const std::string& body,
-                                const std::string& content_type) {
+                        const std::string& content_type) {
   ApiRequest r = make_request(method, path, content_type);
   r.body = body;
   return send(r);
 }
 
 int Simulation::request_dom(const std::string& method, const std::string& path, value body,
-                                    const std::string& content_type) {
+                            const std::string& content_type) {
   ApiRequest r = make_request(method, path, content_type);
   r.body_value = std::move(body);
   return send(r);

@@ -17,6 +17,7 @@
 #include "kube/rest_config.h"
 #include "model/codecs.h"
 #include "planner/drain_prediction.h"
+#include "planner/campaign_projection.h"
 #include "planner/preflight.h"
 #include "sim/yaml_json.h"
 
@@ -236,9 +237,9 @@ int plan_campaign(const value& obj, const Cluster& c, bool json_out, double batc
   std::set<std::string> seen;
   value batches_json = value::array();
   int batches = 0;
-  std::vector<double> lanes(std::max(1, s.zones_in_parallel), 0.0);
+  std::vector<planner::ZoneWork> work;  // the ETA: the controller's projection, fed the fresh fleet
   if (!json_out) std::printf("PatchCampaign %s: target %s (%s), strategy %s\n\nBATCHES\n", obj.at("metadata").at("name").as_string().c_str(),
-                             s.version.c_str(), s.source.c_str(), s.strategy.c_str());
+                             s.version.c_str(), s.source.c_str(), controllers::to_string(s.strategy));
   bool canary = s.canary_nodes > 0;
   for (const auto& z : zones) {
     auto& nodes = todo[z];
@@ -253,8 +254,8 @@ int plan_campaign(const value& obj, const Cluster& c, bool json_out, double batc
     // Nodes in flight at once: maxUnavailable plus, for Replace, maxSurge (surge nodes go
     // once their new node is there; the preflight below does not count that new capacity,
     // so it is the stricter check).
-    const int size = std::max(1, s.max_unavailable_in(total[z]) + (s.strategy == "Replace" ? s.max_surge_in(total[z]) : 0));
-    int zone_batches = 0;
+    const int size = s.nodes_at_once_in(total[z]);
+    work.push_back({.nodes = static_cast<int>(nodes.size()), .budget = size});
     for (size_t i = 0; i < nodes.size();) {
       const size_t n = canary ? std::min<size_t>(s.canary_nodes, size) : size;
       std::set<std::string> batch;
@@ -275,14 +276,14 @@ int plan_campaign(const value& obj, const Cluster& c, bool json_out, double batc
         std::printf("%s\n", p.blockers.empty() ? "" : ("  (" + std::to_string(p.blockers.size()) + " blocker(s))").c_str());
       }
       ++batches;
-      ++zone_batches;
       canary = false;
     }
-    auto lane = std::min_element(lanes.begin(), lanes.end());
-    *lane += zone_batches * batch_seconds + std::max(0, zone_batches - 1) * std::chrono::duration<double>(s.batch_soak).count();
   }
-  double projected = *std::max_element(lanes.begin(), lanes.end());
-  if (s.canary_nodes > 0) projected += std::chrono::duration<double>(s.canary_soak).count();
+  // A node takes a batch's time (a batch takes as long as its slowest node).
+  const double projected = planner::campaign_seconds_left(
+      work, {.batch_s = batch_seconds, .node_s = batch_seconds, .batch_soak_s = std::chrono::duration<double>(s.batch_soak).count(),
+             .canary_soak_s = std::chrono::duration<double>(s.canary_soak).count(), .canary_pending = s.canary_nodes > 0,
+             .zones_in_parallel = s.zones_in_parallel});
   const double deadline = std::chrono::duration<double>(s.deadline).count();
   if (json_out) {
     value o = value::object();

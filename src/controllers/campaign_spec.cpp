@@ -83,10 +83,30 @@ int CampaignSpec::max_surge_in(int zone_nodes) const {
   return (zone_nodes * max_surge.value + 99) / 100;
 }
 
+const char* to_string(Strategy s) {
+  switch (s) {
+    case Strategy::kInPlace: return "InPlace";
+    case Strategy::kReplace: return "Replace";
+    case Strategy::kExternal: return "External";
+  }
+  return "";  // unreachable: every enumerator is named above
+}
+
+std::optional<Strategy> parse_strategy(const std::string& text) {
+  for (auto s : {Strategy::kInPlace, Strategy::kReplace, Strategy::kExternal})
+    if (text == to_string(s)) return s;
+  return std::nullopt;
+}
+
+int CampaignSpec::nodes_at_once_in(int zone_nodes) const {
+  return std::max(1, max_unavailable_in(zone_nodes) + (strategy == Strategy::kReplace ? max_surge_in(zone_nodes) : 0));
+}
+
 ParsedCampaign parse_campaign_spec(const value& spec) {
   ParsedCampaign out;
   CampaignSpec c;
   auto& p = out.problems;
+  bool known_strategy = true;
   if (!spec.is_object()) {
     p.push_back("spec: required");
     return out;
@@ -106,7 +126,10 @@ ParsedCampaign parse_campaign_spec(const value& spec) {
       if (z.is_string() && !z.as_string().empty()) c.zones.push_back(z.as_string());
   if (auto zl = str(spec, "zoneLabel"); !zl.empty()) c.zone_label = zl;
   if (auto* st = obj(spec, "strategy")) {
-    if (auto t = str(*st, "type"); !t.empty()) c.strategy = t;
+    if (auto t = str(*st, "type"); !t.empty()) {
+      if (auto parsed = parse_strategy(t)) c.strategy = *parsed;
+      else known_strategy = false;
+    }
     if (auto mu = int_or_percent(*st, "maxUnavailable", "spec.strategy", p)) c.max_unavailable = *mu;
     if (auto ms = int_or_percent(*st, "maxSurge", "spec.strategy", p)) c.max_surge = *ms;
     if (st->has_field("zonesInParallel")) c.zones_in_parallel = st->at("zonesInParallel").as_integer();
@@ -117,26 +140,27 @@ ParsedCampaign parse_campaign_spec(const value& spec) {
     }
     read_duration(*st, "batchSoak", "spec.strategy", c.batch_soak, p);
   }
-  if (c.strategy != "InPlace" && c.strategy != "Replace" && c.strategy != "External")
+  if (!known_strategy) {
+    // Only this: every check below would name a knock-on of the same mistake.
     p.push_back("spec.strategy.type: must be InPlace, Replace or External");
+    return out;
+  }
   if (c.max_unavailable.value == 0 && c.max_surge.value == 0)
     p.push_back("spec.strategy.maxUnavailable: must be more than 0 (or maxSurge, for strategy Replace)");
-  if (c.strategy != "Replace" && c.max_surge.value != 0) p.push_back("spec.strategy.maxSurge: only valid for strategy Replace");
-  for (const char* k : {"inPlace", "replace", "external"}) {
-    const std::string type = k == std::string("inPlace") ? "InPlace" : k == std::string("replace") ? "Replace" : "External";
-    if (obj(spec, k) && c.strategy != type) p.push_back(std::string("spec.") + k + ": only valid for strategy " + type);
-  }
-  if (c.strategy == "InPlace") {
+  if (c.strategy != Strategy::kReplace && c.max_surge.value != 0) p.push_back("spec.strategy.maxSurge: only valid for strategy Replace");
+  for (auto [k, type] : {std::pair{"inPlace", Strategy::kInPlace}, {"replace", Strategy::kReplace}, {"external", Strategy::kExternal}})
+    if (obj(spec, k) && c.strategy != type) p.push_back(std::string("spec.") + k + ": only valid for strategy " + to_string(type));
+  if (c.strategy == Strategy::kInPlace) {
     const value* ip = obj(spec, "inPlace");
     const value* jt = ip ? obj(*ip, "jobTemplate") : nullptr;
     if (!jt || !obj(*jt, "spec") || !jt->at("spec").has_field("containers"))
       p.push_back("spec.inPlace.jobTemplate: required for strategy InPlace, a pod template with spec.containers");
     else c.job_template = *jt;
     if (ip) read_duration(*ip, "timeout", "spec.inPlace", c.node_timeout, p);
-  } else if (c.strategy == "Replace") {
+  } else if (c.strategy == Strategy::kReplace) {
     c.node_timeout = std::chrono::minutes(20);
     if (auto* r = obj(spec, "replace")) read_duration(*r, "timeout", "spec.replace", c.node_timeout, p);
-  } else if (c.strategy == "External") {
+  } else if (c.strategy == Strategy::kExternal) {
     if (auto* e = obj(spec, "external")) {
       if (auto a = str(*e, "annotation"); !a.empty()) c.external_annotation = a;
       read_duration(*e, "timeout", "spec.external", c.node_timeout, p);

@@ -14,6 +14,15 @@
 
 namespace nonevent::controllers {
 
+// How a drained node gets its new version (spec.strategy.type).
+enum class Strategy {
+  kInPlace,   // a Job pinned to the node patches it (and reboots it)
+  kReplace,   // the node (or its Cluster API Machine) is deleted and a new one awaited
+  kExternal,  // an annotation asks an outside agent, which makes the node report the target
+};
+const char* to_string(Strategy s);
+std::optional<Strategy> parse_strategy(const std::string& text);
+
 struct CampaignSpec {
   std::string version;
   std::string source = "Label";  // Label | Annotation | OSImage | KernelVersion | KubeletVersion
@@ -21,7 +30,7 @@ struct CampaignSpec {
   std::optional<model::LabelSelector> node_selector;
   std::vector<std::string> zones;  // empty: every zone in name order
   std::string zone_label = "topology.kubernetes.io/zone";
-  std::string strategy = "InPlace";  // InPlace | Replace | External
+  Strategy strategy = Strategy::kInPlace;
   model::IntOrPercent max_unavailable{true, 10};
   model::IntOrPercent max_surge{false, 0};
   int zones_in_parallel = 1;
@@ -49,6 +58,8 @@ struct CampaignSpec {
   int max_unavailable_in(int zone_nodes) const;
   // New nodes a zone may have above its size at once (Replace): percentages round up.
   int max_surge_in(int zone_nodes) const;
+  // Nodes a zone has in flight at once: maxUnavailable plus, for Replace, maxSurge; at least 1.
+  int nodes_at_once_in(int zone_nodes) const;
 };
 
 struct ParsedCampaign {

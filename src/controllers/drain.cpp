@@ -10,18 +10,17 @@ namespace nonevent::controllers {
 using kube::PatchType;
 using web::json::value;
 
-const std::string* state_of(const model::Node& node) { return node.annotation(kNodeState); }
 const std::string* claim_of(const model::Node& node) { return node.annotation(kClaimedBy); }
 kube::ObjectReference node_ref(const model::Node& node) {
   return {"v1", "Node", "", node.meta.name, std::string(node.meta.uid.view()), ""};
 }
 
-kube::Status Drainer::claim(const model::Node& node, const std::string& claim, const std::string& state, kube::TimePoint now,
+kube::Status Drainer::claim(const model::Node& node, const std::string& claim, NodeState state, kube::TimePoint now,
                             bool cordon, const std::map<std::string, std::string>& extra) {
   value p = value::object();
   auto& ann = p["metadata"]["annotations"];
   ann[kClaimedBy] = value::string(claim);
-  ann[kNodeState] = value::string(state);
+  ann[kNodeState] = value::string(to_string(state));
   ann[kStateSince] = value::string(kube::format_rfc3339(now));
   ann[kClaimedAt] = value::string(kube::format_rfc3339(now));
   ann[kWasUnschedulable] = value::string(node.unschedulable ? "true" : "false");
@@ -35,11 +34,11 @@ kube::Status Drainer::claim(const model::Node& node, const std::string& claim, c
   return kube::Unit{};
 }
 
-kube::Status Drainer::cordon(const model::Node& node, const std::string& state, kube::TimePoint now,
+kube::Status Drainer::cordon(const model::Node& node, NodeState state, kube::TimePoint now,
                              const std::map<std::string, std::string>& extra) {
   value p = value::object();
   auto& ann = p["metadata"]["annotations"];
-  ann[kNodeState] = value::string(state);
+  ann[kNodeState] = value::string(to_string(state));
   ann[kStateSince] = value::string(kube::format_rfc3339(now));
   for (const auto& [k, v] : extra) ann[k] = value::string(v);
   p["spec"]["unschedulable"] = value::boolean(true);
@@ -49,15 +48,26 @@ kube::Status Drainer::cordon(const model::Node& node, const std::string& state, 
   return kube::Unit{};
 }
 
-kube::Status Drainer::set_state(const model::Node& node, const std::string& state, kube::TimePoint now) {
-  if (const auto* s = state_of(node); s && *s == state) return kube::Unit{};
+kube::Status Drainer::set_state(const model::Node& node, NodeState state, kube::TimePoint now) {
+  if (read_node_state(node).state == state) return kube::Unit{};
   value p = value::object();
-  p["metadata"]["annotations"][kNodeState] = value::string(state);
+  p["metadata"]["annotations"][kNodeState] = value::string(to_string(state));
   p["metadata"]["annotations"][kStateSince] = value::string(kube::format_rfc3339(now));
   auto r = client_.patch(kube::resources::nodes(), "", node.meta.name, PatchType::kStrategicMerge, p.serialize());
   // A node gone (replaced, its Machine deleted) has no state left to record; the cache shows
   // it gone on the next pass.
   if (!r.ok() && !r.error().is_not_found()) return r.error();
+  return kube::Unit{};
+}
+
+kube::Status Drainer::skip(const model::Node& node, kube::TimePoint now) {
+  value p = value::object();
+  p["metadata"]["annotations"][kNodeState] = value::string(to_string(NodeState::kSkipped));
+  p["metadata"]["annotations"][kStateSince] = value::string(kube::format_rfc3339(now));
+  const auto* was = node.annotation(kWasUnschedulable);
+  if (!(was && *was == "true")) p["spec"]["unschedulable"] = value::null();
+  auto r = client_.patch(kube::resources::nodes(), "", node.meta.name, PatchType::kStrategicMerge, p.serialize());
+  if (!r.ok()) return r.error();
   return kube::Unit{};
 }
 

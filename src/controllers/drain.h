@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "controllers/node_state.h"
 #include "controllers/window_spec.h"
 #include "kube/event_recorder.h"
 #include "kube/informer.h"
@@ -86,13 +87,16 @@ class Drainer {
   // already unschedulable, with any `extra` annotations. The node must not be claimed by
   // anyone else. Without `cordon` the node stays schedulable (a surge node waiting for its
   // replacement); cordon() does it later.
-  kube::Status claim(const model::Node& node, const std::string& claim, const std::string& state, kube::TimePoint now,
+  kube::Status claim(const model::Node& node, const std::string& claim, NodeState state, kube::TimePoint now,
                      bool cordon = true, const std::map<std::string, std::string>& extra = {});
   // Cordons a claimed node and moves it to `state`, with any `extra` annotations.
-  kube::Status cordon(const model::Node& node, const std::string& state, kube::TimePoint now,
+  kube::Status cordon(const model::Node& node, NodeState state, kube::TimePoint now,
                       const std::map<std::string, std::string>& extra = {});
   // Moves a claimed node to another state (no write when it is already there).
-  kube::Status set_state(const model::Node& node, const std::string& state, kube::TimePoint now);
+  kube::Status set_state(const model::Node& node, NodeState state, kube::TimePoint now);
+  // Gives a claimed node back to service for the rest of its claim (state skipped, still
+  // claimed so it is not taken again): uncordoned unless it was unschedulable before.
+  kube::Status skip(const model::Node& node, kube::TimePoint now);
   // One pass of evictions over the node's pods. DaemonSet and mirror pods are never evicted;
   // bare, emptyDir and do-not-evict pods are blockers unless the policy allows them. With
   // onBlocked: Force, bare and emptyDir pods blocked for forceAfter (since the node's
@@ -122,7 +126,6 @@ class Drainer {
   DrainObserver observer_;
 };
 
-const std::string* state_of(const model::Node& node);
 const std::string* claim_of(const model::Node& node);
 kube::ObjectReference node_ref(const model::Node& node);
 

@@ -12,14 +12,15 @@
 // Recurring windows (cron in an IANA time zone) work occurrence by occurrence: the earliest
 // one not yet over is the window; between occurrences its nodes are restored.
 //
-// Not yet here (see issue 4): rebalancing, and overlapping windows against minAvailableZones
-// across windows.
+// After a one-off window, with rebalance, displaced replicas are moved back (rebalance.h);
+// overlapping windows are held together to safety.minAvailableZones.
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "controllers/drain.h"
+#include "controllers/reconciler.h"
 #include "kube/clock.h"
 
 namespace nonevent::controllers {
@@ -28,17 +29,33 @@ using WindowInformer = GenericInformer;
 
 inline constexpr const char* kWindowFinalizer = "nonevent.dev/restore-nodes";
 
-class MaintenanceWindowController {
+class MaintenanceWindowController final : public Reconciler {
  public:
   MaintenanceWindowController(std::shared_ptr<kube::RestClient> client, std::shared_ptr<kube::Clock> clock,
                               NodeInformer& nodes, PodInformer& pods, PdbInformer* pdbs, WindowInformer& windows,
                               kube::EventRecorder& events, DrainObserver observer = {});
-  // Reconciles one window by name. Returns when to look again without a change to wait for;
-  // an error value asks for a rate-limited retry.
-  kube::Result<std::optional<kube::Duration>> reconcile(const std::string& name);
+  // Reconciles one window by name (the outcomes: reconciler.h).
+  ReconcileResult reconcile(const std::string& name) override;
 
  private:
-  struct Progress;
+  struct Progress;  // a drain pass's counts and blockers
+  struct Pass;      // what one reconcile read, shared by the steps below
+  // One function per phase, after reconcile's guards (gone, deleting, invalid, no finalizer).
+  ReconcileResult sync_scheduled(Pass& p);  // before evacuation, or suspended
+  ReconcileResult sync_active(Pass& p);     // evacuating and holding
+  ReconcileResult sync_ended(Pass& p);      // restore, rebalance
+  // Why evacuating now would break safety.minAvailableZones ("" when it would not).
+  std::string zone_floor_refusal(Pass& p);
+  kube::Status drain_node(Pass& p, const model::Node& n, DrainBudget& budget, Progress& pr);
+  ReconcileResult report_progress(Pass& p, const Progress& pr, int in_flight);
+  kube::Status restore(Pass& p, bool keep_cordoned);
+  // Writes `status` merged into the fresh one, only when it changed (volatile parts at most
+  // every kVolatileStatusEvery).
+  kube::Status write_status(Pass& p, web::json::value status);
+  kube::Status blocked_status(Pass& p, const std::string& reason, const std::string& message,
+                              const web::json::value& preflight = web::json::value::null());
+  planner::Preflight run_preflight(const Pass& p);
+  web::json::value preflight_json(const Pass& p, const planner::Preflight& pf);
   std::shared_ptr<kube::RestClient> client_;
   std::shared_ptr<kube::Clock> clock_;
   NodeInformer& nodes_;

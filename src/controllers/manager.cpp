@@ -23,35 +23,24 @@ Manager::Manager(std::shared_ptr<kube::RestClient> client, std::shared_ptr<kube:
       pdbs_(std::make_shared<kube::RestListWatch>(client, kube::resources::pod_disruption_budgets()), clock),
       windows_(std::make_shared<kube::RestListWatch>(client, kube::resources::maintenance_windows()), clock),
       campaigns_(std::make_shared<kube::RestListWatch>(client, kube::resources::patch_campaigns()), clock),
-      window_queue_(clock, {.name = "maintenancewindow"}, hooks_.queue_hooks ? hooks_.queue_hooks("maintenancewindow") : kube::WorkQueueHooks{}),
-      campaign_queue_(clock, {.name = "patchcampaign"}, hooks_.queue_hooks ? hooks_.queue_hooks("patchcampaign") : kube::WorkQueueHooks{}),
       events_(client, clock),
       windows_controller_(client, clock, nodes_, pods_, &pdbs_, windows_, events_,
                           hooks_.drain_observer ? hooks_.drain_observer("maintenancewindow") : DrainObserver{}),
       campaigns_controller_(client, clock, nodes_, pods_, &pdbs_, campaigns_, &windows_, events_,
                             CampaignOptions{.job_namespace = opts_.namespace_},
                             hooks_.drain_observer ? hooks_.drain_observer("patchcampaign") : DrainObserver{}) {
+  auto& windows = add_controller("maintenancewindow", windows_controller_, windows_);
+  auto& campaigns = add_controller("patchcampaign", campaigns_controller_, campaigns_);
   pods_.add_index(model::kPodsByNode, model::pod_node_index);
   nodes_.add_index(model::kNodesByZone, model::node_zone_index);
   pdbs_.add_index(model::kByNamespace, model::namespace_index<model::PodDisruptionBudget>);
-  // Handlers only map an object to the keys to reconcile.
-  windows_.add_handler({[this](const model::GenericObject& w) { window_queue_.add(w.meta.name); },
-                        [this](const model::GenericObject&, const model::GenericObject& w) { window_queue_.add(w.meta.name); },
-                        [this](const model::GenericObject& w) { window_queue_.add(w.meta.name); }});
-  campaigns_.add_handler({[this](const model::GenericObject& c) { campaign_queue_.add(c.meta.name); },
-                          [this](const model::GenericObject&, const model::GenericObject& c) { campaign_queue_.add(c.meta.name); },
-                          [this](const model::GenericObject& c) { campaign_queue_.add(c.meta.name); }});
-  // Nodes and pods moving wake every window and campaign (there are few of those); a
-  // window changing wakes the campaigns, which step aside for it.
-  auto all_windows = [this] {
-    for (const auto& w : windows_.list()) window_queue_.add(w->meta.name);
-  };
-  auto all_campaigns = [this] {
-    for (const auto& c : campaigns_.list()) campaign_queue_.add(c->meta.name);
-  };
-  auto all = [=] {
-    all_windows();
-    all_campaigns();
+  // Handlers only map an object to the keys to reconcile. Nodes and pods moving wake every
+  // window and campaign (there are few of those); a window changing wakes the campaigns,
+  // which step aside for it.
+  auto all_windows = [&windows] { enqueue_every(windows); };
+  auto all_campaigns = [&campaigns] { enqueue_every(campaigns); };
+  auto all = [this] {
+    for (auto& c : controllers_) enqueue_every(*c);
   };
   nodes_.add_handler(enqueue_all<model::Node>(all));
   // A window's pass looks at every pod of its zone, so it wakes only for pods that can change
@@ -85,17 +74,41 @@ Manager::Manager(std::shared_ptr<kube::RestClient> client, std::shared_ptr<kube:
 
 Manager::~Manager() { stop(); }
 
+Manager::Controller& Manager::add_controller(const std::string& name, Reconciler& reconciler, GenericInformer& primary) {
+  auto c = std::make_unique<Controller>();
+  c->name = name;
+  c->queue = std::make_unique<kube::WorkQueue>(clock_, kube::WorkQueueOptions{.name = name},
+                                               hooks_.queue_hooks ? hooks_.queue_hooks(name) : kube::WorkQueueHooks{});
+  c->reconciler = &reconciler;
+  c->primary = &primary;
+  auto* q = c->queue.get();
+  auto key = [q](const model::GenericObject& o) { q->add(o.meta.name); };
+  primary.add_handler({key, [key](const model::GenericObject&, const model::GenericObject& o) { key(o); }, key});
+  controllers_.push_back(std::move(c));
+  return *controllers_.back();
+}
+
+void Manager::enqueue_every(Controller& c) {
+  for (const auto& o : c.primary->list()) c.queue->add(o->meta.name);
+}
+
+bool Manager::idle() const {
+  for (const auto& c : controllers_)
+    if (!c->queue->idle()) return false;
+  return true;
+}
+
 void Manager::stop() {
   stopping_ = true;
-  window_queue_.shutdown();
-  campaign_queue_.shutdown();
+  for (auto& c : controllers_) c->queue->shutdown();
   if (elector_) elector_->stop();
 }
 
-void Manager::work(kube::WorkQueue& queue, const Reconcile& reconcile) {
+void Manager::work(Controller& c) {
+  kube::WorkQueue& queue = *c.queue;
   while (auto key = queue.get()) {
     const auto t0 = std::chrono::steady_clock::now();
-    auto r = reconcile(*key);
+    auto r = c.reconciler->reconcile(*key);
     if (hooks_.on_reconcile)
       hooks_.on_reconcile(queue.name(), std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), r.ok());
     if (!r.ok()) {
@@ -119,19 +132,50 @@ void Manager::for_each_informer(F f) {
   f(campaigns_);
 }
 
+bool Manager::wait_for_caches() {
+  // Polled in short steps so stop() is honoured; the log names the caches still listing
+  // (and why) every ten seconds, never giving up: reconciling on a partial cache is never
+  // better than waiting.
+  constexpr auto kStep = std::chrono::milliseconds(200);
+  constexpr int kReportEvery = 50;  // steps
+  for (int step = 1; !stopping_; ++step) {
+    bool all = true;
+    std::string waiting;
+    auto check = [&](const char* name, auto& informer) {
+      if (informer.has_synced()) return;
+      all = false;
+      const auto err = informer.last_error();
+      waiting += std::string(waiting.empty() ? "" : ", ") + name + (err.empty() ? "" : " (" + err + ")");
+    };
+    check("nodes", nodes_);
+    check("pods", pods_);
+    check("poddisruptionbudgets", pdbs_);
+    check("maintenancewindows", windows_);
+    check("patchcampaigns", campaigns_);
+    if (all) return true;
+    if (step % kReportEvery == 0)
+      std::fprintf(stderr, "level=warn msg=\"waiting for caches to sync; no controller runs until they have\" waiting=\"%s\"\n",
+                   waiting.c_str());
+    pods_.wait_for_sync(kStep);  // any short wait: each cache is checked again above
+  }
+  return false;
+}
+
 bool Manager::run() {
-  std::thread window_worker, campaign_worker;
+  // On a thread of its own: with leader election this runs from the elector's callback, which
+  // must return at once so the lease keeps being renewed while the caches list.
+  std::thread starter;
   auto start_workers = [&] {
-    for_each_informer([](auto& i) { i.start(); });
-    for_each_informer([](auto& i) { i.wait_for_sync(std::chrono::seconds(60)); });
-    std::fprintf(stderr, "level=info msg=\"caches synced\" nodes=%zu pods=%zu pdbs=%zu windows=%zu campaigns=%zu\n", nodes_.size(),
-                 pods_.size(), pdbs_.size(), windows_.size(), campaigns_.size());
-    synced_ = true;
-    leading_ = true;
-    if (hooks_.on_leading) hooks_.on_leading(true);
-    window_worker = std::thread([this] { work(window_queue_, [this](const std::string& k) { return windows_controller_.reconcile(k); }); });
-    campaign_worker =
-        std::thread([this] { work(campaign_queue_, [this](const std::string& k) { return campaigns_controller_.reconcile(k); }); });
+    starter = std::thread([this] {
+      for_each_informer([](auto& i) { i.start(); });
+      if (!wait_for_caches()) return;
+      std::fprintf(stderr, "level=info msg=\"caches synced\" nodes=%zu pods=%zu pdbs=%zu windows=%zu campaigns=%zu\n", nodes_.size(),
+                   pods_.size(), pdbs_.size(), windows_.size(), campaigns_.size());
+      synced_ = true;
+      leading_ = true;
+      if (hooks_.on_leading) hooks_.on_leading(true);
+      for (auto& c : controllers_) c->worker = std::thread([this, &c = *c] { work(c); });
+    });
   };
   if (opts_.leader_elect) {
     kube::LeaderElectionConfig cfg;
@@ -149,10 +193,11 @@ bool Manager::run() {
     start_workers();
     while (!stopping_) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  window_queue_.shutdown();
-  campaign_queue_.shutdown();
-  if (window_worker.joinable()) window_worker.join();
-  if (campaign_worker.joinable()) campaign_worker.join();
+  for (auto& c : controllers_) c->queue->shutdown();
+  if (starter.joinable()) starter.join();  // stopping_ is set: it returns, or has started the workers
+  for (auto& c : controllers_)
+    if (c->worker.joinable()) c->worker.join();
+  synced_ = false;
   for_each_informer([](auto& i) { i.stop(); });
   events_.flush();
   leading_ = false;

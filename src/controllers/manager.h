@@ -1,18 +1,23 @@
 #pragma once
 // controller-runtime's shape: shared informers feed a cache; event handlers only enqueue
 // object names; one worker per controller reconciles from its queue (a key never twice at
-// once), retrying failures with backoff and honouring each result's requeue-after. With
+// once), retrying failures with backoff and honouring each result's requeue-after
+// (reconciler.h). Controllers are a list: adding one is one entry in the constructor. No
+// worker starts before every cache has synced (a reconcile on a cold cache sees nodes without
+// their claims and nodes without pods: exactly the state in which a batch looks safe). With
 // leader election only the Lease holder runs workers; losing the lease stops the manager.
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "controllers/maintenance_window.h"
 #include "controllers/patch_campaign.h"
 #include "kube/leader_election.h"
 #include "kube/work_queue.h"
+#include "controllers/reconciler.h"
 
 namespace nonevent::controllers {
 
@@ -41,17 +46,31 @@ class Manager {
   bool run();
   void stop();
   bool leading() const { return leading_.load(); }
+  // Every cache has listed once and the workers run (readiness waits for this).
   bool synced() const { return synced_.load(); }
-  // Both work queues idle (see WorkQueue::idle).
-  bool idle() const { return window_queue_.idle() && campaign_queue_.idle(); }
+  // Every controller's work queue idle (see WorkQueue::idle).
+  bool idle() const;
 
   // The caches, for status metrics (read-only use).
   const GenericInformer& windows() const { return windows_; }
   const GenericInformer& campaigns() const { return campaigns_; }
 
  private:
-  using Reconcile = std::function<kube::Result<std::optional<kube::Duration>>(const std::string&)>;
-  void work(kube::WorkQueue& queue, const Reconcile& reconcile);
+  // One controller: its queue, the reconciler the queue feeds, and its worker thread.
+  struct Controller {
+    std::string name;
+    std::unique_ptr<kube::WorkQueue> queue;
+    Reconciler* reconciler;
+    GenericInformer* primary;  // the kind it reconciles: each of these is a key
+    std::thread worker;
+  };
+  Controller& add_controller(const std::string& name, Reconciler& reconciler, GenericInformer& primary);
+  // Enqueues every object of the controller's kind.
+  static void enqueue_every(Controller& c);
+  void work(Controller& c);
+  // Waits until every cache has synced, or stop(); says in the log which one it waits for.
+  // Returns false when stopped first.
+  bool wait_for_caches();
   template <class F>
   void for_each_informer(F f);
 
@@ -64,11 +83,10 @@ class Manager {
   PdbInformer pdbs_;
   GenericInformer windows_;
   GenericInformer campaigns_;
-  kube::WorkQueue window_queue_;
-  kube::WorkQueue campaign_queue_;
   kube::EventRecorder events_;
   MaintenanceWindowController windows_controller_;
   PatchCampaignController campaigns_controller_;
+  std::vector<std::unique_ptr<Controller>> controllers_;  // fixed after the constructor
   std::unique_ptr<kube::LeaderElector> elector_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> leading_{false};

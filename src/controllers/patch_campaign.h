@@ -16,6 +16,9 @@
 #include <string>
 
 #include "controllers/drain.h"
+#include "controllers/campaign_spec.h"
+#include "controllers/reconciler.h"
+#include "controllers/resource_status.h"
 #include "kube/clock.h"
 
 namespace nonevent::controllers {
@@ -27,12 +30,12 @@ struct CampaignOptions {
   std::string job_namespace = "default";  // where InPlace patch Jobs are created
 };
 
-class PatchCampaignController {
+class PatchCampaignController final : public Reconciler {
  public:
   PatchCampaignController(std::shared_ptr<kube::RestClient> client, std::shared_ptr<kube::Clock> clock, NodeInformer& nodes,
                           PodInformer& pods, PdbInformer* pdbs, GenericInformer& campaigns, GenericInformer* windows,
                           kube::EventRecorder& events, CampaignOptions opts = {}, DrainObserver observer = {});
-  kube::Result<std::optional<kube::Duration>> reconcile(const std::string& name);
+  ReconcileResult reconcile(const std::string& name) override;
 
  private:
   // The newest resourceVersion of each campaign this controller read or wrote (worker
@@ -47,7 +50,54 @@ class PatchCampaignController {
   // surge claim still holds its surge slot and its deployment's extra replica (read as an
   // ordinary claim, a second surge node was claimed beside it and the deployment scaled down).
   std::map<std::string, std::map<std::string, std::string>> claims_unseen_;
-  struct Pass;
+  struct Pass;      // campaign_pass.h
+  struct ZoneRoll;  // campaign_batches.cpp
+  struct BatchPicks {
+    std::vector<std::pair<std::shared_ptr<const model::Node>, std::string>> surge;  // node, its MachineDeployment
+    std::vector<std::shared_ptr<const model::Node>> out;                            // taken out under maxUnavailable
+  };
+
+  // The frame (patch_campaign.cpp): guards before any step.
+  kube::Result<web::json::value> read_newest(const std::string& name, const ResourceWriter& writer);
+  Pass start_pass(const std::string& name, web::json::value obj);
+  ReconcileResult finalize(Pass& p, const ResourceWriter& writer);
+  void group_by_zone(Pass& p, const CampaignSpec& c, std::vector<std::string>& problems);
+  ReconcileResult report_invalid(Pass& p, const ResourceWriter& writer, const std::vector<std::string>& problems);
+  void read_failures(Pass& p);
+  // 1. The nodes we hold, one state on each (campaign_nodes.cpp).
+  kube::Status advance_nodes(Pass& p);
+  kube::Status advance_node(Pass& p, const model::Node& n);
+  kube::Status advance_surging(Pass& p, const model::Node& n);
+  kube::Status advance_replacing(Pass& p, const model::Node& n);
+  kube::Status advance_failed(Pass& p, const model::Node& n);
+  kube::Status advance_draining(Pass& p, const model::Node& n);
+  kube::Status advance_patching(Pass& p, const model::Node& n);
+  kube::Status advance_verifying(Pass& p, const model::Node& n);
+  kube::Status fail_node(Pass& p, const model::Node& n, const std::string& reason, const std::string& message);
+  static kube::TimePoint state_since(const Pass& p, const model::Node& n);
+  // A drained node's patch, per strategy (campaign_strategy.cpp).
+  kube::Status start_patch(Pass& p, const model::Node& n);
+  kube::Result<bool> start_in_place(Pass& p, const model::Node& n);  // false: come back next pass
+  kube::Status start_external(Pass& p, const model::Node& n);
+  kube::Status start_replace(Pass& p, const model::Node& n);
+  kube::Status hand_back_surged(Pass& p, const model::Node& n);
+  // 2. The failure budget (campaign_progress.cpp).
+  kube::Status apply_failure_budget(Pass& p);
+  kube::Status abort_campaign(Pass& p);
+  // 3. Zone by zone (campaign_batches.cpp).
+  kube::Status roll_zones(Pass& p);
+  void count_zone(Pass& p, ZoneRoll& z, const std::set<std::string>& released_now);
+  void close_finished_batch(Pass& p, ZoneRoll& z);
+  kube::Status roll_zone(Pass& p, ZoneRoll& z, const std::set<std::string>& released_now, bool held);
+  kube::Status start_batch(Pass& p, ZoneRoll& z, int zone_size, bool topping_up);
+  kube::Result<BatchPicks> select_batch(Pass& p, ZoneRoll& z, int size, int surge_free, int out_free);
+  kube::Status claim_batch(Pass& p, ZoneRoll& z, const BatchPicks& picks);
+  void record_zone(Pass& p, ZoneRoll& z, const std::set<std::string>& released_now);
+  // 4. Surge capacity, ETA, Events, the status write and the next look (campaign_progress.cpp).
+  kube::Status keep_surge_capacity(Pass& p);
+  std::optional<kube::TimePoint> estimate_completion(const Pass& p, bool complete);
+  ReconcileResult write_progress(Pass& p, const ResourceWriter& writer);
+
   std::shared_ptr<kube::RestClient> client_;
   std::shared_ptr<kube::Clock> clock_;
   NodeInformer& nodes_;

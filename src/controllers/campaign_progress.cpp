@@ -1,0 +1,165 @@
+// A PatchCampaign's progress: the failure budget (step 2: pause or abort), the surge
+// capacity its MachineDeployments carry, and the pass's end (the ETA from observed
+// durations, Events, the status write and when to look again).
+#include <algorithm>
+
+#include "controllers/campaign_pass.h"
+#include "controllers/resource_status.h"
+#include "controllers/surge_capacity.h"
+
+namespace nonevent::controllers {
+
+using kube::PatchType;
+using web::json::value;
+
+namespace {
+kube::Duration from_seconds(double s) { return std::chrono::duration_cast<kube::Duration>(std::chrono::duration<double>(s)); }
+}  // namespace
+
+kube::Status PatchCampaignController::apply_failure_budget(Pass& p) {
+  const CampaignSpec& c = p.c();
+  for (const auto& f : p.new_failures.as_array()) p.failed_list[p.failed_list.size()] = f;
+  const int budget_nodes = std::max(1, c.max_failed_nodes);
+  p.over_budget = static_cast<int>(p.failed.size()) >= budget_nodes;
+  p.failure_pause_out = p.resumed_after_failures ? value::null() : p.failure_pause;
+  if (p.over_budget && c.failure_action == "Abort") {
+    if (auto st = abort_campaign(p); !st.ok()) return st;
+  } else if (p.over_budget && !c.paused && !p.failure_pause_out.is_object()) {
+    // Paused by setting spec.paused, so resuming is the same gesture as any resume.
+    value spec = value::object();
+    spec["paused"] = value::boolean(true);
+    auto r = client_->patch(kube::resources::patch_campaigns(), "", p.name, PatchType::kMerge,
+                            value::object({{"spec", spec}}).serialize());
+    if (!r.ok()) return r.error();
+    std::error_code ec;
+    const value after = value::parse(r.value(), ec);
+    p.failure_pause_out = value::object();
+    p.failure_pause_out["generation"] = value::number(integer(after.at("metadata"), "generation"));
+    p.failure_pause_out["since"] = value::string(kube::format_rfc3339(p.now));
+    events_.record(p.ref, "Warning", "CampaignPaused",
+                   std::to_string(p.failed.size()) + " node(s) failed (failurePolicy.maxFailedNodes " +
+                       std::to_string(c.max_failed_nodes) + "): paused; fix the cause and set spec.paused to false to retry them");
+  }
+  p.paused = c.paused || (p.failure_pause_out.is_object() && p.over_budget) || p.aborted;
+  return kube::Unit{};
+}
+
+kube::Status PatchCampaignController::abort_campaign(Pass& p) {
+  p.aborted = true;
+  std::vector<NodePtr> still;
+  for (const auto& n : nodes_.list())
+    if (const auto* cl = claim_of(*n); cl && *cl == p.claim && !p.failed.count(n->meta.name)) still.push_back(n);
+  for (const auto& n : still)
+    if (auto st = drainer_.release(*n, false, "campaign aborted"); !st.ok()) return st;
+  // Failed nodes kept cordoned stay so, but are no longer the campaign's.
+  for (const auto& n : nodes_.list())
+    if (const auto* cl = claim_of(*n); cl && *cl == p.claim && p.failed.count(n->meta.name))
+      if (auto st = drainer_.release(*n, true, "campaign aborted; failed node left cordoned"); !st.ok()) return st;
+  p.surge_extra.clear();  // every surge node was given back above
+  if (text(p.old_status, "phase") != "Failed")
+    events_.record(p.ref, "Warning", "CampaignAborted", std::to_string(p.failed.size()) + " node(s) failed: aborted");
+  return kube::Unit{};
+}
+
+kube::Status PatchCampaignController::keep_surge_capacity(Pass& p) {
+  // Each MachineDeployment at its size plus the surge nodes it carries.
+  const CampaignSpec& c = p.c();
+  if (c.strategy != Strategy::kReplace || (c.max_surge.value <= 0 && p.surge_extra.empty())) return kube::Unit{};
+  std::vector<std::string> conflicts;
+  if (auto st = reconcile_surge_capacity(*client_, p.name, p.surge_extra, &conflicts); !st.ok()) return st;
+  for (const auto& m : conflicts) p.blockers.push_back({"MachineDeployment", "", m.substr(0, m.find(' ')), "SurgeConflict", m});
+  return kube::Unit{};
+}
+
+std::optional<kube::TimePoint> PatchCampaignController::estimate_completion(const Pass& p, bool complete) {
+  // From observed durations (a batch takes as long as its slowest node); none before the
+  // first node or batch has finished.
+  const CampaignSpec& c = p.c();
+  if (complete) return p.now;
+  const value observed = field(p.old_status, "observed").is_object() ? p.old_status.at("observed") : value::object();
+  const double nodes_done = number(observed, "nodes") + p.completed_nodes;
+  const double node_secs = number(observed, "nodeSeconds") + p.completed_node_seconds;
+  const double batches_done = number(observed, "batches") + p.completed_batches;
+  const double batch_secs = number(observed, "batchSeconds") + p.completed_batch_seconds;
+  if (batches_done <= 0 && nodes_done <= 0) return std::nullopt;
+  const double per_batch = batches_done > 0 ? batch_secs / batches_done : node_secs / nodes_done;
+  const double per_node = nodes_done > 0 ? node_secs / nodes_done : per_batch;
+  return p.now + from_seconds(planner::campaign_seconds_left(
+                     p.work_left, {.batch_s = per_batch, .node_s = per_node, .batch_soak_s = seconds(c.batch_soak),
+                                   .canary_soak_s = seconds(c.canary_soak), .canary_pending = !p.canary_completed,
+                                   .zones_in_parallel = c.zones_in_parallel}));
+}
+
+ReconcileResult PatchCampaignController::write_progress(Pass& p, const ResourceWriter& writer) {
+  const CampaignSpec& c = p.c();
+  const auto now = p.now;
+  const bool complete = p.updated >= p.total && p.in_progress == 0;
+  const auto started = kube::parse_rfc3339(text(p.old_status, "startedAt")).value_or(now);
+  const auto deadline = started + c.deadline;
+  const std::optional<kube::TimePoint> eta = estimate_completion(p, complete);
+  const bool behind = eta && *eta > deadline && !complete;
+
+  const std::string phase = p.aborted ? "Failed" : complete ? "Completed" : p.paused ? "Paused" : "Progressing";
+  if (phase == "Completed" && text(p.old_status, "phase") != "Completed")
+    events_.record(p.ref, "Normal", "CampaignCompleted",
+                   std::to_string(p.updated) + "/" + std::to_string(p.total) + " nodes report " + c.version);
+  if (behind && !condition_is_true(p.old_status, "BehindDeadline"))
+    events_.record(p.ref, "Warning", "BehindDeadline",
+                   "projected to finish at " + kube::format_rfc3339(*eta) + ", after the deadline " + kube::format_rfc3339(deadline));
+  for (size_t i = 0; i < p.blockers.size() && i < 3; ++i) {
+    const auto& b = p.blockers[i];
+    events_.record(p.ref, "Warning", "EvictionBlocked", b.kind + " " + (b.ns.empty() ? "" : b.ns + "/") + b.name + ": " + b.message);
+  }
+
+  const int failed_count = static_cast<int>(p.failed.size());
+  auto st = writer.write_status([&](const value& cur) {
+    value s = value::object();
+    s["phase"] = value::string(phase);
+    s["observedGeneration"] = value::number(p.generation);
+    s["startedAt"] = value::string(kube::format_rfc3339(started));
+    s["deadline"] = value::string(kube::format_rfc3339(deadline));
+    if (eta) s["estimatedCompletion"] = value::string(kube::format_rfc3339(*eta));
+    if (complete) s["completedAt"] = field(cur, "completedAt").is_string() ? cur.at("completedAt") : value::string(kube::format_rfc3339(now));
+    s["nodes"]["total"] = value::number(p.total);
+    s["nodes"]["updated"] = value::number(p.updated);
+    s["nodes"]["inProgress"] = value::number(p.in_progress);
+    s["nodes"]["failed"] = value::number(failed_count);
+    s["zones"] = p.zones_out;
+    if (!p.current_zone.empty()) s["currentZone"] = value::string(p.current_zone);
+    s["currentBatch"] = p.current_batch;
+    s["canaryCompleted"] = value::boolean(p.canary_completed);
+    // Counters add this pass's deltas to the fresh values, so a lagging cache loses none.
+    const value& co = field(cur, "observed");
+    s["observed"]["nodes"] = value::number(number(co, "nodes") + p.completed_nodes);
+    s["observed"]["nodeSeconds"] = value::number(number(co, "nodeSeconds") + p.completed_node_seconds);
+    s["observed"]["batches"] = value::number(number(co, "batches") + p.completed_batches);
+    s["observed"]["batchSeconds"] = value::number(number(co, "batchSeconds") + p.completed_batch_seconds);
+    if (p.failed_list.size() > 0) s["failedNodes"] = p.failed_list;
+    if (p.failure_pause_out.is_object()) s["failurePause"] = p.failure_pause_out;
+    if (!p.blockers.empty()) s["blockers"] = blockers_json(p.blockers);
+    const std::string progress = std::to_string(p.updated) + "/" + std::to_string(p.total) + " nodes report " + c.version;
+    s["conditions"][0] = condition("Progressing", phase == "Progressing", phase == "Progressing" ? "RollingZones" : phase, progress,
+                                   p.generation, cur, now);
+    s["conditions"][1] = condition("Paused", p.paused && !p.aborted,
+                                   p.aborted                                         ? "Aborted"
+                                   : p.failure_pause_out.is_object() && p.over_budget ? "FailureBudgetExceeded"
+                                   : c.paused                                        ? "PausedBySpec"
+                                                                                     : "NotPaused",
+                                   p.paused ? std::to_string(failed_count) + " failed node(s)" : "", p.generation, cur, now);
+    s["conditions"][2] = condition("Degraded", failed_count > 0, failed_count > 0 ? "NodesFailed" : "AllHealthy",
+                                   std::to_string(failed_count) + " node(s) failed", p.generation, cur, now);
+    s["conditions"][3] = condition("Complete", complete, complete ? "AllNodesPatched" : "InProgress", progress, p.generation, cur, now);
+    s["conditions"][4] = condition("BehindDeadline", behind, behind ? "ProjectedPastDeadline" : "OnSchedule",
+                                   eta ? "estimated completion " + kube::format_rfc3339(*eta) + ", deadline " + kube::format_rfc3339(deadline)
+                                       : "no estimate yet",
+                                   p.generation, cur, now);
+    return s;
+  }, &p.obj);  // obj is the newest version: no GET before the write
+  if (!st.ok()) return st.error();
+  if (complete || p.aborted) return done();
+  if (p.in_progress > 0) p.wake_at(now + std::chrono::seconds(5));
+  if (!p.wake) return requeue_after(std::chrono::seconds(30));
+  return requeue_after(std::max<kube::Duration>(*p.wake - now, std::chrono::seconds(1)));
+}
+
+}  // namespace nonevent::controllers

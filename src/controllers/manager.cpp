@@ -139,11 +139,11 @@ bool Manager::wait_for_caches() {
   constexpr auto kStep = std::chrono::milliseconds(200);
   constexpr int kReportEvery = 50;  // steps
   for (int step = 1; !stopping_; ++step) {
-    bool all = true;
     std::string waiting;
+    std::function<bool(std::chrono::milliseconds)> wait_first;  // waits on the first cache not synced
     auto check = [&](const char* name, auto& informer) {
       if (informer.has_synced()) return;
-      all = false;
+      if (!wait_first) wait_first = [&informer](std::chrono::milliseconds t) { return informer.wait_for_sync(t); };
       const auto err = informer.last_error();
       waiting += std::string(waiting.empty() ? "" : ", ") + name + (err.empty() ? "" : " (" + err + ")");
     };
@@ -152,11 +152,11 @@ bool Manager::wait_for_caches() {
     check("poddisruptionbudgets", pdbs_);
     check("maintenancewindows", windows_);
     check("patchcampaigns", campaigns_);
-    if (all) return true;
+    if (!wait_first) return true;
     if (step % kReportEvery == 0)
       std::fprintf(stderr, "level=warn msg=\"waiting for caches to sync; no controller runs until they have\" waiting=\"%s\"\n",
                    waiting.c_str());
-    pods_.wait_for_sync(kStep);  // any short wait: each cache is checked again above
+    wait_first(kStep);  // returns as soon as that cache syncs; the others are checked again above
   }
   return false;
 }

@@ -128,10 +128,13 @@ MW_COLUMNS = [
     {"name": "Start", "type": "date", "jsonPath": ".status.windowStart"},
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}]
 
+# Nodes per zone: no zone has more than 10,000 (kube-apiserver's own scalability limit is
+# 5,000 nodes a cluster), and a percentage above 100% means nothing. The operator checks the
+# same bounds (controllers/campaign_spec.cpp, kMaxNodesPerZone).
 INT_OR_PERCENT = lambda default, desc: {
-    "x-kubernetes-int-or-string": True, "default": default, "description": desc + " An integer or a percentage such as 10%.",
-    "x-kubernetes-validations": [{"rule": "type(self) == int ? self >= 0 : self.matches('^[0-9]+%$')",
-                                  "message": "must be a non-negative integer or a percentage such as 10%"}]}
+    "x-kubernetes-int-or-string": True, "default": default, "description": desc + " An integer (0 to 10000) or a percentage (0% to 100%) such as 10%.",
+    "x-kubernetes-validations": [{"rule": "type(self) == int ? self >= 0 && self <= 10000 : self.matches('^(100|[1-9]?[0-9])%$')",
+                                  "message": "must be an integer from 0 to 10000 or a percentage from 0% to 100%"}]}
 
 PC_SPEC = {"type": "object", "required": ["target"], "properties": {
     "target": {"type": "object", "required": ["version"], "properties": {
@@ -155,7 +158,10 @@ PC_SPEC = {"type": "object", "required": ["target"], "properties": {
         "batchSoak": duration("0s", "Pause between batches.")},
         "x-kubernetes-validations": [
             {"rule": "self.type == 'Replace' || self.maxSurge == 0", "message": "maxSurge is only valid for strategy Replace",
-             "fieldPath": ".maxSurge"}]},
+             "fieldPath": ".maxSurge"},
+            {"rule": "!((self.maxUnavailable == 0 || self.maxUnavailable == '0%') && (self.maxSurge == 0 || self.maxSurge == '0%'))",
+             "message": "must be more than 0 (or maxSurge, for strategy Replace): nothing could ever be patched",
+             "fieldPath": ".maxUnavailable"}]},
     "inPlace": {"type": "object", "properties": {
         "jobTemplate": {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
                         "description": "PodTemplateSpec of the patch Job; the operator pins nodeName and adds the tolerations it needs."},

@@ -7,6 +7,7 @@
 #include "controllers/campaign_pass.h"
 #include "controllers/surge_capacity.h"
 #include "controllers/window_spec.h"
+#include "controllers/zone_floor.h"
 #include "planner/drain_prediction.h"
 
 namespace nonevent::controllers {
@@ -15,10 +16,15 @@ using web::json::value;
 
 namespace {
 
-// The zones a MaintenanceWindow holds now or will start evacuating within `lookahead`
-// (a node started now could not be finished before the window needs its zone).
-std::set<std::string> zones_held_by_windows(GenericInformer* windows, kube::TimePoint now, kube::Duration lookahead) {
-  std::set<std::string> held;
+// The zones MaintenanceWindows hold now or will start evacuating within `lookahead` (a node
+// started now could not be finished before the window needs its zone), and the highest
+// safety.minAvailableZones among those windows.
+struct WindowHolds {
+  std::set<std::string> zones;
+  int min_available_zones = kDefaultMinAvailableZones;
+};
+WindowHolds zones_held_by_windows(GenericInformer* windows, kube::TimePoint now, kube::Duration lookahead) {
+  WindowHolds held;
   if (!windows) return held;
   for (const auto& w : windows->list()) {
     std::error_code ec;
@@ -27,8 +33,10 @@ std::set<std::string> zones_held_by_windows(GenericInformer* windows, kube::Time
     auto parsed = parse_window_spec(field(obj, "spec"));
     if (!parsed.spec || parsed.spec->suspend || !parsed.spec->resolve(now)) continue;
     const auto& s = *parsed.spec;
-    if (now + lookahead >= s.evacuation_start() && now < s.end)
-      for (const auto& z : s.zones) held.insert(z);
+    if (now + lookahead >= s.evacuation_start() && now < s.end) {
+      for (const auto& z : s.zones) held.zones.insert(z);
+      held.min_available_zones = std::max(held.min_available_zones, s.min_available_zones);
+    }
   }
   return held;
 }
@@ -55,11 +63,17 @@ struct PatchCampaignController::ZoneRoll {
 
 kube::Status PatchCampaignController::roll_zones(Pass& p) {
   const CampaignSpec& c = p.c();
-  const auto held = c.respect_windows ? zones_held_by_windows(windows_, p.now, c.node_timeout) : std::set<std::string>{};
+  // Zones windows hold are out for this campaign's batches and for the zone floor alike;
+  // respectWindows: false only lets the campaign work inside them.
+  const auto holds = zones_held_by_windows(windows_, p.now, c.node_timeout);
+  const std::set<std::string> held = c.respect_windows ? holds.zones : std::set<std::string>{};
   std::set<std::string> window_claimed_zones;
   for (const auto& n : p.all_nodes)
     if (const auto* cl = claim_of(*n); cl && cl->rfind("MaintenanceWindow/", 0) == 0 && !n->zone.empty())
       window_claimed_zones.insert(n->zone.str());
+  p.zones_held = holds.zones;
+  p.zones_held.insert(window_claimed_zones.begin(), window_claimed_zones.end());
+  p.zone_floor = std::min<int>(holds.min_available_zones, static_cast<int>(zones_present(p.all_nodes, c.zone_label).size()));
   p.canary_completed = field(p.old_status, "canaryCompleted").is_boolean() && p.old_status.at("canaryCompleted").as_bool();
   if (c.canary_nodes <= 0) p.canary_completed = true;
   // Step 1 changed annotations; the cache catches up on the next pass, but counts taken now
@@ -257,6 +271,22 @@ kube::Result<PatchCampaignController::BatchPicks> PatchCampaignController::selec
       p.blockers.push_back({"Pod", std::string(pod->meta.namespace_.view()), pod->meta.name, "WouldNotReschedule",
                             "draining " + picks.out[0]->meta.name + " would leave it Pending: " + unplaceable.front().reason});
     }
+    --out_size;
+  }
+  // Design 7.2: never the last schedulable node of a zone when that leaves fewer schedulable
+  // zones than the floor, counting every claim and every zone a window holds.
+  while (out_size > 0) {
+    std::set<std::string> leaving = p.cordoned_ours;
+    for (int i = 0; i < out_size; ++i) leaving.insert(picks.out[i]->meta.name);
+    for (const auto& [node, md] : *p.unseen)
+      if (md.empty()) leaving.insert(node);
+    const auto open = zones_left_schedulable(p.all_nodes, c.zone_label, leaving, p.zones_held);
+    if (open.count(z.zone) || static_cast<int>(open.size()) >= p.zone_floor) break;
+    if (out_size == 1)
+      p.blockers.push_back({"Zone", "", z.zone, "MinAvailableZones",
+                            "taking " + z.zone + "'s last schedulable node would leave " + std::to_string(open.size()) +
+                                " schedulable zone(s), below minAvailableZones " + std::to_string(p.zone_floor) +
+                                " (every window's and campaign's nodes counted)"});
     --out_size;
   }
   picks.out.resize(out_size);

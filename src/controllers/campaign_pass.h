@@ -58,6 +58,9 @@ struct PatchCampaignController::Pass {
   // Replace with maxSurge: the new nodes already standing in for an old one.
   std::set<std::string> paired;
   DrainBudget budget;
+  // Zones windows hold or are about to evacuate, and the schedulable-zone floor (design 7.2).
+  std::set<std::string> zones_held;
+  int zone_floor = 2;
 
   // --- what the pass learned and changed
   int completed_nodes = 0;

@@ -28,12 +28,15 @@ std::optional<model::IntOrPercent> int_or_percent(const value& v, const char* k,
                                                   std::vector<std::string>& p) {
   if (!v.is_object() || !v.has_field(k)) return std::nullopt;
   const value& x = v.at(k);
-  if (x.is_integer() && x.as_integer() >= 0) return model::IntOrPercent{false, x.as_integer()};
-  static const std::regex percent("^([0-9]+)%$");
+  // The CRD's bounds (hack/gen-crds.py INT_OR_PERCENT): no zone has more nodes than this.
+  constexpr int64_t kMaxNodesPerZone = 10000;
+  if (x.is_integer() && x.as_number().is_int64() && x.as_integer() >= 0 && x.as_number().to_int64() <= kMaxNodesPerZone)
+    return model::IntOrPercent{false, x.as_integer()};
+  static const std::regex percent("^(100|[1-9]?[0-9])%$");
   std::smatch m;
   const std::string s = x.is_string() ? x.as_string() : "";
   if (std::regex_match(s, m, percent)) return model::IntOrPercent{true, std::stoi(m[1])};
-  p.push_back(path + "." + k + ": must be a non-negative integer or a percentage such as 10%");
+  p.push_back(path + "." + k + ": must be an integer from 0 to 10000 or a percentage from 0% to 100%");
   return std::nullopt;
 }
 

@@ -67,4 +67,20 @@ check "maxUnavailable that is neither a count nor a percent is refused by its CE
 kind: PatchCampaign
 metadata: {name: bad8}
 spec: {target: {version: x}, strategy: {type: External, maxUnavailable: ten}}"
+for mu in 150% 101% 100000; do
+  check "maxUnavailable $mu is refused (issue 23.2: it took a whole zone)" refused "spec.strategy.maxUnavailable" "apiVersion: nonevent.dev/v1alpha1
+kind: PatchCampaign
+metadata: {name: bad-mu}
+spec: {target: {version: x}, strategy: {type: External, maxUnavailable: $mu}}"
+done
+for mu in 0 0%; do
+  check "maxUnavailable $mu without maxSurge is refused (issue 23.7: it sat Pending)" refused "spec.strategy.maxUnavailable: Invalid value" "apiVersion: nonevent.dev/v1alpha1
+kind: PatchCampaign
+metadata: {name: bad-zero}
+spec: {target: {version: x}, strategy: {type: External, maxUnavailable: $mu}}"
+done
+check "maxUnavailable 100% and 10000 are admitted" kubectl apply -f - <<<"apiVersion: nonevent.dev/v1alpha1
+kind: PatchCampaign
+metadata: {name: edge-mu}
+spec: {target: {version: x}, strategy: {type: External, maxUnavailable: 100%, maxSurge: 0}}"
 summary

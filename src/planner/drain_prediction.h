@@ -12,6 +12,8 @@
 namespace nonevent::planner {
 
 struct Unplaceable {
+  // The evicted pod whose replacement finds no node, or a pod of the same workload that is
+  // already Pending and would still find none.
   const model::Pod* pod = nullptr;
   std::string reason;  // the scheduler's words: "0/9 nodes are available: ..."
 };
@@ -24,6 +26,8 @@ inline constexpr const char* kPatchPodLabel = "nonevent.dev/campaign";
 bool never_drained(const model::Pod& pod);
 // Pods a drain evicts: bound, not finished, not terminating, and not never_drained.
 bool evicted_by_drain(const model::Pod& pod);
+// Pods the scheduler still has to place: unbound, not finished, not terminating.
+bool waits_for_node(const model::Pod& pod);
 
 struct Placed {
   const model::Pod* pod = nullptr;  // the evicted pod whose replacement lands...

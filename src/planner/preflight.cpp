@@ -125,7 +125,7 @@ Preflight preflight(const std::vector<const model::Node*>& nodes, const std::vec
       continue;
     }
     block("Pod", ns, p.meta.name, u.reason.find("Insufficient") != std::string::npos ? "Capacity" : "Unschedulable",
-          "its replacement would stay Pending: " + u.reason);
+          (p.node_name.empty() ? "already Pending, and would stay so: " : "its replacement would stay Pending: ") + u.reason);
   }
 
   // Spread per workload, before and after.

@@ -70,6 +70,51 @@ World three_zones(const std::string& taints_policy) {
   return w;
 }
 
+// Issue 23.1: another disruptor evicted web-b and its replacement is Pending. Ignoring it,
+// web-a's replacement seemed to fit in b; the Pending pod goes first, and then it does not.
+TEST(Preflight, APodAlreadyPendingTakesItsPlaceBeforeTheReplacements) {
+  World w;
+  w.nodes = {node("a1", "a"), node("b1", "b"), node("c1", "c")};
+  w.pods = {pod("web-a", "a1", "web", zone_spread("web")), pod("web-b2", "", "web", zone_spread("web")),
+            pod("web-c", "c1", "web", zone_spread("web"))};
+  auto p = w.run({"a1"});
+  const auto* trap = find(p, "SpreadTrap");
+  ASSERT_NE(trap, nullptr) << "the Pending replica was ignored";
+  EXPECT_EQ(trap->name, "Deployment/web");
+  // Without the Pending replica there is room: the same drain is fine.
+  w.pods.erase(w.pods.begin() + 1);
+  EXPECT_EQ(find(w.run({"a1"}), "SpreadTrap"), nullptr);
+}
+
+// Issue 23.1 again: the other disruptor's eviction is a moment old, so its replacement does
+// not exist yet and the pod is still terminating on a drained node. It is placed as if evicted.
+TEST(Preflight, APodTerminatingOnADrainedNodeStandsForItsReplacement) {
+  World w;
+  w.nodes = {node("a1", "a"), node("a2", "a"), node("b1", "b"), node("c1", "c")};
+  auto leaving = CodecFor<model::Pod>::decode(
+                     R"({"metadata":{"name":"web-a","namespace":"shop","deletionTimestamp":"2026-12-01T00:00:00Z","labels":{"app":"web","pod-template-hash":"5d8f"},)"
+                     R"("ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"web-5d8f","uid":"u","controller":true}]},)"
+                     R"("spec":{"nodeName":"a1","containers":[{"name":"c"}],)" + zone_spread("web") + R"(},"status":{"phase":"Running"}})")
+                     .value();
+  w.pods = {leaving, pod("web-b", "b1", "web", zone_spread("web")), pod("web-c", "c1", "web", zone_spread("web"))};
+  const auto* trap = find(w.run({"a1", "a2"}), "SpreadTrap");
+  ASSERT_NE(trap, nullptr) << "the terminating pod's replacement was not counted";
+  // Its replacement made already (Pending): counted once, not twice.
+  w.pods.push_back(pod("web-new", "", "web", zone_spread("web")));
+  auto p = w.run({"a1", "a2"});
+  ASSERT_EQ(p.workloads.size(), 1u);
+  EXPECT_EQ(p.workloads[0].pending_after, 1);
+}
+
+// A stuck Pending pod of a workload the drain does not move is not the drain's blocker.
+TEST(Preflight, AnotherWorkloadsStuckPodIsNotABlocker) {
+  World w;
+  w.nodes = {node("a1", "a"), node("b1", "b", "1")};
+  w.pods = {pod("web-a", "a1", "web"), pod("big", "", "big", "", "64")};
+  auto p = w.run({"a1"});
+  EXPECT_TRUE(p.ok()) << p.blockers.front().reason << ": " << p.blockers.front().message;
+}
+
 TEST(Preflight, NamesTheSpreadTrapAndTheFix) {
   auto p = three_zones("").run({"a1"});
   const auto* trap = find(p, "SpreadTrap");

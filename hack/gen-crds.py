@@ -110,7 +110,8 @@ MW_SPEC = {"type": "object", "required": ["zones"], "properties": {
 
 MW_STATUS = {"type": "object", "properties": {
     "phase": {"type": "string", "enum": ["Scheduled", "Evacuating", "Evacuated", "InProgress", "Restoring",
-                                          "Rebalancing", "Completed", "Blocked", "Failed"]},
+                                          "Rebalancing", "Completed", "Blocked", "Missed", "Failed"],
+              "description": "Missed: the window ended before anything was done (created too late, or Blocked throughout); nothing was touched."},
     "observedGeneration": {"type": "integer", "minimum": 0},
     "conditions": CONDITIONS,
     "evacuationStart": TIME, "windowStart": TIME, "windowEnd": TIME, "nextWindowStart": TIME,

@@ -174,9 +174,26 @@ int plan_window(const value& obj, const Cluster& c, bool json_out) {
     return 1;
   }
   auto w = *parsed.spec;
-  if (!w.resolve(kube::real_clock()->now())) {
+  const auto now = kube::real_clock()->now();
+  if (!w.resolve(now)) {
     std::fprintf(stderr, "error: spec.schedule: no occurrence in the next five years\n");
     return 1;
+  }
+  if (now >= w.end) {
+    // A one-off window in the past: the operator would mark it Missed and touch nothing.
+    const auto name = obj.at("metadata").at("name").as_string();
+    if (json_out) {
+      value o = value::object();
+      o["kind"] = value::string("MaintenanceWindow");
+      o["name"] = value::string(name);
+      o["over"] = value::boolean(true);
+      o["windowEnd"] = value::string(kube::format_rfc3339(w.end));
+      std::printf("%s\n", o.serialize().c_str());
+    } else {
+      std::printf("MaintenanceWindow %s: the window is over (it ended %s): nothing would be done; move spec.start and spec.end\n",
+                  name.c_str(), kube::format_rfc3339(w.end).c_str());
+    }
+    return 3;
   }
   std::set<std::string> drained;
   const auto zones = all_zones(c, w.zone_label);

@@ -23,13 +23,14 @@ struct WindowHolds {
   std::set<std::string> zones;
   int min_available_zones = kDefaultMinAvailableZones;
 };
-WindowHolds zones_held_by_windows(GenericInformer* windows, kube::TimePoint now, kube::Duration lookahead) {
+WindowHolds zones_held_by_windows(GenericInformer* windows, const std::vector<NodePtr>& nodes, kube::TimePoint now,
+                                  kube::Duration lookahead) {
   WindowHolds held;
   if (!windows) return held;
   for (const auto& w : windows->list()) {
     std::error_code ec;
     const value obj = value::parse(w->json, ec);
-    if (ec) continue;
+    if (ec || window_stands_aside(obj, nodes)) continue;
     auto parsed = parse_window_spec(field(obj, "spec"));
     if (!parsed.spec || parsed.spec->suspend || !parsed.spec->resolve(now)) continue;
     const auto& s = *parsed.spec;
@@ -65,7 +66,7 @@ kube::Status PatchCampaignController::roll_zones(Pass& p) {
   const CampaignSpec& c = p.c();
   // Zones windows hold are out for this campaign's batches and for the zone floor alike;
   // respectWindows: false only lets the campaign work inside them.
-  const auto holds = zones_held_by_windows(windows_, p.now, c.node_timeout);
+  const auto holds = zones_held_by_windows(windows_, p.all_nodes, p.now, c.node_timeout);
   const std::set<std::string> held = c.respect_windows ? holds.zones : std::set<std::string>{};
   std::set<std::string> window_claimed_zones;
   for (const auto& n : p.all_nodes)

@@ -74,7 +74,7 @@ kube::Status Drainer::skip(const model::Node& node, kube::TimePoint now) {
 kube::Status Drainer::release(const model::Node& node, bool keep_cordoned, const std::string& why) {
   value p = value::object();
   auto& ann = p["metadata"]["annotations"];
-  for (const char* k : {kClaimedBy, kNodeState, kWasUnschedulable, kStateSince, kClaimedAt, kSurgeFrom, kReplacement})
+  for (const char* k : {kClaimedBy, kNodeState, kWasUnschedulable, kStateSince, kClaimedAt, kSurgeFrom, kReplacement, kBlockedSince})
     ann[k] = value::null();
   const auto* was = node.annotation(kWasUnschedulable);
   const bool uncordon = !keep_cordoned && !(was && *was == "true");

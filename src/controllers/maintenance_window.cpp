@@ -6,6 +6,7 @@
 
 #include "controllers/resource_status.h"
 #include "controllers/window_spec.h"
+#include "controllers/zone_floor.h"
 #include "model/indexers.h"
 #include "planner/preflight.h"
 
@@ -116,12 +117,7 @@ ReconcileResult MaintenanceWindowController::reconcile(const std::string& name) 
   for (const auto& n : nodes_.list())
     if (auto* c = claim_of(*n); c && *c == p.claim) p.claimed.push_back(n);
 
-  // Deleted mid-way: restore, then let it go.
-  if (meta.has_field("deletionTimestamp")) {
-    if (auto st = restore(p, false); !st.ok()) return st.error();
-    if (auto st = ResourceWriter(*client_, kWindows, name).remove_finalizer(kWindowFinalizer); !st.ok()) return st.error();
-    return done();
-  }
+  if (meta.has_field("deletionTimestamp")) return finalize(p);
   // Invalid spec: a clear condition and Event, nothing touched.
   auto parsed = parse_window_spec(p.obj.has_field("spec") ? p.obj.at("spec") : value::null());
   if (!parsed.spec) {
@@ -169,11 +165,38 @@ ReconcileResult MaintenanceWindowController::reconcile(const std::string& name) 
   return sync_active(p);
 }
 
-kube::Status MaintenanceWindowController::restore(Pass& p, bool keep_cordoned) {
+kube::Status MaintenanceWindowController::restore(Pass& p, bool keep_cordoned, const std::string& why) {
   // Uncordon what we cordoned (unless Keep), drop the claim.
   for (const auto& n : p.claimed)
-    if (auto st = drainer_.release(*n, keep_cordoned, "window " + p.claim + " is over"); !st.ok()) return st;
+    if (auto st = drainer_.release(*n, keep_cordoned, why.empty() ? "window " + p.claim + " is over" : why); !st.ok()) return st;
   return kube::Unit{};
+}
+
+// Deleted: restore the zone at once, then (rebalance: true, a spec that parses) move the
+// displaced replicas back as after the window's end, bounded as that is, and only then let
+// the window go. The status says so while it does.
+ReconcileResult MaintenanceWindowController::finalize(Pass& p) {
+  if (auto st = restore(p, false, "window " + p.claim + " was deleted"); !st.ok()) return st.error();
+  auto parsed = parse_window_spec(p.obj.has_field("spec") ? p.obj.at("spec") : value::null());
+  const value preflight = p.old_status.has_field("preflight") ? p.old_status.at("preflight") : value::null();
+  const auto deleted_at = kube::parse_rfc3339(p.obj.at("metadata").at("deletionTimestamp").as_string()).value_or(p.now);
+  const bool drained_something = !p.claimed.empty() || (p.old_status.has_field("phase") && p.old_status.at("phase").as_string() == "Rebalancing");
+  if (parsed.spec && parsed.spec->rebalance && drained_something && preflight.is_object() && preflight.has_field("displaced") &&
+      p.now - deleted_at < kRebalanceTimeout) {
+    const auto& w = *parsed.spec;
+    const auto step = rebalance_step(*client_, nodes_.list(), pods_.list(), parse_displaced(preflight.at("displaced")), w.zone_label, w.zones, p.claim);
+    if (!step.done) {
+      value status = value::object();
+      status["phase"] = value::string("Rebalancing");
+      std::string msg = "deleted: nodes restored, moving displaced replicas back before the window goes";
+      for (size_t i = 0; i < step.waiting.size() && i < 3; ++i) msg += "; " + step.waiting[i];
+      status["conditions"][0] = condition("Ready", false, "Rebalancing", msg, p.generation, p.old_status, p.now);
+      if (auto st = write_status(p, status); !st.ok()) return st.error();
+      return requeue_after(std::chrono::seconds(15));
+    }
+  }
+  if (auto st = ResourceWriter(*client_, kWindows, p.name).remove_finalizer(kWindowFinalizer); !st.ok()) return st.error();
+  return done();
 }
 
 kube::Status MaintenanceWindowController::write_status(Pass& p, value status) {
@@ -302,6 +325,24 @@ ReconcileResult MaintenanceWindowController::sync_ended(Pass& p) {
   const WindowSpec& w = *p.spec;
   value& status = p.status;
   const auto& old_status = p.old_status;
+  const std::string was = old_status.has_field("phase") ? old_status.at("phase").as_string() : "";
+  const bool same_spec = old_status.has_field("observedGeneration") && old_status.at("observedGeneration").as_integer() == p.generation;
+  if (was == "Missed" && same_spec) return done();  // terminal until the spec changes
+  if (p.claimed.empty() && (was.empty() || was == "Scheduled" || was == "Blocked" || was == "Missed")) {
+    // Over before anything was done: say so rather than "Completed ... restored".
+    const std::string reason = was == "Blocked" ? "BlockedThroughout" : "WindowAlreadyOver";
+    const std::string msg = "the window ended at " + kube::format_rfc3339(w.end) +
+                            (was == "Blocked" ? " while it was Blocked" : " before it was ever evacuated") + ": nothing was touched";
+    events_.record(p.ref, "Warning", "WindowMissed", msg);
+    status["phase"] = value::string("Missed");
+    status["nodes"]["total"] = value::number(static_cast<int>(p.targets.size()));
+    if (p.old_preflight.is_object()) status["preflight"] = p.old_preflight;
+    status["conditions"][0] = condition("Ready", false, reason, msg, p.generation, old_status, p.now);
+    status["conditions"][1] = condition("Blocked", false, "NotBlocked", "", p.generation, old_status, p.now);
+    status["conditions"][2] = condition("Evacuated", false, reason, "nothing was touched", p.generation, old_status, p.now);
+    if (auto st = write_status(p, status); !st.ok()) return st.error();
+    return done();
+  }
   if (auto st = restore(p, w.restore == "Keep"); !st.ok()) return st.error();
   status["nodes"]["total"] = value::number(static_cast<int>(p.targets.size()));
   status["nodes"]["restored"] = value::number(static_cast<int64_t>(p.claimed.size()) +
@@ -383,10 +424,12 @@ std::string MaintenanceWindowController::zone_floor_refusal(Pass& p) {
   // Blocked.
   const WindowSpec& w = *p.spec;
   std::string overlapping;
+  const auto nodes = nodes_.list();
   for (const auto& other : windows_.list()) {
     if (other->meta.name == p.name || other->meta.deleted) continue;
     std::error_code oec;
     const value oobj = value::parse(other->json, oec);
+    if (oec || window_stands_aside(oobj, nodes)) continue;  // Blocked, holding nothing: takes no zone
     auto op = parse_window_spec(oobj.has_field("spec") ? oobj.at("spec") : value::null());
     if (!op.spec || op.spec->suspend || !op.spec->resolve(p.now)) continue;
     const auto& o = *op.spec;

@@ -48,7 +48,8 @@ class MaintenanceWindowController final : public Reconciler {
   std::string zone_floor_refusal(Pass& p);
   kube::Status drain_node(Pass& p, const model::Node& n, DrainBudget& budget, Progress& pr);
   ReconcileResult report_progress(Pass& p, const Progress& pr, int in_flight);
-  kube::Status restore(Pass& p, bool keep_cordoned);
+  kube::Status restore(Pass& p, bool keep_cordoned, const std::string& why = "");
+  ReconcileResult finalize(Pass& p);  // deleted: restore, rebalance, let go
   // Writes `status` merged into the fresh one, only when it changed (volatile parts at most
   // every kVolatileStatusEvery).
   kube::Status write_status(Pass& p, web::json::value status);

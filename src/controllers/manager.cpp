@@ -13,6 +13,13 @@ kube::EventHandler<T> enqueue_all(const std::function<void()>& f, bool on_add = 
   return {on_add ? std::function<void(const T&)>([f](const T&) { f(); }) : nullptr,
           [f](const T&, const T&) { f(); }, [f](const T&) { f(); }};
 }
+// Our own kinds: with their CRD absent or deleted, their caches sync empty (so the claims of
+// objects that went with it are swept) rather than never.
+std::shared_ptr<kube::RestListWatch> custom_resources(std::shared_ptr<kube::RestClient> client, kube::GroupVersionResource gvr) {
+  auto source = std::make_shared<kube::RestListWatch>(std::move(client), std::move(gvr));
+  source->absent_type_lists_empty();
+  return source;
+}
 }  // namespace
 
 Manager::Manager(std::shared_ptr<kube::RestClient> client, std::shared_ptr<kube::Clock> clock, ManagerOptions opts,
@@ -21,16 +28,37 @@ Manager::Manager(std::shared_ptr<kube::RestClient> client, std::shared_ptr<kube:
       nodes_(std::make_shared<kube::RestListWatch>(client, kube::resources::nodes()), clock),
       pods_(std::make_shared<kube::RestListWatch>(client, kube::resources::pods()), clock),
       pdbs_(std::make_shared<kube::RestListWatch>(client, kube::resources::pod_disruption_budgets()), clock),
-      windows_(std::make_shared<kube::RestListWatch>(client, kube::resources::maintenance_windows()), clock),
-      campaigns_(std::make_shared<kube::RestListWatch>(client, kube::resources::patch_campaigns()), clock),
+      windows_(custom_resources(client, kube::resources::maintenance_windows()), clock),
+      campaigns_(custom_resources(client, kube::resources::patch_campaigns()), clock),
       events_(client, clock),
       windows_controller_(client, clock, nodes_, pods_, &pdbs_, windows_, events_,
                           hooks_.drain_observer ? hooks_.drain_observer("maintenancewindow") : DrainObserver{}),
       campaigns_controller_(client, clock, nodes_, pods_, &pdbs_, campaigns_, &windows_, events_,
                             CampaignOptions{.job_namespace = opts_.namespace_},
-                            hooks_.drain_observer ? hooks_.drain_observer("patchcampaign") : DrainObserver{}) {
+                            hooks_.drain_observer ? hooks_.drain_observer("patchcampaign") : DrainObserver{}),
+      claim_sweeper_(client, nodes_, pods_, &pdbs_, windows_, campaigns_, events_) {
   auto& windows = add_controller("maintenancewindow", windows_controller_, windows_);
   auto& campaigns = add_controller("patchcampaign", campaigns_controller_, campaigns_);
+  // Claims whose owner is gone: every claimed node when it is seen, and every node an owner
+  // held when the owner disappears (deleted, or its CRD gone).
+  auto claimed_nodes = [this](const std::string& claim_prefix) {
+    std::vector<std::string> out;
+    for (const auto& n : nodes_.list())
+      if (const auto* c = claim_of(*n); c && c->rfind(claim_prefix, 0) == 0) out.push_back(n->meta.name);
+    return out;
+  };
+  auto& sweeper = add_controller("claimsweeper", claim_sweeper_, [claimed_nodes] { return claimed_nodes(""); });
+  auto sweep_node = [&sweeper](const model::Node& n) {
+    if (claim_of(n)) sweeper.queue->add(n.meta.name);
+  };
+  nodes_.add_handler({sweep_node, [sweep_node](const model::Node&, const model::Node& n) { sweep_node(n); }, nullptr});
+  auto sweep_owner = [&sweeper, claimed_nodes](const char* kind) {
+    return [&sweeper, claimed_nodes, kind](const model::GenericObject& o) {
+      for (const auto& n : claimed_nodes(std::string(kind) + "/" + o.meta.name)) sweeper.queue->add(n);
+    };
+  };
+  windows_.add_handler({nullptr, nullptr, sweep_owner("MaintenanceWindow")});
+  campaigns_.add_handler({nullptr, nullptr, sweep_owner("PatchCampaign")});
   pods_.add_index(model::kPodsByNode, model::pod_node_index);
   nodes_.add_index(model::kNodesByZone, model::node_zone_index);
   pdbs_.add_index(model::kByNamespace, model::namespace_index<model::PodDisruptionBudget>);
@@ -74,22 +102,32 @@ Manager::Manager(std::shared_ptr<kube::RestClient> client, std::shared_ptr<kube:
 
 Manager::~Manager() { stop(); }
 
-Manager::Controller& Manager::add_controller(const std::string& name, Reconciler& reconciler, GenericInformer& primary) {
+Manager::Controller& Manager::add_controller(const std::string& name, Reconciler& reconciler,
+                                             std::function<std::vector<std::string>()> keys) {
   auto c = std::make_unique<Controller>();
   c->name = name;
   c->queue = std::make_unique<kube::WorkQueue>(clock_, kube::WorkQueueOptions{.name = name},
                                                hooks_.queue_hooks ? hooks_.queue_hooks(name) : kube::WorkQueueHooks{});
   c->reconciler = &reconciler;
-  c->primary = &primary;
-  auto* q = c->queue.get();
-  auto key = [q](const model::GenericObject& o) { q->add(o.meta.name); };
-  primary.add_handler({key, [key](const model::GenericObject&, const model::GenericObject& o) { key(o); }, key});
+  c->keys = std::move(keys);
   controllers_.push_back(std::move(c));
   return *controllers_.back();
 }
 
+Manager::Controller& Manager::add_controller(const std::string& name, Reconciler& reconciler, GenericInformer& primary) {
+  auto& c = add_controller(name, reconciler, [&primary] {
+    std::vector<std::string> keys;
+    for (const auto& o : primary.list()) keys.push_back(o->meta.name);
+    return keys;
+  });
+  auto* q = c.queue.get();
+  auto key = [q](const model::GenericObject& o) { q->add(o.meta.name); };
+  primary.add_handler({key, [key](const model::GenericObject&, const model::GenericObject& o) { key(o); }, key});
+  return c;
+}
+
 void Manager::enqueue_every(Controller& c) {
-  for (const auto& o : c.primary->list()) c.queue->add(o->meta.name);
+  for (const auto& k : c.keys()) c.queue->add(k);
 }
 
 bool Manager::idle() const {

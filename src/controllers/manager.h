@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "controllers/claim_sweeper.h"
 #include "controllers/maintenance_window.h"
 #include "controllers/patch_campaign.h"
 #include "kube/leader_election.h"
@@ -61,9 +62,11 @@ class Manager {
     std::string name;
     std::unique_ptr<kube::WorkQueue> queue;
     Reconciler* reconciler;
-    GenericInformer* primary;  // the kind it reconciles: each of these is a key
+    std::function<std::vector<std::string>()> keys;  // every key it could reconcile now
     std::thread worker;
   };
+  Controller& add_controller(const std::string& name, Reconciler& reconciler, std::function<std::vector<std::string>()> keys);
+  // A controller whose keys are the objects of `primary`: each change of one enqueues it.
   Controller& add_controller(const std::string& name, Reconciler& reconciler, GenericInformer& primary);
   // Enqueues every object of the controller's kind.
   static void enqueue_every(Controller& c);
@@ -86,6 +89,7 @@ class Manager {
   kube::EventRecorder events_;
   MaintenanceWindowController windows_controller_;
   PatchCampaignController campaigns_controller_;
+  ClaimSweeper claim_sweeper_;
   std::vector<std::unique_ptr<Controller>> controllers_;  // fixed after the constructor
   std::unique_ptr<kube::LeaderElector> elector_;
   std::atomic<bool> stopping_{false};

@@ -16,6 +16,18 @@ std::set<std::string> zones_left_schedulable(const std::vector<std::shared_ptr<c
   return open;
 }
 
+bool window_stands_aside(const web::json::value& window, const std::vector<std::shared_ptr<const model::Node>>& nodes) {
+  const auto* status = window.is_object() && window.has_field("status") ? &window.at("status") : nullptr;
+  if (!status || !status->is_object() || !status->has_field("phase") || !status->at("phase").is_string() ||
+      status->at("phase").as_string() != "Blocked")
+    return false;
+  const auto& meta = window.at("metadata");
+  const std::string claim = "MaintenanceWindow/" + (meta.has_field("name") ? meta.at("name").as_string() : std::string());
+  for (const auto& n : nodes)
+    if (const auto* c = claim_of(*n); c && *c == claim) return false;
+  return true;
+}
+
 std::set<std::string> zones_present(const std::vector<std::shared_ptr<const model::Node>>& nodes, const std::string& zone_label) {
   std::set<std::string> all;
   for (const auto& n : nodes)

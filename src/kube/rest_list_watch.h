@@ -17,12 +17,21 @@ class RestListWatch final : public ListWatchSource {
   Status watch(const ListOptions& opts, const std::function<bool(std::string_view)>& on_line,
                CancelToken* cancel) override;
   std::string describe() const override { return gvr_.resource; }
+  // For a custom resource: while its type is not served (404: the CRD is absent or deleted),
+  // lists answer empty instead of failing, so a cache of it syncs as empty and its objects
+  // read as gone (the operator then releases what they held). Watches still fail, and the
+  // watcher lists again after its backoff, so the objects come back with the CRD.
+  RestListWatch& absent_type_lists_empty() {
+    absent_type_lists_empty_ = true;
+    return *this;
+  }
 
  private:
   ListOptions with_selectors(ListOptions o) const;
   std::shared_ptr<RestClient> client_;
   const GroupVersionResource gvr_;
   const std::string ns_, label_selector_, field_selector_;
+  bool absent_type_lists_empty_ = false;
 };
 
 }  // namespace nonevent::kube

@@ -175,6 +175,12 @@ class Watcher {
       state_ = Empty{};
       return true;  // relisting right away is the normal answer to 410, not a failure
     }
+    if (!status.ok() && status.error().is_not_found()) {
+      // The type is not served (a CRD deleted): list again after the backoff.
+      if (!stopped_) sink_->on_error(status.error());
+      state_ = Empty{};
+      return false;
+    }
     state_ = Watching{rv};  // resume from the last version we saw
     if (!status.ok()) {
       if (!stopped_) sink_->on_error(status.error());

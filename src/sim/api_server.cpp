@@ -585,6 +585,8 @@ static kube::Result<value> parse_body(const ApiRequest& req) {
 }
 
 ApiResponse ApiServer::create(const ApiRequest& req, const Target& t) {
+  if (!terminating_crd_of(*t.type).empty())  // kube-apiserver's words (customresource_handler.go)
+    return error_response(405, "MethodNotAllowed", "create not allowed while custom resource definition is terminating");
   auto body = parse_body(req);
   if (!body.ok()) return from_error(body.error());
   value obj = std::move(body.value());
@@ -680,8 +682,9 @@ ApiResponse ApiServer::write(const Target& t, value obj, const StoredPtr& curren
     if (finalized) {
       auto gone = store_->remove(type.key(), stored->ns, stored->name);
       if (gone.ok()) collect_garbage(str(written["metadata"], "uid"), "Background");
+      if (auto crd_name = terminating_crd_of(type); gone.ok() && !crd_name.empty()) delete_custom_resources(crd_name);
     }
-    if (crd) on_crd_change(written, false);
+    if (crd) on_crd_change(written, /*deleted=*/finalized);
   }
   ApiResponse r;
   r.status = ok_code;

@@ -146,6 +146,11 @@ class ApiServer {
                                         std::optional<long> grace_seconds = std::nullopt);
   void collect_garbage(const std::string& owner_uid, const std::string& propagation);
   void on_crd_change(const web::json::value& crd, bool deleted);
+  // A Terminating CRD: deletes its custom resources (each waits for its finalizers), and once
+  // none is left lets the CRD go (crd_registration.cpp).
+  void delete_custom_resources(const std::string& crd_name);
+  // The name of `type`'s CRD when that CRD is Terminating, else "".
+  std::string terminating_crd_of(const ResourceType& type) const;
 
   std::shared_ptr<ObjectStore> store_;
   std::shared_ptr<kube::Clock> clock_;

@@ -13,6 +13,57 @@ namespace nonevent::sim {
 using web::json::value;
 using namespace detail;
 
+namespace {
+// apiextensions-apiserver's finalizer on every CRD (pkg/controller/finalizer/crd_finalizer.go):
+// deleting a CRD first deletes its custom resources, each waiting for its own finalizers, and
+// only then lets the CRD go. Until then it is Terminating and refuses new objects.
+constexpr const char* kCrdCleanupFinalizer = "customresourcecleanup.apiextensions.k8s.io";
+const std::string kCrdKey = "apiextensions.k8s.io/customresourcedefinitions";
+bool terminating(const StoredObject& o) {
+  std::error_code ec;
+  const value obj = model::parse_json(o.json, ec);
+  return !ec && obj.has_field("metadata") && obj.at("metadata").has_field("deletionTimestamp");
+}
+}  // namespace
+
+void ApiServer::delete_custom_resources(const std::string& crd_name) {
+  auto crd = store_->get(kCrdKey, "", crd_name);
+  if (!crd) return;
+  std::error_code ec;
+  value obj = model::parse_json(crd->json, ec);
+  if (!obj["metadata"].has_field("deletionTimestamp")) return;
+  const auto& spec = obj.at("spec");
+  const auto type = types_.find_key(str(spec, "group") + "/" + str(spec.at("names"), "plural"));
+  bool left = false;
+  if (type) {
+    auto items = store_->list({.resource = type->key()}, 0, "");
+    if (items.ok())
+      for (const auto& o : items.value().items) {
+        if (!terminating(*o)) delete_object(*type, o->ns, o->name, "Background", "", "");
+        left = left || store_->get(type->key(), o->ns, o->name) != nullptr;
+      }
+  }
+  if (left) return;  // the rest waits for their finalizers; write() calls again as each goes
+  // Every object is gone: the cleanup finalizer goes, and with the last finalizer the CRD.
+  value kept = value::array();
+  size_t j = 0;
+  for (const auto& f : obj["metadata"]["finalizers"].as_array())
+    if (f.as_string() != kCrdCleanupFinalizer) kept[j++] = f;
+  obj["metadata"]["finalizers"] = kept;
+  if (j > 0) {
+    store_->update(kCrdKey, obj);
+    return;
+  }
+  if (store_->remove(kCrdKey, "", crd_name).ok()) on_crd_change(obj, true);
+}
+
+std::string ApiServer::terminating_crd_of(const ResourceType& type) const {
+  if (!type.custom) return "";
+  const std::string name = type.resource + "." + type.group;
+  auto crd = store_->get(kCrdKey, "", name);
+  return crd && terminating(*crd) ? name : "";
+}
+
 void ApiServer::on_crd_change(const value& crd, bool deleted) {
   const auto& spec = crd.has_field("spec") ? crd.at("spec") : value::object();
   const auto group = str(spec, "group");
@@ -20,13 +71,7 @@ void ApiServer::on_crd_change(const value& crd, bool deleted) {
   const auto plural = str(names, "plural");
   if (group.empty() || plural.empty()) return;
   if (deleted) {
-    // Deleting a CRD deletes its objects.
-    for (const auto& t : types_.all()) {
-      if (!(t.custom && t.group == group && t.resource == plural)) continue;
-      auto items = store_->list({.resource = t.key()}, 0, "");
-      if (items.ok())
-        for (const auto& o : items.value().items) store_->remove(t.key(), o->ns, o->name);
-    }
+    // Reached once the cleanup below has let the CRD go: its objects are gone already.
     types_.remove_custom(group, plural);
     return;
   }

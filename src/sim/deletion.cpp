@@ -166,6 +166,15 @@ kube::Result<StoredPtr> ApiServer::delete_object(const ResourceType& type, const
       return store_->update(type.key(), std::move(obj), pre_rv);  // moved: a copy of the pod was most of a graceful delete
     }
   }
+  if (type.kind == "CustomResourceDefinition" && type.group == "apiextensions.k8s.io") {
+    // Its custom resources go first (crd_registration.cpp), as apiextensions-apiserver's
+    // finalizer does.
+    auto& fins = obj["metadata"]["finalizers"];
+    bool has = false;
+    if (fins.is_array())
+      for (const auto& f : fins.as_array()) has = has || f.as_string() == "customresourcecleanup.apiextensions.k8s.io";
+    if (!has) fins[fins.is_array() ? fins.size() : 0] = value::string("customresourcecleanup.apiextensions.k8s.io");
+  }
   if (policy == "Foreground") {
     auto& fins = obj["metadata"]["finalizers"];
     bool has = false;
@@ -181,6 +190,11 @@ kube::Result<StoredPtr> ApiServer::delete_object(const ResourceType& type, const
     }
     auto upd = store_->update(type.key(), obj, pre_rv);
     if (!upd.ok()) return upd.error();
+    if (type.kind == "CustomResourceDefinition") {
+      delete_custom_resources(name);
+      if (auto still = store_->get(type.key(), ns, name)) return still;
+      return upd;
+    }
     if (policy == "Foreground") {
       collect_garbage(uid, "Background");
       // All dependents are gone: drop the foreground finalizer (and delete if it was the last).

@@ -47,14 +47,20 @@ kubectl wait --for=condition=Established crd/patchcampaigns.nonevent.dev --timeo
 kubectl wait --for=condition=Available deploy --all -n shop --timeout=60s >/dev/null
 
 # nonevent plan: the preflight against the live cluster and against a snapshot, touching nothing.
+# The example window, moved to a time ahead of this run (its own date may have passed).
+sed -e "s/^  start: .*/  start: \"$(vnow 300)\"/" -e "s/^  end: .*/  end: \"$(vnow 540)\"/" \
+  "$src/examples/maintenancewindow.yaml" >"$work/example-window.yaml"
 check "plan names the spread trap and the fix, and exits 3 for blockers" bash -c \
-  "out=\$('$bin' plan -f '$src/examples/maintenancewindow.yaml' --kubeconfig '$KUBECONFIG'); rc=\$?; echo \"\$out\"; \
+  "out=\$('$bin' plan -f '$work/example-window.yaml' --kubeconfig '$KUBECONFIG'); rc=\$?; echo \"\$out\"; \
    [ \$rc = 3 ] && grep -q 'SpreadTrap' <<<\"\$out\" && grep -q 'nodeTaintsPolicy: Honor' <<<\"\$out\" && grep -q 'UnmanagedPod' <<<\"\$out\""
 kubectl get nodes,pods,pdb -A -o yaml >"$work/snapshot.yaml"
 check "plan -o json from a snapshot lists batches per zone and the projection" bash -c \
   "'$bin' plan -f '$src/examples/patchcampaign.yaml' --snapshot '$work/snapshot.yaml' -o json | \
    python3 -c 'import json,sys; o=json.load(sys.stdin); assert len(o[\"batches\"]) == 11 and o[\"batches\"][0][\"canary\"] and o[\"fitsDeadline\"], o'"
 check "plan touched nothing" bash -c "! kubectl get nodes | grep -q SchedulingDisabled"
+check "plan of a window that is over says so and exits 3 (issue 23.5)" bash -c \
+  "sed -e 's/^  start: .*/  start: \"2020-01-01T02:00:00Z\"/' -e 's/^  end: .*/  end: \"2020-01-01T06:00:00Z\"/' '$src/examples/maintenancewindow.yaml' >'$work/past.yaml'; \
+   out=\$('$bin' plan -f '$work/past.yaml' --kubeconfig '$KUBECONFIG'); rc=\$?; echo \"\$out\"; [ \$rc = 3 ] && grep -q 'the window is over' <<<\"\$out\""
 check "plan says which flag is missing" contains "-f FILE is required" bash -c "'$bin' plan --snapshot '$work/snapshot.yaml' 2>&1; [ \$? = 2 ]"
 
 # The fix the preflight names, so the window below can proceed.

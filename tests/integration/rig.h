@@ -31,6 +31,15 @@ inline std::string read(const std::string& path) {
   return ss.str();
 }
 
+// Whether `obj` has condition `type` with `status` (and `reason`, when given).
+inline bool has_condition(const value& obj, const std::string& type, const std::string& status, const std::string& reason = "") {
+  const value* cs = at(obj, {"status", "conditions"});
+  if (!cs || !cs->is_array()) return false;
+  for (const auto& c : cs->as_array())
+    if (str(c, {"type"}) == type && str(c, {"status"}) == status && (reason.empty() || str(c, {"reason"}) == reason)) return true;
+  return false;
+}
+
 struct Rig {
   std::shared_ptr<kube::VirtualClock> clock = std::make_shared<kube::VirtualClock>(*kube::parse_rfc3339("2026-12-01T00:00:00Z"));
   std::shared_ptr<sim::ObjectStore> store = std::make_shared<sim::ObjectStore>();

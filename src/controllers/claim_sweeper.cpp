@@ -1,0 +1,41 @@
+#include "controllers/claim_sweeper.h"
+
+#include <cstdio>
+
+namespace nonevent::controllers {
+
+ClaimSweeper::ClaimSweeper(std::shared_ptr<kube::RestClient> client, NodeInformer& nodes, PodInformer& pods, PdbInformer* pdbs,
+                           GenericInformer& windows, GenericInformer& campaigns, kube::EventRecorder& events)
+    : client_(std::move(client)), nodes_(nodes), windows_(windows), campaigns_(campaigns), events_(events),
+      drainer_(*client_, events_, pods, pdbs) {}
+
+std::pair<const char*, std::string> ClaimSweeper::owner_of(const std::string& claim) {
+  for (const char* kind : {"MaintenanceWindow", "PatchCampaign"}) {
+    const std::string prefix = std::string(kind) + "/";
+    if (claim.rfind(prefix, 0) == 0) return {kind, claim.substr(prefix.size())};
+  }
+  return {nullptr, ""};
+}
+
+ReconcileResult ClaimSweeper::reconcile(const std::string& name) {
+  const auto node = nodes_.get(name);
+  if (!node) return done();
+  const auto* claim = claim_of(*node);
+  if (!claim) return done();
+  const auto [kind, owner] = owner_of(*claim);
+  if (!kind) {
+    std::fprintf(stderr, "level=warn controller=claimsweeper node=%s claim=\"%s\" msg=\"claim names no kind this operator knows; left alone\"\n",
+                 name.c_str(), claim->c_str());
+    return done();
+  }
+  GenericInformer& owners = std::string(kind) == "MaintenanceWindow" ? windows_ : campaigns_;
+  if (owners.get(owner)) return done();  // alive: its controller holds the node
+  const std::string why = "its owner " + *claim + " no longer exists (orphaned claim)";
+  std::fprintf(stderr, "level=warn controller=claimsweeper node=%s claim=\"%s\" msg=\"releasing orphaned claim\"\n", name.c_str(),
+               claim->c_str());
+  if (auto st = drainer_.release(*node, false, why); !st.ok()) return st.error();
+  events_.record(node_ref(*node), "Warning", "OrphanedClaimReleased", why + ": released as its owner's restore would");
+  return done();
+}
+
+}  // namespace nonevent::controllers

@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.74-dev libboost-system1.74-dev libssl-dev
   libcpprest-dev libyaml-cpp-dev prometheus-cpp-dev libsimdjson-dev
-  libgoogle-perftools-dev
+  libgoogle-perftools-dev libcli11-dev libspdlog-dev
   libgtest-dev libgmock-dev googletest
   python3-kubernetes curl ca-certificates
   prometheus tzdata

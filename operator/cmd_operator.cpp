@@ -15,37 +15,42 @@
 
 namespace nonevent::cli {
 
-int cmd_operator(const std::vector<std::string>& args) {
-  Flags f(args, {{"--kubeconfig", true}, {"--context", true}, {"--leader-elect", false},
-                 {"--leader-election-namespace", true}, {"--namespace", true}, {"--metrics-bind-address", true},
-                 {"--health-probe-bind-address", true}, {"--time-scale", true}, {"--time-epoch", true}});
-  if (!f.positionals().empty()) throw UsageError("unexpected argument \"" + f.positionals()[0] + "\"");
-  auto clock = clock_from_flags(f);  // flag mistakes first, before touching any config
-  auto config = kube::load_default_config({.kubeconfig_path = f.get("--kubeconfig"), .context = f.get("--context")});
+namespace {
+
+struct OperatorFlags {
+  KubeconfigFlags kube;
+  bool leader_elect = false;
+  std::string lease_namespace, namespace_, metrics_address = ":8080", health_address;
+  ClockFlags clock;
+};
+
+int run_operator(const OperatorFlags& f) {
+  auto clock = clock_from(f.clock, "operator");
+  auto config = kube::load_default_config({.kubeconfig_path = f.kube.kubeconfig, .context = f.kube.context});
   // --time-scale is for rehearsals against `nonevent sim serve --time-scale`: both must agree
   // on what time it is.
   auto client = kube::make_rest_client(config, clock);
   observe::OperatorMetrics metrics;
   client->set_observer(metrics.request_observer());
   controllers::ManagerOptions opts;
-  opts.leader_elect = f.has("--leader-elect");
+  opts.leader_elect = f.leader_elect;
   // The operator's own namespace (the chart sets POD_NAMESPACE from the downward API): patch
   // Jobs run there and, by default, the leader Lease lives there.
   const char* pod_ns = std::getenv("POD_NAMESPACE");
-  opts.namespace_ = f.get("--namespace", pod_ns && *pod_ns ? pod_ns : config.default_namespace);
-  opts.lease_namespace = f.get("--leader-election-namespace", opts.namespace_);
+  opts.namespace_ = !f.namespace_.empty() ? f.namespace_ : pod_ns && *pod_ns ? pod_ns : config.default_namespace;
+  opts.lease_namespace = f.lease_namespace.empty() ? opts.namespace_ : f.lease_namespace;
   controllers::Manager manager(client, clock, opts, metrics.manager_hooks());
   // Ready when this replica's caches are synced, or while it stands by for the Lease (a
   // standby that never turned ready would stall every rollout of the Deployment).
   auto ready = [&manager, leader_elect = opts.leader_elect] { return manager.synced() || (leader_elect && !manager.leading()); };
   observe::ProbeServerOptions probe_opts{
-      .bind_address = f.get("--metrics-bind-address", ":8080"),
+      .bind_address = f.metrics_address,
       .collectables = {metrics.registry(), std::make_shared<observe::ResourceMetrics>(manager, clock)},
       .healthy = {},
       .ready = ready};
   observe::ProbeServer probes(probe_opts);
   std::unique_ptr<observe::ProbeServer> health;
-  if (auto h = f.get("--health-probe-bind-address"); !h.empty() && h != probe_opts.bind_address) {
+  if (const auto& h = f.health_address; !h.empty() && h != probe_opts.bind_address) {
     auto health_opts = probe_opts;
     health_opts.bind_address = h;
     health = std::make_unique<observe::ProbeServer>(health_opts);
@@ -71,6 +76,22 @@ int cmd_operator(const std::vector<std::string>& args) {
   pthread_kill(signals.native_handle(), SIGTERM);
   signals.join();
   return 0;
+}
+
+}  // namespace
+
+void add_operator(CLI::App& root, Run& run) {
+  auto* app = root.add_subcommand("operator", "run the MaintenanceWindow and PatchCampaign controllers against a cluster");
+  auto f = std::make_shared<OperatorFlags>();
+  add_kubeconfig_flags(*app, f->kube);
+  app->add_flag("--leader-elect", f->leader_elect, "hold a coordination.k8s.io Lease; only the holder acts (run 2 replicas)");
+  app->add_option("--leader-election-namespace", f->lease_namespace, "where the Lease lives (default: --namespace)");
+  app->add_option("--namespace", f->namespace_, "the operator's own namespace, where patch Jobs run (default: $POD_NAMESPACE, else the context's)");
+  app->add_option("--metrics-bind-address", f->metrics_address, "/metrics, /healthz and /readyz (ADDRESS:PORT, :PORT; port 0 picks one)")
+      ->capture_default_str();
+  app->add_option("--health-probe-bind-address", f->health_address, "serve /healthz and /readyz here too (default: with metrics)");
+  add_clock_flags(*app, f->clock);
+  app->callback([f, &run] { run = [f] { return run_operator(*f); }; });
 }
 
 }  // namespace nonevent::cli

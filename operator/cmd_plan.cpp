@@ -3,6 +3,7 @@
 // the plan has blockers (so a pipeline can stop before applying), 1 on errors.
 #include <cmath>
 #include <cstdio>
+#include <iostream>
 #include <fstream>
 #include <map>
 #include <set>
@@ -48,10 +49,15 @@ struct Cluster {
   }
 };
 
+// A file's text; "-" is standard input.
 std::string read_file(const std::string& path) {
+  std::ostringstream ss;
+  if (path == "-") {
+    ss << std::cin.rdbuf();
+    return ss.str();
+  }
   std::ifstream in(path);
   if (!in) throw UsageError("cannot read " + path);
-  std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
 }
@@ -77,6 +83,11 @@ Cluster from_snapshot(const std::string& path) {
   };
   for (const auto& d : sim::parse_yaml_documents(read_file(path))) take(d);
   if (c.nodes.empty()) throw UsageError(path + ": no Node in the snapshot (kubectl get nodes,pods,pdb -A -o yaml > " + path + ")");
+  // A thin snapshot plans as if the missing kinds did not exist: say so.
+  if (c.pods.empty())
+    std::fprintf(stderr, "warning: %s has no Pod: nothing would be moved (kubectl get nodes,pods,pdb -A -o yaml)\n", path.c_str());
+  if (c.pdbs.empty())
+    std::fprintf(stderr, "warning: %s has no PodDisruptionBudget: no budget is checked (include pdb in the kubectl get)\n", path.c_str());
   return c;
 }
 
@@ -94,8 +105,8 @@ void list_all(kube::RestClient& client, const kube::GroupVersionResource& gvr, s
   } while (!opts.continue_token.empty());
 }
 
-Cluster from_cluster(const Flags& f) {
-  auto config = kube::load_default_config({.kubeconfig_path = f.get("--kubeconfig"), .context = f.get("--context")});
+Cluster from_cluster(const KubeconfigFlags& f) {
+  auto config = kube::load_default_config({.kubeconfig_path = f.kubeconfig, .context = f.context});
   auto client = kube::make_rest_client(config);
   Cluster c;
   list_all(*client, kube::resources::nodes(), c.nodes);
@@ -241,6 +252,16 @@ int plan_campaign(const value& obj, const Cluster& c, bool json_out, double batc
   }
   const auto& s = *parsed.spec;
   auto zones = s.zones.empty() ? all_zones(c, s.zone_label) : s.zones;
+  {
+    const auto present = all_zones(c, s.zone_label);
+    for (const auto& z : s.zones)
+      if (std::find(present.begin(), present.end(), z) == present.end()) {
+        std::fprintf(stderr, "error: spec.zones: no node has %s=%s (zones:", s.zone_label.c_str(), z.c_str());
+        for (const auto& x : present) std::fprintf(stderr, " %s", x.c_str());
+        std::fprintf(stderr, ")\n");
+        return 1;
+      }
+  }
   std::map<std::string, std::vector<const model::Node*>> todo;
   std::map<std::string, int> total;
   for (const auto& n : c.nodes) {
@@ -327,28 +348,63 @@ int plan_campaign(const value& obj, const Cluster& c, bool json_out, double batc
 
 }  // namespace
 
-int cmd_plan(const std::vector<std::string>& args) {
-  Flags f(args, {{"-f", true}, {"--kubeconfig", true}, {"--context", true}, {"--snapshot", true}, {"-o", true},
-                 {"--batch-duration", true}},
-          {{"--filename", "-f"}, {"--output", "-o"}});
-  if (!f.positionals().empty()) throw UsageError("unexpected argument \"" + f.positionals()[0] + "\"");
-  const std::string file = f.get("-f");
-  if (file.empty()) throw UsageError("-f FILE is required: a MaintenanceWindow or PatchCampaign manifest");
-  const std::string output = f.get("-o", "table");
-  if (output != "table" && output != "json") throw UsageError("-o: want table or json, not \"" + output + "\"");
-  double batch_seconds = 600;
-  if (f.has("--batch-duration")) {
-    auto d = controllers::parse_duration(f.get("--batch-duration"));
-    if (!d) throw UsageError("--batch-duration: \"" + f.get("--batch-duration") + "\" is not a duration such as 10m");
-    batch_seconds = std::chrono::duration<double>(*d).count();
+namespace {
+
+struct PlanFlags {
+  std::string file, snapshot, output = "table", batch_duration = "10m";
+  KubeconfigFlags kube;
+};
+
+// The object's name, or a UsageError naming the field.
+std::string name_of(const value& obj, const std::string& origin) {
+  const value* meta = obj.has_field("metadata") ? &obj.at("metadata") : nullptr;
+  if (!meta || !meta->is_object() || !meta->has_field("name")) throw UsageError(origin + ": metadata.name: required");
+  if (!meta->at("name").is_string() || meta->at("name").as_string().empty())
+    throw UsageError(origin + ": metadata.name: must be a non-empty string");
+  return meta->at("name").as_string();
+}
+
+int plan(const PlanFlags& f) {
+  const double batch_seconds = positive_seconds("--batch-duration", f.batch_duration);
+  const std::string origin = f.file == "-" ? "standard input" : f.file;
+  auto docs = sim::parse_yaml_documents(read_file(f.file));
+  if (docs.empty()) throw UsageError(origin + ": no Kubernetes object in it");
+  // Every document is checked before anything is read from the cluster.
+  for (size_t i = 0; i < docs.size(); ++i) {
+    const std::string where = origin + (docs.size() > 1 ? " (document " + std::to_string(i + 1) + ")" : "");
+    if (!docs[i].is_object() || !docs[i].has_field("kind") || !docs[i].at("kind").is_string())
+      throw UsageError(where + ": kind: required (MaintenanceWindow or PatchCampaign)");
+    const auto kind = docs[i].at("kind").as_string();
+    if (kind != "MaintenanceWindow" && kind != "PatchCampaign")
+      throw UsageError(where + ": kind " + kind + " is not MaintenanceWindow or PatchCampaign");
+    name_of(docs[i], where);
   }
-  auto docs = sim::parse_yaml_documents(read_file(file));
-  if (docs.empty() || !docs[0].has_field("kind")) throw UsageError(file + ": no Kubernetes object in it");
-  const Cluster cluster = f.has("--snapshot") ? from_snapshot(f.get("--snapshot")) : from_cluster(f);
-  const auto kind = docs[0].at("kind").as_string();
-  if (kind == "MaintenanceWindow") return plan_window(docs[0], cluster, output == "json");
-  if (kind == "PatchCampaign") return plan_campaign(docs[0], cluster, output == "json", batch_seconds);
-  throw UsageError(file + ": kind " + kind + " is not MaintenanceWindow or PatchCampaign");
+  const Cluster cluster = !f.snapshot.empty() ? from_snapshot(f.snapshot) : from_cluster(f.kube);
+  int rc = 0;
+  bool invalid = false;  // exit 1 (a spec that is wrong) outranks 3 (something blocks)
+  for (size_t i = 0; i < docs.size(); ++i) {
+    if (i > 0 && f.output == "table") std::printf("\n---\n\n");
+    const auto kind = docs[i].at("kind").as_string();
+    const int r = kind == "MaintenanceWindow" ? plan_window(docs[i], cluster, f.output == "json")
+                                              : plan_campaign(docs[i], cluster, f.output == "json", batch_seconds);
+    if (r == 1) invalid = true;
+    else rc = std::max(rc, r);
+  }
+  return invalid ? 1 : rc;
+}
+
+}  // namespace
+
+void add_plan(CLI::App& root, Run& run) {
+  auto* app = root.add_subcommand("plan", "preflight MaintenanceWindows and PatchCampaigns, touching nothing (exit 3: something blocks)");
+  auto f = std::make_shared<PlanFlags>();
+  app->add_option("-f,--filename", f->file, "the manifest: one or more MaintenanceWindow or PatchCampaign documents; - for standard input")
+      ->required();
+  add_kubeconfig_flags(*app, f->kube);
+  app->add_option("--snapshot", f->snapshot, "plan against `kubectl get nodes,pods,pdb -A -o yaml` output instead of a cluster");
+  app->add_option("-o,--output", f->output, "table or json")->check(CLI::IsMember({"table", "json"}))->capture_default_str();
+  app->add_option("--batch-duration", f->batch_duration, "how long one campaign batch takes, for the projection")->capture_default_str();
+  app->callback([f, &run] { run = [f] { return plan(*f); }; });
 }
 
 }  // namespace nonevent::cli

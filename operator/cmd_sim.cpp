@@ -67,50 +67,28 @@ int load_manifests(sim::ApiServer& api, const std::string& path) {
   return 0;
 }
 
-int serve(const std::vector<std::string>& args) {
-  Flags f(args,
-          {{"--cluster", true}, {"--manifests", true}, {"--snapshot", true}, {"--listen", true}, {"--tls", false},
-           {"--kubeconfig-out", true}, {"--time-scale", true}, {"--seed", true}, {"--token", true},
-           {"--fault", true}, {"--drop-watches-every", true}, {"--compact-every", true},
-           {"--time-epoch", true}});
-  if (!f.positionals().empty()) throw UsageError("unexpected argument \"" + f.positionals()[0] + "\"");
-  // --manifests, --snapshot and --fault may be given several times.
-  auto repeated = [&](const std::string& flag) {
-    std::vector<std::string> out;
-    for (size_t i = 0; i < args.size(); ++i) {
-      if (args[i] == flag && i + 1 < args.size()) out.push_back(args[i + 1]);
-      else if (args[i].rfind(flag + "=", 0) == 0) out.push_back(args[i].substr(flag.size() + 1));
-    }
-    return out;
-  };
+struct ServeFlags {
+  std::string cluster, listen = "127.0.0.1:0", kubeconfig_out, token, drop_every, compact_every;
+  std::vector<std::string> manifests, snapshots, faults;
+  bool tls = false;
+  uint64_t seed = 1;
+  ClockFlags clock;
+};
+
+int serve(const ServeFlags& f) {
   // A snapshot (kubectl get nodes,pods,... -A -o yaml) is a List: loaded like manifests.
-  std::vector<std::string> manifests = repeated("--snapshot");
-  for (auto& m : repeated("--manifests")) manifests.push_back(m);
+  std::vector<std::string> manifests = f.snapshots;
+  for (const auto& m : f.manifests) manifests.push_back(m);
   std::vector<sim::FaultRule> faults;
-  for (const auto& text : repeated("--fault")) {
+  for (const auto& text : f.faults) {
     std::string err;
     auto rule = sim::parse_fault_rule(text, err);
-    if (!rule) throw UsageError(err);
+    if (!rule) throw UsageError("--fault: " + err);
     faults.push_back(*rule);
   }
-  auto seconds_flag = [&](const std::string& flag) -> double {
-    if (!f.has(flag)) return 0;
-    std::string v = f.get(flag);
-    double mult = 1;
-    if (!v.empty() && v.back() == 's') v.pop_back();
-    else if (!v.empty() && v.back() == 'm') {
-      v.pop_back();
-      mult = 60;
-    }
-    try {
-      return std::stod(v) * mult;
-    } catch (const std::exception&) {
-      throw UsageError(flag + " must be a duration such as 30s or 2m");
-    }
-  };
-  const double drop_every = seconds_flag("--drop-watches-every");
-  const double compact_every = seconds_flag("--compact-every");
-  std::string listen = f.get("--listen", "127.0.0.1:0");
+  const double drop_every = f.drop_every.empty() ? 0 : positive_seconds("--drop-watches-every", f.drop_every);
+  const double compact_every = f.compact_every.empty() ? 0 : positive_seconds("--compact-every", f.compact_every);
+  const std::string& listen = f.listen;
   const auto colon = listen.rfind(':');
   if (colon == std::string::npos) throw UsageError("--listen must be ADDRESS:PORT, e.g. 127.0.0.1:0");
   sim::HttpServerOptions http;
@@ -120,24 +98,19 @@ int serve(const std::vector<std::string>& args) {
   } catch (const std::exception&) {
     throw UsageError("--listen port \"" + listen.substr(colon + 1) + "\" is not a number");
   }
-  uint64_t seed = 1;
-  try {
-    if (f.has("--seed")) seed = std::stoull(f.get("--seed"));
-  } catch (const std::exception&) {
-    throw UsageError("--seed must be an integer");
-  }
-  auto clock = clock_from_flags(f);
+  const uint64_t seed = f.seed;
+  auto clock = clock_from(f.clock, "sim serve");
   auto store = std::make_shared<sim::ObjectStore>();
   // kubectl never sends credentials over plain HTTP (clientcmd reads auth info only for TLS
   // servers), so a token is required only when serving TLS; plain HTTP stays on loopback.
-  const std::string token = f.has("--tls") ? f.get("--token", random_token()) : "";
+  const std::string token = f.tls ? (f.token.empty() ? random_token() : f.token) : "";
   auto api = std::make_shared<sim::ApiServer>(store, clock, sim::ApiServerOptions{.bearer_token = token});
   api->faults().set_rules(faults);
 
   sim::ClusterSpec spec;
-  if (f.has("--cluster")) {
+  if (!f.cluster.empty()) {
     try {
-      spec = sim::load_cluster_spec(f.get("--cluster"));
+      spec = sim::load_cluster_spec(f.cluster);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "nonevent sim serve: %s\n", e.what());
       return 1;
@@ -158,7 +131,7 @@ int serve(const std::vector<std::string>& args) {
   simulation.start();
 
   std::string ca_pem;
-  if (f.has("--tls")) {
+  if (f.tls) {
     auto ca = sim::make_ca("nonevent-sim-ca");
     auto leaf = sim::make_leaf(ca, "nonevent-sim", {"IP:" + http.address, "DNS:localhost"});
     http.tls_cert_pem = leaf.cert_pem;
@@ -178,11 +151,11 @@ int serve(const std::vector<std::string>& args) {
     std::fprintf(stderr, "nonevent sim serve: %s\n", e.what());
     return 1;
   }
-  if (f.has("--kubeconfig-out")) {
-    std::ofstream out(f.get("--kubeconfig-out"));
+  if (!f.kubeconfig_out.empty()) {
+    std::ofstream out(f.kubeconfig_out);
     out << kubeconfig_yaml(server->url(), ca_pem, token);
     if (!out) {
-      std::fprintf(stderr, "nonevent sim serve: cannot write %s\n", f.get("--kubeconfig-out").c_str());
+      std::fprintf(stderr, "nonevent sim serve: cannot write %s\n", f.kubeconfig_out.c_str());
       return 1;
     }
   }
@@ -220,14 +193,24 @@ int serve(const std::vector<std::string>& args) {
 
 }  // namespace
 
-int cmd_sim(const std::vector<std::string>& args) {
-  if (args.empty() || args[0] != "serve")
-    throw UsageError(
-        "usage: nonevent sim serve [--cluster FILE] [--manifests PATH]... [--snapshot FILE]... [--listen 127.0.0.1:0]\n"
-        "       [--tls] [--kubeconfig-out FILE] [--token T] [--time-scale X] [--seed N]\n"
-        "       [--fault verb=V,resource=R,code=500|503|429|409,rate=0.1,latency=20ms]...\n"
-        "       [--drop-watches-every 30s] [--compact-every 2m]");
-  return serve(std::vector<std::string>(args.begin() + 1, args.end()));
+void add_sim(CLI::App& root, Run& run) {
+  auto* sim = root.add_subcommand("sim", "the embedded cluster");
+  sim->require_subcommand(1);
+  auto* app = sim->add_subcommand("serve", "run the embedded cluster: a Kubernetes API server with simulated controllers");
+  auto f = std::make_shared<ServeFlags>();
+  app->add_option("--cluster", f->cluster, "the cluster file: zones, node pools, timings (examples/cluster.yaml)");
+  app->add_option("--manifests", f->manifests, "a manifest file or directory to apply at start (repeatable)")->allow_extra_args(false);
+  app->add_option("--snapshot", f->snapshots, "a `kubectl get ... -o yaml` List to load (repeatable)")->allow_extra_args(false);
+  app->add_option("--listen", f->listen, "ADDRESS:PORT (port 0 picks one)")->capture_default_str();
+  app->add_flag("--tls", f->tls, "serve HTTPS with a generated CA (written into the kubeconfig) and require a bearer token");
+  app->add_option("--kubeconfig-out", f->kubeconfig_out, "write a kubeconfig for this server here");
+  app->add_option("--token", f->token, "with --tls: the bearer token (default: generated)");
+  app->add_option("--seed", f->seed, "the simulation's random seed")->capture_default_str();
+  app->add_option("--fault", f->faults, "verb=V,resource=R,code=500|503|429|409,rate=0.1,latency=20ms (repeatable)")->allow_extra_args(false);
+  app->add_option("--drop-watches-every", f->drop_every, "drop every open connection this often, e.g. 30s (real time)");
+  app->add_option("--compact-every", f->compact_every, "forget watch history this often, e.g. 2m (real time): watches get 410");
+  add_clock_flags(*app, f->clock);
+  app->callback([f, &run] { run = [f] { return serve(*f); }; });
 }
 
 }  // namespace nonevent::cli

@@ -9,9 +9,14 @@
 
 namespace nonevent::cli {
 
-int cmd_version(const std::vector<std::string>&) {
-  std::printf("nonevent %s (json kernel %s)\n", NONEVENT_VERSION, model::codec_simd_kernel());
-  return 0;
+void add_version(CLI::App& root, Run& run) {
+  auto* app = root.add_subcommand("version", "print the version and build facts");
+  app->callback([&run] {
+    run = [] {
+      std::printf("nonevent %s (json kernel %s)\n", NONEVENT_VERSION, model::codec_simd_kernel());
+      return 0;
+    };
+  });
 }
 
 }  // namespace nonevent::cli

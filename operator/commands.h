@@ -1,15 +1,16 @@
 #pragma once
-// One function per `nonevent` subcommand. Each returns the process exit code and writes
-// errors to stderr with what was wrong and how to fix it.
-#include <string>
-#include <vector>
+// One registration per `nonevent` subcommand: it adds the subcommand and its flags to the root
+// App and, when that subcommand is the one parsed, sets `run` to what it does. Each run
+// returns the process exit code and writes errors to stderr saying what was wrong and how to
+// fix it.
+#include "flags.h"
 
 namespace nonevent::cli {
 
-int cmd_version(const std::vector<std::string>& args);
-int cmd_kube(const std::vector<std::string>& args);
-int cmd_sim(const std::vector<std::string>& args);
-int cmd_operator(const std::vector<std::string>& args);
-int cmd_plan(const std::vector<std::string>& args);
+void add_version(CLI::App& root, Run& run);
+void add_kube(CLI::App& root, Run& run);
+void add_sim(CLI::App& root, Run& run);
+void add_operator(CLI::App& root, Run& run);
+void add_plan(CLI::App& root, Run& run);
 
 }  // namespace nonevent::cli

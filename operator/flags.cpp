@@ -1,27 +1,38 @@
 #include "flags.h"
 
+#include <cstdio>
+
+#include "controllers/window_spec.h"
+
 namespace nonevent::cli {
 
-std::shared_ptr<kube::Clock> clock_from_flags(const Flags& f) {
-  double scale = 1;
-  if (f.has("--time-scale")) {
-    try {
-      scale = std::stod(f.get("--time-scale"));
-    } catch (const std::exception&) {
-      scale = 0;
-    }
-    if (scale <= 0) throw UsageError("--time-scale must be a number greater than 0");
-  }
+void add_clock_flags(CLI::App& app, ClockFlags& f) {
+  app.add_option("--time-scale", f.scale, "run the clock X times faster than real time (rehearsals against a scaled sim)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--time-epoch", f.epoch, "with --time-scale: the Unix second both clocks start from (give every process the same)");
+}
+
+std::shared_ptr<kube::Clock> clock_from(const ClockFlags& f, const std::string& command) {
   std::optional<kube::TimePoint> epoch;
-  if (f.has("--time-epoch")) {
-    try {
-      epoch = std::chrono::system_clock::time_point(std::chrono::seconds(std::stoll(f.get("--time-epoch"))));
-    } catch (const std::exception&) {
-      throw UsageError("--time-epoch must be Unix seconds");
-    }
-  }
-  if (scale == 1) return kube::real_clock();
-  return std::make_shared<kube::ScaledClock>(scale, epoch);
+  if (f.epoch) epoch = kube::TimePoint(std::chrono::seconds(*f.epoch));
+  if (f.scale == 1) return kube::real_clock();
+  if (!epoch)
+    std::fprintf(stderr,
+                 "nonevent %s: warning: --time-scale without --time-epoch starts the scaled clock from now; another process "
+                 "(sim serve, operator) given the same scale will disagree on the time unless both get --time-epoch\n",
+                 command.c_str());
+  return std::make_shared<kube::ScaledClock>(f.scale, epoch);
+}
+
+void add_kubeconfig_flags(CLI::App& app, KubeconfigFlags& f) {
+  app.add_option("--kubeconfig", f.kubeconfig, "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)");
+  app.add_option("--context", f.context, "the kubeconfig context to use (default: its current-context)");
+}
+
+double positive_seconds(const std::string& flag, const std::string& text) {
+  auto d = controllers::parse_duration(text);
+  if (!d || *d <= kube::Duration::zero()) throw UsageError(flag + ": \"" + text + "\" is not a positive duration such as 30s, 10m or 2h");
+  return std::chrono::duration<double>(*d).count();
 }
 
 }  // namespace nonevent::cli

@@ -1,72 +1,46 @@
 #pragma once
-// A small command-line parser for the nonevent subcommands: --flag value, --flag=value,
-// short aliases, positionals; unknown flags are errors that name the flag.
-#include <map>
+// The command line, on CLI11 (Debian's libcli11-dev): each subcommand registers its flags on
+// the root App and says what to run once they parse (commands.h). Help goes to stdout with
+// exit 0; a mistake names the flag and exits 2 (main.cpp). The flags several commands share
+// are here.
+#include <CLI/CLI.hpp>
+
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <vector>
 
 #include "kube/clock.h"
 
 namespace nonevent::cli {
 
+// A mistake on the command line found after parsing (exit 2, like CLI11's own errors).
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-class Flags {
- public:
-  // `spec`: flag name → whether it takes a value; `aliases`: "-n" → "--namespace".
-  Flags(std::vector<std::string> args, std::map<std::string, bool> spec,
-        std::map<std::string, std::string> aliases = {}) {
-    for (size_t i = 0; i < args.size(); ++i) {
-      std::string a = args[i];
-      if (a == "--") {
-        positionals_.insert(positionals_.end(), args.begin() + static_cast<long>(i) + 1, args.end());
-        break;
-      }
-      if (a.size() < 2 || a[0] != '-') {
-        positionals_.push_back(a);
-        continue;
-      }
-      std::string value;
-      bool has_value = false;
-      if (auto eq = a.find('='); eq != std::string::npos) {
-        value = a.substr(eq + 1);
-        a = a.substr(0, eq);
-        has_value = true;
-      }
-      if (auto al = aliases.find(a); al != aliases.end()) a = al->second;
-      auto it = spec.find(a);
-      if (it == spec.end()) throw UsageError("unknown flag " + a);
-      if (it->second) {
-        if (!has_value) {
-          if (i + 1 >= args.size()) throw UsageError("flag " + a + " needs a value");
-          value = args[++i];
-        }
-        values_[a] = value;
-      } else {
-        values_[a] = has_value ? value : "true";
-      }
-    }
-  }
-  std::string get(const std::string& name, const std::string& def = "") const {
-    auto it = values_.find(name);
-    return it == values_.end() ? def : it->second;
-  }
-  bool has(const std::string& name) const { return values_.count(name) > 0; }
-  const std::vector<std::string>& positionals() const { return positionals_; }
-
- private:
-  std::map<std::string, std::string> values_;
-  std::vector<std::string> positionals_;
-};
+// What a subcommand runs once its flags have parsed; returns the exit code.
+using Run = std::function<int()>;
 
 // --time-scale X [--time-epoch UNIX]: a clock running X times real time from a shared epoch,
-// so `sim serve` and an operator rehearsing against it agree on the time. Real time when
-// --time-scale is absent or 1.
-std::shared_ptr<kube::Clock> clock_from_flags(const Flags& f);
+// so `sim serve` and an operator rehearsing against it agree on the time.
+struct ClockFlags {
+  double scale = 1;
+  std::optional<int64_t> epoch;
+};
+void add_clock_flags(CLI::App& app, ClockFlags& f);
+// Real time when the scale is 1. A scale without an epoch starts from now, which two processes
+// cannot agree on: said on stderr.
+std::shared_ptr<kube::Clock> clock_from(const ClockFlags& f, const std::string& command);
+
+// --kubeconfig F --context C, as kubectl reads them.
+struct KubeconfigFlags {
+  std::string kubeconfig, context;
+};
+void add_kubeconfig_flags(CLI::App& app, KubeconfigFlags& f);
+
+// A Go-style duration flag value ("90s", "10m", "2h"): positive, or UsageError naming `flag`.
+double positive_seconds(const std::string& flag, const std::string& text);
 
 }  // namespace nonevent::cli

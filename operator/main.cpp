@@ -1,65 +1,39 @@
-// The `nonevent` binary: one executable, subcommands.
+// The `nonevent` binary: one executable, subcommands (commands.h).
 #include <cstdio>
-#include <functional>
-#include <map>
-#include <string>
-#include <vector>
+#include <iostream>
 
 #include "commands.h"
-#include "flags.h"
 #include "kube/rest_config.h"
 
-namespace {
-
-void usage() {
-  std::fprintf(stderr,
-               "nonevent — zone maintenance and node patching as non-events\n\n"
-               "usage: nonevent <command> [flags]\n\n"
-               "commands:\n"
-               "  version                      print the version and build facts\n"
-               "  kube get <resource> [name]   fetch objects from a cluster and print their JSON\n"
-               "          [-n NS | -A] [--kubeconfig F] [--context C] [-l SELECTOR]\n"
-               "  operator                     run the MaintenanceWindow and PatchCampaign controllers against a cluster\n"
-               "          [--kubeconfig F] [--context C] [--leader-elect] [--leader-election-namespace NS]\n"
-               "          [--namespace NS] [--metrics-bind-address ADDR] [--health-probe-bind-address ADDR]\n"
-               "  plan -f FILE                 preflight a MaintenanceWindow or PatchCampaign, touching nothing\n"
-               "          (--kubeconfig F [--context C] | --snapshot F) [-o table|json] [--batch-duration 10m]\n"
-               "  sim serve                    run the embedded cluster (a Kubernetes API server)\n"
-               "          [--cluster FILE] [--manifests PATH]... [--listen ADDR:PORT] [--tls]\n"
-               "          [--kubeconfig-out FILE] [--token T]\n");
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
-  if (argc < 2 || std::string(argv[1]) == "-h" || std::string(argv[1]) == "--help" ||
-      std::string(argv[1]) == "help") {
-    usage();
-    return argc < 2 ? 2 : 0;
-  }
-  const std::map<std::string, std::function<int(const std::vector<std::string>&)>> commands = {
-      {"version", nonevent::cli::cmd_version},
-      {"kube", nonevent::cli::cmd_kube},
-      {"sim", nonevent::cli::cmd_sim},
-      {"operator", nonevent::cli::cmd_operator},
-      {"plan", nonevent::cli::cmd_plan},
-  };
-  const std::string cmd = argv[1];
-  auto it = commands.find(cmd);
-  if (it == commands.end()) {
-    std::fprintf(stderr, "nonevent: unknown command \"%s\"\n\n", cmd.c_str());
-    usage();
+  CLI::App app{"nonevent — zone maintenance and node patching as non-events", "nonevent"};
+  app.require_subcommand(1);
+  app.fallthrough(false);
+  nonevent::cli::Run run;
+  nonevent::cli::add_version(app, run);
+  nonevent::cli::add_kube(app, run);
+  nonevent::cli::add_operator(app, run);
+  nonevent::cli::add_plan(app, run);
+  nonevent::cli::add_sim(app, run);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e, std::cout, std::cerr);  // help on stdout, exit 0
+  } catch (const CLI::ParseError& e) {
+    app.exit(e, std::cout, std::cerr);  // the flag at fault, then "Run with --help for more information."
     return 2;
   }
+  const std::string cmd = app.get_subcommands().empty() ? "" : app.get_subcommands().front()->get_name();
   try {
-    return it->second(std::vector<std::string>(argv + 2, argv + argc));
+    return run ? run() : 2;
   } catch (const nonevent::cli::UsageError& e) {
     std::fprintf(stderr, "nonevent %s: %s\n", cmd.c_str(), e.what());
     return 2;
   } catch (const nonevent::kube::ConfigError& e) {
     std::fprintf(stderr, "nonevent %s: %s\n", cmd.c_str(), e.what());
     return 1;
-  } catch (const std::runtime_error& e) {
+  } catch (const std::exception& e) {
+    // Never an abort: whatever the input, the process says what went wrong and exits 1.
     std::fprintf(stderr, "nonevent %s: %s\n", cmd.c_str(), e.what());
     return 1;
   }

@@ -61,7 +61,7 @@ check "plan touched nothing" bash -c "! kubectl get nodes | grep -q SchedulingDi
 check "plan of a window that is over says so and exits 3 (issue 23.5)" bash -c \
   "sed -e 's/^  start: .*/  start: \"2020-01-01T02:00:00Z\"/' -e 's/^  end: .*/  end: \"2020-01-01T06:00:00Z\"/' '$src/examples/maintenancewindow.yaml' >'$work/past.yaml'; \
    out=\$('$bin' plan -f '$work/past.yaml' --kubeconfig '$KUBECONFIG'); rc=\$?; echo \"\$out\"; [ \$rc = 3 ] && grep -q 'the window is over' <<<\"\$out\""
-check "plan says which flag is missing" contains "-f FILE is required" bash -c "'$bin' plan --snapshot '$work/snapshot.yaml' 2>&1; [ \$? = 2 ]"
+check "plan says which flag is missing" contains "--filename is required" bash -c "'$bin' plan --snapshot '$work/snapshot.yaml' 2>&1; [ \$? = 2 ]"
 
 # The fix the preflight names, so the window below can proceed.
 check "kubectl patch checkout with nodeTaintsPolicy: Honor (the fix plan names)" kubectl -n shop patch deploy checkout --type json \

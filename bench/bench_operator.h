@@ -11,6 +11,7 @@
 
 #include "bench_cluster.h"
 #include "controllers/manager.h"
+#include "kube/log.h"
 #include "kube/rest_client.h"
 #include "sim/http_server.h"
 
@@ -19,6 +20,8 @@ namespace nonevent::bench {
 class BenchOperator {
  public:
   explicit BenchOperator(BenchCluster& c) : http_(c.api, sim::HttpServerOptions{}) {
+    // A line per eviction at 150,000 pods would be the benchmark's I/O: warnings only.
+    logging::configure(logging::Level::kWarn, logging::Format::kText);
     kube::RestConfig cfg;
     cfg.server = http_.url();
     cfg.qps = 0;  // the cluster is in-process: no client-side throttling to measure

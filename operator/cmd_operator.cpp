@@ -1,5 +1,6 @@
 // `nonevent operator`: the manager against any cluster (kubeconfig or in-cluster), with
 // /metrics, /healthz and /readyz on one HTTP endpoint.
+#include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <cstdio>
@@ -8,6 +9,7 @@
 #include "commands.h"
 #include "controllers/manager.h"
 #include "flags.h"
+#include "kube/log.h"
 #include "kube/rest_config.h"
 #include "observe/operator_metrics.h"
 #include "observe/probe_server.h"
@@ -19,12 +21,14 @@ namespace {
 
 struct OperatorFlags {
   KubeconfigFlags kube;
+  LogFlags log;
   bool leader_elect = false;
   std::string lease_namespace, namespace_, metrics_address = ":8080", health_address;
   ClockFlags clock;
 };
 
 int run_operator(const OperatorFlags& f) {
+  configure_logging(f.log);
   auto clock = clock_from(f.clock, "operator");
   auto config = kube::load_default_config({.kubeconfig_path = f.kube.kubeconfig, .context = f.kube.context});
   // --time-scale is for rehearsals against `nonevent sim serve --time-scale`: both must agree
@@ -42,7 +46,18 @@ int run_operator(const OperatorFlags& f) {
   controllers::Manager manager(client, clock, opts, metrics.manager_hooks());
   // Ready when this replica's caches are synced, or while it stands by for the Lease (a
   // standby that never turned ready would stall every rollout of the Deployment).
-  auto ready = [&manager, leader_elect = opts.leader_elect] { return manager.synced() || (leader_elect && !manager.leading()); };
+  // Not ready either while a cache has failed to follow the cluster for a minute (a dead API
+  // server, a revoked token): the operator would be deciding on a stale picture.
+  auto ready = [&manager, leader_elect = opts.leader_elect] {
+    if (leader_elect && !manager.leading()) return true;
+    if (!manager.synced()) return false;
+    static std::atomic<bool> was_failing{false};
+    const auto failing = manager.caches_failing(std::chrono::seconds(60));
+    if (!failing.empty() && !was_failing.exchange(true))
+      logging::error("operator", "not ready: caches have not followed the cluster for over a minute", {{"failing", failing}});
+    if (failing.empty() && was_failing.exchange(false)) logging::info("operator", "ready again: every cache follows the cluster");
+    return failing.empty();
+  };
   observe::ProbeServerOptions probe_opts{
       .bind_address = f.metrics_address,
       .collectables = {metrics.registry(), std::make_shared<observe::ResourceMetrics>(manager, clock)},
@@ -55,7 +70,7 @@ int run_operator(const OperatorFlags& f) {
     health_opts.bind_address = h;
     health = std::make_unique<observe::ProbeServer>(health_opts);
   }
-  std::fprintf(stderr, "level=info msg=\"serving metrics and probes\" address=%s port=%d\n", probe_opts.bind_address.c_str(), probes.port());
+  logging::info("operator", "serving metrics and probes", {{"address", probe_opts.bind_address}, {"port", std::to_string(probes.port())}});
   sigset_t sigs;
   sigemptyset(&sigs);
   sigaddset(&sigs, SIGINT);
@@ -64,17 +79,22 @@ int run_operator(const OperatorFlags& f) {
   std::thread signals([&] {
     int sig = 0;
     sigwait(&sigs, &sig);
+    if (sig == SIGINT || sig == SIGTERM)
+      logging::info("operator", "stopping: received a signal", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
     manager.stop();
   });
-  std::fprintf(stderr, "level=info msg=\"starting\" server=%s leader_elect=%s namespace=%s\n", config.server.c_str(),
-               opts.leader_elect ? "true" : "false", opts.namespace_.c_str());
+  logging::info("operator", "starting", {{"server", config.server}, {"leaderElect", opts.leader_elect ? "true" : "false"},
+                                         {"namespace", opts.namespace_}, {"lease", opts.lease_namespace + "/" + opts.lease_name}});
   const bool clean = manager.run();
   if (!clean) {
-    std::fprintf(stderr, "level=error msg=\"lost leadership\"\n");
+    logging::error("operator",
+                   "exiting 1: lost leadership (the Lease was not renewed within its renew deadline; another replica takes over)",
+                   {{"lease", opts.lease_namespace + "/" + opts.lease_name}});
     std::_Exit(1);  // as controller-runtime does: another replica takes over
   }
   pthread_kill(signals.native_handle(), SIGTERM);
   signals.join();
+  logging::info("operator", "stopped cleanly: exiting 0");
   return 0;
 }
 
@@ -84,6 +104,7 @@ void add_operator(CLI::App& root, Run& run) {
   auto* app = root.add_subcommand("operator", "run the MaintenanceWindow and PatchCampaign controllers against a cluster");
   auto f = std::make_shared<OperatorFlags>();
   add_kubeconfig_flags(*app, f->kube);
+  add_log_flags(*app, f->log);
   app->add_flag("--leader-elect", f->leader_elect, "hold a coordination.k8s.io Lease; only the holder acts (run 2 replicas)");
   app->add_option("--leader-election-namespace", f->lease_namespace, "where the Lease lives (default: --namespace)");
   app->add_option("--namespace", f->namespace_, "the operator's own namespace, where patch Jobs run (default: $POD_NAMESPACE, else the context's)");

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "controllers/window_spec.h"
+#include "kube/log.h"
 
 namespace nonevent::cli {
 
@@ -27,6 +28,20 @@ std::shared_ptr<kube::Clock> clock_from(const ClockFlags& f, const std::string& 
 void add_kubeconfig_flags(CLI::App& app, KubeconfigFlags& f) {
   app.add_option("--kubeconfig", f.kubeconfig, "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)");
   app.add_option("--context", f.context, "the kubeconfig context to use (default: its current-context)");
+}
+
+void add_log_flags(CLI::App& app, LogFlags& f) {
+  app.add_option("--log-level", f.level, "debug, info, warn or error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  app.add_flag("-v,--verbose", f.verbose, "the same as --log-level debug (every eviction wait, every pod the policy holds)");
+  app.add_option("--log-format", f.format, "text (key=value) or json")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+}
+
+void configure_logging(const LogFlags& f) {
+  logging::Level level = logging::Level::kInfo;
+  logging::parse_level(f.verbose ? "debug" : f.level, level);
+  logging::configure(level, f.format == "json" ? logging::Format::kJson : logging::Format::kText);
 }
 
 double positive_seconds(const std::string& flag, const std::string& text) {

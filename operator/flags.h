@@ -40,6 +40,14 @@ struct KubeconfigFlags {
 };
 void add_kubeconfig_flags(CLI::App& app, KubeconfigFlags& f);
 
+// --log-level debug|info|warn|error, -v (debug), --log-format text|json.
+struct LogFlags {
+  std::string level = "info", format = "text";
+  bool verbose = false;
+};
+void add_log_flags(CLI::App& app, LogFlags& f);
+void configure_logging(const LogFlags& f);
+
 // A Go-style duration flag value ("90s", "10m", "2h"): positive, or UsageError naming `flag`.
 double positive_seconds(const std::string& flag, const std::string& text);
 

@@ -6,6 +6,7 @@
 #include "controllers/campaign_pass.h"
 #include "controllers/resource_status.h"
 #include "controllers/surge_capacity.h"
+#include "kube/log.h"
 
 namespace nonevent::controllers {
 
@@ -112,6 +113,12 @@ ReconcileResult PatchCampaignController::write_progress(Pass& p, const ResourceW
   }
 
   const int failed_count = static_cast<int>(p.failed.size());
+  if (phase != text(p.old_status, "phase") || p.completed_nodes > 0 || p.new_failures.size() > 0)
+    logging::info("patchcampaign", "progress",
+                  {{"campaign", p.name}, {"phase", phase}, {"updated", std::to_string(p.updated) + "/" + std::to_string(p.total)},
+                   {"inProgress", std::to_string(p.in_progress)}, {"failed", std::to_string(failed_count)},
+                   {"eta", eta ? kube::format_rfc3339(*eta) : "-"}, {"deadline", kube::format_rfc3339(deadline)},
+                   {"waitingOn", p.blockers.empty() ? "-" : p.blockers.front().kind + " " + p.blockers.front().name + ": " + p.blockers.front().message}});
   auto st = writer.write_status([&](const value& cur) {
     value s = value::object();
     s["phase"] = value::string(phase);

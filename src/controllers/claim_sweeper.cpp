@@ -1,6 +1,6 @@
 #include "controllers/claim_sweeper.h"
 
-#include <cstdio>
+#include "kube/log.h"
 
 namespace nonevent::controllers {
 
@@ -24,15 +24,13 @@ ReconcileResult ClaimSweeper::reconcile(const std::string& name) {
   if (!claim) return done();
   const auto [kind, owner] = owner_of(*claim);
   if (!kind) {
-    std::fprintf(stderr, "level=warn controller=claimsweeper node=%s claim=\"%s\" msg=\"claim names no kind this operator knows; left alone\"\n",
-                 name.c_str(), claim->c_str());
+    logging::warn("claimsweeper", "claim names no kind this operator knows; left alone", {{"node", name}, {"claim", *claim}});
     return done();
   }
   GenericInformer& owners = std::string(kind) == "MaintenanceWindow" ? windows_ : campaigns_;
   if (owners.get(owner)) return done();  // alive: its controller holds the node
   const std::string why = "its owner " + *claim + " no longer exists (orphaned claim)";
-  std::fprintf(stderr, "level=warn controller=claimsweeper node=%s claim=\"%s\" msg=\"releasing orphaned claim\"\n", name.c_str(),
-               claim->c_str());
+  logging::warn("claimsweeper", "releasing an orphaned claim: its owner no longer exists", {{"node", name}, {"claim", *claim}});
   if (auto st = drainer_.release(*node, false, why); !st.ok()) return st.error();
   events_.record(node_ref(*node), "Warning", "OrphanedClaimReleased", why + ": released as its owner's restore would");
   return done();

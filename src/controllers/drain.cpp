@@ -2,6 +2,7 @@
 
 #include <cpprest/json.h>
 
+#include "kube/log.h"
 #include "model/indexers.h"
 #include "planner/drain_prediction.h"
 
@@ -29,7 +30,10 @@ kube::Status Drainer::claim(const model::Node& node, const std::string& claim, N
   p["metadata"]["resourceVersion"] = value::string(node.meta.resource_version);
   if (cordon) p["spec"]["unschedulable"] = value::boolean(true);
   auto r = client_.patch(kube::resources::nodes(), "", node.meta.name, PatchType::kStrategicMerge, p.serialize());
-  if (!r.ok()) return r.error();
+  if (!r.ok()) {
+    logging::warn("drain", "claim failed", {{"node", node.meta.name}, {"claim", claim}, {"error", r.error().to_string()}});
+    return r.error();
+  }
   events_.record(node_ref(node), "Normal", cordon ? "Cordoned" : "Claimed", (cordon ? "cordoned for " : "claimed for ") + claim);
   return kube::Unit{};
 }
@@ -57,6 +61,8 @@ kube::Status Drainer::set_state(const model::Node& node, NodeState state, kube::
   // A node gone (replaced, its Machine deleted) has no state left to record; the cache shows
   // it gone on the next pass.
   if (!r.ok() && !r.error().is_not_found()) return r.error();
+  const auto* from = node.annotation(kNodeState);
+  logging::info("drain", "node state", {{"node", node.meta.name}, {"from", from ? *from : "-"}, {"to", to_string(state)}});
   return kube::Unit{};
 }
 
@@ -165,11 +171,13 @@ DrainResult Drainer::drain(const model::Node& node, const DrainPolicy& policy, D
         events_.record(node_ref(node), "Warning", "ForcedDeletion",
                        "deleted " + ns + "/" + pod->meta.name + " (" + why + ") after drain.forceAfter: onBlocked is Force");
       } else {
+        logging::warn("drain", "force deletion failed", {{"node", node.meta.name}, {"pod", ns + "/" + pod->meta.name}, {"error", r.error().to_string()}});
         out.blockers.push_back({"Pod", ns, pod->meta.name, "EvictionFailed", r.error().to_string()});
       }
       continue;
     }
     if (!why.empty()) {
+      logging::debug("drain", "pod blocks the drain by policy", {{"node", node.meta.name}, {"pod", ns + "/" + pod->meta.name}, {"reason", why}});
       out.policy_blocked = true;
       out.blockers.push_back({"Pod", ns, pod->meta.name, why, message});
       continue;
@@ -186,6 +194,7 @@ DrainResult Drainer::drain(const model::Node& node, const DrainPolicy& policy, D
     if (const auto* pdb = exhausted_pdb(*pod, budget)) {
       refuse();
       if (observer_.on_eviction) observer_.on_eviction("pdb_blocked");
+      logging::debug("drain", "waiting on PodDisruptionBudget", {{"node", node.meta.name}, {"pod", ns + "/" + pod->meta.name}, {"pdb", ns + "/" + pdb->meta.name}});
       out.blockers.push_back({"PodDisruptionBudget", ns, pdb->meta.name, "DisruptionBudget",
                               "waiting: PodDisruptionBudget " + pdb->meta.name + " allows no further disruption now"});
       continue;
@@ -195,14 +204,18 @@ DrainResult Drainer::drain(const model::Node& node, const DrainPolicy& policy, D
     auto r = client_.evict(ns, pod->meta.name, opts);
     if (observer_.on_eviction) observer_.on_eviction(r.ok() ? "success" : r.error().code == 429 ? "pdb_blocked" : "error");
     if (r.ok()) {
+      logging::info("drain", "evicted", {{"node", node.meta.name}, {"pod", ns + "/" + pod->meta.name}});
       ++out.evicted;
       ++budget.in_flight;
       for (const auto& pdb : pdbs_selecting(*pod, budget)) ++budget.pdb_used[pdb.get()];
     } else if (r.error().code == 429) {
+      logging::info("drain", "eviction refused (429): waiting on the budget", {{"node", node.meta.name}, {"pod", ns + "/" + pod->meta.name},
+                                                                              {"message", r.error().causes.empty() ? r.error().message : r.error().causes[0].message}});
       refuse();
       out.blockers.push_back({"PodDisruptionBudget", ns, owner ? owner->name.str() : pod->meta.name, "DisruptionBudget",
                               r.error().causes.empty() ? r.error().message : r.error().causes[0].message});
     } else if (!r.error().is_not_found()) {
+      logging::warn("drain", "eviction failed; tried again next pass", {{"node", node.meta.name}, {"pod", ns + "/" + pod->meta.name}, {"error", r.error().to_string()}});
       out.blockers.push_back({"Pod", ns, pod->meta.name, "EvictionFailed", r.error().to_string()});
     }
   }

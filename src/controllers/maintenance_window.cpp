@@ -5,6 +5,7 @@
 #include <set>
 
 #include "controllers/resource_status.h"
+#include "kube/log.h"
 #include "controllers/window_spec.h"
 #include "controllers/zone_floor.h"
 #include "model/indexers.h"
@@ -225,6 +226,17 @@ kube::Status MaintenanceWindowController::write_status(Pass& p, value status) {
       auto last = volatile_written_.find(p.name);
       if (last != volatile_written_.end() && p.now - last->second < kVolatileStatusEvery) return kube::Unit{};
       volatile_written_[p.name] = p.now;
+    }
+  }
+  if (status.has_field("phase")) {
+    const std::string to = status.at("phase").as_string();
+    const std::string from = old_status.has_field("phase") ? old_status.at("phase").as_string() : "";
+    if (to != from) {
+      const value* ready = nullptr;
+      if (status.has_field("conditions") && status.at("conditions").size() > 0) ready = &status.at("conditions").at(0);
+      logging::info("maintenancewindow", "phase", {{"window", p.name}, {"from", from.empty() ? "-" : from}, {"to", to},
+                                                   {"reason", ready ? ready->at("reason").as_string() : ""},
+                                                   {"message", ready && ready->has_field("message") ? ready->at("message").as_string() : ""}});
     }
   }
   // Counted against the fresh status (a lagging cache must not lose evictions). The window's

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "kube/log.h"
+
 #include "kube/rest_list_watch.h"
 #include "model/indexers.h"
 
@@ -130,6 +132,19 @@ void Manager::enqueue_every(Controller& c) {
   for (const auto& k : c.keys()) c.queue->add(k);
 }
 
+std::string Manager::caches_failing(std::chrono::milliseconds grace) const {
+  std::string out;
+  auto check = [&](const char* name, const auto& informer) {
+    if (informer.failing_longer_than(grace)) out += std::string(out.empty() ? "" : ", ") + name + " (" + informer.last_error() + ")";
+  };
+  check("nodes", nodes_);
+  check("pods", pods_);
+  check("poddisruptionbudgets", pdbs_);
+  check("maintenancewindows", windows_);
+  check("patchcampaigns", campaigns_);
+  return out;
+}
+
 bool Manager::idle() const {
   for (const auto& c : controllers_)
     if (!c->queue->idle()) return false;
@@ -150,8 +165,8 @@ void Manager::work(Controller& c) {
     if (hooks_.on_reconcile)
       hooks_.on_reconcile(queue.name(), std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), r.ok());
     if (!r.ok()) {
-      std::fprintf(stderr, "level=error controller=%s key=%s msg=\"reconcile failed\" error=\"%s\"\n", queue.name().c_str(),
-                   key->c_str(), r.error().to_string().c_str());
+      logging::warn(c.name, "reconcile failed; retried with backoff", {{"key", *key}, {"error", r.error().to_string()},
+                                                                      {"retries", std::to_string(queue.num_requeues(*key))}});
       queue.add_rate_limited(*key);
     } else {
       queue.forget(*key);
@@ -192,8 +207,7 @@ bool Manager::wait_for_caches() {
     check("patchcampaigns", campaigns_);
     if (!wait_first) return true;
     if (step % kReportEvery == 0)
-      std::fprintf(stderr, "level=warn msg=\"waiting for caches to sync; no controller runs until they have\" waiting=\"%s\"\n",
-                   waiting.c_str());
+      logging::warn("manager", "waiting for caches to sync; no controller runs until they have", {{"waiting", waiting}});
     wait_first(kStep);  // returns as soon as that cache syncs; the others are checked again above
   }
   return false;
@@ -207,8 +221,9 @@ bool Manager::run() {
     starter = std::thread([this] {
       for_each_informer([](auto& i) { i.start(); });
       if (!wait_for_caches()) return;
-      std::fprintf(stderr, "level=info msg=\"caches synced\" nodes=%zu pods=%zu pdbs=%zu windows=%zu campaigns=%zu\n", nodes_.size(),
-                   pods_.size(), pdbs_.size(), windows_.size(), campaigns_.size());
+      logging::info("manager", "caches synced; starting the controllers",
+                    {{"nodes", std::to_string(nodes_.size())}, {"pods", std::to_string(pods_.size())}, {"pdbs", std::to_string(pdbs_.size())},
+                     {"windows", std::to_string(windows_.size())}, {"campaigns", std::to_string(campaigns_.size())}});
       synced_ = true;
       leading_ = true;
       if (hooks_.on_leading) hooks_.on_leading(true);

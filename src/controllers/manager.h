@@ -51,6 +51,9 @@ class Manager {
   bool synced() const { return synced_.load(); }
   // Every controller's work queue idle (see WorkQueue::idle).
   bool idle() const;
+  // The caches whose list/watch has failed, with no success since, for longer than `grace`
+  // ("" when none): a cache that stopped following the cluster makes the operator not ready.
+  std::string caches_failing(std::chrono::milliseconds grace) const;
 
   // The caches, for status metrics (read-only use).
   const GenericInformer& windows() const { return windows_; }

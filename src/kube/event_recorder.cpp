@@ -1,5 +1,7 @@
 #include "kube/event_recorder.h"
 
+#include "kube/log.h"
+
 #include <cpprest/json.h>
 
 #include <algorithm>
@@ -57,12 +59,20 @@ bool EventRecorder::allow_spam_locked(const std::string& key, TimePoint now) {
 void EventRecorder::record(const ObjectReference& obj, const std::string& type,
                            const std::string& reason, const std::string& message) {
   const auto now = clock_->now();
+  {
+    std::lock_guard g(mu_);
+    if (stopping_) return;
+    if (!allow_spam_locked(opts_.component + "/" + object_key(obj), now)) {
+      ++stats_.dropped_spam;
+      return;
+    }
+  }
+  // Every Event is a decision and goes to the log too (past the spam filter, so a drain
+  // waiting on a budget for an hour does not write a line every pass).
+  logging::write(type == "Warning" ? logging::Level::kWarn : logging::Level::kInfo, "event", message,
+                 {{"reason", reason}, {"kind", obj.kind}, {"name", obj.ns.empty() ? obj.name : obj.ns + "/" + obj.name}});
   std::lock_guard g(mu_);
   if (stopping_) return;
-  if (!allow_spam_locked(opts_.component + "/" + object_key(obj), now)) {
-    ++stats_.dropped_spam;
-    return;
-  }
   if (queue_.size() >= opts_.max_queue) {
     ++stats_.dropped_queue;
     return;

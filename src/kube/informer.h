@@ -7,6 +7,7 @@
 // After every (re)list the cache is swapped atomically and handlers see exactly the
 // differences: adds for new keys, updates for changed resourceVersions, deletes for keys
 // that vanished while the watch was broken.
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -195,6 +196,9 @@ class Informer final : public WatchSink<T> {
     std::lock_guard g(handlers_mu_);
     last_error_ = e.to_string();
   }
+  // Whether list/watch has kept failing, retry after retry, for longer than `grace` (see
+  // Watcher::failing_longer_than).
+  bool failing_longer_than(std::chrono::milliseconds grace) const { return watcher_.failing_longer_than(grace); }
   std::string last_error() const {
     std::lock_guard g(handlers_mu_);
     return last_error_;

@@ -15,6 +15,7 @@
 #include <random>
 #include <variant>
 
+#include "kube/log.h"
 #include "kube/clock.h"
 #include "kube/http_transport.h"
 #include "kube/watch_types.h"
@@ -74,17 +75,40 @@ class Watcher {
     int failures = 0;
     while (!stopped_) {
       if (step()) {
+        failing_since_ns_ = 0;
+        if (failures > 0)
+          logging::info("informer", "list/watch works again", {{"resource", source_->describe()}, {"after_failures", std::to_string(failures)}});
         failures = 0;
         continue;
       }
       if (stopped_) break;
       ++failures;
+      // A second failure in a row: not a dropped connection that the next try mends.
+      if (failures == 2) failing_since_ns_ = std::chrono::steady_clock::now().time_since_epoch().count();
       const double base = static_cast<double>(opts_.backoff_initial.count()) *
                           std::pow(2.0, std::min(failures - 1, 16));
       const double capped = std::min(base, static_cast<double>(opts_.backoff_max.count()));
       const double jittered = capped * (1.0 + std::uniform_real_distribution<double>(0, 1)(rng_));
+      // Every failure at first, then one in ten: a dead server must show in the log, not flood it.
+      if (failures <= 3 || failures % 10 == 0)
+        logging::warn("informer", "list/watch failed; retrying after a backoff",
+                      {{"resource", source_->describe()}, {"error", last_error_}, {"failures", std::to_string(failures)},
+                       {"backoff", std::to_string(static_cast<long>(jittered)) + "ms"}});
       sleep(std::chrono::milliseconds(static_cast<long>(jittered)));
     }
+  }
+
+  // Thread-safe. Whether list/watch has failed twice or more in a row, with no success since,
+  // for longer than `grace` (real time: readiness is about this process). One failure (a
+  // dropped watch) is normal and is mended by the next try.
+  bool failing_longer_than(std::chrono::milliseconds grace) const {
+    const auto now = std::chrono::steady_clock::now().time_since_epoch();
+    // A watch open for half a second has been accepted: the retries worked (a watch only
+    // returns when it ends, and an idle one may carry no event for minutes).
+    if (const int64_t open = watch_open_since_ns_.load(); open != 0 && now - std::chrono::steady_clock::duration(open) > std::chrono::milliseconds(500))
+      return false;
+    const int64_t since = failing_since_ns_.load();
+    return since != 0 && now - std::chrono::steady_clock::duration(since) > grace;
   }
 
   // Thread-safe: ends run() promptly, cancelling a watch in progress.
@@ -96,6 +120,10 @@ class Watcher {
   }
 
  private:
+  void fail(const ApiError& e) {
+    last_error_ = e.to_string();
+    sink_->on_error(e);
+  }
   void sleep(std::chrono::milliseconds d) {
     std::unique_lock lock(sleep_mu_);
     clock_->wait_until(lock, sleep_cv_, clock_->now() + d, [this] { return stopped_.load(); });
@@ -107,14 +135,14 @@ class Watcher {
     o.continue_token = continue_token;
     auto body = source_->list(o);
     if (!body.ok()) {
-      sink_->on_error(body.error());
+      fail(body.error());
       // An expired continue token means the snapshot is gone: start the list over.
       if (body.error().is_gone()) state_ = Empty{};
       return false;
     }
     auto page = Codec::decode_list(body.value());
     if (!page.ok()) {
-      sink_->on_error(page.error());
+      fail(page.error());
       state_ = Empty{};
       return false;
     }
@@ -137,6 +165,11 @@ class Watcher {
                                                             opts_.watch_timeout_max_s)(rng_);
     bool relist = false;
     std::optional<ApiError> event_error;
+    watch_open_since_ns_ = std::chrono::steady_clock::now().time_since_epoch().count();
+    struct Closed {
+      std::atomic<int64_t>& since;
+      ~Closed() { since = 0; }
+    } closed{watch_open_since_ns_};
     auto status = source_->watch(
         o,
         [&](std::string_view line) {
@@ -170,24 +203,24 @@ class Watcher {
         &cancel_);
     if (!status.ok() && status.error().is_gone()) relist = true;
     if (relist) {
-      if (event_error) sink_->on_error(*event_error);
-      else sink_->on_error(status.error());
+      if (event_error) fail(*event_error);
+      else fail(status.error());
       state_ = Empty{};
       return true;  // relisting right away is the normal answer to 410, not a failure
     }
     if (!status.ok() && status.error().is_not_found()) {
       // The type is not served (a CRD deleted): list again after the backoff.
-      if (!stopped_) sink_->on_error(status.error());
+      if (!stopped_) fail(status.error());
       state_ = Empty{};
       return false;
     }
     state_ = Watching{rv};  // resume from the last version we saw
     if (!status.ok()) {
-      if (!stopped_) sink_->on_error(status.error());
+      if (!stopped_) fail(status.error());
       return false;
     }
     if (event_error) {
-      sink_->on_error(*event_error);
+      fail(*event_error);
       return false;
     }
     return true;
@@ -199,6 +232,9 @@ class Watcher {
   const WatcherOptions opts_;
   std::mt19937 rng_;
   State state_ = Empty{};
+  std::string last_error_;  // the stepping thread's only
+  std::atomic<int64_t> failing_since_ns_{0};    // steady_clock; 0: not failing
+  std::atomic<int64_t> watch_open_since_ns_{0};  // steady_clock; 0: no watch open
   std::atomic<bool> stopped_{false};
   CancelToken cancel_;
   std::mutex sleep_mu_;

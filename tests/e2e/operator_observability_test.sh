@@ -161,6 +161,11 @@ check "the window evacuates its zone" wait_for 90 bash -c \
   "p=\$(kubectl get mw use1c -o jsonpath='{.status.phase}'); [ \"\$p\" = Evacuated ] || [ \"\$p\" = InProgress ]"
 check "the Replace campaign replaces the infra nodes" wait_for 120 bash -c \
   "[ \"\$(kubectl get pcamp infra -o jsonpath='{.status.phase}')\" = Completed ]"
+# Issue 23.9: an SRE can follow the drain from the log alone.
+check "the log says each cordon, with the claim (an Event line)" grep -q 'level=info logger=event msg="cordoned for MaintenanceWindow/use1c"' "$work/operator.log"
+check "the log says each eviction, naming the pod and node" grep -qE 'level=info logger=drain msg=evicted node=[^ ]+ pod=[^ ]+/' "$work/operator.log"
+check "the log says each phase change of the window" grep -qE 'logger=maintenancewindow msg=phase window=use1c from=[A-Za-z-]+ to=(Evacuating|Evacuated)' "$work/operator.log"
+check "the log says when the caches synced" grep -q 'msg="caches synced; starting the controllers"' "$work/operator.log"
 check "eviction metrics count successes" bash -c \
   "curl -sf '$metrics/metrics' | grep -E '^nonevent_evictions_total\{controller=\"maintenancewindow\",result=\"success\"\} [1-9]'"
 

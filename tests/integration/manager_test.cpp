@@ -57,5 +57,27 @@ TEST(Manager, StopsCleanlyWhileWaitingForCaches) {
   EXPECT_TRUE(returned);
 }
 
+// 23.9: a cache that stopped following the cluster (its list and watch refused) is reported
+// after the grace, which readiness uses; and recovers.
+TEST(Manager, SaysWhichCachesStoppedFollowingTheCluster) {
+  Rig rig;
+  rig.start_operator();
+  ASSERT_TRUE(rig.manager->synced());
+  EXPECT_EQ(rig.manager->caches_failing(std::chrono::milliseconds(0)), "");
+  rig.api->faults().set_rules({{.verb = "watch", .resource = "pods", .code = 500, .rate = 1.0},
+                               {.verb = "list", .resource = "pods", .code = 500, .rate = 1.0}});
+  rig.http->drop_connections();
+  std::string failing;
+  for (int i = 0; i < 300 && failing.empty(); ++i) {
+    rig.advance(1s);
+    failing = rig.manager->caches_failing(std::chrono::milliseconds(100));
+  }
+  EXPECT_NE(failing.find("pods"), std::string::npos) << failing;
+  EXPECT_EQ(failing.find("nodes"), std::string::npos) << failing;
+  rig.api->faults().set_rules({});
+  EXPECT_TRUE(rig.advance_until([&] { return rig.manager->caches_failing(std::chrono::milliseconds(100)).empty(); }, 600s))
+      << rig.manager->caches_failing(std::chrono::milliseconds(100));
+}
+
 }  // namespace
 }  // namespace nonevent

@@ -4,6 +4,7 @@
 // checks the tests hold the operator to at every step.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <set>
@@ -11,6 +12,7 @@
 #include <thread>
 
 #include "controllers/manager.h"
+#include "kube/log.h"
 #include "sim/api_server.h"
 #include "sim/cluster_spec.h"
 #include "sim/http_server.h"
@@ -56,6 +58,11 @@ struct Rig {
   explicit Rig(const std::string& cluster_yaml = kSmallCluster,
                const std::vector<std::string>& workloads = {"/examples/workloads/shop.yaml"},
                const char* start_time = "2026-12-01T00:00:00Z") {
+    // The operator's decisions at info would be most of a failing test's output; warnings
+    // and errors stay (NONEVENT_TEST_LOG=debug|info shows the rest).
+    logging::Level level = logging::Level::kWarn;
+    if (const char* l = std::getenv("NONEVENT_TEST_LOG")) logging::parse_level(l, level);
+    logging::configure(level, logging::Format::kText);
     clock->set(*kube::parse_rfc3339(start_time));
     auto spec = sim::parse_cluster_spec(cluster_yaml, "test");
     for (const auto& n : sim::make_nodes(spec, clock->now())) api->create_object(n);

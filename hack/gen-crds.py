@@ -119,15 +119,19 @@ MW_STATUS = {"type": "object", "properties": {
     "pods": {"type": "object", "properties": {"evicted": COUNT, "blocked": COUNT, "pendingElsewhere": COUNT}},
     "blockers": BLOCKERS,
     "preflight": {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
-                  "description": "The plan computed before touching anything (see `nonevent plan`)."}}}
+                  "description": "The plan computed before touching anything (see `nonevent plan`)."},
+    "summary": {"type": "string", "description": "One line for `kubectl get`: what the window is doing and what it waits on."}}}
 
 MW_COLUMNS = [
     {"name": "Phase", "type": "string", "jsonPath": ".status.phase"},
     {"name": "Zones", "type": "string", "jsonPath": ".spec.zones"},
     {"name": "Drained", "type": "integer", "jsonPath": ".status.nodes.drained"},
     {"name": "Nodes", "type": "integer", "jsonPath": ".status.nodes.total"},
-    {"name": "Start", "type": "date", "jsonPath": ".status.windowStart"},
+    {"name": "Start", "type": "string", "jsonPath": ".status.windowStart"},
+    {"name": "Summary", "type": "string", "jsonPath": ".status.summary"},
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}]
+# Start, ETA and Deadline are strings, not kubectl's "date" type: that one prints an age, and a
+# time in the future as 0s (issue 23.10).
 
 # Nodes per zone: no zone has more than 10,000 (kube-apiserver's own scalability limit is
 # 5,000 nodes a cluster), and a percentage above 100% means nothing. The operator checks the
@@ -207,6 +211,8 @@ PC_STATUS = {"type": "object", "properties": {
             "batch": {"type": "array", "maxItems": 1000, "items": {"type": "string"},
                       "description": "Nodes of the zone's running batch."},
             "batchStartedAt": TIME, "batchIsCanary": {"type": "boolean"}, "soakUntil": TIME,
+            "heldBy": {"type": "string", "description": "HeldByWindow: the window holding the zone (MaintenanceWindow/<name>)."},
+            "heldUntil": TIME,
             "replace": {"type": "object", "description": "Replace: the running batch's nodes awaiting replacements.",
                         "properties": {"updatedBefore": COUNT, "count": COUNT, "since": TIME}}}}},
     "nodes": {"type": "object", "properties": {"total": COUNT, "updated": COUNT, "inProgress": COUNT, "failed": COUNT}},
@@ -220,7 +226,8 @@ PC_STATUS = {"type": "object", "properties": {
         "batches": COUNT, "batchSeconds": {"type": "number", "minimum": 0}}},
     "failurePause": {"type": "object", "description": "Set when the failure budget paused the campaign (spec.paused was set by the operator); resuming retries the failed nodes.",
                      "properties": {"generation": COUNT, "since": TIME}},
-    "blockers": BLOCKERS}}
+    "blockers": BLOCKERS,
+    "summary": {"type": "string", "description": "One line for `kubectl get`: what the campaign is doing and what it waits on."}}}
 
 PC_COLUMNS = [
     {"name": "Phase", "type": "string", "jsonPath": ".status.phase"},
@@ -228,8 +235,9 @@ PC_COLUMNS = [
     {"name": "Total", "type": "integer", "jsonPath": ".status.nodes.total"},
     {"name": "Failed", "type": "integer", "jsonPath": ".status.nodes.failed"},
     {"name": "Zone", "type": "string", "jsonPath": ".status.currentZone"},
-    {"name": "ETA", "type": "date", "jsonPath": ".status.estimatedCompletion"},
-    {"name": "Deadline", "type": "date", "jsonPath": ".status.deadline"},
+    {"name": "ETA", "type": "string", "jsonPath": ".status.estimatedCompletion"},
+    {"name": "Deadline", "type": "string", "jsonPath": ".status.deadline"},
+    {"name": "Summary", "type": "string", "jsonPath": ".status.summary"},
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}]
 
 

@@ -20,7 +20,7 @@ namespace {
 // started now could not be finished before the window needs its zone), and the highest
 // safety.minAvailableZones among those windows.
 struct WindowHolds {
-  std::set<std::string> zones;
+  std::map<std::string, Hold> zones;  // zone → the window holding it and until when
   int min_available_zones = kDefaultMinAvailableZones;
 };
 WindowHolds zones_held_by_windows(GenericInformer* windows, const std::vector<NodePtr>& nodes, kube::TimePoint now,
@@ -35,7 +35,10 @@ WindowHolds zones_held_by_windows(GenericInformer* windows, const std::vector<No
     if (!parsed.spec || parsed.spec->suspend || !parsed.spec->resolve(now)) continue;
     const auto& s = *parsed.spec;
     if (now + lookahead >= s.evacuation_start() && now < s.end) {
-      for (const auto& z : s.zones) held.zones.insert(z);
+      for (const auto& z : s.zones) {
+        auto [it, fresh] = held.zones.try_emplace(z, Hold{"MaintenanceWindow/" + w->meta.name, s.end});
+        if (!fresh && s.end > it->second.until) it->second = Hold{"MaintenanceWindow/" + w->meta.name, s.end};
+      }
       held.min_available_zones = std::max(held.min_available_zones, s.min_available_zones);
     }
   }
@@ -67,13 +70,14 @@ kube::Status PatchCampaignController::roll_zones(Pass& p) {
   // Zones windows hold are out for this campaign's batches and for the zone floor alike;
   // respectWindows: false only lets the campaign work inside them.
   const auto holds = zones_held_by_windows(windows_, p.all_nodes, p.now, c.node_timeout);
-  const std::set<std::string> held = c.respect_windows ? holds.zones : std::set<std::string>{};
-  std::set<std::string> window_claimed_zones;
+  // Zones a window has claimed nodes in (restoring after its end, say) are held too, until
+  // it lets them go.
+  std::map<std::string, Hold> all_holds = holds.zones;
   for (const auto& n : p.all_nodes)
     if (const auto* cl = claim_of(*n); cl && cl->rfind("MaintenanceWindow/", 0) == 0 && !n->zone.empty())
-      window_claimed_zones.insert(n->zone.str());
-  p.zones_held = holds.zones;
-  p.zones_held.insert(window_claimed_zones.begin(), window_claimed_zones.end());
+      all_holds.try_emplace(n->zone.str(), Hold{*cl, p.now});
+  for (const auto& [zone, hold] : all_holds) p.zones_held.insert(zone);
+  if (c.respect_windows) p.holds = all_holds;
   p.zone_floor = std::min<int>(holds.min_available_zones, static_cast<int>(zones_present(p.all_nodes, c.zone_label).size()));
   p.canary_completed = field(p.old_status, "canaryCompleted").is_boolean() && p.old_status.at("canaryCompleted").as_bool();
   if (c.canary_nodes <= 0) p.canary_completed = true;
@@ -93,7 +97,7 @@ kube::Status PatchCampaignController::roll_zones(Pass& p) {
     z.out["zone"] = value::string(zone);
     count_zone(p, z, released_now);
     close_finished_batch(p, z);
-    if (auto st = roll_zone(p, z, released_now, held.count(zone) || window_claimed_zones.count(zone)); !st.ok()) return st;
+    if (auto st = roll_zone(p, z, released_now, p.holds.count(zone) > 0); !st.ok()) return st;
     record_zone(p, z, released_now);
   }
   return kube::Unit{};
@@ -369,6 +373,12 @@ void PatchCampaignController::record_zone(Pass& p, ZoneRoll& z, const std::set<s
   if (z.surge > 0) zo["surging"] = value::number(z.surge);  // of those, surge nodes (their new node first)
   zo["failed"] = value::number(z.failed);
   zo["state"] = value::string(z.state);
+  double not_before_s = 0;
+  if (auto hold = p.holds.find(z.zone); hold != p.holds.end() && z.state == "HeldByWindow") {
+    zo["heldBy"] = value::string(hold->second.by);
+    zo["heldUntil"] = value::string(kube::format_rfc3339(hold->second.until));
+    not_before_s = std::max(0.0, seconds(hold->second.until - p.now));
+  }
   p.zones_out[p.zones_out.size()] = zo;
   p.total += z.total;
   p.updated += z.updated;
@@ -378,7 +388,9 @@ void PatchCampaignController::record_zone(Pass& p, ZoneRoll& z, const std::set<s
   double running_s = 0;
   if (z.flight > 0 && zo.has_field("batchStartedAt"))
     if (auto started = kube::parse_rfc3339(zo.at("batchStartedAt").as_string())) running_s = seconds(p.now - *started);
-  if (left > 0) p.work_left.push_back({.nodes = left, .budget = c.nodes_at_once_in(z.total - z.surge), .running_s = running_s, .in_flight_s = z.in_flight_s});
+  if (left > 0)
+    p.work_left.push_back({.nodes = left, .budget = c.nodes_at_once_in(z.total - z.surge), .running_s = running_s,
+                           .in_flight_s = z.in_flight_s, .not_before_s = not_before_s});
 }
 
 }  // namespace nonevent::controllers

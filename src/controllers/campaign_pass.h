@@ -23,6 +23,12 @@ namespace nonevent::controllers {
 
 using NodePtr = std::shared_ptr<const model::Node>;
 
+// A zone a MaintenanceWindow holds: which one (its claim value) and until when.
+struct Hold {
+  std::string by;  // "MaintenanceWindow/<name>"
+  kube::TimePoint until;
+};
+
 struct PatchCampaignController::Pass {
   // --- the campaign as read at the start
   std::string name;
@@ -61,6 +67,8 @@ struct PatchCampaignController::Pass {
   // Zones windows hold or are about to evacuate, and the schedulable-zone floor (design 7.2).
   std::set<std::string> zones_held;
   int zone_floor = 2;
+  // The zones this campaign steps aside from (respectWindows), and who holds them.
+  std::map<std::string, Hold> holds;
 
   // --- what the pass learned and changed
   int completed_nodes = 0;

@@ -91,6 +91,13 @@ std::optional<kube::TimePoint> PatchCampaignController::estimate_completion(cons
                                    .zones_in_parallel = c.zones_in_parallel}));
 }
 
+bool PatchCampaignController::held_only(const Pass& p) {
+  // Every zone with work left is held by a window.
+  for (const auto& z : p.zones_out.as_array())
+    if (text(z, "state") != "HeldByWindow" && text(z, "state") != "Completed") return false;
+  return true;
+}
+
 ReconcileResult PatchCampaignController::write_progress(Pass& p, const ResourceWriter& writer) {
   const CampaignSpec& c = p.c();
   const auto now = p.now;
@@ -113,6 +120,19 @@ ReconcileResult PatchCampaignController::write_progress(Pass& p, const ResourceW
   }
 
   const int failed_count = static_cast<int>(p.failed.size());
+  // The zones held by windows that this campaign still has work in, for the condition and summary.
+  std::string held;
+  for (const auto& z : p.zones_out.as_array())
+    if (text(z, "state") == "HeldByWindow")
+      held += (held.empty() ? "" : ", ") + text(z, "zone") + " held by " + text(z, "heldBy") + " until " + text(z, "heldUntil");
+  const std::string summary = [&] {
+    const std::string counts = std::to_string(p.updated) + "/" + std::to_string(p.total) + " nodes report " + c.version;
+    if (phase != "Progressing") return phase + ": " + counts + (failed_count > 0 ? ", " + std::to_string(failed_count) + " failed" : "");
+    std::string out = (p.current_zone.empty() ? std::string("waiting") : "rolling " + p.current_zone) + ": " + counts;
+    if (!held.empty()) out += "; " + held;
+    else if (!p.blockers.empty()) out += "; waiting on " + p.blockers.front().kind + " " + p.blockers.front().name;
+    return out.size() > 200 ? out.substr(0, 197) + "..." : out;
+  }();
   if (phase != text(p.old_status, "phase") || p.completed_nodes > 0 || p.new_failures.size() > 0)
     logging::info("patchcampaign", "progress",
                   {{"campaign", p.name}, {"phase", phase}, {"updated", std::to_string(p.updated) + "/" + std::to_string(p.total)},
@@ -145,8 +165,13 @@ ReconcileResult PatchCampaignController::write_progress(Pass& p, const ResourceW
     if (p.failure_pause_out.is_object()) s["failurePause"] = p.failure_pause_out;
     if (!p.blockers.empty()) s["blockers"] = blockers_json(p.blockers);
     const std::string progress = std::to_string(p.updated) + "/" + std::to_string(p.total) + " nodes report " + c.version;
-    s["conditions"][0] = condition("Progressing", phase == "Progressing", phase == "Progressing" ? "RollingZones" : phase, progress,
-                                   p.generation, cur, now);
+    // Held: nothing in flight and every zone left waits on a window. Progressing says so, and
+    // names the window (issue 23.10: it read True, RollingZones, for two hours).
+    const bool all_held = phase == "Progressing" && p.in_progress == 0 && !p.holds.empty() && held_only(p);
+    s["conditions"][0] = condition("Progressing", phase == "Progressing" && !all_held,
+                                   all_held ? "HeldByWindow" : phase == "Progressing" ? "RollingZones" : phase,
+                                   progress + (held.empty() ? "" : "; " + held), p.generation, cur, now);
+    s["summary"] = value::string(summary);
     s["conditions"][1] = condition("Paused", p.paused && !p.aborted,
                                    p.aborted                                         ? "Aborted"
                                    : p.failure_pause_out.is_object() && p.over_budget ? "FailureBudgetExceeded"

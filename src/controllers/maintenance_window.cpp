@@ -212,6 +212,7 @@ kube::Status MaintenanceWindowController::write_status(Pass& p, value status) {
       if (st.at("pods").has_field("evicted")) st["pods"].erase("evicted");
     }
     if (st.has_field("blockers")) st.erase("blockers");
+    if (st.has_field("summary")) st.erase("summary");
     if (st.has_field("conditions") && st.at("conditions").is_array())
       for (size_t i = 0; i < st.at("conditions").size(); ++i)
         if (st["conditions"][i].has_field("message")) st["conditions"][i].erase("message");
@@ -228,6 +229,7 @@ kube::Status MaintenanceWindowController::write_status(Pass& p, value status) {
       volatile_written_[p.name] = p.now;
     }
   }
+  if (status.has_field("phase")) status["summary"] = value::string(summary_of(p, status));
   if (status.has_field("phase")) {
     const std::string to = status.at("phase").as_string();
     const std::string from = old_status.has_field("phase") ? old_status.at("phase").as_string() : "";
@@ -249,6 +251,42 @@ kube::Status MaintenanceWindowController::write_status(Pass& p, value status) {
     if (out.has_field("pods") || evicted_now > 0) out["pods"]["evicted"] = value::number(before + evicted_now);
     return out;
   });
+}
+
+std::string MaintenanceWindowController::summary_of(const Pass& p, const value& status) {
+  // One line for `kubectl get mw` (issue 23.10): what the window does now and what it waits on.
+  const std::string phase = status.at("phase").as_string();
+  auto num = [&](const char* group, const char* k) -> std::string {
+    return status.has_field(group) && status.at(group).has_field(k) ? std::to_string(status.at(group).at(k).as_integer()) : "0";
+  };
+  auto ready_message = [&]() -> std::string {
+    if (!status.has_field("conditions") || status.at("conditions").size() == 0) return "";
+    const auto& c = status.at("conditions").at(0);
+    return c.has_field("message") ? c.at("message").as_string() : "";
+  };
+  std::string zones;
+  if (p.spec)
+    for (const auto& z : p.spec->zones) zones += (zones.empty() ? "" : ",") + z;
+  const auto when = [&](kube::TimePoint t) { return kube::format_rfc3339(t); };
+  std::string out;
+  if (phase == "Scheduled") {
+    out = p.spec && p.spec->suspend ? "suspended: nothing will be touched"
+                                    : "evacuation of " + zones + " starts " + (p.spec ? when(p.spec->evacuation_start()) : "") + " (" + num("nodes", "total") + " nodes)";
+  } else if (phase == "Evacuating") {
+    out = "evacuating " + zones + ": " + num("nodes", "drained") + "/" + num("nodes", "total") + " drained";
+    if (status.has_field("blockers") && status.at("blockers").size() > 0) {
+      const auto& b = status.at("blockers").at(0);
+      out += ", waiting on " + b.at("kind").as_string() + " " + (b.has_field("namespace") ? b.at("namespace").as_string() + "/" : "") +
+             b.at("name").as_string() + " (" + b.at("reason").as_string() + ")";
+    }
+  } else if (phase == "Evacuated") {
+    out = zones + " empty (" + num("nodes", "drained") + "/" + num("nodes", "total") + " drained); window starts " + (p.spec ? when(p.spec->start) : "");
+  } else if (phase == "InProgress") {
+    out = "holding " + zones + " empty until " + (p.spec ? when(p.spec->end) : "");
+  } else {
+    out = phase + ": " + ready_message();
+  }
+  return out.size() > 200 ? out.substr(0, 197) + "..." : out;
 }
 
 kube::Status MaintenanceWindowController::blocked_status(Pass& p, const std::string& reason, const std::string& message,

@@ -53,6 +53,7 @@ class MaintenanceWindowController final : public Reconciler {
   // Writes `status` merged into the fresh one, only when it changed (volatile parts at most
   // every kVolatileStatusEvery).
   kube::Status write_status(Pass& p, web::json::value status);
+  static std::string summary_of(const Pass& p, const web::json::value& status);
   kube::Status blocked_status(Pass& p, const std::string& reason, const std::string& message,
                               const web::json::value& preflight = web::json::value::null());
   planner::Preflight run_preflight(const Pass& p);

@@ -96,6 +96,7 @@ class PatchCampaignController final : public Reconciler {
   // 4. Surge capacity, ETA, Events, the status write and the next look (campaign_progress.cpp).
   kube::Status keep_surge_capacity(Pass& p);
   std::optional<kube::TimePoint> estimate_completion(const Pass& p, bool complete);
+  static bool held_only(const Pass& p);
   ReconcileResult write_progress(Pass& p, const ResourceWriter& writer);
 
   std::shared_ptr<kube::RestClient> client_;

@@ -11,6 +11,7 @@ double campaign_seconds_left(const std::vector<ZoneWork>& zones, const CampaignP
     if (z.nodes <= 0) continue;
     const int budget = std::max(1, z.budget);
     auto lane = std::min_element(lanes.begin(), lanes.end());
+    *lane = std::max(*lane, z.not_before_s);
     if (pace.batch_soak_s <= 0) {
       *lane += std::max(0.0, z.nodes * pace.node_s - z.in_flight_s) / std::min(budget, z.nodes);
     } else {

@@ -10,7 +10,8 @@
 // node-seconds left, less those its nodes in flight have already run, over the slots it runs
 // at. Worked example: 10 nodes, budget 3, 60 s a node, none running: with batchSoak 30 s,
 // 4 batches → 4 × 60 + 3 × 30 = 330 s; rolling, 10 × 60 / 3 = 200 s. While the canary is
-// not yet done its soak comes on top.
+// not yet done its soak comes on top. A zone held by a window starts no earlier than the
+// window lets it go: the time a campaign spends held counts (issue 23.10).
 #include <vector>
 
 namespace nonevent::planner {
@@ -21,6 +22,7 @@ struct ZoneWork {
   int budget = 1;           // nodes the zone has out at once (at least 1)
   double running_s = 0;     // batchSoak: how long the running batch has run (0: none)
   double in_flight_s = 0;   // rolling: the time its nodes in flight have run, summed
+  double not_before_s = 0;  // held (a MaintenanceWindow has it): no work before this many seconds
 };
 
 // How fast the campaign goes.

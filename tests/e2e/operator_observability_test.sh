@@ -166,6 +166,8 @@ check "the log says each cordon, with the claim (an Event line)" grep -q 'level=
 check "the log says each eviction, naming the pod and node" grep -qE 'level=info logger=drain msg=evicted node=[^ ]+ pod=[^ ]+/' "$work/operator.log"
 check "the log says each phase change of the window" grep -qE 'logger=maintenancewindow msg=phase window=use1c from=[A-Za-z-]+ to=(Evacuating|Evacuated)' "$work/operator.log"
 check "the log says when the caches synced" grep -q 'msg="caches synced; starting the controllers"' "$work/operator.log"
+check "kubectl get mw: Start is a time, not 0s, and Summary says what it does (issue 23.10)" bash -c \
+  "out=\$(kubectl get mw use1c); echo \"\$out\"; grep -qE 'use1c +[A-Za-z]+ .*20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]+Z +(evacuating|us-east-1c empty|holding)' <<<\"\$out\""
 check "eviction metrics count successes" bash -c \
   "curl -sf '$metrics/metrics' | grep -E '^nonevent_evictions_total\{controller=\"maintenancewindow\",result=\"success\"\} [1-9]'"
 

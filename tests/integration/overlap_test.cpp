@@ -116,6 +116,25 @@ TEST(Overlap, AWindowAlreadyOverIsMissedAndTouchesNothing) {
   EXPECT_NE(rig.events_text().find("WindowMissed"), std::string::npos) << rig.events_text();
 }
 
+// 23.10: a campaign waiting on a window says so, names the window, and its ETA counts the wait.
+TEST(Overlap, ACampaignHeldByAWindowSaysWhoHoldsItAndCountsTheWait) {
+  Rig rig(Rig::kSmallCluster, {});
+  rig.apply(window("hold-a", "a", "2026-12-01T00:30:00Z", "2026-12-01T02:00:00Z", ", safety: {requireCapacity: false}"));
+  rig.apply(campaign("fleet", "maxUnavailable: 1, canary: {nodes: 0}") + "  zones: [b, a]\n");
+  rig.tick = 3s;
+  rig.start_operator();
+  // b is rolled; a waits for the window.
+  ASSERT_TRUE(rig.advance_until([&] { return has_condition(rig.campaign("fleet"), "Progressing", "False", "HeldByWindow"); }, 1h))
+      << rig.campaign("fleet").serialize();
+  const auto c = rig.campaign("fleet");
+  EXPECT_NE(c.serialize().find("held by MaintenanceWindow/hold-a until 2026-12-01T02:00:00Z"), std::string::npos) << c.serialize();
+  EXPECT_NE(str(c, {"status", "summary"}).find("held by MaintenanceWindow/hold-a"), std::string::npos) << str(c, {"status", "summary"});
+  const auto eta = kube::parse_rfc3339(str(c, {"status", "estimatedCompletion"}));
+  ASSERT_TRUE(eta) << c.serialize();
+  EXPECT_GT(*eta, *kube::parse_rfc3339("2026-12-01T02:00:00Z")) << "the ETA must count the time zone a is held";
+  EXPECT_TRUE(rig.advance_until([&] { return str(rig.campaign("fleet"), {"status", "phase"}) == "Completed"; }, 3h));
+}
+
 int api_call(Rig& rig, const std::string& method, const std::string& path, const std::string& body = "") {
   sim::ApiRequest r{.method = method, .path = path};
   r.headers["content-type"] = "application/merge-patch+json";

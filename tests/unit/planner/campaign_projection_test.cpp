@@ -44,5 +44,13 @@ TEST(CampaignProjection, CanarySoakOnTopUntilTheCanaryIsDoneAndNothingLeftIsZero
   EXPECT_DOUBLE_EQ(campaign_seconds_left({{.nodes = 0, .budget = 3}}, p), 0);
 }
 
+TEST(CampaignProjection, AHeldZoneStartsWhenItsWindowLetsItGo) {
+  const CampaignPace pace{.batch_s = 60, .node_s = 60, .batch_soak_s = 0, .zones_in_parallel = 1};
+  // b (60 s of work) first, then a, held for another 2 hours: a starts at 7200, not at 60.
+  EXPECT_DOUBLE_EQ(campaign_seconds_left({{.nodes = 1, .budget = 1}, {.nodes = 1, .budget = 1, .not_before_s = 7200}}, pace), 7260);
+  // A hold that ends before the lane gets there changes nothing.
+  EXPECT_DOUBLE_EQ(campaign_seconds_left({{.nodes = 1, .budget = 1}, {.nodes = 1, .budget = 1, .not_before_s = 30}}, pace), 120);
+}
+
 }  // namespace
 }  // namespace nonevent::planner

@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent.parent / "crds"
-DURATION = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"
+# At most seven digits a component: what fits Go's int64 nanoseconds (the operator refuses
+# the same, kube/clock.cpp parse_duration).
+DURATION = r"^([0-9]{1,7}(\.[0-9]+)?(ms|s|m|h))+$"
 
 
 def duration(default=None, desc=""):

@@ -1,5 +1,7 @@
 #include "controllers/campaign_spec.h"
 
+#include "controllers/window_spec.h"
+
 #include <algorithm>
 #include <regex>
 
@@ -124,9 +126,7 @@ ParsedCampaign parse_campaign_spec(const value& spec) {
   if (std::find(sources.begin(), sources.end(), c.source) == sources.end())
     p.push_back("spec.target.source: must be one of Label, Annotation, OSImage, KernelVersion, KubeletVersion");
   if (auto* ns = obj(spec, "nodeSelector")) c.node_selector = selector_from(*ns);
-  if (spec.has_field("zones") && spec.at("zones").is_array())
-    for (const auto& z : spec.at("zones").as_array())
-      if (z.is_string() && !z.as_string().empty()) c.zones.push_back(z.as_string());
+  c.zones = zone_set(spec, p);
   if (auto zl = str(spec, "zoneLabel"); !zl.empty()) c.zone_label = zl;
   if (auto* st = obj(spec, "strategy")) {
     if (auto t = str(*st, "type"); !t.empty()) {
@@ -138,7 +138,10 @@ ParsedCampaign parse_campaign_spec(const value& spec) {
     if (st->has_field("zonesInParallel")) c.zones_in_parallel = st->at("zonesInParallel").as_integer();
     if (c.zones_in_parallel < 1) p.push_back("spec.strategy.zonesInParallel: must be at least 1");
     if (auto* can = obj(*st, "canary")) {
-      if (can->has_field("nodes")) c.canary_nodes = can->at("nodes").as_integer();
+      if (can->has_field("nodes")) {
+        c.canary_nodes = can->at("nodes").is_integer() ? can->at("nodes").as_integer() : -1;
+        if (c.canary_nodes < 0) p.push_back("spec.strategy.canary.nodes: must be an integer of at least 0");
+      }
       read_duration(*can, "soak", "spec.strategy.canary", c.canary_soak, p);
     }
     read_duration(*st, "batchSoak", "spec.strategy", c.batch_soak, p);
@@ -171,7 +174,10 @@ ParsedCampaign parse_campaign_spec(const value& spec) {
   }
   read_duration(spec, "deadline", "spec", c.deadline, p);
   if (auto* fp = obj(spec, "failurePolicy")) {
-    if (fp->has_field("maxFailedNodes")) c.max_failed_nodes = fp->at("maxFailedNodes").as_integer();
+    if (fp->has_field("maxFailedNodes")) {
+      c.max_failed_nodes = fp->at("maxFailedNodes").is_integer() ? fp->at("maxFailedNodes").as_integer() : -1;
+      if (c.max_failed_nodes < 0) p.push_back("spec.failurePolicy.maxFailedNodes: must be an integer of at least 0");
+    }
     if (auto a = str(*fp, "action"); !a.empty()) c.failure_action = a;
     if (fp->has_field("keepFailedNodesCordoned") && fp->at("keepFailedNodesCordoned").is_boolean())
       c.keep_failed_cordoned = fp->at("keepFailedNodesCordoned").as_bool();

@@ -1,5 +1,7 @@
 #include "controllers/window_spec.h"
 
+#include <algorithm>
+
 namespace nonevent::controllers {
 
 using web::json::value;
@@ -18,6 +20,24 @@ bool WindowSpec::resolve(kube::TimePoint now) {
   return true;
 }
 
+std::vector<std::string> zone_set(const value& spec, std::vector<std::string>& problems) {
+  // A set, as the CRD's x-kubernetes-list-type: set makes it: a duplicate is refused with
+  // kube-apiserver's words.
+  std::vector<std::string> zones;
+  if (!spec.has_field("zones") || !spec.at("zones").is_array()) return zones;
+  const auto& list = spec.at("zones").as_array();
+  size_t i = 0;
+  for (const auto& z : list) {
+    if (z.is_string() && !z.as_string().empty()) {
+      if (std::find(zones.begin(), zones.end(), z.as_string()) != zones.end())
+        problems.push_back("spec.zones[" + std::to_string(i) + "]: Duplicate value: \"" + z.as_string() + "\"");
+      else zones.push_back(z.as_string());
+    }
+    ++i;
+  }
+  return zones;
+}
+
 ParsedWindow parse_window_spec(const value& spec) {
   ParsedWindow out;
   WindowSpec w;
@@ -26,9 +46,7 @@ ParsedWindow parse_window_spec(const value& spec) {
     p.push_back("spec: required");
     return out;
   }
-  if (spec.has_field("zones") && spec.at("zones").is_array())
-    for (const auto& z : spec.at("zones").as_array())
-      if (z.is_string() && !z.as_string().empty()) w.zones.push_back(z.as_string());
+  w.zones = zone_set(spec, p);
   if (w.zones.empty()) p.push_back("spec.zones: at least one zone is required");
   if (auto zl = str(spec, "zoneLabel"); !zl.empty()) w.zone_label = zl;
   if (spec.has_field("schedule")) {
@@ -38,15 +56,20 @@ ParsedWindow parse_window_spec(const value& spec) {
     const std::string tz = str(spec, "timeZone").empty() ? "UTC" : str(spec, "timeZone");
     w.time_zone = TimeZone::load(tz, err);
     if (!w.time_zone) p.push_back("spec.timeZone: " + err);
-    auto d = parse_duration(str(spec, "duration"));
-    if (!d || d->count() <= 0) p.push_back("spec.duration: required with schedule, a duration such as 4h");
+    const std::string ds = str(spec, "duration");
+    auto d = parse_duration(ds);
+    if (ds.empty()) p.push_back("spec.duration: required with schedule, a duration such as 4h");
+    else if (!d || d->count() <= 0) p.push_back("spec.duration: \"" + ds + "\" is not a positive duration such as 4h");
     else w.duration = *d;
     if (spec.has_field("start") || spec.has_field("end")) p.push_back("spec.start: start/end and schedule/duration are mutually exclusive");
   } else {
-    auto s = kube::parse_rfc3339(str(spec, "start"));
-    auto e = kube::parse_rfc3339(str(spec, "end"));
-    if (!s) p.push_back("spec.start: required, an RFC 3339 time such as 2026-12-01T02:00:00Z");
-    if (!e) p.push_back("spec.end: required, an RFC 3339 time such as 2026-12-01T06:00:00Z");
+    const std::string ss = str(spec, "start"), es = str(spec, "end");
+    auto s = kube::parse_rfc3339(ss);
+    auto e = kube::parse_rfc3339(es);
+    if (ss.empty()) p.push_back("spec.start: required (or schedule and duration), an RFC 3339 time such as 2026-12-01T02:00:00Z");
+    else if (!s) p.push_back("spec.start: \"" + ss + "\" is not an RFC 3339 time such as 2026-12-01T02:00:00Z");
+    if (es.empty()) p.push_back("spec.end: required (or schedule and duration), an RFC 3339 time such as 2026-12-01T06:00:00Z");
+    else if (!e) p.push_back("spec.end: \"" + es + "\" is not an RFC 3339 time such as 2026-12-01T06:00:00Z");
     if (s && e && !(*s < *e)) p.push_back("spec.end: must be after spec.start");
     if (s) w.start = *s;
     if (e) w.end = *e;
@@ -61,8 +84,11 @@ ParsedWindow parse_window_spec(const value& spec) {
   }
   if (spec.has_field("rebalance") && spec.at("rebalance").is_boolean()) w.rebalance = spec.at("rebalance").as_bool();
   if (spec.has_field("suspend") && spec.at("suspend").is_boolean()) w.suspend = spec.at("suspend").as_bool();
-  if (spec.has_field("safety") && spec.at("safety").has_field("minAvailableZones"))
-    w.min_available_zones = spec.at("safety").at("minAvailableZones").as_integer();
+  if (spec.has_field("safety") && spec.at("safety").has_field("minAvailableZones")) {
+    const auto& m = spec.at("safety").at("minAvailableZones");
+    if (!m.is_integer() || m.as_integer() < 1) p.push_back("spec.safety.minAvailableZones: must be an integer of at least 1");
+    else w.min_available_zones = m.as_integer();
+  }
   if (spec.has_field("safety") && spec.at("safety").has_field("requireCapacity") && spec.at("safety").at("requireCapacity").is_boolean())
     w.require_capacity = spec.at("safety").at("requireCapacity").as_bool();
   if (spec.has_field("drain")) w.drain = parse_drain_policy(spec.at("drain"), "spec.drain", p);

@@ -38,6 +38,8 @@ struct ParsedWindow {
   std::optional<WindowSpec> spec;
   std::vector<std::string> problems;
 };
+// spec.zones as a set: duplicates are problems naming their index (shared with PatchCampaign).
+std::vector<std::string> zone_set(const web::json::value& spec, std::vector<std::string>& problems);
 ParsedWindow parse_window_spec(const web::json::value& spec);
 
 }  // namespace nonevent::controllers

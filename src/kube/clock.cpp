@@ -182,6 +182,9 @@ std::optional<Duration> parse_duration(std::string_view s) {
     else if (unit == "ns") scale = 1;
     else return std::nullopt;
     total_ns += n * scale;
+    // Go's time.ParseDuration refuses what an int64 of nanoseconds cannot hold (~2562047h);
+    // taken as it came, 99999999h wrapped round to a time in 1734.
+    if (total_ns > 9.2e18) return std::nullopt;
     i = k;
   }
   return Duration(static_cast<Duration::rep>(negative ? -total_ns : total_ns));

@@ -419,6 +419,7 @@ ApiResponse ApiServer::route(const ApiRequest& req, RequestRecord& rec) {
   auto t = parse_target(req.path, err);
   if (!t) return err;
   t->object_unread = req.object_unread;
+  t->field_validation = query(req, "fieldValidation");
   rec.group = t->type->group;
   rec.resource = t->type->resource;
   rec.subresource = t->subresource;
@@ -644,9 +645,22 @@ ApiResponse ApiServer::create(const ApiRequest& req, const Target& t) {
 
 ApiResponse ApiServer::write(const Target& t, value obj, const StoredPtr& current, const std::string& expected_rv, int ok_code) {
   const auto& type = *t.type;
+  std::vector<std::string> warnings;  // sent as Warning headers (RFC 7234 code 299), as kube-apiserver does
   if (type.custom && !type.crd_schema_json.empty()) {
     std::error_code ec;
     auto schema = value::parse(type.crd_schema_json, ec);
+    // Structural pruning as kube-apiserver does it: fields the schema does not declare are
+    // dropped, refused with fieldValidation=Strict (kubectl's default), warned about with
+    // Warn (the server's default).
+    if (auto unknown = prune_unknown_fields(obj, schema); !unknown.empty()) {
+      std::string list;
+      for (const auto& u : unknown) list += (list.empty() ? "" : ", ") + ("unknown field \"" + u + "\"");
+      if (t.field_validation == "Strict")
+        return error_response(400, "BadRequest", type.kind + " in version \"" + type.version + "\" cannot be handled as a " + type.kind +
+                                                     ": strict decoding error: " + list);
+      if (t.field_validation != "Ignore")
+        for (const auto& u : unknown) warnings.push_back("unknown field \"" + u + "\"");
+    }
     apply_defaults(obj, schema);
     std::vector<std::string> errs;
     validate(obj, schema, "", errs);
@@ -688,6 +702,11 @@ ApiResponse ApiServer::write(const Target& t, value obj, const StoredPtr& curren
   }
   ApiResponse r;
   r.status = ok_code;
+  for (const auto& w : warnings) {
+    auto& h = r.headers["Warning"];
+    value text = value::string(w);
+    h += (h.empty() ? "" : ", ") + ("299 - " + text.serialize());
+  }
   if (!t.object_unread) r.body = stored->json;
   return r;
 }

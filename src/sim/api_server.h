@@ -101,6 +101,7 @@ class ApiServer {
     ResourceTypePtr type;
     std::string ns, name, subresource;
     bool object_unread = false;  // ApiRequest::object_unread: a write answers without the object
+    std::string field_validation;  // the fieldValidation query: Strict | Warn (default) | Ignore
   };
   ApiResponse route(const ApiRequest& req, RequestRecord& rec);
   ApiResponse discovery(const ApiRequest& req, bool& handled);

@@ -12,6 +12,38 @@ using web::json::value;
 using detail::str;
 
 // Applies a CRD's structural-schema defaults to an object (recursively, where absent).
+namespace {
+void prune(value& obj, const value& schema, const std::string& path, bool root, std::vector<std::string>& out) {
+  if (!schema.is_object()) return;
+  if (schema.has_field("x-kubernetes-preserve-unknown-fields") && schema.at("x-kubernetes-preserve-unknown-fields").is_boolean() &&
+      schema.at("x-kubernetes-preserve-unknown-fields").as_bool())
+    return;
+  if (obj.is_array() && schema.has_field("items")) {
+    for (size_t i = 0; i < obj.size(); ++i) prune(obj[i], schema.at("items"), path + "[" + std::to_string(i) + "]", false, out);
+    return;
+  }
+  if (!obj.is_object() || !schema.has_field("properties") || schema.has_field("additionalProperties")) return;
+  const auto& props = schema.at("properties");
+  std::vector<std::string> gone;
+  for (const auto& [k, v] : obj.as_object()) {
+    if (root && (k == "apiVersion" || k == "kind" || k == "metadata")) continue;
+    if (!props.has_field(k)) gone.push_back(k);
+  }
+  for (const auto& k : gone) {
+    obj.erase(k);
+    out.push_back(path.empty() ? k : path + "." + k);
+  }
+  for (auto& [k, v] : obj.as_object())
+    if (props.has_field(k)) prune(v, props.at(k), path.empty() ? k : path + "." + k, false, out);
+}
+}  // namespace
+
+std::vector<std::string> prune_unknown_fields(value& obj, const value& schema) {
+  std::vector<std::string> out;
+  prune(obj, schema, "", true, out);
+  return out;
+}
+
 void apply_defaults(value& obj, const value& schema) {
   if (!schema.is_object()) return;
   if (obj.is_object() && schema.has_field("properties") && schema.at("properties").is_object()) {
@@ -85,6 +117,14 @@ void validate(const value& obj, const value& schema, const std::string& path, st
       errs.push_back(path + ": Too many: " + std::to_string(obj.size()) + ": must have at most " + schema.at("maxItems").serialize() + " items");
     if (schema.has_field("items"))
       for (size_t i = 0; i < obj.size(); ++i) validate(obj.at(i), schema.at("items"), path + "[" + std::to_string(i) + "]", errs);
+    // x-kubernetes-list-type: set: every item once (kube-apiserver's words).
+    if (str(schema, "x-kubernetes-list-type") == "set")
+      for (size_t i = 1; i < obj.size(); ++i)
+        for (size_t j = 0; j < i; ++j)
+          if (obj.at(i) == obj.at(j)) {
+            errs.push_back(path + "[" + std::to_string(i) + "]: Duplicate value: " + obj.at(i).serialize());
+            break;
+          }
   }
   if (obj.is_string() && schema.has_field("pattern")) {
     try {

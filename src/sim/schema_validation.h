@@ -11,6 +11,10 @@
 
 namespace nonevent::sim {
 
+// Drops every field `schema` does not declare (an object's properties, unless it has
+// x-kubernetes-preserve-unknown-fields or additionalProperties; apiVersion, kind and metadata
+// at the top stay), and returns their paths ("spec.evacuateBefor").
+std::vector<std::string> prune_unknown_fields(web::json::value& obj, const web::json::value& schema);
 // Applies the schema's defaults to `obj` (recursively, where absent).
 void apply_defaults(web::json::value& obj, const web::json::value& schema);
 // Appends to `errs` every way `obj` (at `path`, e.g. "spec") breaks `schema`.

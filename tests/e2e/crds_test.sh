@@ -83,4 +83,42 @@ check "maxUnavailable 100% and 10000 are admitted" kubectl apply -f - <<<"apiVer
 kind: PatchCampaign
 metadata: {name: edge-mu}
 spec: {target: {version: x}, strategy: {type: External, maxUnavailable: 100%, maxSurge: 0}}"
+# Issue 23.7: one verdict everywhere. Every invalid spec of tests/fixtures/invalid-specs.yaml
+# is refused by kubectl (the CRD) and by `nonevent plan`, each naming the table's field; the
+# operator's own check of the same table is unit/controllers/validation_table_test.cpp.
+mkdir -p "$work/invalid"
+/usr/bin/python3 - "$src/tests/fixtures/invalid-specs.yaml" "$work/invalid" <<'PY'
+import json, sys, yaml
+for i, case in enumerate(yaml.safe_load(open(sys.argv[1]))):
+    with open(f"{sys.argv[2]}/{i:02d}.json", "w") as f:
+        json.dump(case["object"], f)
+    with open(f"{sys.argv[2]}/{i:02d}.field", "w") as f:
+        f.write(case["field"])
+PY
+cat >"$work/plan-snapshot.yaml" <<'YAML'
+apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: Node, metadata: {name: a1, labels: {topology.kubernetes.io/zone: a}}, status: {conditions: [{type: Ready, status: "True"}]}}
+- {apiVersion: v1, kind: Node, metadata: {name: b1, labels: {topology.kubernetes.io/zone: b}}, status: {conditions: [{type: Ready, status: "True"}]}}
+- {apiVersion: v1, kind: Node, metadata: {name: c1, labels: {topology.kubernetes.io/zone: c}}, status: {conditions: [{type: Ready, status: "True"}]}}
+YAML
+for obj in "$work"/invalid/*.json; do
+  field=$(cat "${obj%.json}.field")
+  name=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["metadata"]["name"])' "$obj")
+  check "kubectl refuses $name naming $field" refused "$field" "$(cat "$obj")"
+  check "plan refuses $name naming $field (exit 1)" bash -c \
+    "out=\$('$bin' plan -f '$obj' --snapshot '$work/plan-snapshot.yaml' 2>&1); rc=\$?; echo \"\$out\"; [ \$rc = 1 ] && grep -qF -- '$field' <<<\"\$out\""
+done
+check "an unknown field is refused with kubectl's default fieldValidation=Strict, naming it" refused "evacuateBefor" "apiVersion: nonevent.dev/v1alpha1
+kind: MaintenanceWindow
+metadata: {name: typo}
+spec: {zones: [a], start: '2099-01-01T02:00:00Z', end: '2099-01-01T06:00:00Z', evacuateBefor: 1h}"
+check "with --validate=false the unknown field is pruned, not stored" bash -c \
+  "echo \"apiVersion: nonevent.dev/v1alpha1
+kind: MaintenanceWindow
+metadata: {name: typo}
+spec: {zones: [a], start: '2099-01-01T02:00:00Z', end: '2099-01-01T06:00:00Z', evacuateBefor: 1h}\" | kubectl apply --validate=false -f - && \
+   kubectl get mw typo -o jsonpath='{.spec}' && [ -z \"\$(kubectl get mw typo -o jsonpath='{.spec.evacuateBefor}')\" ] && \
+   [ \"\$(kubectl get mw typo -o jsonpath='{.spec.zones[0]}')\" = a ]"
 summary

@@ -178,6 +178,19 @@ std::vector<std::string> all_zones(const Cluster& c, const std::string& zone_lab
   return {zs.begin(), zs.end()};
 }
 
+// Whether every zone the spec names has a node; if not, says which (the operator's
+// UnknownZone / InvalidSpec, before anything is planned).
+bool zones_exist(const std::vector<std::string>& wanted, const std::vector<std::string>& present, const std::string& label) {
+  for (const auto& z : wanted)
+    if (std::find(present.begin(), present.end(), z) == present.end()) {
+      std::string list;
+      for (const auto& x : present) list += " " + x;
+      std::fprintf(stderr, "error: spec.zones: no node has %s=%s (zones:%s)\n", label.c_str(), z.c_str(), list.c_str());
+      return false;
+    }
+  return true;
+}
+
 int plan_window(const value& obj, const Cluster& c, bool json_out) {
   auto parsed = controllers::parse_window_spec(obj.has_field("spec") ? obj.at("spec") : value::null());
   if (!parsed.spec) {
@@ -208,13 +221,7 @@ int plan_window(const value& obj, const Cluster& c, bool json_out) {
   }
   std::set<std::string> drained;
   const auto zones = all_zones(c, w.zone_label);
-  for (const auto& z : w.zones)
-    if (std::find(zones.begin(), zones.end(), z) == zones.end()) {
-      std::fprintf(stderr, "error: spec.zones: no node has %s=%s (zones: ", w.zone_label.c_str(), z.c_str());
-      for (const auto& x : zones) std::fprintf(stderr, "%s ", x.c_str());
-      std::fprintf(stderr, ")\n");
-      return 1;
-    }
+  if (!zones_exist(w.zones, zones, w.zone_label)) return 1;
   for (const auto& n : c.nodes)
     if (const auto* z = model::find_label(n->meta.label_set(), w.zone_label);
         z && std::find(w.zones.begin(), w.zones.end(), z->str()) != w.zones.end())
@@ -251,17 +258,8 @@ int plan_campaign(const value& obj, const Cluster& c, bool json_out, double batc
     return 1;
   }
   const auto& s = *parsed.spec;
+  if (!zones_exist(s.zones, all_zones(c, s.zone_label), s.zone_label)) return 1;
   auto zones = s.zones.empty() ? all_zones(c, s.zone_label) : s.zones;
-  {
-    const auto present = all_zones(c, s.zone_label);
-    for (const auto& z : s.zones)
-      if (std::find(present.begin(), present.end(), z) == present.end()) {
-        std::fprintf(stderr, "error: spec.zones: no node has %s=%s (zones:", s.zone_label.c_str(), z.c_str());
-        for (const auto& x : present) std::fprintf(stderr, " %s", x.c_str());
-        std::fprintf(stderr, ")\n");
-        return 1;
-      }
-  }
   std::map<std::string, std::vector<const model::Node*>> todo;
   std::map<std::string, int> total;
   for (const auto& n : c.nodes) {

@@ -8,14 +8,6 @@ namespace {
 
 using namespace testing;
 
-const char* kJobTemplate = R"(
-  inPlace:
-    jobTemplate:
-      metadata: {annotations: {sim.nonevent.dev/run-seconds: "20"}}
-      spec:
-        containers: [{name: patch, image: registry.example.com/node-patcher:1, args: [--reboot]}]
-)";
-
 std::string campaign(const std::string& name, const std::string& strategy_extra = "maxUnavailable: 1, canary: {nodes: 1, soak: 2m}") {
   return "apiVersion: nonevent.dev/v1alpha1\nkind: PatchCampaign\nmetadata: {name: " + name +
          "}\nspec:\n  target: {version: v2}\n  deadline: 4h\n  strategy: {type: InPlace, " + strategy_extra + "}\n" + kJobTemplate;

@@ -12,14 +12,6 @@ namespace {
 
 using namespace testing;
 
-const char* kJobTemplate = R"(
-  inPlace:
-    jobTemplate:
-      metadata: {annotations: {sim.nonevent.dev/run-seconds: "20"}}
-      spec:
-        containers: [{name: patch, image: registry.example.com/node-patcher:1, args: [--reboot]}]
-)";
-
 std::string campaign_yaml(const std::string& name, const std::string& strategy, const std::string& extra = "") {
   std::string y = "apiVersion: nonevent.dev/v1alpha1\nkind: PatchCampaign\nmetadata: {name: " + name +
                   "}\nspec:\n  target: {version: v2}\n  deadline: 2h\n";

@@ -33,6 +33,16 @@ inline std::string read(const std::string& path) {
   return ss.str();
 }
 
+// An InPlace campaign's jobTemplate whose patch runs 20 s (the sim's node agent reads the
+// annotation) and reboots the node.
+inline constexpr const char* kJobTemplate = R"(
+  inPlace:
+    jobTemplate:
+      metadata: {annotations: {sim.nonevent.dev/run-seconds: "20"}}
+      spec:
+        containers: [{name: patch, image: registry.example.com/node-patcher:1, args: [--reboot]}]
+)";
+
 // Whether `obj` has condition `type` with `status` (and `reason`, when given).
 inline bool has_condition(const value& obj, const std::string& type, const std::string& status, const std::string& reason = "") {
   const value* cs = at(obj, {"status", "conditions"});

@@ -91,6 +91,26 @@ std::optional<kube::TimePoint> PatchCampaignController::estimate_completion(cons
                                    .zones_in_parallel = c.zones_in_parallel}));
 }
 
+std::string PatchCampaignController::held_zones(const Pass& p) {
+  // The zones held by windows that this campaign still has work in, for the condition and summary.
+  std::string held;
+  for (const auto& z : p.zones_out.as_array())
+    if (text(z, "state") == "HeldByWindow")
+      held += (held.empty() ? "" : ", ") + text(z, "zone") + " held by " + text(z, "heldBy") + " until " + text(z, "heldUntil");
+  return held;
+}
+
+std::string PatchCampaignController::summary_of(const Pass& p, const std::string& phase, const std::string& held) {
+  // One line for `kubectl get pcamp` (issue 23.10).
+  const std::string counts = std::to_string(p.updated) + "/" + std::to_string(p.total) + " nodes report " + p.c().version;
+  const size_t failed = p.failed.size();
+  if (phase != "Progressing") return phase + ": " + counts + (failed > 0 ? ", " + std::to_string(failed) + " failed" : "");
+  std::string out = (p.current_zone.empty() ? std::string("waiting") : "rolling " + p.current_zone) + ": " + counts;
+  if (!held.empty()) out += "; " + held;
+  else if (!p.blockers.empty()) out += "; waiting on " + p.blockers.front().kind + " " + p.blockers.front().name;
+  return out.size() > 200 ? out.substr(0, 197) + "..." : out;
+}
+
 bool PatchCampaignController::held_only(const Pass& p) {
   // Every zone with work left is held by a window.
   for (const auto& z : p.zones_out.as_array())
@@ -98,6 +118,7 @@ bool PatchCampaignController::held_only(const Pass& p) {
   return true;
 }
 
+// Long because the status is one literal, built in one place (its fields read together).
 ReconcileResult PatchCampaignController::write_progress(Pass& p, const ResourceWriter& writer) {
   const CampaignSpec& c = p.c();
   const auto now = p.now;
@@ -120,19 +141,8 @@ ReconcileResult PatchCampaignController::write_progress(Pass& p, const ResourceW
   }
 
   const int failed_count = static_cast<int>(p.failed.size());
-  // The zones held by windows that this campaign still has work in, for the condition and summary.
-  std::string held;
-  for (const auto& z : p.zones_out.as_array())
-    if (text(z, "state") == "HeldByWindow")
-      held += (held.empty() ? "" : ", ") + text(z, "zone") + " held by " + text(z, "heldBy") + " until " + text(z, "heldUntil");
-  const std::string summary = [&] {
-    const std::string counts = std::to_string(p.updated) + "/" + std::to_string(p.total) + " nodes report " + c.version;
-    if (phase != "Progressing") return phase + ": " + counts + (failed_count > 0 ? ", " + std::to_string(failed_count) + " failed" : "");
-    std::string out = (p.current_zone.empty() ? std::string("waiting") : "rolling " + p.current_zone) + ": " + counts;
-    if (!held.empty()) out += "; " + held;
-    else if (!p.blockers.empty()) out += "; waiting on " + p.blockers.front().kind + " " + p.blockers.front().name;
-    return out.size() > 200 ? out.substr(0, 197) + "..." : out;
-  }();
+  const std::string held = held_zones(p);
+  const std::string summary = summary_of(p, phase, held);
   if (phase != text(p.old_status, "phase") || p.completed_nodes > 0 || p.new_failures.size() > 0)
     logging::info("patchcampaign", "progress",
                   {{"campaign", p.name}, {"phase", phase}, {"updated", std::to_string(p.updated) + "/" + std::to_string(p.total)},

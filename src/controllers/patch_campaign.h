@@ -97,6 +97,8 @@ class PatchCampaignController final : public Reconciler {
   kube::Status keep_surge_capacity(Pass& p);
   std::optional<kube::TimePoint> estimate_completion(const Pass& p, bool complete);
   static bool held_only(const Pass& p);
+  static std::string held_zones(const Pass& p);
+  static std::string summary_of(const Pass& p, const std::string& phase, const std::string& held);
   ReconcileResult write_progress(Pass& p, const ResourceWriter& writer);
 
   std::shared_ptr<kube::RestClient> client_;

@@ -25,6 +25,11 @@ kube::Status Drainer::claim(const model::Node& node, const std::string& claim, N
   ann[kStateSince] = value::string(kube::format_rfc3339(now));
   ann[kClaimedAt] = value::string(kube::format_rfc3339(now));
   ann[kWasUnschedulable] = value::string(node.unschedulable ? "true" : "false");
+  for (const auto& pr : kProtections) {
+    const auto* before = node.annotation(pr.key);
+    ann[pr.prior] = value::string(before ? *before : kAbsent);
+    ann[pr.key] = value::string("true");
+  }
   for (const auto& [k, v] : extra) ann[k] = value::string(v);
   // The resourceVersion makes the claim conditional: two claimants cannot both win.
   p["metadata"]["resourceVersion"] = value::string(node.meta.resource_version);
@@ -82,6 +87,14 @@ kube::Status Drainer::release(const model::Node& node, bool keep_cordoned, const
   auto& ann = p["metadata"]["annotations"];
   for (const char* k : {kClaimedBy, kNodeState, kWasUnschedulable, kStateSince, kClaimedAt, kSurgeFrom, kReplacement, kBlockedSince})
     ann[k] = value::null();
+  // The other disruptors' annotations go back to what they were before the claim. A claim made
+  // by an operator that did not record them (older than this) leaves them as they are.
+  for (const auto& pr : kProtections) {
+    const auto* prior = node.annotation(pr.prior);
+    if (!prior) continue;
+    ann[pr.key] = *prior == kAbsent ? value::null() : value::string(*prior);
+    ann[pr.prior] = value::null();
+  }
   const auto* was = node.annotation(kWasUnschedulable);
   const bool uncordon = !keep_cordoned && !(was && *was == "true");
   if (uncordon) p["spec"]["unschedulable"] = value::null();

@@ -36,6 +36,21 @@ inline constexpr const char* kBlockedSince = "nonevent.dev/blocked-since";  // f
 inline constexpr const char* kSurgeFrom = "nonevent.dev/surge-from";
 inline constexpr const char* kReplacement = "nonevent.dev/replacement";
 
+// Design 2.2a: while nonevent holds a node, the other disruptors keep off it. cluster-autoscaler
+// deletes empty nodes whatever their cordon (only this annotation stops it) and Karpenter
+// consolidates them. Set in the claim's own patch; the values they had before are recorded
+// beside the claim and put back exactly on release (a value a user had set survives).
+struct ProtectionAnnotation {
+  const char* key;
+  const char* prior;  // where the value it had before the claim is recorded
+};
+inline constexpr ProtectionAnnotation kProtections[] = {
+    {"cluster-autoscaler.kubernetes.io/scale-down-disabled", "nonevent.dev/prior-scale-down-disabled"},
+    {"karpenter.sh/do-not-disrupt", "nonevent.dev/prior-do-not-disrupt"},
+};
+// Recorded as the prior value of an annotation the node did not have.
+inline constexpr const char* kAbsent = "<absent>";
+
 // Why a pod or node holds a drain up, as it appears in status.blockers and Events (the
 // planner's type: the preflight predicts the same blockers the drain meets).
 using Blocker = planner::PreflightBlocker;

@@ -127,6 +127,32 @@ TEST(Overlap, ACampaignHeldByAWindowSaysWhoHoldsItAndCountsTheWait) {
   EXPECT_TRUE(rig.advance_until([&] { return str(rig.campaign("fleet"), {"status", "phase"}) == "Completed"; }, 3h));
 }
 
+// Issue 24.1 (design 2.2a): a held node carries cluster-autoscaler's and Karpenter's
+// do-not-touch annotations, written with the claim, and gets back exactly what it had.
+TEST(Overlap, HeldNodesKeepOtherDisruptorsOffAndGetTheirAnnotationsBack) {
+  Rig rig(Rig::kSmallCluster, {});
+  ASSERT_EQ(rig.merge_patch("/api/v1/nodes/n-a-0",
+                            R"({"metadata":{"annotations":{"cluster-autoscaler.kubernetes.io/scale-down-disabled":"false"}}})"),
+            200);
+  rig.apply(window("use1a", "a", "2026-12-01T00:20:00Z", "2026-12-01T00:40:00Z", ", safety: {requireCapacity: false}"));
+  rig.tick = 2s;
+  rig.start_operator();
+  ASSERT_TRUE(rig.advance_until([&] { return str(rig.window("use1a"), {"status", "phase"}) == "Evacuated"; }, 30min));
+  for (auto& n : rig.zone_nodes("a")) {
+    EXPECT_EQ(str(n, {"metadata", "annotations", "cluster-autoscaler.kubernetes.io/scale-down-disabled"}), "true") << name(n);
+    EXPECT_EQ(str(n, {"metadata", "annotations", "karpenter.sh/do-not-disrupt"}), "true") << name(n);
+  }
+  ASSERT_TRUE(rig.advance_until([&] { return str(rig.window("use1a"), {"status", "phase"}) == "Completed"; }, 1h));
+  auto n0 = rig.node("n-a-0"), n1 = rig.node("n-a-1");
+  EXPECT_EQ(str(n0, {"metadata", "annotations", "cluster-autoscaler.kubernetes.io/scale-down-disabled"}), "false") << "the user's value survives";
+  for (auto& n : {n0, n1}) {
+    EXPECT_FALSE(n.at("metadata").at("annotations").has_field("karpenter.sh/do-not-disrupt")) << name(n);
+    EXPECT_FALSE(n.at("metadata").at("annotations").has_field("nonevent.dev/prior-scale-down-disabled")) << name(n);
+    EXPECT_FALSE(n.at("metadata").at("annotations").has_field("nonevent.dev/prior-do-not-disrupt")) << name(n);
+  }
+  EXPECT_FALSE(n1.at("metadata").at("annotations").has_field("cluster-autoscaler.kubernetes.io/scale-down-disabled"));
+}
+
 int api_call(Rig& rig, const std::string& method, const std::string& path, const std::string& body = "") {
   sim::ApiRequest r{.method = method, .path = path};
   r.headers["content-type"] = "application/merge-patch+json";

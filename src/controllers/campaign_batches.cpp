@@ -36,8 +36,9 @@ WindowHolds zones_held_by_windows(GenericInformer* windows, const std::vector<No
     const auto& s = *parsed.spec;
     if (now + lookahead >= s.evacuation_start() && now < s.end) {
       for (const auto& z : s.zones) {
-        auto [it, fresh] = held.zones.try_emplace(z, Hold{"MaintenanceWindow/" + w->meta.name, s.end});
-        if (!fresh && s.end > it->second.until) it->second = Hold{"MaintenanceWindow/" + w->meta.name, s.end};
+        const Hold hold{claim_for("MaintenanceWindow", w->meta.name), s.end};
+        auto [it, fresh] = held.zones.try_emplace(z, hold);
+        if (!fresh && s.end > it->second.until) it->second = hold;
       }
       held.min_available_zones = std::max(held.min_available_zones, s.min_available_zones);
     }

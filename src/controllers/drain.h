@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "controllers/node_state.h"
@@ -142,6 +143,10 @@ class Drainer {
 };
 
 const std::string* claim_of(const model::Node& node);
+// The claimed-by value an owner writes: "MaintenanceWindow/<name>" or "PatchCampaign/<name>".
+inline std::string claim_for(std::string_view kind, std::string_view name) {
+  return std::string(kind) + "/" + std::string(name);
+}
 kube::ObjectReference node_ref(const model::Node& node);
 
 }  // namespace nonevent::controllers

@@ -42,7 +42,7 @@ constexpr auto kRebalanceTimeout = std::chrono::minutes(30);
 
 const kube::GroupVersionResource kWindows = kube::resources::maintenance_windows();
 
-std::string window_claim(const std::string& window) { return "MaintenanceWindow/" + window; }
+std::string window_claim(const std::string& window) { return claim_for("MaintenanceWindow", window); }
 
 // Blockers that mean displaced pods would find no place: with requireCapacity, no start.
 std::string refusing(const planner::Preflight& p) {

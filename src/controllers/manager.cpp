@@ -43,10 +43,11 @@ Manager::Manager(std::shared_ptr<kube::RestClient> client, std::shared_ptr<kube:
   auto& campaigns = add_controller("patchcampaign", campaigns_controller_, campaigns_);
   // Claims whose owner is gone: every claimed node when it is seen, and every node an owner
   // held when the owner disappears (deleted, or its CRD gone).
-  auto claimed_nodes = [this](const std::string& claim_prefix) {
+  // The nodes claimed by `claim` ("" for any claim).
+  auto claimed_nodes = [this](const std::string& claim) {
     std::vector<std::string> out;
     for (const auto& n : nodes_.list())
-      if (const auto* c = claim_of(*n); c && c->rfind(claim_prefix, 0) == 0) out.push_back(n->meta.name);
+      if (const auto* c = claim_of(*n); c && (claim.empty() || *c == claim)) out.push_back(n->meta.name);
     return out;
   };
   auto& sweeper = add_controller("claimsweeper", claim_sweeper_, [claimed_nodes] { return claimed_nodes(""); });
@@ -56,7 +57,7 @@ Manager::Manager(std::shared_ptr<kube::RestClient> client, std::shared_ptr<kube:
   nodes_.add_handler({sweep_node, [sweep_node](const model::Node&, const model::Node& n) { sweep_node(n); }, nullptr});
   auto sweep_owner = [&sweeper, claimed_nodes](const char* kind) {
     return [&sweeper, claimed_nodes, kind](const model::GenericObject& o) {
-      for (const auto& n : claimed_nodes(std::string(kind) + "/" + o.meta.name)) sweeper.queue->add(n);
+      for (const auto& n : claimed_nodes(claim_for(kind, o.meta.name))) sweeper.queue->add(n);
     };
   };
   windows_.add_handler({nullptr, nullptr, sweep_owner("MaintenanceWindow")});
@@ -69,8 +70,9 @@ Manager::Manager(std::shared_ptr<kube::RestClient> client, std::shared_ptr<kube:
   // which step aside for it.
   auto all_windows = [&windows] { enqueue_every(windows); };
   auto all_campaigns = [&campaigns] { enqueue_every(campaigns); };
-  auto all = [this] {
-    for (auto& c : controllers_) enqueue_every(*c);
+  auto all = [=] {
+    all_windows();
+    all_campaigns();
   };
   nodes_.add_handler(enqueue_all<model::Node>(all));
   // A window's pass looks at every pod of its zone, so it wakes only for pods that can change
@@ -137,11 +139,7 @@ std::string Manager::caches_failing(std::chrono::milliseconds grace) const {
   auto check = [&](const char* name, const auto& informer) {
     if (informer.failing_longer_than(grace)) out += std::string(out.empty() ? "" : ", ") + name + " (" + informer.last_error() + ")";
   };
-  check("nodes", nodes_);
-  check("pods", pods_);
-  check("poddisruptionbudgets", pdbs_);
-  check("maintenancewindows", windows_);
-  check("patchcampaigns", campaigns_);
+  for_each_informer(*this, check);
   return out;
 }
 
@@ -176,13 +174,13 @@ void Manager::work(Controller& c) {
   }
 }
 
-template <class F>
-void Manager::for_each_informer(F f) {
-  f(nodes_);
-  f(pods_);
-  f(pdbs_);
-  f(windows_);
-  f(campaigns_);
+template <class Self, class F>
+void Manager::for_each_informer(Self& self, F f) {
+  f("nodes", self.nodes_);
+  f("pods", self.pods_);
+  f("poddisruptionbudgets", self.pdbs_);
+  f("maintenancewindows", self.windows_);
+  f("patchcampaigns", self.campaigns_);
 }
 
 bool Manager::wait_for_caches() {
@@ -200,11 +198,7 @@ bool Manager::wait_for_caches() {
       const auto err = informer.last_error();
       waiting += std::string(waiting.empty() ? "" : ", ") + name + (err.empty() ? "" : " (" + err + ")");
     };
-    check("nodes", nodes_);
-    check("pods", pods_);
-    check("poddisruptionbudgets", pdbs_);
-    check("maintenancewindows", windows_);
-    check("patchcampaigns", campaigns_);
+    for_each_informer(*this, check);
     if (!wait_first) return true;
     if (step % kReportEvery == 0)
       logging::warn("manager", "waiting for caches to sync; no controller runs until they have", {{"waiting", waiting}});
@@ -219,7 +213,7 @@ bool Manager::run() {
   std::thread starter;
   auto start_workers = [&] {
     starter = std::thread([this] {
-      for_each_informer([](auto& i) { i.start(); });
+      for_each_informer(*this, [](const char*, auto& i) { i.start(); });
       if (!wait_for_caches()) return;
       logging::info("manager", "caches synced; starting the controllers",
                     {{"nodes", std::to_string(nodes_.size())}, {"pods", std::to_string(pods_.size())}, {"pdbs", std::to_string(pdbs_.size())},
@@ -251,7 +245,7 @@ bool Manager::run() {
   for (auto& c : controllers_)
     if (c->worker.joinable()) c->worker.join();
   synced_ = false;
-  for_each_informer([](auto& i) { i.stop(); });
+  for_each_informer(*this, [](const char*, auto& i) { i.stop(); });
   events_.flush();
   leading_ = false;
   if (hooks_.on_leading) hooks_.on_leading(false);

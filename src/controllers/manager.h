@@ -77,8 +77,9 @@ class Manager {
   // Waits until every cache has synced, or stop(); says in the log which one it waits for.
   // Returns false when stopped first.
   bool wait_for_caches();
-  template <class F>
-  void for_each_informer(F f);
+  // Calls f(name, informer) for each cache; `self` is *this, const or not.
+  template <class Self, class F>
+  static void for_each_informer(Self& self, F f);
 
   std::shared_ptr<kube::RestClient> client_;
   std::shared_ptr<kube::Clock> clock_;

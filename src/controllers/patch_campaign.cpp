@@ -91,7 +91,7 @@ kube::Result<value> PatchCampaignController::read_newest(const std::string& name
 PatchCampaignController::Pass PatchCampaignController::start_pass(const std::string& name, value obj) {
   Pass p;
   p.name = name;
-  p.claim = "PatchCampaign/" + name;
+  p.claim = claim_for("PatchCampaign", name);
   p.obj = std::move(obj);
   const value& meta = p.obj.at("metadata");
   p.generation = integer(meta, "generation");

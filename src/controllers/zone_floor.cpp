@@ -22,7 +22,7 @@ bool window_stands_aside(const web::json::value& window, const std::vector<std::
       status->at("phase").as_string() != "Blocked")
     return false;
   const auto& meta = window.at("metadata");
-  const std::string claim = "MaintenanceWindow/" + (meta.has_field("name") ? meta.at("name").as_string() : std::string());
+  const std::string claim = claim_for("MaintenanceWindow", meta.has_field("name") ? meta.at("name").as_string() : std::string());
   for (const auto& n : nodes)
     if (const auto* c = claim_of(*n); c && *c == claim) return false;
   return true;

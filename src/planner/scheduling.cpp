@@ -220,7 +220,6 @@ std::vector<model::TopologySpreadConstraint> effective_soft_constraints(const Po
 
 }  // namespace
 
-namespace {
 bool matches_terms(const std::vector<model::NodeSelectorTerm>& terms, const Node& node) {
   const auto& labels = node.meta.label_set();
   for (const auto& term : terms) {  // terms are ORed
@@ -235,7 +234,6 @@ bool matches_terms(const std::vector<model::NodeSelectorTerm>& terms, const Node
   }
   return false;
 }
-}  // namespace
 
 bool matches_node_affinity(const model::PodTemplateInfo& spec, const Node& node) {
   if (spec.node_selector.empty() && spec.required_node_affinity.empty()) return true;  // without touching the node

@@ -128,6 +128,8 @@ std::unordered_map<std::string, NodeUsage> usage_by_node(const std::vector<const
 bool tolerates(const std::vector<model::Toleration>& tolerations, const model::Taint& taint);
 // Required node affinity and nodeSelector (what nodeAffinityPolicy: Honor looks at).
 bool matches_node_affinity(const model::PodTemplateInfo& spec, const model::Node& node);
+// Whether the node matches any of the terms (ORed), as a required node affinity's terms do.
+bool matches_terms(const std::vector<model::NodeSelectorTerm>& terms, const model::Node& node);
 
 // Why a node cannot take a pod, in the scheduler's words; empty when it can.
 std::string filter(const ClusterView& view, const model::Pod& pod, const model::Node& node);

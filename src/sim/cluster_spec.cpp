@@ -19,6 +19,67 @@ ClusterSpec load_cluster_spec(const std::string& path) {
   return parse_cluster_spec(ss.str(), path);
 }
 
+namespace {
+
+template <class Fail>
+void parse_disruptors(const value& d, DisruptorsSpec& out, const Fail& fail) {
+  if (!d.is_object()) fail("disruptors", "must be a mapping");
+  auto section = [&](const std::string& name, const value& v) {
+    if (!v.is_object()) fail("disruptors." + name, "must be a mapping ({} turns it on with its defaults)");
+    return v.as_object();
+  };
+  auto seconds = [&](const std::string& where, const value& v) {
+    if (!v.is_number() || v.as_double() < 0) fail(where, "must be a non-negative number of seconds");
+    return v.as_double();
+  };
+  auto count = [&](const std::string& where, const value& v) {
+    if (!v.is_integer() || v.as_integer() < 0) fail(where, "must be a non-negative integer");
+    return static_cast<int>(v.as_integer());
+  };
+  for (const auto& [k, v] : d.as_object()) {
+    const std::string where = "disruptors." + k;
+    if (k == "clusterAutoscaler") {
+      ClusterAutoscalerSpec ca;
+      for (const auto& [f, x] : section(k, v)) {
+        const std::string at = where + "." + f;
+        if (f == "scaleDownUnneededSeconds") ca.scale_down_unneeded_s = seconds(at, x);
+        else if (f == "scaleDownUtilizationThreshold") {
+          if (!x.is_number() || x.as_double() < 0 || x.as_double() > 1) fail(at, "must be a number from 0 to 1");
+          ca.utilization_threshold = x.as_double();
+        } else if (f == "minNodesPerGroup") ca.min_nodes_per_group = count(at, x);
+        else if (f == "maxNodesPerGroup") ca.max_nodes_per_group = count(at, x);
+        else if (f == "scaleUp") {
+          if (!x.is_boolean()) fail(at, "must be true or false");
+          ca.scale_up = x.as_bool();
+        } else if (f == "scaleUpDelaySeconds") ca.scale_up_delay_s = seconds(at, x);
+        else fail(at, "unknown field");
+      }
+      out.cluster_autoscaler = ca;
+    } else if (k == "karpenter") {
+      KarpenterSpec kp;
+      for (const auto& [f, x] : section(k, v)) {
+        if (f == "consolidateAfterSeconds") kp.consolidate_after_s = seconds(where + "." + f, x);
+        else fail(where + "." + f, "unknown field");
+      }
+      out.karpenter = kp;
+    } else if (k == "kured") {
+      KuredSpec ku;
+      for (const auto& [f, x] : section(k, v)) {
+        if (f == "periodSeconds") ku.period_s = seconds(where + "." + f, x);
+        else fail(where + "." + f, "unknown field");
+      }
+      out.kured = ku;
+    } else if (k == "nodeMaintenance") {
+      if (!section(k, v).empty()) fail(where, "takes no settings ({} turns it on)");
+      out.node_maintenance = true;
+    } else {
+      fail(where, "unknown disruptor (expected clusterAutoscaler, karpenter, kured, nodeMaintenance)");
+    }
+  }
+}
+
+}  // namespace
+
 ClusterSpec parse_cluster_spec(const std::string& text, const std::string& origin) {
   std::vector<value> docs;
   try {
@@ -33,7 +94,8 @@ ClusterSpec parse_cluster_spec(const std::string& text, const std::string& origi
     throw std::runtime_error("cluster file " + origin + ": " + field + ": " + why);
   };
   for (const auto& [k, v] : d.as_object())
-    if (k != "zones" && k != "nodePools" && k != "timings") fail(k, "unknown field (expected zones, nodePools, timings)");
+    if (k != "zones" && k != "nodePools" && k != "timings" && k != "disruptors")
+      fail(k, "unknown field (expected zones, nodePools, timings, disruptors)");
   ClusterSpec spec;
   if (!d.has_field("zones") || !d.at("zones").is_array() || d.at("zones").size() == 0)
     fail("zones", "a non-empty list of zone names is required");
@@ -89,6 +151,7 @@ ClusterSpec parse_cluster_spec(const std::string& text, const std::string& origi
       else fail("timings." + k, "unknown field");
     }
   }
+  if (d.has_field("disruptors")) parse_disruptors(d.at("disruptors"), spec.disruptors, fail);
   return spec;
 }
 

@@ -15,8 +15,15 @@
 //     osImage: Debian GNU/Linux 12 (bookworm)
 //   timings: {podStartSeconds: 5, podReadySeconds: 5, terminationSeconds: 5,
 //             nodeRebootSeconds: 120, nodeProvisionSeconds: 180}
+//   disruptors:                          # the cluster's other node movers, each off unless set
+//     clusterAutoscaler: {scaleDownUnneededSeconds: 600, scaleDownUtilizationThreshold: 0.5,
+//                         minNodesPerGroup: 0, maxNodesPerGroup: 20, scaleUp: true}
+//     karpenter: {consolidateAfterSeconds: 30}
+//     kured: {periodSeconds: 60}           # reboots nodes annotated sim.nonevent.dev/reboot-required
+//     nodeMaintenance: {}                  # serves NodeMaintenance CRs as medik8s NMO does
 #include <cpprest/json.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,10 +49,33 @@ struct Timings {
   double pod_start_s = 2, pod_ready_s = 3, termination_s = 2, node_reboot_s = 60, node_provision_s = 120;
 };
 
+// The other disruptors (sim/disruptors.h says what each does and whose rules it follows).
+struct ClusterAutoscalerSpec {
+  double scale_down_unneeded_s = 600;        // --scale-down-unneeded-time
+  double utilization_threshold = 0.5;        // --scale-down-utilization-threshold
+  int min_nodes_per_group = 0;               // a node group is a pool in a zone
+  int max_nodes_per_group = 1000;
+  bool scale_up = true;
+  double scale_up_delay_s = 10;              // pods Pending this long ask for a node
+};
+struct KarpenterSpec {
+  double consolidate_after_s = 30;  // NodePool disruption.consolidateAfter (WhenEmpty)
+};
+struct KuredSpec {
+  double period_s = 60;  // --period: how often each node checks its sentinel
+};
+struct DisruptorsSpec {
+  std::optional<ClusterAutoscalerSpec> cluster_autoscaler;
+  std::optional<KarpenterSpec> karpenter;
+  std::optional<KuredSpec> kured;
+  bool node_maintenance = false;
+};
+
 struct ClusterSpec {
   std::vector<std::string> zones;
   std::vector<NodePool> pools;
   Timings timings;
+  DisruptorsSpec disruptors;
 };
 
 // Parses a cluster file. Throws std::runtime_error naming the file and the field at fault.

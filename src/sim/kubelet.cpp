@@ -6,6 +6,7 @@
 #include "model/json_parse.h"
 #include "model/json_write.h"
 #include "sim/controllers.h"
+#include "sim/disruptors.h"
 #include "sim/json_util.h"
 #include "sim/key_timers.h"
 
@@ -353,7 +354,7 @@ class NodeLifecycle final : public SimController {
 };
 
 // Replaces a deleted node in its zone and pool after nodeProvisionSeconds, as a cloud node
-// group does. Nodes Cluster API keeps (annotated cluster.x-k8s.io/owner-kind) are left to
+// group does (not one the autoscaler or Karpenter removed: their group shrank). Nodes Cluster API keeps (annotated cluster.x-k8s.io/owner-kind) are left to
 // their MachineDeployment, which makes a new Machine instead (machine_controller.cpp).
 class Provisioner final : public SimController {
  public:
@@ -361,7 +362,7 @@ class Provisioner final : public SimController {
   void reconcile(Simulation& sim, const Snapshot& snap) override {
     const auto now = sim.now();
     for (const auto& ch : snap.cache->changed("/nodes"))
-      if (!ch.object && !at(ch.last(), {"metadata", "annotations", "cluster.x-k8s.io/owner-kind"}))
+      if (!ch.object && !at(ch.last(), {"metadata", "annotations", "cluster.x-k8s.io/owner-kind"}) && !scaled_down(ch.last()))
         pending_.push_back({after(now, sim.spec().timings.node_provision_s), ch.last()});
     for (auto it = pending_.begin(); it != pending_.end();) {
       if (now < it->first) {
@@ -378,6 +379,10 @@ class Provisioner final : public SimController {
   }
 
  private:
+  // Deleted by the autoscaler or Karpenter: its group shrank, nothing replaces it.
+  static bool scaled_down(const value& node) {
+    return has_taint(node, kToBeDeletedTaint) || has_taint(node, kKarpenterDisruptedTaint);
+  }
   std::vector<std::pair<kube::TimePoint, value>> pending_;
   int serial_ = 0;
 };

@@ -5,10 +5,13 @@
 // Ready, reporting the new version in its image version label (as a real node reports its
 // new image only after it has booted it). A test makes a node's patch fail with the node annotation
 // sim.nonevent.dev/job-exit-code (read by the kubelet), and a node slow to come back (old
-// hardware, a long firmware check) with sim.nonevent.dev/reboot-seconds.
+// hardware, a long firmware check) with sim.nonevent.dev/reboot-seconds. A node annotated
+// sim.nonevent.dev/reboot-request with a value not served yet reboots keeping its image (how
+// the simulated kured reboots a node).
 #include <set>
 
 #include "sim/controllers.h"
+#include "sim/disruptors.h"
 #include "sim/json_util.h"
 
 namespace nonevent::sim {
@@ -56,6 +59,15 @@ class NodeAgent final : public SimController {
     for (const auto& ch : snap.cache->changed("/nodes")) {
       if (!ch.object) continue;
       const value& n = ch.last();
+      // A plain reboot (kured's): each new value of the request is one reboot, image kept.
+      if (const auto req = str(n, {"metadata", "annotations", kRebootRequest}); !req.empty() && !rebooting_.count(json::name(n))) {
+        auto& last = reboots_done_[json::name(n)];
+        if (last != req) {
+          last = req;
+          start(sim, n, str(n, {"metadata", "labels", kVersionLabel}), now);
+          continue;
+        }
+      }
       const auto desired = str(n, {"metadata", "annotations", kDesiredVersion});
       if (desired.empty() || str(n, {"metadata", "labels", kVersionLabel}) == desired || rebooting_.count(json::name(n))) continue;
       start(sim, n, desired, now);
@@ -114,6 +126,7 @@ class NodeAgent final : public SimController {
   }
 
   std::set<std::string> applied_;                      // pod uids whose patch was applied
+  std::map<std::string, std::string> reboots_done_;    // node → the last reboot request served
   struct Reboot {
     kube::TimePoint until;
     std::string version;

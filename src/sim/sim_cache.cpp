@@ -64,6 +64,7 @@ const std::vector<std::string>& SimCache::resources() {
                                           "apps/replicasets", "apps/statefulsets", "apps/daemonsets",
                                           "batch/jobs",       "policy/poddisruptionbudgets",
                                           "cluster.x-k8s.io/machines", "cluster.x-k8s.io/machinedeployments",
+                                          "nodemaintenance.medik8s.io/nodemaintenances",
                                           "/persistentvolumeclaims",
                                           "/persistentvolumes"};
   return r;

@@ -2,6 +2,7 @@
 
 #include "model/json_write.h"
 #include "sim/controllers.h"
+#include "sim/disruptors.h"
 #include "sim/json_util.h"
 
 namespace nonevent::sim {
@@ -50,6 +51,15 @@ Simulation::Simulation(std::shared_ptr<ApiServer> api, std::shared_ptr<kube::Clo
   controllers_.push_back(make_job_controller());
   controllers_.push_back(make_node_agent());
   controllers_.push_back(make_machine_controller());
+  // The cluster's other disruptors, when the cluster file turns them on (disruptors.h). They
+  // write nodes, evictions and their own objects, and keep their timers themselves: on the
+  // stepping thread, after the controllers whose pods they move.
+  const auto& d = spec_.disruptors;
+  if (d.cluster_autoscaler) controllers_.push_back(make_cluster_autoscaler(*d.cluster_autoscaler));
+  if (d.karpenter) controllers_.push_back(make_karpenter(*d.karpenter));
+  if (d.kured) controllers_.push_back(make_kured(*d.kured));
+  if (d.node_maintenance) controllers_.push_back(make_node_maintenance_operator());
+  install_disruptors(*api_, spec_, clock_->now());
   beside_.push_back(make_scheduler());
   either_.push_back(make_pdb_controller());
   either_.push_back(make_deployment_controller());

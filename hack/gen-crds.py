@@ -110,6 +110,10 @@ MW_SPEC = {"type": "object", "required": ["zones"], "properties": {
 ]}
 # minAvailableZones needs the cluster's zone count, so the controller enforces it, not the schema.
 
+HELD_BY_OTHERS = {"type": "array", "maxItems": 100, "description": "Nodes another disruptor holds (kured, node-maintenance-operator, Karpenter, cluster-autoscaler, a hand cordon): out of service, never claimed, never uncordoned by nonevent.",
+                  "items": {"type": "object", "required": ["node", "holder"], "properties": {
+                      "node": {"type": "string"}, "holder": {"type": "string"}, "reason": {"type": "string"}}}}
+
 MW_STATUS = {"type": "object", "properties": {
     "phase": {"type": "string", "enum": ["Scheduled", "Evacuating", "Evacuated", "InProgress", "Restoring",
                                           "Rebalancing", "Completed", "Blocked", "Missed", "Failed"],
@@ -120,6 +124,7 @@ MW_STATUS = {"type": "object", "properties": {
     "nodes": {"type": "object", "properties": {"total": COUNT, "cordoned": COUNT, "drained": COUNT, "restored": COUNT, "skipped": COUNT}},
     "pods": {"type": "object", "properties": {"evicted": COUNT, "blocked": COUNT, "pendingElsewhere": COUNT}},
     "blockers": BLOCKERS,
+    "heldByOthers": HELD_BY_OTHERS,
     "preflight": {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
                   "description": "The plan computed before touching anything (see `nonevent plan`)."},
     "summary": {"type": "string", "description": "One line for `kubectl get`: what the window is doing and what it waits on."}}}
@@ -215,6 +220,7 @@ PC_STATUS = {"type": "object", "properties": {
             "batchStartedAt": TIME, "batchIsCanary": {"type": "boolean"}, "soakUntil": TIME,
             "heldBy": {"type": "string", "description": "HeldByWindow: the window holding the zone (MaintenanceWindow/<name>)."},
             "heldUntil": TIME,
+            "heldByOthers": HELD_BY_OTHERS,
             "replace": {"type": "object", "description": "Replace: the running batch's nodes awaiting replacements.",
                         "properties": {"updatedBefore": COUNT, "count": COUNT, "since": TIME}}}}},
     "nodes": {"type": "object", "properties": {"total": COUNT, "updated": COUNT, "inProgress": COUNT, "failed": COUNT}},

@@ -57,7 +57,8 @@ struct PatchCampaignController::ZoneRoll {
   // out: nodes out of service against maxUnavailable; surge: surge nodes in flight against
   // maxSurge (their capacity is replaced before they go out).
   int total = 0, updated = 0, failed = 0, flight = 0, out_of_service = 0, surge = 0;
-  std::vector<NodePtr> candidates;  // unpatched, unclaimed, Ready
+  std::vector<NodePtr> candidates;  // unpatched, unclaimed, Ready, held by no other disruptor
+  std::vector<std::pair<std::string, OtherHold>> held_by_others;  // out of service, not ours
   value batch = value::array();     // the running batch's nodes
   bool batch_was_canary = false;
   std::optional<kube::TimePoint> soak_until;
@@ -78,6 +79,7 @@ kube::Status PatchCampaignController::roll_zones(Pass& p) {
     if (const auto* cl = claim_of(*n); cl && cl->rfind("MaintenanceWindow/", 0) == 0 && !n->zone.empty())
       all_holds.try_emplace(n->zone.str(), Hold{*cl, p.now});
   for (const auto& [zone, hold] : all_holds) p.zones_held.insert(zone);
+  p.others = other_holds(p.all_nodes, opts_.others);
   if (c.respect_windows) p.holds = all_holds;
   p.zone_floor = std::min<int>(holds.min_available_zones, static_cast<int>(zones_present(p.all_nodes, c.zone_label).size()));
   p.canary_completed = field(p.old_status, "canaryCompleted").is_boolean() && p.old_status.at("canaryCompleted").as_bool();
@@ -122,8 +124,13 @@ void PatchCampaignController::count_zone(Pass& p, ZoneRoll& z, const std::set<st
       continue;
     }
     if (p.patched(*n)) ++z.updated;
-    if (!n->ready || n->unschedulable) ++z.out_of_service;  // out for other reasons: counts against the budget
-    if (!p.patched(*n) && !cl && n->ready) z.candidates.push_back(n);
+    // Out for other reasons: counts against the budget. A node another disruptor holds is out
+    // whatever its Ready and cordon say (Karpenter's and the autoscaler's taints come before
+    // their cordon-free drain), and is never a candidate.
+    const auto other = cl ? p.others.end() : p.others.find(n->meta.name);
+    if (other != p.others.end()) z.held_by_others.emplace_back(other->first, other->second);
+    if (!n->ready || n->unschedulable || other != p.others.end()) ++z.out_of_service;
+    if (!p.patched(*n) && !cl && n->ready && other == p.others.end()) z.candidates.push_back(n);
   }
   // Replace: nodes deleted for this zone's batch and not yet replaced.
   if (c.strategy != Strategy::kReplace || !field(z.old, "replace").is_object()) return;
@@ -223,10 +230,14 @@ kube::Status PatchCampaignController::start_batch(Pass& p, ZoneRoll& z, int zone
     z.out["batchStartedAt"] = z.old.at("batchStartedAt");
     z.out["batchIsCanary"] = value::boolean(z.batch_was_canary);
   }
-  if (size <= 0 && !topping_up)
-    p.blockers.push_back({"Zone", "", z.zone, "ZoneUnavailable",
+  if (size <= 0 && !topping_up) {
+    std::string others;
+    for (const auto& [node, hold] : z.held_by_others)
+      others += (others.empty() ? "" : ", ") + node + " held by " + (hold.holder == "unknown" ? std::string("someone") : hold.holder);
+    p.blockers.push_back({"Zone", "", z.zone, z.held_by_others.empty() ? "ZoneUnavailable" : "HeldByOtherDisruptors",
                           std::to_string(z.out_of_service) + " node(s) already out in " + z.zone + " (maxUnavailable " +
-                              std::to_string(z.budget) + ")"});
+                              std::to_string(z.budget) + ")" + (others.empty() ? "" : ": " + others)});
+  }
   auto picks = select_batch(p, z, size, surge_free, out_free);
   if (!picks.ok()) return picks.error();
   return claim_batch(p, z, picks.value());
@@ -284,6 +295,7 @@ kube::Result<PatchCampaignController::BatchPicks> PatchCampaignController::selec
   while (out_size > 0) {
     std::set<std::string> leaving = p.cordoned_ours;
     for (int i = 0; i < out_size; ++i) leaving.insert(picks.out[i]->meta.name);
+    for (const auto& [node, hold] : p.others) leaving.insert(node);  // out whatever their cordon says
     for (const auto& [node, md] : *p.unseen)
       if (md.empty()) leaving.insert(node);
     const auto open = zones_left_schedulable(p.all_nodes, c.zone_label, leaving, p.zones_held);
@@ -380,6 +392,18 @@ void PatchCampaignController::record_zone(Pass& p, ZoneRoll& z, const std::set<s
     zo["heldUntil"] = value::string(kube::format_rfc3339(hold->second.until));
     not_before_s = std::max(0.0, seconds(hold->second.until - p.now));
   }
+  if (!z.held_by_others.empty()) {
+    value held = value::array();
+    for (const auto& [node, hold] : z.held_by_others) {
+      value h = value::object();
+      h["node"] = value::string(node);
+      h["holder"] = value::string(hold.holder);
+      h["reason"] = value::string(hold.reason);
+      if (held.size() < 100) held[held.size()] = h;
+      p.others_in_zones.emplace(node, hold);
+    }
+    zo["heldByOthers"] = held;
+  }
   p.zones_out[p.zones_out.size()] = zo;
   p.total += z.total;
   p.updated += z.updated;
@@ -390,7 +414,11 @@ void PatchCampaignController::record_zone(Pass& p, ZoneRoll& z, const std::set<s
   if (z.flight > 0 && zo.has_field("batchStartedAt"))
     if (auto started = kube::parse_rfc3339(zo.at("batchStartedAt").as_string())) running_s = seconds(p.now - *started);
   if (left > 0)
-    p.work_left.push_back({.nodes = left, .budget = c.nodes_at_once_in(z.total - z.surge), .running_s = running_s,
+    // Nodes others hold take their share of the budget for as long as they hold them (at
+    // least one slot is assumed to come free: they let go eventually).
+    p.work_left.push_back({.nodes = left,
+                           .budget = std::max(1, c.nodes_at_once_in(z.total - z.surge) - static_cast<int>(z.held_by_others.size())),
+                           .running_s = running_s,
                            .in_flight_s = z.in_flight_s, .not_before_s = not_before_s});
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "controllers/campaign_spec.h"
+#include "controllers/other_disruptors.h"
 #include "controllers/patch_campaign.h"
 #include "planner/campaign_projection.h"
 
@@ -69,6 +70,10 @@ struct PatchCampaignController::Pass {
   int zone_floor = 2;
   // The zones this campaign steps aside from (respectWindows), and who holds them.
   std::map<std::string, Hold> holds;
+  // Nodes other disruptors hold (kured, NMO, Karpenter, the autoscaler, a hand cordon): out of
+  // service, counted against the budget and the zone floor, never claimed.
+  OtherHolds others;
+  OtherHolds others_in_zones;  // of those, the campaign's own nodes (for its condition)
 
   // --- what the pass learned and changed
   int completed_nodes = 0;

@@ -135,6 +135,15 @@ ReconcileResult PatchCampaignController::write_progress(Pass& p, const ResourceW
   if (behind && !condition_is_true(p.old_status, "BehindDeadline"))
     events_.record(p.ref, "Warning", "BehindDeadline",
                    "projected to finish at " + kube::format_rfc3339(*eta) + ", after the deadline " + kube::format_rfc3339(deadline));
+  // Another disruptor taking or letting go of one of our nodes: once per change, in the log
+  // and as an Event (the condition below keeps the current list).
+  if (!p.others_in_zones.empty() && !condition_is_true(p.old_status, "HeldByOthers")) {
+    events_.record(p.ref, "Normal", "HeldByOthers", describe(p.others_in_zones));
+    logging::info("patchcampaign", "nodes held by other disruptors count against the budget",
+                  {{"campaign", p.name}, {"held", describe(p.others_in_zones)}});
+  } else if (p.others_in_zones.empty() && condition_is_true(p.old_status, "HeldByOthers")) {
+    logging::info("patchcampaign", "other disruptors let go of the campaign's nodes", {{"campaign", p.name}});
+  }
   for (size_t i = 0; i < p.blockers.size() && i < 3; ++i) {
     const auto& b = p.blockers[i];
     events_.record(p.ref, "Warning", "EvictionBlocked", b.kind + " " + (b.ns.empty() ? "" : b.ns + "/") + b.name + ": " + b.message);
@@ -194,6 +203,13 @@ ReconcileResult PatchCampaignController::write_progress(Pass& p, const ResourceW
     s["conditions"][4] = condition("BehindDeadline", behind, behind ? "ProjectedPastDeadline" : "OnSchedule",
                                    eta ? "estimated completion " + kube::format_rfc3339(*eta) + ", deadline " + kube::format_rfc3339(deadline)
                                        : "no estimate yet",
+                                   p.generation, cur, now);
+    // Who else holds the campaign's nodes: they count against maxUnavailable and are waited for.
+    const bool others = !p.others_in_zones.empty();
+    s["conditions"][5] = condition("HeldByOthers", others, others ? "OtherDisruptors" : "NoneHeld",
+                                   others ? std::to_string(p.others_in_zones.size()) + " node(s) held by other disruptors: " +
+                                                describe(p.others_in_zones)
+                                          : "no node of the campaign is held by another disruptor",
                                    p.generation, cur, now);
     return s;
   }, &p.obj);  // obj is the newest version: no GET before the write

@@ -57,6 +57,7 @@ std::string refusing(const planner::Preflight& p) {
 
 struct MaintenanceWindowController::Progress {
   int total = 0, cordoned = 0, drained = 0, restored = 0, skipped = 0;
+  value held_by_others = value::array();  // nodes a tool that drains them itself holds: not ours to touch
   int evicted = 0, blocked = 0;
   value blockers = value::array();
   void block(const std::string& kind, const std::string& ns, const std::string& name, const std::string& reason,
@@ -93,14 +94,19 @@ struct MaintenanceWindowController::Pass {
   value status = value::object();                           // the status being built
   value old_preflight = value::null();
   bool preflight_current = false;  // old_preflight is of this generation
+  // Nodes other disruptors hold (other_disruptors.h), and of the window's claimed nodes those
+  // a restore leaves to kured until it lets go (its lock remembers our cordon as its own).
+  OtherHolds others;
+  std::vector<std::string> waiting_for_others;
 };
 
 MaintenanceWindowController::MaintenanceWindowController(std::shared_ptr<kube::RestClient> client,
                                                          std::shared_ptr<kube::Clock> clock, NodeInformer& nodes,
                                                          PodInformer& pods, PdbInformer* pdbs, WindowInformer& windows,
-                                                         kube::EventRecorder& events, DrainObserver observer)
+                                                         kube::EventRecorder& events, DrainObserver observer,
+                                                         OtherDisruptorSources others)
     : client_(std::move(client)), clock_(std::move(clock)), nodes_(nodes), pods_(pods), windows_(windows), pdbs_(pdbs), events_(events),
-      drainer_(*client_, events_, pods, pdbs, std::move(observer)) {}
+      drainer_(*client_, events_, pods, pdbs, std::move(observer)), others_(others) {}
 
 ReconcileResult MaintenanceWindowController::reconcile(const std::string& name) {
   auto cached = windows_.get(name);
@@ -115,8 +121,10 @@ ReconcileResult MaintenanceWindowController::reconcile(const std::string& name) 
   p.old_status = p.obj.has_field("status") ? p.obj.at("status") : value::object();
   p.ref = {"nonevent.dev/v1alpha1", "MaintenanceWindow", "", name, meta.at("uid").as_string(), ""};
   p.now = clock_->now();
-  for (const auto& n : nodes_.list())
+  const auto all_nodes = nodes_.list();
+  for (const auto& n : all_nodes)
     if (auto* c = claim_of(*n); c && *c == p.claim) p.claimed.push_back(n);
+  p.others = other_holds(all_nodes, others_);
 
   if (meta.has_field("deletionTimestamp")) return finalize(p);
   // Invalid spec: a clear condition and Event, nothing touched.
@@ -146,7 +154,7 @@ ReconcileResult MaintenanceWindowController::reconcile(const std::string& name) 
     if (!z) continue;
     zones_present.insert(z->str());
     if (std::find(w.zones.begin(), w.zones.end(), z->str()) != w.zones.end()) p.targets.push_back(n);
-    else if (!n->unschedulable && n->ready) p.zones_remaining.insert(z->str());
+    else if (!n->unschedulable && n->ready && !p.others.count(n->meta.name)) p.zones_remaining.insert(z->str());
   }
   for (const auto& z : w.zones)
     if (!zones_present.count(z)) {
@@ -167,9 +175,29 @@ ReconcileResult MaintenanceWindowController::reconcile(const std::string& name) 
 }
 
 kube::Status MaintenanceWindowController::restore(Pass& p, bool keep_cordoned, const std::string& why) {
-  // Uncordon what we cordoned (unless Keep), drop the claim.
-  for (const auto& n : p.claimed)
-    if (auto st = drainer_.release(*n, keep_cordoned, why.empty() ? "window " + p.claim + " is over" : why); !st.ok()) return st;
+  // Uncordon what we cordoned (unless Keep), drop the claim. A node another disruptor took
+  // meanwhile is not uncordoned under it: NMO, Karpenter and the autoscaler own its cordon now
+  // (NMO uncordons when its NodeMaintenance goes); kured recorded our cordon as the node's own
+  // and would leave it cordoned after its reboot, so the claim stays until kured lets go and
+  // the node is restored then.
+  const std::string over = why.empty() ? "window " + p.claim + " is over" : why;
+  for (const auto& n : p.claimed) {
+    if (auto other = p.others.find(n->meta.name); other != p.others.end() && other->second.holder != "unknown") {
+      if (other->second.holder == "kured") {
+        p.waiting_for_others.push_back(n->meta.name);
+        logging::info("maintenancewindow", "restore waits for kured to release the node",
+                      {{"window", p.name}, {"node", n->meta.name}, {"reason", other->second.reason}});
+        continue;
+      }
+      const std::string msg = over + "; left cordoned: " + other->second.holder + " holds it (" + other->second.reason + ")";
+      if (auto st = drainer_.release(*n, true, msg); !st.ok()) return st;
+      events_.record(p.ref, "Normal", "LeftToOtherDisruptor", n->meta.name + ": " + msg);
+      logging::info("maintenancewindow", "restore leaves the node to another disruptor",
+                    {{"window", p.name}, {"node", n->meta.name}, {"holder", other->second.holder}, {"reason", other->second.reason}});
+      continue;
+    }
+    if (auto st = drainer_.release(*n, keep_cordoned, over); !st.ok()) return st;
+  }
   return kube::Unit{};
 }
 
@@ -178,6 +206,7 @@ kube::Status MaintenanceWindowController::restore(Pass& p, bool keep_cordoned, c
 // the window go. The status says so while it does.
 ReconcileResult MaintenanceWindowController::finalize(Pass& p) {
   if (auto st = restore(p, false, "window " + p.claim + " was deleted"); !st.ok()) return st.error();
+  if (!p.waiting_for_others.empty()) return requeue_after(std::chrono::seconds(15));  // kured first
   auto parsed = parse_window_spec(p.obj.has_field("spec") ? p.obj.at("spec") : value::null());
   const value preflight = p.old_status.has_field("preflight") ? p.old_status.at("preflight") : value::null();
   const auto deleted_at = kube::parse_rfc3339(p.obj.at("metadata").at("deletionTimestamp").as_string()).value_or(p.now);
@@ -394,6 +423,15 @@ ReconcileResult MaintenanceWindowController::sync_ended(Pass& p) {
     return done();
   }
   if (auto st = restore(p, w.restore == "Keep"); !st.ok()) return st.error();
+  if (!p.waiting_for_others.empty()) {
+    std::string nodes;
+    for (const auto& n : p.waiting_for_others) nodes += (nodes.empty() ? "" : ", ") + n;
+    status["phase"] = value::string("Restoring");
+    status["conditions"][0] = condition("Ready", false, "WaitingForOtherDisruptor",
+                                        "kured is rebooting " + nodes + ": restored once it releases its lock", p.generation, old_status, p.now);
+    if (auto st = write_status(p, status); !st.ok()) return st.error();
+    return requeue_after(std::chrono::seconds(15));
+  }
   status["nodes"]["total"] = value::number(static_cast<int>(p.targets.size()));
   status["nodes"]["restored"] = value::number(static_cast<int64_t>(p.claimed.size()) +
                                               (old_status.has_field("nodes") && old_status.at("nodes").has_field("restored")
@@ -506,6 +544,17 @@ kube::Status MaintenanceWindowController::drain_node(Pass& p, const model::Node&
     pr.block("Node", "", n.meta.name, "ClaimedByOther", "claimed by " + *c);
     return kube::Unit{};
   }
+  // Held by a tool that drains it itself (kured, NMO, Karpenter, the autoscaler): not claimed,
+  // not drained twice, never uncordoned by us; named in status. A node someone merely cordoned
+  // is still claimed and drained (its pods would go down with the zone) and left cordoned after.
+  if (auto other = p.others.find(n.meta.name); !c && other != p.others.end() && other->second.holder != "unknown") {
+    value h = value::object();
+    h["node"] = value::string(n.meta.name);
+    h["holder"] = value::string(other->second.holder);
+    h["reason"] = value::string(other->second.reason);
+    if (pr.held_by_others.size() < 100) pr.held_by_others[pr.held_by_others.size()] = h;
+    return kube::Unit{};
+  }
   // Claimed (and cordoned) straight into "draining": the drain starts in this same pass, and a
   // separate "cordoned" write per node was a third of the first pass's requests.
   std::optional<NodeState> current_state = read_node_state(n).state;
@@ -550,7 +599,8 @@ ReconcileResult MaintenanceWindowController::report_progress(Pass& p, const Prog
   const WindowSpec& w = *p.spec;
   value& status = p.status;
   const auto& old_status = p.old_status;
-  const bool evacuated = pr.drained + pr.skipped == pr.total;
+  // Nodes other tools hold are theirs to empty: the zone is evacuated once ours are.
+  const bool evacuated = pr.drained + pr.skipped + static_cast<int>(pr.held_by_others.size()) == pr.total;
   const bool started = p.now >= w.start;
   status["phase"] = value::string(evacuated ? (started ? "InProgress" : "Evacuated") : "Evacuating");
   status["nodes"]["total"] = value::number(pr.total);
@@ -561,6 +611,15 @@ ReconcileResult MaintenanceWindowController::report_progress(Pass& p, const Prog
   status["pods"]["evicted"] = value::number(0);  // set from the fresh count by write_status
   status["pods"]["blocked"] = value::number(pr.blocked);
   if (pr.blockers.size() > 0) status["blockers"] = pr.blockers;
+  // Always written (an empty list clears the last one: the status is merged into the fresh one).
+  status["heldByOthers"] = pr.held_by_others;
+  if (pr.held_by_others.size() > 0 && !(old_status.has_field("heldByOthers") && old_status.at("heldByOthers") == pr.held_by_others)) {
+    std::string names;
+    for (const auto& h : pr.held_by_others.as_array())
+      names += (names.empty() ? "" : "; ") + h.at("holder").as_string() + " holds " + h.at("node").as_string();
+    events_.record(p.ref, "Normal", "HeldByOthers", names + ": left to them, not claimed");
+    logging::info("maintenancewindow", "nodes of the zone held by other disruptors are left to them", {{"window", p.name}, {"held", names}});
+  }
   const bool late = !evacuated && started;
   status["conditions"][0] = condition("Ready", !late, late ? "EvacuationLate" : "OnSchedule",
                                       late ? "the window has started and the zone is not empty" : "", p.generation, old_status, p.now);

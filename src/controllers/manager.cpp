@@ -22,6 +22,20 @@ std::shared_ptr<kube::RestListWatch> custom_resources(std::shared_ptr<kube::Rest
   source->absent_type_lists_empty();
   return source;
 }
+// Another tool's kind, which the cluster may never have.
+std::shared_ptr<kube::RestListWatch> optional_resources(std::shared_ptr<kube::RestClient> client, kube::GroupVersionResource gvr) {
+  auto source = std::make_shared<kube::RestListWatch>(std::move(client), std::move(gvr));
+  source->optional_type();
+  return source;
+}
+// One named object: "<namespace>/<name>".
+std::shared_ptr<kube::RestListWatch> one_object(std::shared_ptr<kube::RestClient> client, kube::GroupVersionResource gvr,
+                                                const std::string& ns_name) {
+  const auto slash = ns_name.find('/');
+  const std::string ns = slash == std::string::npos ? "kube-system" : ns_name.substr(0, slash);
+  const std::string name = slash == std::string::npos ? ns_name : ns_name.substr(slash + 1);
+  return std::make_shared<kube::RestListWatch>(std::move(client), std::move(gvr), ns, "", "metadata.name=" + name);
+}
 }  // namespace
 
 Manager::Manager(std::shared_ptr<kube::RestClient> client, std::shared_ptr<kube::Clock> clock, ManagerOptions opts,
@@ -32,11 +46,16 @@ Manager::Manager(std::shared_ptr<kube::RestClient> client, std::shared_ptr<kube:
       pdbs_(std::make_shared<kube::RestListWatch>(client, kube::resources::pod_disruption_budgets()), clock),
       windows_(custom_resources(client, kube::resources::maintenance_windows()), clock),
       campaigns_(custom_resources(client, kube::resources::patch_campaigns()), clock),
+      node_maintenances_(optional_resources(client, kube::resources::node_maintenances()), clock),
+      kured_(one_object(client, kube::resources::daemon_sets(), opts_.kured_daemonset), clock),
       events_(client, clock),
       windows_controller_(client, clock, nodes_, pods_, &pdbs_, windows_, events_,
-                          hooks_.drain_observer ? hooks_.drain_observer("maintenancewindow") : DrainObserver{}),
+                          hooks_.drain_observer ? hooks_.drain_observer("maintenancewindow") : DrainObserver{},
+                          OtherDisruptorSources{&node_maintenances_, &kured_}),
       campaigns_controller_(client, clock, nodes_, pods_, &pdbs_, campaigns_, &windows_, events_,
-                            CampaignOptions{.job_namespace = opts_.namespace_},
+                            CampaignOptions{.job_namespace = opts_.namespace_,
+                                            .others = OtherDisruptorSources{&node_maintenances_, &kured_},
+                                            .coordinate_kured = opts_.coordinate_kured},
                             hooks_.drain_observer ? hooks_.drain_observer("patchcampaign") : DrainObserver{}),
       claim_sweeper_(client, nodes_, pods_, &pdbs_, windows_, campaigns_, events_) {
   auto& windows = add_controller("maintenancewindow", windows_controller_, windows_);
@@ -102,6 +121,9 @@ Manager::Manager(std::shared_ptr<kube::RestClient> client, std::shared_ptr<kube:
                      },
                      nullptr});
   windows_.add_handler(enqueue_all<model::GenericObject>(all_campaigns));
+  // Another disruptor taking or letting go of a node changes what both may do.
+  node_maintenances_.add_handler(enqueue_all<model::GenericObject>(all));
+  kured_.add_handler(enqueue_all<model::GenericObject>(all));
 }
 
 Manager::~Manager() { stop(); }
@@ -181,6 +203,8 @@ void Manager::for_each_informer(Self& self, F f) {
   f("poddisruptionbudgets", self.pdbs_);
   f("maintenancewindows", self.windows_);
   f("patchcampaigns", self.campaigns_);
+  f("nodemaintenances", self.node_maintenances_);
+  f("kured", self.kured_);
 }
 
 bool Manager::wait_for_caches() {

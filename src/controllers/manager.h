@@ -28,6 +28,11 @@ struct ManagerOptions {
   std::string lease_name = "nonevent-operator";
   std::string identity;  // default: hostname_random
   std::string namespace_ = "default";  // the operator's own namespace (patch Jobs run there)
+  // kured's DaemonSet ("<namespace>/<name>"), whose lock annotation says which node kured is
+  // rebooting (other_disruptors.h); and whether campaigns take that lock themselves while they
+  // patch, so kured waits (--coordinate-kured).
+  std::string kured_daemonset = "kube-system/kured";
+  bool coordinate_kured = false;
 };
 
 // What the manager reports as it runs (metrics hang off these; all optional).
@@ -90,6 +95,10 @@ class Manager {
   PdbInformer pdbs_;
   GenericInformer windows_;
   GenericInformer campaigns_;
+  // What other disruptors hold (other_disruptors.h): medik8s NodeMaintenance CRs (a type most
+  // clusters do not have) and kured's DaemonSet.
+  GenericInformer node_maintenances_;
+  GenericInformer kured_;
   kube::EventRecorder events_;
   MaintenanceWindowController windows_controller_;
   PatchCampaignController campaigns_controller_;

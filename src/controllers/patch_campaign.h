@@ -16,6 +16,7 @@
 #include <string>
 
 #include "controllers/drain.h"
+#include "controllers/other_disruptors.h"
 #include "controllers/campaign_spec.h"
 #include "controllers/reconciler.h"
 #include "controllers/resource_status.h"
@@ -28,6 +29,10 @@ inline constexpr const char* kTargetVersionAnnotation = "nonevent.dev/target-ver
 
 struct CampaignOptions {
   std::string job_namespace = "default";  // where InPlace patch Jobs are created
+  OtherDisruptorSources others;            // what other disruptors hold (other_disruptors.h)
+  // Take kured's lock while any node of the campaign is in flight, so kured waits (and do
+  // not start a batch while kured holds it).
+  bool coordinate_kured = false;
 };
 
 class PatchCampaignController final : public Reconciler {

@@ -36,6 +36,9 @@ GroupVersionResource daemon_sets() { return {"apps", "v1", "daemonsets", true, "
 GroupVersionResource jobs() { return {"batch", "v1", "jobs", true, "Job"}; }
 GroupVersionResource machines() { return {"cluster.x-k8s.io", "v1beta1", "machines", true, "Machine"}; }
 GroupVersionResource machine_deployments() { return {"cluster.x-k8s.io", "v1beta1", "machinedeployments", true, "MachineDeployment"}; }
+GroupVersionResource node_maintenances() {
+  return {"nodemaintenance.medik8s.io", "v1beta1", "nodemaintenances", false, "NodeMaintenance"};
+}
 GroupVersionResource leases() { return {"coordination.k8s.io", "v1", "leases", true, "Lease"}; }
 GroupVersionResource maintenance_windows() {
   return {"nonevent.dev", "v1alpha1", "maintenancewindows", false, "MaintenanceWindow"};

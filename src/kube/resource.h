@@ -39,6 +39,8 @@ GroupVersionResource patch_campaigns();
 // Cluster API: a node's Machine (Replace deletes it, and Cluster API replaces both).
 GroupVersionResource machines();
 GroupVersionResource machine_deployments();
+// medik8s node-maintenance-operator's requests to put a node in maintenance.
+GroupVersionResource node_maintenances();
 }  // namespace resources
 
 // `name` when it fits in `max` characters (a DNS label, a label value), else its first

@@ -1,4 +1,7 @@
 #pragma once
+#include <atomic>
+#include <chrono>
+#include <optional>
 #include <memory>
 
 #include "kube/rest_client.h"
@@ -25,6 +28,15 @@ class RestListWatch final : public ListWatchSource {
     absent_type_lists_empty_ = true;
     return *this;
   }
+  // For another tool's type that may never be installed (medik8s' NodeMaintenance): lists
+  // answer empty while it is not served, as above, and a watch then waits quietly for
+  // `recheck` and asks for a relist (410), so the cache syncs, stays empty without ever
+  // counting as failing (readiness), and finds the type within `recheck` once it is installed.
+  RestListWatch& optional_type(std::chrono::milliseconds recheck = std::chrono::seconds(30)) {
+    absent_type_lists_empty_ = true;
+    optional_recheck_ = recheck;
+    return *this;
+  }
 
  private:
   ListOptions with_selectors(ListOptions o) const;
@@ -32,6 +44,8 @@ class RestListWatch final : public ListWatchSource {
   const GroupVersionResource gvr_;
   const std::string ns_, label_selector_, field_selector_;
   bool absent_type_lists_empty_ = false;
+  std::optional<std::chrono::milliseconds> optional_recheck_;
+  std::atomic<bool> absent_{false};  // the last list found the type not served
 };
 
 }  // namespace nonevent::kube

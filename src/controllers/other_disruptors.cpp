@@ -1,0 +1,96 @@
+#include "controllers/other_disruptors.h"
+
+#include <cpprest/json.h>
+
+namespace nonevent::controllers {
+
+using web::json::value;
+
+namespace {
+
+bool has_taint(const model::Node& n, std::string_view key) {
+  for (const auto& t : n.taints)
+    if (t.key.str() == key) return true;
+  return false;
+}
+
+void add(OtherHolds& out, const std::string& node, std::string holder, std::string reason) {
+  out.try_emplace(node, OtherHold{std::move(holder), std::move(reason)});  // the first mark found names it
+}
+
+}  // namespace
+
+KuredLock read_kured_lock(const model::GenericObject& daemon_set) {
+  KuredLock lock;
+  lock.resource_version = daemon_set.meta.resource_version;
+  std::error_code ec;
+  const value ds = value::parse(daemon_set.json, ec);
+  if (ec || !ds.has_field("metadata") || !ds.at("metadata").has_field("annotations")) return lock;
+  const value& ann = ds.at("metadata").at("annotations");
+  if (!ann.has_field(kKuredLockAnnotation) || !ann.at(kKuredLockAnnotation).is_string()) return lock;
+  lock.text = ann.at(kKuredLockAnnotation).as_string();
+  if (lock.text.empty()) return lock;
+  const value v = value::parse(lock.text, ec);
+  if (ec || !v.is_object()) {
+    lock.unreadable = true;
+    return lock;
+  }
+  auto holder_of = [&](const value& l) {
+    if (l.is_object() && l.has_field("nodeID") && l.at("nodeID").is_string() && !l.at("nodeID").as_string().empty())
+      lock.holders.push_back(l.at("nodeID").as_string());
+  };
+  if (v.has_field("locks") && v.at("locks").is_array())
+    for (const auto& l : v.at("locks").as_array()) holder_of(l);
+  else holder_of(v);
+  return lock;
+}
+
+OtherHolds other_holds(const std::vector<std::shared_ptr<const model::Node>>& nodes, const OtherDisruptorSources& sources) {
+  OtherHolds out;
+  std::map<std::string, std::string> maintenance;  // node → NodeMaintenance name
+  if (sources.node_maintenances)
+    for (const auto& nm : sources.node_maintenances->list()) {
+      std::error_code ec;
+      const value v = value::parse(nm->json, ec);
+      if (ec || !v.has_field("spec") || !v.at("spec").has_field("nodeName") || !v.at("spec").at("nodeName").is_string()) continue;
+      maintenance.emplace(v.at("spec").at("nodeName").as_string(), nm->meta.name);
+    }
+  std::vector<std::string> kured_nodes;
+  if (sources.kured)
+    for (const auto& ds : sources.kured->list()) {
+      const auto lock = read_kured_lock(*ds);
+      kured_nodes.insert(kured_nodes.end(), lock.holders.begin(), lock.holders.end());
+    }
+  for (const auto& n : nodes) {
+    const std::string& name = n->meta.name;
+    if (std::find(kured_nodes.begin(), kured_nodes.end(), name) != kured_nodes.end())
+      add(out, name, "kured", "kured holds its reboot lock for the node (" + std::string(kKuredLockAnnotation) + ")");
+    if (auto m = maintenance.find(name); m != maintenance.end())
+      add(out, name, "node-maintenance-operator", "NodeMaintenance " + m->second + " puts the node in maintenance");
+    if (has_taint(*n, kNodeMaintenanceDrainTaint))
+      add(out, name, "node-maintenance-operator", std::string("tainted ") + kNodeMaintenanceDrainTaint);
+    if (const auto* v = model::find_label(n->meta.label_set(), kExcludeFromRemediation); v && v->str() == "true")
+      add(out, name, "node-maintenance-operator", std::string("labelled ") + kExcludeFromRemediation + "=true");
+    if (has_taint(*n, kKarpenterDisruptedTaint))
+      add(out, name, "karpenter", std::string("tainted ") + kKarpenterDisruptedTaint + ": Karpenter is removing it");
+    if (has_taint(*n, kToBeDeletedByAutoscaler))
+      add(out, name, "cluster-autoscaler", std::string("tainted ") + kToBeDeletedByAutoscaler + ": the autoscaler is removing it");
+    if (n->unschedulable && !claim_of(*n)) add(out, name, "unknown", "cordoned by someone else (no nonevent claim)");
+  }
+  return out;
+}
+
+std::string describe(const OtherHolds& holds, size_t max_listed) {
+  std::string out;
+  size_t listed = 0;
+  for (const auto& [node, h] : holds) {
+    if (listed++ == max_listed) {
+      out += "; and " + std::to_string(holds.size() - max_listed) + " more";
+      break;
+    }
+    out += (out.empty() ? "" : "; ") + (h.holder == "unknown" ? std::string("someone") : h.holder) + " holds " + node + " (" + h.reason + ")";
+  }
+  return out;
+}
+
+}  // namespace nonevent::controllers

@@ -1,0 +1,58 @@
+#pragma once
+// Who else is working on a node (design 2.2a). Real clusters run other node movers beside
+// nonevent; a node one of them holds is out of service whatever nonevent decides, so it counts
+// against a campaign's maxUnavailable and a window's zone floor, is never claimed, and is
+// never uncordoned by nonevent's restore. Each is recognised by the marks it leaves:
+//  - kured: the node named in the lock annotation weave.works/kured-node-lock on its DaemonSet;
+//  - medik8s node-maintenance-operator: a NodeMaintenance CR naming the node, its taint
+//    medik8s.io/drain, or the label remediation.medik8s.io/exclude-from-remediation=true;
+//  - Karpenter: the taint karpenter.sh/disrupted (it is removing the node);
+//  - cluster-autoscaler: the taint ToBeDeletedByClusterAutoscaler (it is removing the node);
+//  - anyone else: a node cordoned that no nonevent claim explains (kubectl cordon, a script).
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "controllers/drain.h"
+
+namespace nonevent::controllers {
+
+inline constexpr const char* kKuredLockAnnotation = "weave.works/kured-node-lock";
+inline constexpr const char* kNodeMaintenanceDrainTaint = "medik8s.io/drain";
+inline constexpr const char* kExcludeFromRemediation = "remediation.medik8s.io/exclude-from-remediation";
+inline constexpr const char* kKarpenterDisruptedTaint = "karpenter.sh/disrupted";
+inline constexpr const char* kToBeDeletedByAutoscaler = "ToBeDeletedByClusterAutoscaler";
+
+struct OtherHold {
+  std::string holder;  // kured | node-maintenance-operator | karpenter | cluster-autoscaler | unknown
+  std::string reason;  // what says so, for status, Events and the log
+};
+// By node name.
+using OtherHolds = std::map<std::string, OtherHold>;
+
+// kured's lock as its DaemonSet carries it: the single-owner form {"nodeID": ...} and the
+// multi-owner form {"maxOwners": n, "locks": [{"nodeID": ...}, ...]} (--concurrency > 1).
+struct KuredLock {
+  std::vector<std::string> holders;  // nodeIDs; a tool holding it names itself
+  std::string text;                  // the annotation as read ("" when free)
+  std::string resource_version;      // of the DaemonSet, for a conditional write
+  bool unreadable = false;           // present but not JSON kured writes: treated as held
+  bool held() const { return !holders.empty() || unreadable; }
+};
+KuredLock read_kured_lock(const model::GenericObject& daemon_set);
+
+// The caches the view reads (either may be null: that source is then not looked at).
+struct OtherDisruptorSources {
+  GenericInformer* node_maintenances = nullptr;  // nodemaintenance.medik8s.io/v1beta1
+  GenericInformer* kured = nullptr;              // kured's DaemonSet (one object)
+};
+
+// The nodes others hold now. A node nonevent has claimed is listed only for a mark another
+// tool put there (a cordon under our own claim is ours).
+OtherHolds other_holds(const std::vector<std::shared_ptr<const model::Node>>& nodes, const OtherDisruptorSources& sources);
+
+// "kured holds n-a-1 (...); node-maintenance-operator holds n-b-0 (...)" for conditions.
+std::string describe(const OtherHolds& holds, size_t max_listed = 5);
+
+}  // namespace nonevent::controllers

@@ -24,6 +24,8 @@ struct OperatorFlags {
   LogFlags log;
   bool leader_elect = false;
   std::string lease_namespace, namespace_, metrics_address = ":8080", health_address;
+  std::string kured_daemonset = "kube-system/kured";
+  bool coordinate_kured = false;
   ClockFlags clock;
 };
 
@@ -43,6 +45,8 @@ int run_operator(const OperatorFlags& f) {
   const char* pod_ns = std::getenv("POD_NAMESPACE");
   opts.namespace_ = !f.namespace_.empty() ? f.namespace_ : pod_ns && *pod_ns ? pod_ns : config.default_namespace;
   opts.lease_namespace = f.lease_namespace.empty() ? opts.namespace_ : f.lease_namespace;
+  opts.kured_daemonset = f.kured_daemonset;
+  opts.coordinate_kured = f.coordinate_kured;
   controllers::Manager manager(client, clock, opts, metrics.manager_hooks());
   // Ready when this replica's caches are synced, or while it stands by for the Lease (a
   // standby that never turned ready would stall every rollout of the Deployment).
@@ -84,6 +88,7 @@ int run_operator(const OperatorFlags& f) {
     manager.stop();
   });
   logging::info("operator", "starting", {{"server", config.server}, {"leaderElect", opts.leader_elect ? "true" : "false"},
+                                         {"coordinateKured", opts.coordinate_kured ? opts.kured_daemonset : "false"},
                                          {"namespace", opts.namespace_}, {"lease", opts.lease_namespace + "/" + opts.lease_name}});
   const bool clean = manager.run();
   if (!clean) {
@@ -111,6 +116,14 @@ void add_operator(CLI::App& root, Run& run) {
   app->add_option("--metrics-bind-address", f->metrics_address, "/metrics, /healthz and /readyz (ADDRESS:PORT, :PORT; port 0 picks one)")
       ->capture_default_str();
   app->add_option("--health-probe-bind-address", f->health_address, "serve /healthz and /readyz here too (default: with metrics)");
+  app->add_option("--kured-daemonset", f->kured_daemonset, "kured's DaemonSet (NAMESPACE/NAME): the node its reboot lock names is out of service")
+      ->capture_default_str()
+      ->check([](const std::string& v) {
+        const auto slash = v.find('/');
+        return slash == std::string::npos || slash == 0 || slash + 1 == v.size() ? "must be NAMESPACE/NAME" : "";
+      });
+  app->add_flag("--coordinate-kured", f->coordinate_kured,
+                "campaigns take kured's reboot lock while their nodes are out, and start no batch while kured holds it");
   add_clock_flags(*app, f->clock);
   app->callback([f, &run] { run = [f] { return run_operator(*f); }; });
 }

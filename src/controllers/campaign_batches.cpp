@@ -240,7 +240,35 @@ kube::Status PatchCampaignController::start_batch(Pass& p, ZoneRoll& z, int zone
   }
   auto picks = select_batch(p, z, size, surge_free, out_free);
   if (!picks.ok()) return picks.error();
+  if (picks.value().surge.empty() && picks.value().out.empty()) return kube::Unit{};
+  if (auto st = take_kured_lock_for_batch(p, z); !st.ok()) return st.error().is_conflict() ? kube::Status(kube::Unit{}) : st;
+  if (p.kured_ds && !p.kured_ours) return kube::Unit{};  // kured holds it: wait
   return claim_batch(p, z, picks.value());
+}
+
+kube::Status PatchCampaignController::take_kured_lock_for_batch(Pass& p, ZoneRoll& z) {
+  // --coordinate-kured: no node of ours goes out while kured reboots one, and kured waits
+  // while ours are out (the lock is released once nothing is in flight).
+  if (!p.kured_ds || p.kured_ours) return kube::Unit{};
+  if (p.kured_lock.held()) {
+    std::string holders;
+    for (const auto& h : p.kured_lock.holders) holders += (holders.empty() ? "" : ", ") + h;
+    p.blockers.push_back({"DaemonSet", std::string(p.kured_ds->meta.namespace_.view()), p.kured_ds->meta.name, "KuredLockHeld",
+                          "kured holds its reboot lock (" + (holders.empty() ? p.kured_lock.text : holders) + "): no batch starts in " +
+                              z.zone + " until it lets go (--coordinate-kured)"});
+    return kube::Unit{};
+  }
+  if (auto st = take_kured_lock(*client_, *p.kured_ds, p.claim, p.now); !st.ok()) return st;
+  p.kured_ours = true;
+  return kube::Unit{};
+}
+
+kube::Status PatchCampaignController::release_kured_lock_when_idle(Pass& p, bool force) {
+  if (!p.kured_ds || !p.kured_ours || (p.in_progress > 0 && !force)) return kube::Unit{};
+  auto st = release_kured_lock(*client_, *p.kured_ds, p.claim);
+  if (!st.ok() && st.error().is_conflict()) return kube::Unit{};  // kured's DaemonSet changed: next pass
+  if (st.ok()) p.kured_ours = false;
+  return st;
 }
 
 kube::Result<PatchCampaignController::BatchPicks> PatchCampaignController::select_batch(Pass& p, ZoneRoll& z, int size, int surge_free,

@@ -190,7 +190,9 @@ kube::Status PatchCampaignController::advance_patching(Pass& p, const model::Nod
 kube::Status PatchCampaignController::advance_verifying(Pass& p, const model::Node& n) {
   const CampaignSpec& c = p.c();
   if (p.patched(n) && n.ready) {
-    if (auto st = drainer_.release(n, false, "patched to " + c.version); !st.ok()) return st;
+    // Still protected from scale-down until the campaign ends: the autoscaler must not trade
+    // a patched node for a fresh unpatched one mid-campaign.
+    if (auto st = drainer_.release(n, false, "patched to " + c.version, p.claim); !st.ok()) return st;
     events_.record(node_ref(n), "Normal", "NodePatched", "reports " + c.version + " (" + p.claim + ")");
     ++p.completed_nodes;
     p.completed_node_seconds += seconds(p.now - annotation_time(n, kClaimedAt).value_or(p.now));

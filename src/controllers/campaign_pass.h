@@ -74,6 +74,10 @@ struct PatchCampaignController::Pass {
   // service, counted against the budget and the zone floor, never claimed.
   OtherHolds others;
   OtherHolds others_in_zones;  // of those, the campaign's own nodes (for its condition)
+  // --coordinate-kured: kured's DaemonSet (null: kured is not installed) and its lock.
+  std::shared_ptr<const model::GenericObject> kured_ds;
+  KuredLock kured_lock;
+  bool kured_ours = false;
 
   // --- what the pass learned and changed
   int completed_nodes = 0;

@@ -45,6 +45,14 @@ kube::Status PatchCampaignController::apply_failure_budget(Pass& p) {
   return kube::Unit{};
 }
 
+kube::Status PatchCampaignController::end_protections(Pass& p) {
+  if (auto st = release_kured_lock_when_idle(p, true); !st.ok()) return st;
+  for (const auto& n : nodes_.list())
+    if (const auto* by = n->annotation(kProtectedBy); by && *by == p.claim)
+      if (auto st = drainer_.unprotect(*n); !st.ok()) return st;
+  return kube::Unit{};
+}
+
 kube::Status PatchCampaignController::abort_campaign(Pass& p) {
   p.aborted = true;
   std::vector<NodePtr> still;
@@ -214,7 +222,11 @@ ReconcileResult PatchCampaignController::write_progress(Pass& p, const ResourceW
     return s;
   }, &p.obj);  // obj is the newest version: no GET before the write
   if (!st.ok()) return st.error();
-  if (complete || p.aborted) return done();
+  if (complete || p.aborted) {
+    // Over: patched nodes need no protection from scale-down any more.
+    if (auto unprotected = end_protections(p); !unprotected.ok()) return unprotected.error();
+    return done();
+  }
   if (p.in_progress > 0) p.wake_at(now + std::chrono::seconds(5));
   if (!p.wake) return requeue_after(std::chrono::seconds(30));
   return requeue_after(std::max<kube::Duration>(*p.wake - now, std::chrono::seconds(1)));

@@ -20,6 +20,14 @@ std::pair<const char*, std::string> ClaimSweeper::owner_of(const std::string& cl
 ReconcileResult ClaimSweeper::reconcile(const std::string& name) {
   const auto node = nodes_.get(name);
   if (!node) return done();
+  // A patched node's scale-down protection outliving its campaign.
+  if (const auto* by = node->annotation(kProtectedBy)) {
+    const auto [kind, owner] = owner_of(*by);
+    if (kind && !campaigns_.get(owner)) {
+      logging::warn("claimsweeper", "ending a protection whose campaign no longer exists", {{"node", name}, {"protectedBy", *by}});
+      if (auto st = drainer_.unprotect(*node); !st.ok()) return st.error();
+    }
+  }
   const auto* claim = claim_of(*node);
   if (!claim) return done();
   const auto [kind, owner] = owner_of(*claim);

@@ -2,6 +2,8 @@
 
 #include <cpprest/json.h>
 
+#include <atomic>
+
 #include "kube/log.h"
 #include "model/indexers.h"
 #include "planner/drain_prediction.h"
@@ -16,6 +18,11 @@ kube::ObjectReference node_ref(const model::Node& node) {
   return {"v1", "Node", "", node.meta.name, std::string(node.meta.uid.view()), ""};
 }
 
+namespace {
+std::atomic<bool> protections_enabled{true};
+}  // namespace
+void set_protections_enabled_for_tests(bool enabled) { protections_enabled = enabled; }
+
 kube::Status Drainer::claim(const model::Node& node, const std::string& claim, NodeState state, kube::TimePoint now,
                             bool cordon, const std::map<std::string, std::string>& extra) {
   value p = value::object();
@@ -26,8 +33,13 @@ kube::Status Drainer::claim(const model::Node& node, const std::string& claim, N
   ann[kClaimedAt] = value::string(kube::format_rfc3339(now));
   ann[kWasUnschedulable] = value::string(node.unschedulable ? "true" : "false");
   for (const auto& pr : kProtections) {
-    const auto* before = node.annotation(pr.key);
-    ann[pr.prior] = value::string(before ? *before : kAbsent);
+    if (!protections_enabled) break;
+    // A prior already recorded belongs to a protection still in force (a campaign's patched
+    // node): it is the user's value, and stays the one to put back.
+    if (!node.annotation(pr.prior)) {
+      const auto* before = node.annotation(pr.key);
+      ann[pr.prior] = value::string(before ? *before : kAbsent);
+    }
     ann[pr.key] = value::string("true");
   }
   for (const auto& [k, v] : extra) ann[k] = value::string(v);
@@ -82,25 +94,43 @@ kube::Status Drainer::skip(const model::Node& node, kube::TimePoint now) {
   return kube::Unit{};
 }
 
-kube::Status Drainer::release(const model::Node& node, bool keep_cordoned, const std::string& why) {
-  value p = value::object();
-  auto& ann = p["metadata"]["annotations"];
-  for (const char* k : {kClaimedBy, kNodeState, kWasUnschedulable, kStateSince, kClaimedAt, kSurgeFrom, kReplacement, kBlockedSince})
-    ann[k] = value::null();
-  // The other disruptors' annotations go back to what they were before the claim. A claim made
-  // by an operator that did not record them (older than this) leaves them as they are.
+namespace {
+// Puts the other disruptors' annotations back as they were before the first protection. One
+// recorded by an operator that did not record them (older than this) stays as it is.
+void restore_protections(const model::Node& node, value& ann) {
   for (const auto& pr : kProtections) {
     const auto* prior = node.annotation(pr.prior);
     if (!prior) continue;
     ann[pr.key] = *prior == kAbsent ? value::null() : value::string(*prior);
     ann[pr.prior] = value::null();
   }
+}
+}  // namespace
+
+kube::Status Drainer::release(const model::Node& node, bool keep_cordoned, const std::string& why, const std::string& protect_for) {
+  value p = value::object();
+  auto& ann = p["metadata"]["annotations"];
+  for (const char* k : {kClaimedBy, kNodeState, kWasUnschedulable, kStateSince, kClaimedAt, kSurgeFrom, kReplacement, kBlockedSince})
+    ann[k] = value::null();
+  if (!protect_for.empty()) ann[kProtectedBy] = value::string(protect_for);
+  else if (!node.annotation(kProtectedBy)) restore_protections(node, ann);
   const auto* was = node.annotation(kWasUnschedulable);
   const bool uncordon = !keep_cordoned && !(was && *was == "true");
   if (uncordon) p["spec"]["unschedulable"] = value::null();
   auto r = client_.patch(kube::resources::nodes(), "", node.meta.name, PatchType::kStrategicMerge, p.serialize());
   if (!r.ok() && !r.error().is_not_found()) return r.error();
   events_.record(node_ref(node), "Normal", "Restored", (uncordon ? "uncordoned: " : "released, left cordoned: ") + why);
+  return kube::Unit{};
+}
+
+kube::Status Drainer::unprotect(const model::Node& node) {
+  value p = value::object();
+  auto& ann = p["metadata"]["annotations"];
+  ann[kProtectedBy] = value::null();
+  if (!claim_of(node)) restore_protections(node, ann);  // else the claim's release does
+  auto r = client_.patch(kube::resources::nodes(), "", node.meta.name, PatchType::kStrategicMerge, p.serialize());
+  if (!r.ok() && !r.error().is_not_found()) return r.error();
+  logging::info("drain", "protection from scale-down ended", {{"node", node.meta.name}});
   return kube::Unit{};
 }
 

@@ -51,6 +51,12 @@ inline constexpr ProtectionAnnotation kProtections[] = {
 };
 // Recorded as the prior value of an annotation the node did not have.
 inline constexpr const char* kAbsent = "<absent>";
+// A node a campaign has patched keeps the protections after its claim is released, until the
+// campaign ends (design 2.2a, issue 24.3): the autoscaler must not trade it for a fresh,
+// unpatched node mid-campaign. The value names the campaign ("PatchCampaign/<name>").
+inline constexpr const char* kProtectedBy = "nonevent.dev/protected-by";
+// Test-only: claims stop writing the protections (to show a test of them bites).
+void set_protections_enabled_for_tests(bool enabled);
 
 // Why a pod or node holds a drain up, as it appears in status.blockers and Events (the
 // planner's type: the preflight predicts the same blockers the drain meets).
@@ -122,7 +128,12 @@ class Drainer {
   // Records (or clears) when the node was first found blocked by policy.
   kube::Status mark_blocked(const model::Node& node, bool blocked, kube::TimePoint now);
   // Drops the claim; uncordons unless `keep_cordoned` or the node was unschedulable before.
-  kube::Status release(const model::Node& node, bool keep_cordoned, const std::string& why);
+  // With `protect_for` (a campaign's claim value), the protections stay on the node, marked
+  // protected-by, until unprotect(); so do they while another protection is in force.
+  kube::Status release(const model::Node& node, bool keep_cordoned, const std::string& why, const std::string& protect_for = "");
+  // Ends a protected-by mark: the protections get their prior values back (left to the
+  // claim's release when the node is claimed again meanwhile).
+  kube::Status unprotect(const model::Node& node);
   // Why the policy forbids evicting `pod` ("DoNotEvict", "UnmanagedPod", "EmptyDir"), or "".
   static std::string blocker_reason(const model::Pod& pod, const DrainPolicy& policy, std::string* message = nullptr);
   // Whether draining `node` would meet such a pod (so a batch can take other nodes first).

@@ -62,16 +62,19 @@ Manager::Manager(std::shared_ptr<kube::RestClient> client, std::shared_ptr<kube:
   auto& campaigns = add_controller("patchcampaign", campaigns_controller_, campaigns_);
   // Claims whose owner is gone: every claimed node when it is seen, and every node an owner
   // held when the owner disappears (deleted, or its CRD gone).
-  // The nodes claimed by `claim` ("" for any claim).
+  // The nodes claimed or protected by `claim` ("" for any).
   auto claimed_nodes = [this](const std::string& claim) {
     std::vector<std::string> out;
-    for (const auto& n : nodes_.list())
-      if (const auto* c = claim_of(*n); c && (claim.empty() || *c == claim)) out.push_back(n->meta.name);
+    for (const auto& n : nodes_.list()) {
+      const auto* c = claim_of(*n);
+      const auto* protector = n->annotation(kProtectedBy);
+      if ((c && (claim.empty() || *c == claim)) || (protector && (claim.empty() || *protector == claim))) out.push_back(n->meta.name);
+    }
     return out;
   };
   auto& sweeper = add_controller("claimsweeper", claim_sweeper_, [claimed_nodes] { return claimed_nodes(""); });
   auto sweep_node = [&sweeper](const model::Node& n) {
-    if (claim_of(n)) sweeper.queue->add(n.meta.name);
+    if (claim_of(n) || n.annotation(kProtectedBy)) sweeper.queue->add(n.meta.name);
   };
   nodes_.add_handler({sweep_node, [sweep_node](const model::Node&, const model::Node& n) { sweep_node(n); }, nullptr});
   auto sweep_owner = [&sweeper, claimed_nodes](const char* kind) {

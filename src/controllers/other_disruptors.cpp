@@ -20,31 +20,6 @@ void add(OtherHolds& out, const std::string& node, std::string holder, std::stri
 
 }  // namespace
 
-KuredLock read_kured_lock(const model::GenericObject& daemon_set) {
-  KuredLock lock;
-  lock.resource_version = daemon_set.meta.resource_version;
-  std::error_code ec;
-  const value ds = value::parse(daemon_set.json, ec);
-  if (ec || !ds.has_field("metadata") || !ds.at("metadata").has_field("annotations")) return lock;
-  const value& ann = ds.at("metadata").at("annotations");
-  if (!ann.has_field(kKuredLockAnnotation) || !ann.at(kKuredLockAnnotation).is_string()) return lock;
-  lock.text = ann.at(kKuredLockAnnotation).as_string();
-  if (lock.text.empty()) return lock;
-  const value v = value::parse(lock.text, ec);
-  if (ec || !v.is_object()) {
-    lock.unreadable = true;
-    return lock;
-  }
-  auto holder_of = [&](const value& l) {
-    if (l.is_object() && l.has_field("nodeID") && l.at("nodeID").is_string() && !l.at("nodeID").as_string().empty())
-      lock.holders.push_back(l.at("nodeID").as_string());
-  };
-  if (v.has_field("locks") && v.at("locks").is_array())
-    for (const auto& l : v.at("locks").as_array()) holder_of(l);
-  else holder_of(v);
-  return lock;
-}
-
 OtherHolds other_holds(const std::vector<std::shared_ptr<const model::Node>>& nodes, const OtherDisruptorSources& sources) {
   OtherHolds out;
   std::map<std::string, std::string> maintenance;  // node → NodeMaintenance name

@@ -15,10 +15,10 @@
 #include <vector>
 
 #include "controllers/drain.h"
+#include "controllers/kured_lock.h"
 
 namespace nonevent::controllers {
 
-inline constexpr const char* kKuredLockAnnotation = "weave.works/kured-node-lock";
 inline constexpr const char* kNodeMaintenanceDrainTaint = "medik8s.io/drain";
 inline constexpr const char* kExcludeFromRemediation = "remediation.medik8s.io/exclude-from-remediation";
 inline constexpr const char* kKarpenterDisruptedTaint = "karpenter.sh/disrupted";
@@ -30,17 +30,6 @@ struct OtherHold {
 };
 // By node name.
 using OtherHolds = std::map<std::string, OtherHold>;
-
-// kured's lock as its DaemonSet carries it: the single-owner form {"nodeID": ...} and the
-// multi-owner form {"maxOwners": n, "locks": [{"nodeID": ...}, ...]} (--concurrency > 1).
-struct KuredLock {
-  std::vector<std::string> holders;  // nodeIDs; a tool holding it names itself
-  std::string text;                  // the annotation as read ("" when free)
-  std::string resource_version;      // of the DaemonSet, for a conditional write
-  bool unreadable = false;           // present but not JSON kured writes: treated as held
-  bool held() const { return !holders.empty() || unreadable; }
-};
-KuredLock read_kured_lock(const model::GenericObject& daemon_set);
 
 // The caches the view reads (either may be null: that source is then not looked at).
 struct OtherDisruptorSources {

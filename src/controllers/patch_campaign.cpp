@@ -64,13 +64,16 @@ ReconcileResult PatchCampaignController::reconcile(const std::string& name) {
   // Terminal until the spec changes (a new target version starts a new rollout).
   const std::string old_phase = text(pass.old_status, "phase");
   if ((old_phase == "Failed" || old_phase == "Completed") && integer(pass.old_status, "observedGeneration") == pass.generation &&
-      pass.claimed.empty())
+      pass.claimed.empty()) {
+    if (auto st = end_protections(pass); !st.ok()) return st.error();  // a crash between the status and them
     return done();
+  }
 
   read_failures(pass);
   if (auto st = advance_nodes(pass); !st.ok()) return st.error();
   if (auto st = apply_failure_budget(pass); !st.ok()) return st.error();
   if (auto st = roll_zones(pass); !st.ok()) return st.error();
+  if (auto st = release_kured_lock_when_idle(pass); !st.ok()) return st.error();
   if (auto st = keep_surge_capacity(pass); !st.ok()) return st.error();
   return write_progress(pass, writer);
 }
@@ -103,6 +106,12 @@ PatchCampaignController::Pass PatchCampaignController::start_pass(const std::str
     if (const auto* c = claim_of(*n); c && *c == p.claim) p.claimed.push_back(n);
   // Our claims the cache does not show yet (a claimed node shown claimed, by us or by someone
   // who took it since, or gone, is not waited for any longer).
+  if (opts_.coordinate_kured && opts_.others.kured)
+    for (const auto& ds : opts_.others.kured->list()) {
+      p.kured_ds = ds;
+      p.kured_lock = read_kured_lock(*ds);
+      p.kured_ours = p.kured_lock.held_by(kured_holder(p.claim));
+    }
   p.unseen = &claims_unseen_[name];
   for (auto it = p.unseen->begin(); it != p.unseen->end();) {
     const auto n = nodes_.get(it->first);
@@ -115,6 +124,7 @@ ReconcileResult PatchCampaignController::finalize(Pass& p, const ResourceWriter&
   // Deleted: give every node back (patch Jobs go with the campaign, by owner reference).
   for (const auto& n : p.claimed)
     if (auto st = drainer_.release(*n, false, "campaign " + p.name + " was deleted"); !st.ok()) return st.error();
+  if (auto st = end_protections(p); !st.ok()) return st.error();
   // MachineDeployments it scaled up go back to their size (a LIST that finds none when the
   // campaign never surged, or the cluster has no Cluster API).
   if (auto st = reconcile_surge_capacity(*client_, p.name, {}); !st.ok()) return st.error();

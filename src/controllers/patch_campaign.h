@@ -89,6 +89,12 @@ class PatchCampaignController final : public Reconciler {
   // 2. The failure budget (campaign_progress.cpp).
   kube::Status apply_failure_budget(Pass& p);
   kube::Status abort_campaign(Pass& p);
+  // Hands the patched nodes' scale-down protection back (their annotations' prior values).
+  kube::Status end_protections(Pass& p);
+  // --coordinate-kured: take kured's lock before a batch goes out (a blocker when kured holds
+  // it), and give it back once nothing of ours is in flight (or at the end: `force`).
+  kube::Status take_kured_lock_for_batch(Pass& p, ZoneRoll& z);
+  kube::Status release_kured_lock_when_idle(Pass& p, bool force = false);
   // 3. Zone by zone (campaign_batches.cpp).
   kube::Status roll_zones(Pass& p);
   void count_zone(Pass& p, ZoneRoll& z, const std::set<std::string>& released_now);

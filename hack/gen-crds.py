@@ -57,7 +57,7 @@ COUNT = {"type": "integer", "minimum": 0}
 TIME = {"type": "string", "format": "date-time"}
 BLOCKERS = {"type": "array", "maxItems": 20, "description": "Most important first; bounded.", "items": {
     "type": "object", "required": ["reason"], "properties": {
-        "kind": {"type": "string", "enum": ["Pod", "PodDisruptionBudget", "Workload", "Node", "Zone"]},
+        "kind": {"type": "string", "enum": ["Pod", "PodDisruptionBudget", "Workload", "Node", "Zone", "MachineDeployment", "DaemonSet"]},
         "namespace": {"type": "string"}, "name": {"type": "string"},
         "reason": {"type": "string"}, "message": {"type": "string"}}}}
 

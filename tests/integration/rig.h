@@ -59,6 +59,7 @@ struct Rig {
   std::unique_ptr<sim::Simulation> simulation;
   std::unique_ptr<sim::HttpServer> http;
   std::unique_ptr<controllers::Manager> manager;
+  controllers::ManagerOptions manager_options;  // for the next start_operator()
   std::thread manager_thread;
 
   static constexpr const char* kSmallCluster =
@@ -98,7 +99,7 @@ struct Rig {
     kube::RestConfig cfg;
     cfg.server = http->url();
     cfg.qps = 0;
-    manager = std::make_unique<controllers::Manager>(kube::make_rest_client(cfg, clock), clock, controllers::ManagerOptions{});
+    manager = std::make_unique<controllers::Manager>(kube::make_rest_client(cfg, clock), clock, manager_options);
     manager_thread = std::thread([this] { manager->run(); });
     for (int i = 0; i < 500 && !manager->leading(); ++i) std::this_thread::sleep_for(10ms);
   }

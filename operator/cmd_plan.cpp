@@ -8,9 +8,11 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "commands.h"
 #include "controllers/campaign_spec.h"
+#include "controllers/other_disruptors.h"
 #include "controllers/resource_status.h"
 #include "controllers/window_spec.h"
 #include "flags.h"
@@ -32,6 +34,10 @@ struct Cluster {
   std::vector<std::shared_ptr<const model::Node>> nodes;
   std::vector<std::shared_ptr<const model::Pod>> pods;
   std::vector<std::shared_ptr<const model::PodDisruptionBudget>> pdbs;
+  // What other disruptors hold (other_disruptors.h): NodeMaintenance CRs and kured's lock.
+  std::vector<std::shared_ptr<const model::GenericObject>> node_maintenances;
+  std::vector<controllers::KuredLock> kured_locks;
+  controllers::OtherHolds others() const { return controllers::other_holds(nodes, node_maintenances, kured_locks); }
   std::vector<const model::Node*> node_ptrs() const {
     std::vector<const model::Node*> v;
     for (const auto& n : nodes) v.push_back(n.get());
@@ -80,6 +86,12 @@ Cluster from_snapshot(const std::string& path) {
     } else if (kind == "Node") add(c.nodes, o, path);
     else if (kind == "Pod") add(c.pods, o, path);
     else if (kind == "PodDisruptionBudget") add(c.pdbs, o, path);
+    else if (kind == "NodeMaintenance") add(c.node_maintenances, o, path);
+    else if (kind == "DaemonSet" && o.serialize().find(controllers::kKuredLockAnnotation) != std::string::npos) {
+      std::vector<std::shared_ptr<const model::GenericObject>> ds;
+      add(ds, o, path);
+      c.kured_locks.push_back(controllers::read_kured_lock(*ds.front()));
+    }
   };
   for (const auto& d : sim::parse_yaml_documents(read_file(path))) take(d);
   if (c.nodes.empty()) throw UsageError(path + ": no Node in the snapshot (kubectl get nodes,pods,pdb -A -o yaml > " + path + ")");
@@ -112,6 +124,15 @@ Cluster from_cluster(const KubeconfigFlags& f) {
   list_all(*client, kube::resources::nodes(), c.nodes);
   list_all(*client, kube::resources::pods(), c.pods);
   list_all(*client, kube::resources::pod_disruption_budgets(), c.pdbs);
+  // The other disruptors' marks, where the cluster has them (no NodeMaintenance type and no
+  // kured are the common case, not errors).
+  try {
+    list_all(*client, kube::resources::node_maintenances(), c.node_maintenances);
+  } catch (const std::runtime_error&) {
+  }
+  if (auto ds = client->get(kube::resources::daemon_sets(), "kube-system", "kured"); ds.ok())
+    if (auto obj = model::CodecFor<model::GenericObject>::decode(ds.value()); obj.ok())
+      c.kured_locks.push_back(controllers::read_kured_lock(*obj.value()));
   return c;
 }
 
@@ -171,6 +192,24 @@ void print_preflight(const planner::Preflight& p, const std::vector<std::string>
   }
 }
 
+// Nodes other disruptors hold among `nodes` (names), for both plans.
+void print_held(const controllers::OtherHolds& held, const std::string& effect) {
+  if (held.empty()) return;
+  std::printf("\nHELD BY OTHER DISRUPTORS (%zu): %s\n", held.size(), effect.c_str());
+  for (const auto& [node, h] : held) std::printf("  %-24s %-26s %s\n", node.c_str(), h.holder.c_str(), h.reason.c_str());
+}
+value held_json(const controllers::OtherHolds& held) {
+  value out = value::array();
+  for (const auto& [node, h] : held) {
+    value o = value::object();
+    o["node"] = value::string(node);
+    o["holder"] = value::string(h.holder);
+    o["reason"] = value::string(h.reason);
+    out[out.size()] = o;
+  }
+  return out;
+}
+
 std::vector<std::string> all_zones(const Cluster& c, const std::string& zone_label) {
   std::set<std::string> zs;
   for (const auto& n : c.nodes)
@@ -226,6 +265,11 @@ int plan_window(const value& obj, const Cluster& c, bool json_out) {
     if (const auto* z = model::find_label(n->meta.label_set(), w.zone_label);
         z && std::find(w.zones.begin(), w.zones.end(), z->str()) != w.zones.end())
       drained.insert(n->meta.name);
+  // Held by a tool that drains them itself: the window leaves them to it (a plain cordon it
+  // still drains).
+  controllers::OtherHolds held;
+  for (const auto& [node, h] : c.others())
+    if (drained.count(node) && h.holder != "unknown") held.emplace(node, h);
   planner::PreflightPolicy pol{.evict_unmanaged_pods = w.drain.evict_unmanaged_pods, .delete_empty_dir_data = w.drain.delete_empty_dir_data};
   auto p = planner::preflight(c.node_ptrs(), c.pod_ptrs(), c.pdb_ptrs(), drained, w.zone_label, pol);
   const double window_s = std::chrono::duration<double>(w.evacuate_before).count();
@@ -239,6 +283,7 @@ int plan_window(const value& obj, const Cluster& c, bool json_out) {
     o["kind"] = value::string("MaintenanceWindow");
     o["name"] = obj.at("metadata").at("name");
     o["fitsEvacuateBefore"] = value::boolean(p.lower_bound_seconds <= window_s);
+    o["heldByOthers"] = held_json(held);
     std::printf("%s\n", o.serialize().c_str());
   } else {
     std::printf("MaintenanceWindow %s: %zu zone(s), %d node(s), %d pod(s) to move\n",
@@ -247,6 +292,7 @@ int plan_window(const value& obj, const Cluster& c, bool json_out) {
                 kube::format_rfc3339(w.evacuation_start()).c_str(), fmt_duration(window_s).c_str(),
                 fmt_duration(p.lower_bound_seconds).c_str(), p.lower_bound_seconds <= window_s ? "fits" : "does NOT fit");
     print_preflight(p, zones);
+    print_held(held, "not claimed: their holder drains them, and nonevent never uncordons them");
   }
   return p.ok() ? 0 : 3;
 }
@@ -261,11 +307,17 @@ int plan_campaign(const value& obj, const Cluster& c, bool json_out, double batc
   if (!zones_exist(s.zones, all_zones(c, s.zone_label), s.zone_label)) return 1;
   auto zones = s.zones.empty() ? all_zones(c, s.zone_label) : s.zones;
   std::map<std::string, std::vector<const model::Node*>> todo;
-  std::map<std::string, int> total;
+  std::map<std::string, int> total, held_in;
+  const auto others = c.others();
+  controllers::OtherHolds held;
   for (const auto& n : c.nodes) {
     const auto* z = model::find_label(n->meta.label_set(), s.zone_label);
     if (!z || !s.selects(*n)) continue;
     ++total[z->str()];
+    if (auto h = others.find(n->meta.name); h != others.end()) {
+      held.insert(*h);
+      ++held_in[z->str()];
+    }
     if (s.reported_version(*n) != s.version) todo[z->str()].push_back(n.get());
   }
   planner::PreflightPolicy pol{.evict_unmanaged_pods = s.drain.evict_unmanaged_pods, .delete_empty_dir_data = s.drain.delete_empty_dir_data};
@@ -284,13 +336,17 @@ int plan_campaign(const value& obj, const Cluster& c, bool json_out, double batc
     std::map<std::string, bool> blocked;
     for (const auto& p : c.pods)
       if (planner::evicted_by_drain(*p) && !planner::policy_blocker(*p, pol).empty()) blocked[p->node_name.str()] = true;
+    // Nodes another disruptor holds last of all: the campaign waits for them to be let go.
     std::sort(nodes.begin(), nodes.end(), [&](auto* a, auto* b) {
-      return std::pair(blocked[a->meta.name], a->meta.name) < std::pair(blocked[b->meta.name], b->meta.name);
+      return std::tuple(others.count(a->meta.name), blocked[a->meta.name], a->meta.name) <
+             std::tuple(others.count(b->meta.name), blocked[b->meta.name], b->meta.name);
     });
     // Nodes in flight at once: maxUnavailable plus, for Replace, maxSurge (surge nodes go
     // once their new node is there; the preflight below does not count that new capacity,
     // so it is the stricter check).
-    const int size = s.nodes_at_once_in(total[z]);
+    // Held nodes are out of service: they take their share of maxUnavailable (at least one
+    // slot is assumed free, as the controller's projection does: they are let go eventually).
+    const int size = std::max(1, s.nodes_at_once_in(total[z]) - held_in[z]);
     work.push_back({.nodes = static_cast<int>(nodes.size()), .budget = size});
     for (size_t i = 0; i < nodes.size();) {
       const size_t n = canary ? std::min<size_t>(s.canary_nodes, size) : size;
@@ -330,6 +386,7 @@ int plan_campaign(const value& obj, const Cluster& c, bool json_out, double batc
     o["deadlineSeconds"] = value::number(deadline);
     o["fitsDeadline"] = value::boolean(projected <= deadline);
     o["blockers"] = to_json(all).at("blockers");
+    o["heldByOthers"] = held_json(held);
     std::printf("%s\n", o.serialize().c_str());
   } else {
     std::printf("\n%d batch(es); at %s per batch the campaign takes about %s against a deadline of %s: %s\n", batches,
@@ -340,6 +397,8 @@ int plan_campaign(const value& obj, const Cluster& c, bool json_out, double batc
     for (const auto& b : all.blockers)
       std::printf("  %-20s %-40s %-13s %s\n", b.kind.c_str(), ((b.ns.empty() ? "" : b.ns + "/") + b.name).c_str(), b.reason.c_str(),
                   b.message.c_str());
+    print_held(held, "out of service: they count against their zone's maxUnavailable, are patched last, and the campaign "
+                     "waits for them to be let go");
   }
   return all.blockers.empty() ? 0 : 3;
 }

@@ -21,21 +21,26 @@ void add(OtherHolds& out, const std::string& node, std::string holder, std::stri
 }  // namespace
 
 OtherHolds other_holds(const std::vector<std::shared_ptr<const model::Node>>& nodes, const OtherDisruptorSources& sources) {
+  std::vector<KuredLock> locks;
+  if (sources.kured)
+    for (const auto& ds : sources.kured->list()) locks.push_back(read_kured_lock(*ds));
+  return other_holds(nodes, sources.node_maintenances ? sources.node_maintenances->list() : std::vector<std::shared_ptr<const model::GenericObject>>{},
+                     locks);
+}
+
+OtherHolds other_holds(const std::vector<std::shared_ptr<const model::Node>>& nodes,
+                       const std::vector<std::shared_ptr<const model::GenericObject>>& node_maintenances,
+                       const std::vector<KuredLock>& kured_locks) {
   OtherHolds out;
   std::map<std::string, std::string> maintenance;  // node → NodeMaintenance name
-  if (sources.node_maintenances)
-    for (const auto& nm : sources.node_maintenances->list()) {
-      std::error_code ec;
-      const value v = value::parse(nm->json, ec);
-      if (ec || !v.has_field("spec") || !v.at("spec").has_field("nodeName") || !v.at("spec").at("nodeName").is_string()) continue;
-      maintenance.emplace(v.at("spec").at("nodeName").as_string(), nm->meta.name);
-    }
+  for (const auto& nm : node_maintenances) {
+    std::error_code ec;
+    const value v = value::parse(nm->json, ec);
+    if (ec || !v.has_field("spec") || !v.at("spec").has_field("nodeName") || !v.at("spec").at("nodeName").is_string()) continue;
+    maintenance.emplace(v.at("spec").at("nodeName").as_string(), nm->meta.name);
+  }
   std::vector<std::string> kured_nodes;
-  if (sources.kured)
-    for (const auto& ds : sources.kured->list()) {
-      const auto lock = read_kured_lock(*ds);
-      kured_nodes.insert(kured_nodes.end(), lock.holders.begin(), lock.holders.end());
-    }
+  for (const auto& lock : kured_locks) kured_nodes.insert(kured_nodes.end(), lock.holders.begin(), lock.holders.end());
   for (const auto& n : nodes) {
     const std::string& name = n->meta.name;
     if (std::find(kured_nodes.begin(), kured_nodes.end(), name) != kured_nodes.end())

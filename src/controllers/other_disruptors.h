@@ -40,6 +40,10 @@ struct OtherDisruptorSources {
 // The nodes others hold now. A node nonevent has claimed is listed only for a mark another
 // tool put there (a cordon under our own claim is ours).
 OtherHolds other_holds(const std::vector<std::shared_ptr<const model::Node>>& nodes, const OtherDisruptorSources& sources);
+// The same from plain lists (`nonevent plan` reads a snapshot or lists the cluster once).
+OtherHolds other_holds(const std::vector<std::shared_ptr<const model::Node>>& nodes,
+                       const std::vector<std::shared_ptr<const model::GenericObject>>& node_maintenances,
+                       const std::vector<KuredLock>& kured_locks);
 
 // "kured holds n-a-1 (...); node-maintenance-operator holds n-b-0 (...)" for conditions.
 std::string describe(const OtherHolds& holds, size_t max_listed = 5);

@@ -98,4 +98,29 @@ printf 'apiVersion: nonevent.dev/v1alpha1\nkind: MaintenanceWindow\nmetadata: {n
 check "a window that is over says so (exit 3)" says 3 "the window is over" plan -f "$work/past.yaml"
 printf ': not yaml: [\n' >"$work/bad.yaml"
 check "text that is not YAML: an error, no abort" bash -c "'$bin' plan --snapshot '$work/snap.yaml' -f '$work/bad.yaml' >/dev/null 2>&1; c=\$?; [ \$c = 1 ] || [ \$c = 2 ]"
+
+# Issue 24.5: nodes other disruptors hold, said by plan with what they do to the batches.
+{
+  cat "$work/snap.yaml"
+  cat <<'YAML'
+---
+apiVersion: nodemaintenance.medik8s.io/v1beta1
+kind: NodeMaintenance
+metadata: {name: disk-a2}
+spec: {nodeName: a2, reason: disk}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: kured
+  namespace: kube-system
+  annotations: {weave.works/kured-node-lock: '{"nodeID":"b1","metadata":{"unschedulable":false},"created":"2026-12-01T00:00:00Z","TTL":0}'}
+spec: {selector: {matchLabels: {app: kured}}, template: {metadata: {labels: {app: kured}}, spec: {containers: [{name: kured, image: kured}]}}}
+YAML
+} >"$work/held.yaml"
+campaign c2 "a, b" >"$work/c2.yaml"
+check "plan names a node NodeMaintenance holds" says 0 "NodeMaintenance disk-a2 puts the node in maintenance" "$bin" plan --snapshot "$work/held.yaml" -f "$work/c2.yaml"
+check "plan names the node kured's lock holds" says 0 "kured holds its reboot lock" "$bin" plan --snapshot "$work/held.yaml" -f "$work/c2.yaml"
+check "plan -o json lists heldByOthers" bash -c "'$bin' plan --snapshot '$work/held.yaml' -f '$work/c2.yaml' -o json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert sorted(h[\"node\"] for h in d[\"heldByOthers\"])==[\"a2\",\"b1\"], d'"
+check "a window plan names the held node of its zone" says 0 "HELD BY OTHER DISRUPTORS (1)" "$bin" plan --snapshot "$work/held.yaml" -f "$work/one.yaml"
 summary

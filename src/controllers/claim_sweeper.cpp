@@ -5,9 +5,10 @@
 namespace nonevent::controllers {
 
 ClaimSweeper::ClaimSweeper(std::shared_ptr<kube::RestClient> client, NodeInformer& nodes, PodInformer& pods, PdbInformer* pdbs,
-                           GenericInformer& windows, GenericInformer& campaigns, kube::EventRecorder& events)
+                           GenericInformer& windows, GenericInformer& campaigns, kube::EventRecorder& events,
+                           OtherDisruptorSources others)
     : client_(std::move(client)), nodes_(nodes), windows_(windows), campaigns_(campaigns), events_(events),
-      drainer_(*client_, events_, pods, pdbs) {}
+      drainer_(*client_, events_, pods, pdbs), others_(others) {}
 
 std::pair<const char*, std::string> ClaimSweeper::owner_of(const std::string& claim) {
   for (const char* kind : {"MaintenanceWindow", "PatchCampaign"}) {
@@ -39,7 +40,11 @@ ReconcileResult ClaimSweeper::reconcile(const std::string& name) {
   if (owners.get(owner)) return done();  // alive: its controller holds the node
   const std::string why = "its owner " + *claim + " no longer exists (orphaned claim)";
   logging::warn("claimsweeper", "releasing an orphaned claim: its owner no longer exists", {{"node", name}, {"claim", *claim}});
-  if (auto st = drainer_.release(*node, false, why); !st.ok()) return st.error();
+  // Not uncordoned under another tool that took the node meanwhile (as a restore would not).
+  const auto held = other_holds({node}, others_);
+  const bool keep = !held.empty() && held.begin()->second.holder != "unknown";
+  if (auto st = drainer_.release(*node, keep, keep ? why + "; left cordoned: " + held.begin()->second.holder + " holds it" : why); !st.ok())
+    return st.error();
   events_.record(node_ref(*node), "Warning", "OrphanedClaimReleased", why + ": released as its owner's restore would");
   return done();
 }

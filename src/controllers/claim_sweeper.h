@@ -9,6 +9,7 @@
 #include <string>
 
 #include "controllers/drain.h"
+#include "controllers/other_disruptors.h"
 #include "controllers/reconciler.h"
 
 namespace nonevent::controllers {
@@ -16,7 +17,8 @@ namespace nonevent::controllers {
 class ClaimSweeper final : public Reconciler {
  public:
   ClaimSweeper(std::shared_ptr<kube::RestClient> client, NodeInformer& nodes, PodInformer& pods, PdbInformer* pdbs,
-               GenericInformer& windows, GenericInformer& campaigns, kube::EventRecorder& events);
+               GenericInformer& windows, GenericInformer& campaigns, kube::EventRecorder& events,
+               OtherDisruptorSources others = {});
   // `name` is a node's.
   ReconcileResult reconcile(const std::string& name) override;
   // The owner a claim names ("MaintenanceWindow/x" → windows cache, name x), or null for a
@@ -30,6 +32,7 @@ class ClaimSweeper final : public Reconciler {
   GenericInformer& campaigns_;
   kube::EventRecorder& events_;
   Drainer drainer_;
+  OtherDisruptorSources others_;
 };
 
 }  // namespace nonevent::controllers

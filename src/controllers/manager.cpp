@@ -57,7 +57,7 @@ Manager::Manager(std::shared_ptr<kube::RestClient> client, std::shared_ptr<kube:
                                             .others = OtherDisruptorSources{&node_maintenances_, &kured_},
                                             .coordinate_kured = opts_.coordinate_kured},
                             hooks_.drain_observer ? hooks_.drain_observer("patchcampaign") : DrainObserver{}),
-      claim_sweeper_(client, nodes_, pods_, &pdbs_, windows_, campaigns_, events_) {
+      claim_sweeper_(client, nodes_, pods_, &pdbs_, windows_, campaigns_, events_, OtherDisruptorSources{&node_maintenances_, &kured_}) {
   auto& windows = add_controller("maintenancewindow", windows_controller_, windows_);
   auto& campaigns = add_controller("patchcampaign", campaigns_controller_, campaigns_);
   // Claims whose owner is gone: every claimed node when it is seen, and every node an owner

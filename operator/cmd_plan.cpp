@@ -130,9 +130,12 @@ Cluster from_cluster(const KubeconfigFlags& f) {
     list_all(*client, kube::resources::node_maintenances(), c.node_maintenances);
   } catch (const std::runtime_error&) {
   }
-  if (auto ds = client->get(kube::resources::daemon_sets(), "kube-system", "kured"); ds.ok())
-    if (auto obj = model::CodecFor<model::GenericObject>::decode(ds.value()); obj.ok())
-      c.kured_locks.push_back(controllers::read_kured_lock(*obj.value()));
+  // Listed by name, as the operator watches it (what the chart's RBAC grants).
+  kube::ListOptions kured;
+  kured.field_selector = "metadata.name=kured";
+  if (auto ds = client->list(kube::resources::daemon_sets(), "kube-system", kured); ds.ok())
+    if (auto list = model::CodecFor<model::GenericObject>::decode_list(ds.value()); list.ok())
+      for (const auto& d : list.value().items) c.kured_locks.push_back(controllers::read_kured_lock(*d));
   return c;
 }
 

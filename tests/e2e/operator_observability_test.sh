@@ -35,7 +35,10 @@ wait_for() {  # wait_for SECONDS command... : until the command succeeds
   done
 }
 
-"$bin" sim serve --cluster "$src/examples/cluster.yaml" --manifests "$src/examples/workloads" --time-scale $scale \
+# The example cluster plus kured and node-maintenance-operator, so the operator's reads of
+# their marks are real requests the RBAC check below sees.
+{ cat "$src/examples/cluster.yaml"; printf 'disruptors: {kured: {periodSeconds: 3600}, nodeMaintenance: {}}\n'; } >"$work/cluster.yaml"
+"$bin" sim serve --cluster "$work/cluster.yaml" --manifests "$src/examples/workloads" --time-scale $scale \
   --time-epoch "$epoch" --kubeconfig-out "$work/kubeconfig" >"$work/sim.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do grep -q "listening on" "$work/sim.log" && break; sleep 0.05; done

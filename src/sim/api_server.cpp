@@ -174,6 +174,25 @@ class StoreWatchSession final : public WatchSession {
   bool done_ = false;
 };
 
+// A watch with sendInitialEvents=true (the WatchList protocol kubectl 1.35 and client-go's
+// informers use): every object as it is now as ADDED, then a BOOKMARK annotated
+// k8s.io/initial-events-end at the list's resourceVersion, then the watch from there.
+class InitialEventsSession final : public WatchSession {
+ public:
+  InitialEventsSession(std::vector<std::string> lines, std::shared_ptr<WatchSession> then)
+      : lines_(std::move(lines)), then_(std::move(then)) {}
+  std::optional<std::string> next(std::chrono::milliseconds wait) override {
+    if (sent_ < lines_.size()) return std::move(lines_[sent_++]);
+    return then_->next(wait);
+  }
+  bool done() const override { return sent_ >= lines_.size() && then_->done(); }
+
+ private:
+  std::vector<std::string> lines_;
+  size_t sent_ = 0;
+  std::shared_ptr<WatchSession> then_;
+};
+
 }  // namespace
 
 // ---------- ApiServer ----------
@@ -520,7 +539,20 @@ ApiResponse ApiServer::watch(const ApiRequest& req, const Target& t) {
   auto fs = parse_field_selector(query(req, "fieldSelector"));
   if (!fs.selector) return error_response(400, "BadRequest", fs.error);
   WatchFilter f{t.type->key(), t.ns, *ls.selector, *fs.selector};
-  auto w = store_->watch(f, query(req, "resourceVersion"));
+  const bool initial_events = query_bool(req, "sendInitialEvents");
+  if (initial_events && query(req, "resourceVersionMatch") != "NotOlderThan")  // kube-apiserver's validation
+    return error_response(422, "Invalid", "resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan");
+  std::vector<std::string> initial;
+  std::string from_rv = query(req, "resourceVersion");
+  if (initial_events) {
+    auto now = store_->list(f, 0, "");
+    if (!now.ok()) return from_error(now.error());
+    for (const auto& o : now.value().items) initial.push_back(R"({"type":"ADDED","object":)" + o->json + "}\n");
+    from_rv = std::to_string(now.value().rv);
+    initial.push_back(R"({"type":"BOOKMARK","object":{"kind":")" + t.type->kind + R"(","apiVersion":")" + t.type->api_version() +
+                      R"(","metadata":{"resourceVersion":")" + from_rv + R"(","annotations":{"k8s.io/initial-events-end":"true"}}}})" + "\n");
+  }
+  auto w = store_->watch(f, from_rv);
   long timeout_s = 1800 + std::uniform_int_distribution<long>(0, 1800)(*std::make_unique<std::mt19937>(std::random_device{}()));
   if (auto ts = query(req, "timeoutSeconds"); !ts.empty()) {
     try {
@@ -552,6 +584,7 @@ ApiResponse ApiServer::watch(const ApiRequest& req, const Target& t) {
   r.watch = std::make_shared<StoreWatchSession>(w.value(), *t.type, wants_table(req), bookmarks, opts_.bookmark_interval,
                                                 std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s),
                                                 store_, clock_);
+  if (initial_events) r.watch = std::make_shared<InitialEventsSession>(std::move(initial), r.watch);
   return r;
 }
 

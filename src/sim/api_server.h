@@ -83,6 +83,9 @@ class ApiServer {
   ApiResponse handle(const ApiRequest& req);
   // Creates an object given as a whole (manifests, snapshots): its apiVersion and kind say
   // where it goes. Lists (kind: List or *List with items) create each item.
+  // The token clients must present (empty: none). The simulated components present it too, as
+  // kube-controller-manager and the kubelets present their credentials.
+  const std::string& bearer_token() const { return opts_.bearer_token; }
   ApiResponse create_object(const web::json::value& obj);
 
   ObjectStore& store() { return *store_; }

@@ -84,12 +84,15 @@ void Simulation::wake_at(kube::TimePoint t) {
   if (!next_wake_ || t < *next_wake_) next_wake_ = t;
 }
 
-ApiRequest Simulation::make_request(const std::string& method, const std::string& path, const std::string& content_type) {
+ApiRequest Simulation::make_request(const std::string& method, const std::string& path, const std::string& content_type) const {
   ApiRequest r;
   r.method = method;
   r.path = path;
   r.headers["content-type"] = content_type;
   r.headers["user-agent"] = "nonevent-sim";
+  // With `sim serve --tls` the server requires its token of everyone, its own components too
+  // (without it they were refused with 401 and did nothing: no ReplicaSets, pods Pending).
+  if (!api_->bearer_token().empty()) r.headers["authorization"] = "Bearer " + api_->bearer_token();
   r.object_unread = true;  // the components read only the code
   return r;
 }

@@ -109,7 +109,7 @@ class Simulation {
  private:
   Snapshot snapshot();
   // A request as the simulated components send it (their user agent), without a body yet.
-  static ApiRequest make_request(const std::string& method, const std::string& path, const std::string& content_type);
+  ApiRequest make_request(const std::string& method, const std::string& path, const std::string& content_type) const;
   int send(const ApiRequest& r);  // counted in the stats; the answer's code
   // A JSON patch of the status subresource testing the object's resourceVersion and then
   // setting the whole status (set_status).

@@ -542,5 +542,37 @@ TEST(Simulation, ContinuedListReadsTheFirstPagesSnapshot) {
   EXPECT_EQ(garbage.error().code, 400);
 }
 
+
+// kubectl 1.35 and client-go informers watch with sendInitialEvents (WatchList): the objects as
+// ADDED, then a bookmark marking the end of the initial events, then the changes.
+TEST(ApiServer, WatchListSendsInitialEventsThenTheEndBookmarkThenChanges) {
+  Cluster k;
+  ApiRequest r;
+  r.method = "GET";
+  r.path = "/api/v1/nodes";
+  r.query = {{"watch", "true"}, {"sendInitialEvents", "true"}, {"allowWatchBookmarks", "true"}};
+  EXPECT_EQ(k.api->handle(r).status, 422) << "resourceVersionMatch=NotOlderThan is required";
+  r.query["resourceVersionMatch"] = "NotOlderThan";
+  auto resp = k.api->handle(r);
+  ASSERT_EQ(resp.status, 200) << resp.body;
+  ASSERT_TRUE(resp.watch);
+  int added = 0;
+  std::string end;
+  for (int i = 0; i < 6; ++i) {
+    auto line = resp.watch->next(std::chrono::milliseconds(100));
+    ASSERT_TRUE(line);
+    added += line->find(R"("type":"ADDED")") != std::string::npos;
+  }
+  EXPECT_EQ(added, 6);
+  auto bookmark = resp.watch->next(std::chrono::milliseconds(100));
+  ASSERT_TRUE(bookmark);
+  EXPECT_NE(bookmark->find(R"("type":"BOOKMARK")"), std::string::npos) << *bookmark;
+  EXPECT_NE(bookmark->find(R"("k8s.io/initial-events-end":"true")"), std::string::npos) << *bookmark;
+  k.patch("/api/v1/nodes/n-a-0", R"({"metadata":{"labels":{"x":"y"}}})");
+  auto change = resp.watch->next(std::chrono::milliseconds(500));
+  ASSERT_TRUE(change);
+  EXPECT_NE(change->find(R"("type":"MODIFIED")"), std::string::npos) << *change;
+}
+
 }  // namespace
 }  // namespace nonevent::sim

@@ -83,6 +83,9 @@ ApiError ApiError::from_response(int http_code, std::string_view body,
           for (const auto& c : d.at("causes").as_array())
             e.causes.push_back({str(c, "reason"), str(c, "message"), str(c, "field")});
         }
+        e.details_name = str(d, "name");
+        e.details_group = str(d, "group");
+        e.details_kind = str(d, "kind");
         if (d.has_field("retryAfterSeconds") && d.at("retryAfterSeconds").is_integer() &&
             !e.retry_after)
           e.retry_after = std::chrono::seconds(d.at("retryAfterSeconds").as_integer());

@@ -29,6 +29,9 @@ struct ApiError {
   std::string reason;       // metav1.StatusReason: NotFound, Conflict, Expired, TooManyRequests...
   std::string message;      // human-readable, from the server or the transport
   std::vector<StatusCause> causes;
+  // metav1.StatusDetails' object identity: name, API group, and (despite its name) the
+  // resource's plural, e.g. {"x", "apps", "deployments"} for a Deployment that already exists.
+  std::string details_name, details_group, details_kind;
   std::optional<std::chrono::seconds> retry_after;  // details.retryAfterSeconds or Retry-After
 
   ErrorAction action() const;

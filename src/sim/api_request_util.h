@@ -16,7 +16,15 @@ inline ApiResponse json_response(int code, const web::json::value& v) {
   r.body = v.serialize();
   return r;
 }
-inline ApiResponse from_error(const kube::ApiError& e) { return error_response(e.code, e.reason, e.message); }
+// With StatusDetails {name, group, kind} when the error names an object, as kube-apiserver's do.
+inline ApiResponse from_error(const kube::ApiError& e) {
+  if (e.details_name.empty() && e.details_kind.empty()) return error_response(e.code, e.reason, e.message);
+  web::json::value d = web::json::value::object();
+  d["name"] = web::json::value::string(e.details_name);
+  if (!e.details_group.empty()) d["group"] = web::json::value::string(e.details_group);
+  d["kind"] = web::json::value::string(e.details_kind);
+  return error_response(e.code, e.reason, e.message, d.serialize());
+}
 
 // A string member, or "" when absent or not a string.
 inline std::string str(const web::json::value& v, const char* k) {

@@ -20,6 +20,7 @@
 #include "sim/json_text.h"
 #include "sim/json_util.h"
 #include "sim/api_request_util.h"
+#include "sim/builtin_defaults.h"
 #include "sim/schema_validation.h"
 #include "sim/patch.h"
 #include "sim/pod_update_rules.h"
@@ -466,7 +467,7 @@ ApiResponse ApiServer::route(const ApiRequest& req, RequestRecord& rec) {
   if (verb == "update") return collection ? error_response(405, "MethodNotAllowed", "PUT needs an object name") : replace(req, *t);
   if (verb == "patch") return collection ? error_response(405, "MethodNotAllowed", "PATCH needs an object name") : patch(req, *t);
   if (verb == "delete") return remove(req, *t);
-  return error_response(405, "MethodNotAllowed", "deletecollection is not supported by the embedded cluster");
+  return remove_collection(req, *t);
 }
 
 ApiResponse ApiServer::get(const ApiRequest& req, const Target& t) {
@@ -665,14 +666,7 @@ ApiResponse ApiServer::create(const ApiRequest& req, const Target& t) {
   meta["creationTimestamp"] = value::string(kube::format_rfc3339(clock_->now()));
   meta["generation"] = value::number(1);
   if (t.type->custom && t.type->status_subresource && obj.has_field("status")) obj.erase("status");
-  if (t.type->kind == "Pod" && t.type->group.empty()) {
-    auto& spec = obj["spec"];
-    if (!spec.has_field("schedulerName")) spec["schedulerName"] = value::string("default-scheduler");
-    if (!spec.has_field("terminationGracePeriodSeconds")) spec["terminationGracePeriodSeconds"] = value::number(30);
-    if (!spec.has_field("restartPolicy")) spec["restartPolicy"] = value::string("Always");
-    if (!obj.has_field("status") || !obj.at("status").has_field("phase")) obj["status"]["phase"] = value::string("Pending");
-  }
-  if (t.type->kind == "Namespace" && t.type->group.empty()) obj["status"]["phase"] = value::string("Active");
+  apply_builtin_create_defaults(obj, *t.type, *store_);
   return write(t, std::move(obj), nullptr, "", 201);
 }
 

@@ -136,6 +136,9 @@ class ApiServer {
   std::optional<ApiResponse> status_json_in_place(const Target& t, const StoredPtr& current, const std::string& status_json,
                                                   bool& retryable);
   ApiResponse remove(const ApiRequest& req, const Target& t);
+  // DELETE of a collection: every object the label and field selectors select, each as a delete
+  // would; answered with the list of what was deleted, as kube-apiserver does.
+  ApiResponse remove_collection(const ApiRequest& req, const Target& t);
   ApiResponse evict(const ApiRequest& req, const Target& t);
   ApiResponse bind(const ApiRequest& req, const Target& t);
 

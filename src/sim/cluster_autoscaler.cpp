@@ -219,8 +219,8 @@ class ClusterAutoscaler final : public SimController {
     if (!sim.api().store().get("/configmaps", "kube-system", "nonevent-sim-provisioner"))
       for (const auto& p : sim.spec().pools)
         if (p.name == pool) node["metadata"]["labels"]["nonevent.dev/image-version"] = value::string(p.image_version);
-    // Fresh from the template: none of the shaping node's annotations, cordon or taints.
-    if (node.at("metadata").has_field("annotations")) node["metadata"].erase("annotations");
+    // Fresh from the template: none of the shaping node's cordon or taints (new_node_like
+    // copies none of its annotations).
     for (const char* k : {"unschedulable", "taints"})
       if (node.at("spec").has_field(k)) node["spec"].erase(k);
     upcoming_.push_back({now + secs(sim.spec().timings.node_provision_s), best, std::move(node)});

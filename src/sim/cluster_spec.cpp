@@ -177,6 +177,10 @@ std::vector<value> make_nodes(const ClusterSpec& spec, kube::TimePoint now) {
         labels["nonevent.dev/pool"] = value::string(pool.name);
         labels["nonevent.dev/image-version"] = value::string(pool.image_version);
         meta["labels"] = labels;
+        // What kubelet and the attach-detach controller annotate every node with (a JSON-patch
+        // `add` under /metadata/annotations/... needs the map to exist, as on a real node).
+        meta["annotations"]["node.alpha.kubernetes.io/ttl"] = value::string("0");
+        meta["annotations"]["volumes.kubernetes.io/controller-managed-attach-detach"] = value::string("true");
         if (pool.taints.is_array() && pool.taints.size() > 0) node["spec"]["taints"] = pool.taints;
         node["spec"]["providerID"] = value::string("nonevent-sim://" + zone + "/" + name);
         auto& st = node["status"];

@@ -20,9 +20,19 @@ using kube::ApiError;
 using web::json::value;
 using namespace detail;
 
-ApiResponse ApiServer::remove(const ApiRequest& req, const Target& t) {
+namespace {
+// DeleteOptions from the body and the query (the query wins, as kube-apiserver's decoding does).
+struct DeleteOptionsSeen {
   std::string propagation, pre_uid, pre_rv;
   std::optional<long> grace;
+  std::string error;
+};
+DeleteOptionsSeen delete_options(const ApiRequest& req) {
+  DeleteOptionsSeen o;
+  std::string& propagation = o.propagation;
+  std::string& pre_uid = o.pre_uid;
+  std::string& pre_rv = o.pre_rv;
+  std::optional<long>& grace = o.grace;
   if (!req.body.empty()) {
     std::error_code ec;
     auto opts = value::parse(req.body, ec);
@@ -41,13 +51,44 @@ ApiResponse ApiServer::remove(const ApiRequest& req, const Target& t) {
     try {
       grace = std::stol(g);
     } catch (const std::exception&) {
-      return error_response(400, "BadRequest", "gracePeriodSeconds must be an integer");
+      o.error = "gracePeriodSeconds must be an integer";
     }
   }
-  auto res = delete_object(*t.type, t.ns, t.name, propagation, pre_uid, pre_rv, grace);
+  return o;
+}
+}  // namespace
+
+ApiResponse ApiServer::remove(const ApiRequest& req, const Target& t) {
+  const auto o = delete_options(req);
+  if (!o.error.empty()) return error_response(400, "BadRequest", o.error);
+  auto res = delete_object(*t.type, t.ns, t.name, o.propagation, o.pre_uid, o.pre_rv, o.grace);
   if (!res.ok()) return from_error(res.error());
   ApiResponse r;
   if (!t.object_unread) r.body = res.value()->json;
+  return r;
+}
+
+ApiResponse ApiServer::remove_collection(const ApiRequest& req, const Target& t) {
+  const auto o = delete_options(req);
+  if (!o.error.empty()) return error_response(400, "BadRequest", o.error);
+  auto ls = parse_label_selector(query(req, "labelSelector"));
+  if (!ls.selector) return error_response(400, "BadRequest", "unable to parse requirement: " + ls.error);
+  auto fs = parse_field_selector(query(req, "fieldSelector"));
+  if (!fs.selector) return error_response(400, "BadRequest", fs.error);
+  auto listed = store_->list(WatchFilter{t.type->key(), t.ns, *ls.selector, *fs.selector}, 0, "");
+  if (!listed.ok()) return from_error(listed.error());
+  std::string items;
+  for (const auto& obj : listed.value().items) {
+    auto res = delete_object(*t.type, obj->ns, obj->name, o.propagation, "", "", o.grace);
+    if (!res.ok()) {
+      if (res.error().code == 404) continue;  // gone meanwhile
+      return from_error(res.error());
+    }
+    items += (items.empty() ? "" : ",") + res.value()->json;
+  }
+  ApiResponse r;
+  r.body = R"({"kind":")" + t.type->list_kind() + R"(","apiVersion":")" + t.type->api_version() + R"(","metadata":{"resourceVersion":")" +
+           std::to_string(store_->resource_version()) + R"("},"items":[)" + items + "]}";
   return r;
 }
 

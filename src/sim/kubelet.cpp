@@ -404,6 +404,8 @@ value new_node_like(Simulation& sim, const value& like, const std::string& name)
   lbls["kubernetes.io/hostname"] = value::string(name);
   if (!image.empty()) lbls["nonevent.dev/image-version"] = value::string(image);
   fresh["metadata"]["labels"] = lbls;
+  fresh["metadata"]["annotations"]["node.alpha.kubernetes.io/ttl"] = value::string("0");
+  fresh["metadata"]["annotations"]["volumes.kubernetes.io/controller-managed-attach-detach"] = value::string("true");
   fresh["spec"]["providerID"] = value::string("nonevent-sim://" + zone + "/" + name);
   value st = like.has_field("status") ? like.at("status") : value::object();
   const auto ts = now_text(sim.now());

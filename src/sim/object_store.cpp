@@ -41,8 +41,22 @@ ApiError error(int code, const std::string& reason, const std::string& message) 
 }
 // An object as kube-apiserver's errors name it: `pods "x"`. Built only for an error (built
 // for every write, under the lock, it was three allocations).
+// kube-apiserver's words for an object: its group-qualified resource and name
+// (`deployments.apps "x"`, `pods "x"`). Store keys are "<group>/<plural>" ("/pods" for core).
 std::string named(const std::string& resource, const std::string& name) {
-  return resource.substr(resource.find('/') + 1) + " \"" + name + "\"";
+  const auto slash = resource.find('/');
+  const std::string group = slash == std::string::npos ? "" : resource.substr(0, slash);
+  return resource.substr(slash + 1) + (group.empty() ? "" : "." + group) + " \"" + name + "\"";
+}
+// An error about one object, with the StatusDetails kube-apiserver gives it.
+ApiError error_about(int code, const std::string& reason, const std::string& message, const std::string& resource,
+                     const std::string& name) {
+  ApiError e = error(code, reason, message);
+  const auto slash = resource.find('/');
+  e.details_name = name;
+  e.details_group = slash == std::string::npos ? "" : resource.substr(0, slash);
+  e.details_kind = resource.substr(slash + 1);
+  return e;
 }
 // A resourceVersion as JSON text ("123"), and the most characters it takes.
 constexpr size_t kQuotedVersionMax = 2 + std::numeric_limits<uint64_t>::digits10 + 1;
@@ -54,9 +68,11 @@ std::string quoted_version(uint64_t rv) {
   return std::string(version, end);
 }
 // What kube-apiserver answers an update of `what` ("pods \"x\"") written against an older version.
-ApiError modified_since(const std::string& what) {
-  return error(409, "Conflict", "Operation cannot be fulfilled on " + what +
-                                    ": the object has been modified; please apply your changes to the latest version and try again");
+ApiError modified_since(const std::string& resource, const std::string& name) {
+  return error_about(409, "Conflict",
+                     "Operation cannot be fulfilled on " + named(resource, name) +
+                         ": the object has been modified; please apply your changes to the latest version and try again",
+                     resource, name);
 }
 
 // kube-apiserver's continue token: base64 of {"v":"meta.k8s.io/v1","rv":<snapshot>,"start":<next key>}.
@@ -429,7 +445,7 @@ kube::Result<StoredPtr> ObjectStore::create(const std::string& resource, value o
   auto& coll = data_[resource];
   const auto key = store_key(ns, name);
   if (coll.count(key))
-    return error(409, "AlreadyExists", named(resource, name) + " already exists");
+    return error_about(409, "AlreadyExists", named(resource, name) + " already exists", resource, name);
   set_version(*made, obj, ++rv_);
   StoredPtr stored = std::move(made);
   coll[key] = stored;
@@ -447,8 +463,8 @@ kube::Result<StoredPtr> ObjectStore::update(const std::string& resource, value o
   WriteLock g(*this);
   auto& coll = data_[resource];
   auto it = coll.find(store_key(ns, name));
-  if (it == coll.end()) return error(404, "NotFound", named(resource, name) + " not found");
-  if (!expected_rv.empty() && expected_rv != std::to_string(it->second->rv)) return modified_since(named(resource, name));
+  if (it == coll.end()) return error_about(404, "NotFound", named(resource, name) + " not found", resource, name);
+  if (!expected_rv.empty() && expected_rv != std::to_string(it->second->rv)) return modified_since(resource, name);
   auto previous = it->second;
   set_version(*made, obj, ++rv_);
   StoredPtr stored = std::move(made);
@@ -563,9 +579,9 @@ kube::Result<StoredPtr> ObjectStore::write_edits(const std::string& resource, co
   WriteLock g(*this);
   auto& coll = data_[resource];
   auto it = coll.find(store_key(current->ns, current->name));
-  if (it == coll.end()) return error(404, "NotFound", named(resource, current->name) + " not found");
+  if (it == coll.end()) return error_about(404, "NotFound", named(resource, current->name) + " not found", resource, current->name);
   if (it->second != current || (!expected_rv.empty() && expected_rv != std::to_string(current->rv)))
-    return modified_since(named(resource, current->name));
+    return modified_since(resource, current->name);
   s->rv = ++rv_;
   rv_pos->text = quoted_version(s->rv);
   s->json.insert(version_at, rv_pos->text);  // within the reserved room: moves the rest, allocates nothing
@@ -583,7 +599,7 @@ kube::Result<StoredPtr> ObjectStore::remove(const std::string& resource, const s
   WriteLock g(*this);
   auto& coll = data_[resource];
   auto it = coll.find(store_key(ns, name));
-  if (it == coll.end()) return error(404, "NotFound", named(resource, name) + " not found");
+  if (it == coll.end()) return error_about(404, "NotFound", named(resource, name) + " not found", resource, name);
   const StoredObject& last = *it->second;
   std::error_code ec;
   if (!expected_uid.empty()) {

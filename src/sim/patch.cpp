@@ -223,14 +223,22 @@ const std::map<std::string, std::string>& merge_keys() {
 // Primitive lists with patchStrategy=merge (union, order kept).
 bool merge_primitive_list(const std::string& field) { return field == "finalizers"; }
 
-PatchResult smp(value& target, const value& patch);
+// `parent`: the field whose value `target` is ("" at the top, the list's field for a list
+// element), for the one name whose merge key depends on where it is: a Service's spec.ports
+// merge on port, a container's ports on containerPort.
+PatchResult smp(value& target, const value& patch, const std::string& parent = "");
+std::string merge_key_of(const std::string& field, const std::string& parent) {
+  if (field == "ports" && parent == "spec") return "port";
+  auto mk = merge_keys().find(field);
+  return mk == merge_keys().end() ? "" : mk->second;
+}
 
 bool same_key(const value& a, const value& b, const std::string& key) {
   return a.is_object() && b.is_object() && a.has_field(key) && b.has_field(key) &&
          a.at(key).serialize() == b.at(key).serialize();
 }
 
-PatchResult merge_list(value& target, const value& patch, const std::string& key) {
+PatchResult merge_list(value& target, const value& patch, const std::string& key, const std::string& field) {
   if (!target.is_array()) target = value::array();
   std::vector<value> items(target.as_array().begin(), target.as_array().end());
   for (const auto& p : patch.as_array()) {
@@ -250,11 +258,11 @@ PatchResult merge_list(value& target, const value& patch, const std::string& key
     }
     if (it == items.end()) {
       value fresh = value::object();
-      auto r = smp(fresh, p);
+      auto r = smp(fresh, p, field);
       if (!r.ok) return r;
       items.push_back(fresh);
     } else {
-      auto r = smp(*it, p);
+      auto r = smp(*it, p, field);
       if (!r.ok) return r;
     }
   }
@@ -264,7 +272,7 @@ PatchResult merge_list(value& target, const value& patch, const std::string& key
   return {};
 }
 
-PatchResult smp(value& target, const value& patch) {
+PatchResult smp(value& target, const value& patch, const std::string& parent) {
   if (!patch.is_object()) {
     target = patch;
     return {};
@@ -311,9 +319,8 @@ PatchResult smp(value& target, const value& patch) {
       continue;
     }
     if (v.is_array()) {
-      auto mk = merge_keys().find(k);
-      if (mk != merge_keys().end()) {
-        auto r = merge_list(target[k], v, mk->second);
+      if (const auto key = merge_key_of(k, parent); !key.empty()) {
+        auto r = merge_list(target[k], v, key, k);
         if (!r.ok) return r;
         continue;
       }
@@ -331,7 +338,7 @@ PatchResult smp(value& target, const value& patch) {
       continue;
     }
     if (v.is_object()) {
-      auto r = smp(target[k], v);
+      auto r = smp(target[k], v, k);
       if (!r.ok) return r;
       if (target.at(k).is_null()) target.erase(k);
       continue;

@@ -58,7 +58,10 @@ void default_service(value& obj, const ObjectStore& store) {
         break;
       }
     }
-    if (!spec.has_field("clusterIPs")) spec["clusterIPs"][0] = spec.at("clusterIP");
+    if (!spec.has_field("clusterIPs") && spec.has_field("clusterIP")) {
+      const value ip = spec.at("clusterIP");  // a copy: adding a member may move the others
+      spec["clusterIPs"][0] = ip;
+    }
   }
   if ((type == "NodePort" || type == "LoadBalancer") && str(spec, "externalTrafficPolicy").empty())
     spec["externalTrafficPolicy"] = value::string("Cluster");
@@ -67,7 +70,10 @@ void default_service(value& obj, const ObjectStore& store) {
     for (size_t i = 0; i < spec.at("ports").size(); ++i) {
       value& p = spec["ports"][i];
       if (str(p, "protocol").empty()) p["protocol"] = value::string("TCP");
-      if (!p.has_field("targetPort") && p.has_field("port")) p["targetPort"] = p.at("port");
+      if (!p.has_field("targetPort") && p.has_field("port")) {
+        const value port = p.at("port");  // a copy, as above
+        p["targetPort"] = port;
+      }
       if ((type == "NodePort" || type == "LoadBalancer") && !p.has_field("nodePort")) {
         while (node_ports.count(next_node_port)) ++next_node_port;
         node_ports.insert(next_node_port);

@@ -574,5 +574,67 @@ TEST(ApiServer, WatchListSendsInitialEventsThenTheEndBookmarkThenChanges) {
   EXPECT_NE(change->find(R"("type":"MODIFIED")"), std::string::npos) << *change;
 }
 
+
+// What kube-apiserver answers that clients read back (issue 27.5): group-qualified names and
+// StatusDetails in errors, deletecollection, Service defaults, Service ports merged on port.
+ApiResponse call(Cluster& k, const std::string& method, const std::string& path, const std::string& body = "",
+                 const std::string& type = "application/json", std::map<std::string, std::string> query = {}) {
+  ApiRequest r;
+  r.method = method;
+  r.path = path;
+  r.body = body;
+  r.query = std::move(query);
+  r.headers["content-type"] = type;
+  return k.api->handle(r);
+}
+
+TEST(ApiServer, AnswersLikeKubeApiserverForErrorsCollectionsAndServices) {
+  Cluster k;
+  k.apply(web_yaml(3));
+  const std::string dep = R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","namespace":"shop"},)"
+                          R"("spec":{"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"c","image":"x"}]}}}})";
+  auto dup = call(k, "POST", "/apis/apps/v1/namespaces/shop/deployments", dep);
+  EXPECT_EQ(dup.status, 409);
+  auto st = value::parse(dup.body);
+  EXPECT_EQ(json::str(st, {"message"}), R"(deployments.apps "web" already exists)");
+  EXPECT_EQ(json::str(st, {"details", "name"}), "web");
+  EXPECT_EQ(json::str(st, {"details", "group"}), "apps");
+  EXPECT_EQ(json::str(st, {"details", "kind"}), "deployments");
+  EXPECT_EQ(json::str(value::parse(call(k, "GET", "/api/v1/namespaces/shop/pods/nope").body), {"message"}), R"(pods "nope" not found)");
+
+  // deletecollection with a label selector: only what it selects.
+  for (const char* cm : {"a", "b"})
+    ASSERT_LT(call(k, "POST", "/api/v1/namespaces/shop/configmaps",
+                   std::string(R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":")") + cm + R"(","labels":{"tier":")" + cm + R"("}}})")
+                  .status, 300);
+  auto dc = call(k, "DELETE", "/api/v1/namespaces/shop/configmaps", "", "application/json", {{"labelSelector", "tier=a"}});
+  ASSERT_EQ(dc.status, 200) << dc.body;
+  EXPECT_EQ(json::str(value::parse(dc.body), {"kind"}), "ConfigMapList");
+  EXPECT_EQ(k.store->get("/configmaps", "shop", "a"), nullptr);
+  EXPECT_NE(k.store->get("/configmaps", "shop", "b"), nullptr);
+
+  // A Service's defaults, and its ports merged on port.
+  auto svc = call(k, "POST", "/api/v1/namespaces/shop/services",
+                  R"({"apiVersion":"v1","kind":"Service","metadata":{"name":"web"},"spec":{"selector":{"app":"web"},"ports":[{"name":"http","port":80}]}})");
+  ASSERT_EQ(svc.status, 201) << svc.body;
+  auto s = k.get("/services", "shop", "web");
+  EXPECT_EQ(json::str(s, {"spec", "type"}), "ClusterIP");
+  EXPECT_EQ(json::str(s, {"spec", "sessionAffinity"}), "None");
+  EXPECT_EQ(json::str(s, {"spec", "clusterIP"}).rfind("10.96.", 0), 0u) << s.serialize();
+  EXPECT_EQ(s.at("spec").at("ports").at(0).at("targetPort").as_integer(), 80);
+  EXPECT_EQ(s.at("spec").at("ports").at(0).at("protocol").as_string(), "TCP");
+  EXPECT_TRUE(s.has_field("status") && s.at("status").has_field("loadBalancer"));
+  auto p = call(k, "PATCH", "/api/v1/namespaces/shop/services/web", R"({"spec":{"ports":[{"port":80,"name":"web"}]}})",
+                "application/strategic-merge-patch+json");
+  ASSERT_EQ(p.status, 200) << p.body;
+  s = k.get("/services", "shop", "web");
+  ASSERT_EQ(s.at("spec").at("ports").size(), 1u) << s.serialize();
+  EXPECT_EQ(s.at("spec").at("ports").at(0).at("name").as_string(), "web");
+  // A second Service gets another cluster IP.
+  ASSERT_EQ(call(k, "POST", "/api/v1/namespaces/shop/services",
+                 R"({"apiVersion":"v1","kind":"Service","metadata":{"name":"api"},"spec":{"ports":[{"port":8080}]}})").status, 201);
+  EXPECT_NE(json::str(k.get("/services", "shop", "api"), {"spec", "clusterIP"}), json::str(s, {"spec", "clusterIP"}));
+}
+
 }  // namespace
 }  // namespace nonevent::sim

@@ -58,8 +58,14 @@ kube::Status PatchCampaignController::abort_campaign(Pass& p) {
   std::vector<NodePtr> still;
   for (const auto& n : nodes_.list())
     if (const auto* cl = claim_of(*n); cl && *cl == p.claim && !p.failed.count(n->meta.name)) still.push_back(n);
-  for (const auto& n : still)
-    if (auto st = drainer_.release(*n, false, "campaign aborted"); !st.ok()) return st;
+  const auto others = other_holds(still, opts_.others);
+  for (const auto& n : still) {
+    const auto other = others.find(n->meta.name);
+    const bool theirs = other != others.end() && other->second.holder != "unknown";  // stays cordoned for them
+    if (auto st = drainer_.release(*n, theirs, theirs ? "campaign aborted; left cordoned: " + other->second.holder + " holds it" : "campaign aborted");
+        !st.ok())
+      return st;
+  }
   // Failed nodes kept cordoned stay so, but are no longer the campaign's.
   for (const auto& n : nodes_.list())
     if (const auto* cl = claim_of(*n); cl && *cl == p.claim && p.failed.count(n->meta.name))

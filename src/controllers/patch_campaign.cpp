@@ -121,9 +121,15 @@ PatchCampaignController::Pass PatchCampaignController::start_pass(const std::str
 }
 
 ReconcileResult PatchCampaignController::finalize(Pass& p, const ResourceWriter& writer) {
-  // Deleted: give every node back (patch Jobs go with the campaign, by owner reference).
-  for (const auto& n : p.claimed)
-    if (auto st = drainer_.release(*n, false, "campaign " + p.name + " was deleted"); !st.ok()) return st.error();
+  // Deleted: give every node back (patch Jobs go with the campaign, by owner reference); a node
+  // another tool took meanwhile stays cordoned for it.
+  const auto others = other_holds(p.claimed, opts_.others);
+  for (const auto& n : p.claimed) {
+    const auto other = others.find(n->meta.name);
+    const bool theirs = other != others.end() && other->second.holder != "unknown";
+    const std::string why = "campaign " + p.name + " was deleted" + (theirs ? "; left cordoned: " + other->second.holder + " holds it" : "");
+    if (auto st = drainer_.release(*n, theirs, why); !st.ok()) return st.error();
+  }
   if (auto st = end_protections(p); !st.ok()) return st.error();
   // MachineDeployments it scaled up go back to their size (a LIST that finds none when the
   // campaign never surged, or the cluster has no Cluster API).

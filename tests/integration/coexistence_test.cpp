@@ -330,3 +330,33 @@ INSTANTIATE_TEST_SUITE_P(Seeds, CoexistenceKills, ::testing::Range(1, 9));
 
 
 }  // namespace
+
+namespace nonevent {
+namespace {
+using namespace testing;
+
+// NMO takes a node the campaign is working on, and the campaign is then deleted: the node is
+// released but stays cordoned for NMO (whose own end uncordons it).
+TEST(Coexistence, ADeletedCampaignLeavesANodeNmoTookCordoned) {
+  Rig rig(cluster_with("  nodeMaintenance: {}\n"));
+  rig.apply(campaign("maxUnavailable: 1"));
+  rig.tick = 2s;
+  rig.start_operator();
+  std::string held;
+  ASSERT_TRUE(rig.advance_until([&] {
+    for (auto& n : rig.list("/nodes"))
+      if (str(n, {"metadata", "annotations", "nonevent.dev/claimed-by"}) == "PatchCampaign/fleet") held = name(n);
+    return !held.empty();
+  }, 30min)) << rig.nodes_text();
+  rig.apply("apiVersion: nodemaintenance.medik8s.io/v1beta1\nkind: NodeMaintenance\nmetadata: {name: take}\nspec: {nodeName: " + held + "}\n");
+  rig.advance(20s);
+  sim::ApiRequest del{.method = "DELETE", .path = "/apis/nonevent.dev/v1alpha1/patchcampaigns/fleet"};
+  ASSERT_LT(rig.api->handle(del).status, 300);
+  ASSERT_TRUE(rig.advance_until([&] { return rig.campaign("fleet").is_null(); }, 10min));
+  EXPECT_EQ(str(rig.node(held), {"metadata", "annotations", "nonevent.dev/claimed-by"}), "");
+  EXPECT_TRUE(flag(rig.node(held), {"spec", "unschedulable"})) << held << " uncordoned under NMO";
+  EXPECT_NE(rig.events_text().find("left cordoned: node-maintenance-operator holds it"), std::string::npos) << rig.events_text();
+}
+
+}  // namespace
+}  // namespace nonevent

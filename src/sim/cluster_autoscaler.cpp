@@ -70,13 +70,14 @@ class ClusterAutoscaler final : public SimController {
 
   void scale_down(Simulation& sim, const Snapshot& snap, kube::TimePoint now, std::map<std::string, int>& group_size) {
     std::set<std::string> seen;
+    ScanView view;  // built once a scan, on the first underused node
     bool non_empty_started = !deleting_.empty();  // one non-empty node at a time
     for (const model::Node* n : snap.cache->node_models()) {
       const value* node = snap.cache->get("/nodes", n->meta.name);
       if (!node || terminating(*node) || deleting_.count(n->meta.name)) continue;
       seen.insert(n->meta.name);
       const bool empty = movable_pods(snap, n->meta.name) == 0;
-      if (!eligible(*node, *n) || !(empty || underused_and_movable(snap, *n))) {
+      if (!eligible(*node, *n) || !(empty || underused_and_movable(snap, *n, view))) {
         unneeded_since_.erase(n->meta.name);
         continue;
       }
@@ -113,24 +114,33 @@ class ClusterAutoscaler final : public SimController {
     return count;
   }
 
-  bool underused_and_movable(const Snapshot& snap, const model::Node& n) const {
+  // Every pod, for the scan's placement checks: gathered on first use, once a scan (not once
+  // per underused node).
+  struct ScanView {
+    bool built = false;
+    std::vector<const model::Pod*> pods;
+  };
+
+  bool underused_and_movable(const Snapshot& snap, const model::Node& n, ScanView& view) const {
     const auto& usage = snap.cache->usage();
     const auto u = usage.find(n.meta.name);
     if (u == usage.end() || n.cpu_milli <= 0 || n.memory_bytes <= 0) return false;
     const double cpu = static_cast<double>(u->second.cpu_milli) / static_cast<double>(n.cpu_milli);
     const double mem = static_cast<double>(u->second.memory_bytes) / static_cast<double>(n.memory_bytes);
     if (std::max(cpu, mem) >= spec_.utilization_threshold) return false;
-    // Every pod it would move must find a place elsewhere (the autoscaler simulates the same).
-    std::vector<const model::Pod*> pods;
-    for (const value& p : snap.cache->list("/pods"))
-      if (const model::Pod* m = snap.cache->pod_of(p)) {
-        if (m->node_name.str() == n.meta.name && planner::evicted_by_drain(*m) && !m->meta.owners.size()) return false;
-        pods.push_back(m);
-      }
-    std::vector<const model::Node*> nodes;
+    if (!view.built) {
+      view.built = true;
+      for (const value& p : snap.cache->list("/pods"))
+        if (const model::Pod* m = snap.cache->pod_of(p)) view.pods.push_back(m);
+    }
+    std::vector<const model::Node*> nodes;  // not those being deleted (this scan's included)
     for (const model::Node* m : snap.cache->node_models())
       if (!deleting_.count(m->meta.name)) nodes.push_back(m);
-    return planner::unplaceable_after_drain(nodes, pods, {n.meta.name}).empty();
+    // A bare pod on it would be lost; every other pod it would move must find a place
+    // elsewhere (the autoscaler simulates the same).
+    for (const auto& key : snap.cache->pod_keys_on_node(n.meta.name))
+      if (const model::Pod* m = snap.cache->pod_model(key); m && planner::evicted_by_drain(*m) && m->meta.owners.empty()) return false;
+    return planner::unplaceable_after_drain(nodes, view.pods, {n.meta.name}).empty();
   }
 
   void continue_deletions(Simulation& sim, const Snapshot& snap, kube::TimePoint now) {

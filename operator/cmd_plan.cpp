@@ -272,7 +272,7 @@ int plan_window(const value& obj, const Cluster& c, bool json_out) {
   // still drains).
   controllers::OtherHolds held;
   for (const auto& [node, h] : c.others())
-    if (drained.count(node) && h.holder != "unknown") held.emplace(node, h);
+    if (drained.count(node) && h.by_tool()) held.emplace(node, h);
   planner::PreflightPolicy pol{.evict_unmanaged_pods = w.drain.evict_unmanaged_pods, .delete_empty_dir_data = w.drain.delete_empty_dir_data};
   auto p = planner::preflight(c.node_ptrs(), c.pod_ptrs(), c.pdb_ptrs(), drained, w.zone_label, pol);
   const double window_s = std::chrono::duration<double>(w.evacuate_before).count();

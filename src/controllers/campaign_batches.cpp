@@ -233,7 +233,7 @@ kube::Status PatchCampaignController::start_batch(Pass& p, ZoneRoll& z, int zone
   if (size <= 0 && !topping_up) {
     std::string others;
     for (const auto& [node, hold] : z.held_by_others)
-      others += (others.empty() ? "" : ", ") + node + " held by " + (hold.holder == "unknown" ? std::string("someone") : hold.holder);
+      others += (others.empty() ? "" : ", ") + node + " held by " + hold.who();
     p.blockers.push_back({"Zone", "", z.zone, z.held_by_others.empty() ? "ZoneUnavailable" : "HeldByOtherDisruptors",
                           std::to_string(z.out_of_service) + " node(s) already out in " + z.zone + " (maxUnavailable " +
                               std::to_string(z.budget) + ")" + (others.empty() ? "" : ": " + others)});

@@ -45,7 +45,7 @@ kube::Status PatchCampaignController::apply_failure_budget(Pass& p) {
   return kube::Unit{};
 }
 
-kube::Status PatchCampaignController::end_protections(Pass& p) {
+kube::Status PatchCampaignController::end_holds(Pass& p) {
   if (auto st = release_kured_lock_when_idle(p, true); !st.ok()) return st;
   for (const auto& n : nodes_.list())
     if (const auto* by = n->annotation(kProtectedBy); by && *by == p.claim)
@@ -59,13 +59,8 @@ kube::Status PatchCampaignController::abort_campaign(Pass& p) {
   for (const auto& n : nodes_.list())
     if (const auto* cl = claim_of(*n); cl && *cl == p.claim && !p.failed.count(n->meta.name)) still.push_back(n);
   const auto others = other_holds(still, opts_.others);
-  for (const auto& n : still) {
-    const auto other = others.find(n->meta.name);
-    const bool theirs = other != others.end() && other->second.holder != "unknown";  // stays cordoned for them
-    if (auto st = drainer_.release(*n, theirs, theirs ? "campaign aborted; left cordoned: " + other->second.holder + " holds it" : "campaign aborted");
-        !st.ok())
-      return st;
-  }
+  for (const auto& n : still)
+    if (auto st = release_unless_taken(drainer_, *n, others, false, "campaign aborted"); !st.ok()) return st;
   // Failed nodes kept cordoned stay so, but are no longer the campaign's.
   for (const auto& n : nodes_.list())
     if (const auto* cl = claim_of(*n); cl && *cl == p.claim && p.failed.count(n->meta.name))
@@ -229,8 +224,8 @@ ReconcileResult PatchCampaignController::write_progress(Pass& p, const ResourceW
   }, &p.obj);  // obj is the newest version: no GET before the write
   if (!st.ok()) return st.error();
   if (complete || p.aborted) {
-    // Over: patched nodes need no protection from scale-down any more.
-    if (auto unprotected = end_protections(p); !unprotected.ok()) return unprotected.error();
+    // Over: kured may reboot again, and patched nodes need no protection from scale-down.
+    if (auto ended = end_holds(p); !ended.ok()) return ended.error();
     return done();
   }
   if (p.in_progress > 0) p.wake_at(now + std::chrono::seconds(5));

@@ -41,10 +41,7 @@ ReconcileResult ClaimSweeper::reconcile(const std::string& name) {
   const std::string why = "its owner " + *claim + " no longer exists (orphaned claim)";
   logging::warn("claimsweeper", "releasing an orphaned claim: its owner no longer exists", {{"node", name}, {"claim", *claim}});
   // Not uncordoned under another tool that took the node meanwhile (as a restore would not).
-  const auto held = other_holds({node}, others_);
-  const bool keep = !held.empty() && held.begin()->second.holder != "unknown";
-  if (auto st = drainer_.release(*node, keep, keep ? why + "; left cordoned: " + held.begin()->second.holder + " holds it" : why); !st.ok())
-    return st.error();
+  if (auto st = release_unless_taken(drainer_, *node, other_holds({node}, others_), false, why); !st.ok()) return st.error();
   events_.record(node_ref(*node), "Warning", "OrphanedClaimReleased", why + ": released as its owner's restore would");
   return done();
 }

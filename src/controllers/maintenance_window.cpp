@@ -182,21 +182,20 @@ kube::Status MaintenanceWindowController::restore(Pass& p, bool keep_cordoned, c
   // the node is restored then.
   const std::string over = why.empty() ? "window " + p.claim + " is over" : why;
   for (const auto& n : p.claimed) {
-    if (auto other = p.others.find(n->meta.name); other != p.others.end() && other->second.holder != "unknown") {
-      if (other->second.holder == "kured") {
-        p.waiting_for_others.push_back(n->meta.name);
-        logging::info("maintenancewindow", "restore waits for kured to release the node",
-                      {{"window", p.name}, {"node", n->meta.name}, {"reason", other->second.reason}});
-        continue;
-      }
-      const std::string msg = over + "; left cordoned: " + other->second.holder + " holds it (" + other->second.reason + ")";
-      if (auto st = drainer_.release(*n, true, msg); !st.ok()) return st;
-      events_.record(p.ref, "Normal", "LeftToOtherDisruptor", n->meta.name + ": " + msg);
-      logging::info("maintenancewindow", "restore leaves the node to another disruptor",
-                    {{"window", p.name}, {"node", n->meta.name}, {"holder", other->second.holder}, {"reason", other->second.reason}});
+    const auto* tool = held_by_tool(p.others, n->meta.name);
+    if (tool && tool->holder == "kured") {
+      p.waiting_for_others.push_back(n->meta.name);
+      logging::info("maintenancewindow", "restore waits for kured to release the node",
+                    {{"window", p.name}, {"node", n->meta.name}, {"reason", tool->reason}});
       continue;
     }
-    if (auto st = drainer_.release(*n, keep_cordoned, over); !st.ok()) return st;
+    if (auto st = release_unless_taken(drainer_, *n, p.others, keep_cordoned, over); !st.ok()) return st;
+    if (tool) {
+      events_.record(p.ref, "Normal", "LeftToOtherDisruptor",
+                     n->meta.name + ": " + over + "; left cordoned: " + tool->holder + " holds it (" + tool->reason + ")");
+      logging::info("maintenancewindow", "restore leaves the node to another disruptor",
+                    {{"window", p.name}, {"node", n->meta.name}, {"holder", tool->holder}, {"reason", tool->reason}});
+    }
   }
   return kube::Unit{};
 }
@@ -547,11 +546,11 @@ kube::Status MaintenanceWindowController::drain_node(Pass& p, const model::Node&
   // Held by a tool that drains it itself (kured, NMO, Karpenter, the autoscaler): not claimed,
   // not drained twice, never uncordoned by us; named in status. A node someone merely cordoned
   // is still claimed and drained (its pods would go down with the zone) and left cordoned after.
-  if (auto other = p.others.find(n.meta.name); !c && other != p.others.end() && other->second.holder != "unknown") {
+  if (const auto* tool = held_by_tool(p.others, n.meta.name); !c && tool) {
     value h = value::object();
     h["node"] = value::string(n.meta.name);
-    h["holder"] = value::string(other->second.holder);
-    h["reason"] = value::string(other->second.reason);
+    h["holder"] = value::string(tool->holder);
+    h["reason"] = value::string(tool->reason);
     if (pr.held_by_others.size() < 100) pr.held_by_others[pr.held_by_others.size()] = h;
     return kube::Unit{};
   }

@@ -55,9 +55,21 @@ OtherHolds other_holds(const std::vector<std::shared_ptr<const model::Node>>& no
       add(out, name, "karpenter", std::string("tainted ") + kKarpenterDisruptedTaint + ": Karpenter is removing it");
     if (has_taint(*n, kToBeDeletedByAutoscaler))
       add(out, name, "cluster-autoscaler", std::string("tainted ") + kToBeDeletedByAutoscaler + ": the autoscaler is removing it");
-    if (n->unschedulable && !claim_of(*n)) add(out, name, "unknown", "cordoned by someone else (no nonevent claim)");
+    if (n->unschedulable && !claim_of(*n)) add(out, name, kUnknownHolder, "cordoned by someone else (no nonevent claim)");
   }
   return out;
+}
+
+const OtherHold* held_by_tool(const OtherHolds& holds, const std::string& node) {
+  const auto it = holds.find(node);
+  return it != holds.end() && it->second.by_tool() ? &it->second : nullptr;
+}
+
+kube::Status release_unless_taken(Drainer& drainer, const model::Node& node, const OtherHolds& holds, bool keep_cordoned,
+                                  const std::string& why) {
+  if (const auto* tool = held_by_tool(holds, node.meta.name))
+    return drainer.release(node, true, why + "; left cordoned: " + tool->holder + " holds it (" + tool->reason + ")");
+  return drainer.release(node, keep_cordoned, why);
 }
 
 std::string describe(const OtherHolds& holds, size_t max_listed) {
@@ -68,7 +80,7 @@ std::string describe(const OtherHolds& holds, size_t max_listed) {
       out += "; and " + std::to_string(holds.size() - max_listed) + " more";
       break;
     }
-    out += (out.empty() ? "" : "; ") + (h.holder == "unknown" ? std::string("someone") : h.holder) + " holds " + node + " (" + h.reason + ")";
+    out += (out.empty() ? "" : "; ") + h.who() + " holds " + node + " (" + h.reason + ")";
   }
   return out;
 }

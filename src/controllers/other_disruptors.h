@@ -24,9 +24,15 @@ inline constexpr const char* kExcludeFromRemediation = "remediation.medik8s.io/e
 inline constexpr const char* kKarpenterDisruptedTaint = "karpenter.sh/disrupted";
 inline constexpr const char* kToBeDeletedByAutoscaler = "ToBeDeletedByClusterAutoscaler";
 
+inline constexpr const char* kUnknownHolder = "unknown";  // a bare cordon: nobody drains the node
+
 struct OtherHold {
   std::string holder;  // kured | node-maintenance-operator | karpenter | cluster-autoscaler | unknown
   std::string reason;  // what says so, for status, Events and the log
+  // A tool that drains the node itself and owns its cordon (everything but a bare cordon).
+  bool by_tool() const { return holder != kUnknownHolder; }
+  // "someone" for a bare cordon, else the tool.
+  std::string who() const { return by_tool() ? holder : "someone"; }
 };
 // By node name.
 using OtherHolds = std::map<std::string, OtherHold>;
@@ -44,6 +50,14 @@ OtherHolds other_holds(const std::vector<std::shared_ptr<const model::Node>>& no
 OtherHolds other_holds(const std::vector<std::shared_ptr<const model::Node>>& nodes,
                        const std::vector<std::shared_ptr<const model::GenericObject>>& node_maintenances,
                        const std::vector<KuredLock>& kured_locks);
+
+// The hold on `node` of a tool that drains it itself, or null (none, or a bare cordon).
+const OtherHold* held_by_tool(const OtherHolds& holds, const std::string& node);
+
+// Drops our claim on `node`, as Drainer::release does, but leaves the node cordoned when a tool
+// has taken it meanwhile (that tool owns the cordon now and ends it itself), saying so in `why`.
+kube::Status release_unless_taken(Drainer& drainer, const model::Node& node, const OtherHolds& holds, bool keep_cordoned,
+                                  const std::string& why);
 
 // "kured holds n-a-1 (...); node-maintenance-operator holds n-b-0 (...)" for conditions.
 std::string describe(const OtherHolds& holds, size_t max_listed = 5);

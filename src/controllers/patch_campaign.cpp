@@ -65,7 +65,7 @@ ReconcileResult PatchCampaignController::reconcile(const std::string& name) {
   const std::string old_phase = text(pass.old_status, "phase");
   if ((old_phase == "Failed" || old_phase == "Completed") && integer(pass.old_status, "observedGeneration") == pass.generation &&
       pass.claimed.empty()) {
-    if (auto st = end_protections(pass); !st.ok()) return st.error();  // a crash between the status and them
+    if (auto st = end_holds(pass); !st.ok()) return st.error();  // a crash between the status and them
     return done();
   }
 
@@ -124,13 +124,9 @@ ReconcileResult PatchCampaignController::finalize(Pass& p, const ResourceWriter&
   // Deleted: give every node back (patch Jobs go with the campaign, by owner reference); a node
   // another tool took meanwhile stays cordoned for it.
   const auto others = other_holds(p.claimed, opts_.others);
-  for (const auto& n : p.claimed) {
-    const auto other = others.find(n->meta.name);
-    const bool theirs = other != others.end() && other->second.holder != "unknown";
-    const std::string why = "campaign " + p.name + " was deleted" + (theirs ? "; left cordoned: " + other->second.holder + " holds it" : "");
-    if (auto st = drainer_.release(*n, theirs, why); !st.ok()) return st.error();
-  }
-  if (auto st = end_protections(p); !st.ok()) return st.error();
+  for (const auto& n : p.claimed)
+    if (auto st = release_unless_taken(drainer_, *n, others, false, "campaign " + p.name + " was deleted"); !st.ok()) return st.error();
+  if (auto st = end_holds(p); !st.ok()) return st.error();
   // MachineDeployments it scaled up go back to their size (a LIST that finds none when the
   // campaign never surged, or the cluster has no Cluster API).
   if (auto st = reconcile_surge_capacity(*client_, p.name, {}); !st.ok()) return st.error();

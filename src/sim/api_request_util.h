@@ -31,6 +31,9 @@ inline std::string str(const web::json::value& v, const char* k) {
   return v.is_object() && v.has_field(k) && v.at(k).is_string() ? v.at(k).as_string() : "";
 }
 
+// The object a create or update sends: JSON, or protobuf (protobuf_body.h); 400/415 otherwise.
+kube::Result<web::json::value> parse_body(const ApiRequest& req);
+
 inline bool wants_table(const ApiRequest& req) { return req.header("accept").find("as=Table") != std::string::npos; }
 
 inline std::string query(const ApiRequest& req, const std::string& k) {

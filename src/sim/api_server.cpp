@@ -265,6 +265,27 @@ std::vector<RequestRecord> ApiServer::requests() const {
   return out;
 }
 
+// A client that puts protobuf first in Accept (client-go's typed clients: kubectl's create,
+// scale, drain; Helm's release Secrets) gets its answer in protobuf when Kubernetes has a
+// message for the object; otherwise JSON, which those clients take too, or 406 for one that
+// accepts nothing else. Watches stay JSON: client-go reads the stream's Content-Type.
+static void encode_as_accepted(const ApiRequest& req, ApiResponse& resp) {
+  bool only = false;
+  if (resp.watch || resp.content_type != "application/json" || !prefers_protobuf(req.header("accept"), &only)) return;
+  std::error_code ec;
+  const value object = model::parse_json(resp.body, ec);
+  std::string error;
+  if (!ec)
+    if (auto body = encode_protobuf_body(object, error)) {
+      resp.body = std::move(*body);
+      resp.content_type = kProtobufContentType;
+      return;
+    }
+  if (only)
+    resp = error_response(406, "NotAcceptable", "only the following media types are accepted: application/json, application/yaml, " +
+                                                    std::string(kProtobufContentType) + " (" + error + ")");
+}
+
 ApiResponse ApiServer::handle(const ApiRequest& req) {
   RequestRecord rec;
   rec.user_agent = req.header("user-agent");
@@ -279,6 +300,7 @@ ApiResponse ApiServer::handle(const ApiRequest& req) {
       resp = error_response(500, "InternalError", std::string("Internal error occurred: ") + e.what());
     }
   }
+  encode_as_accepted(req, resp);
   rec.code = resp.status;
   if (!rec.verb.empty()) {
     std::lock_guard g(records_mu_);
@@ -392,7 +414,8 @@ std::optional<ApiServer::Target> ApiServer::parse_target(const std::string& path
     t.subresource = rest[2];
     const bool ok = (t.subresource == "status" && t.type->status_subresource) ||
                     (t.subresource == "eviction" && t.type->eviction_subresource) ||
-                    (t.subresource == "binding" && t.type->binding_subresource);
+                    (t.subresource == "binding" && t.type->binding_subresource) ||
+                    (t.subresource == "scale" && t.type->scale_subresource);
     if (!ok) {
       error = error_response(404, "NotFound", "the server could not find the requested resource");
       return std::nullopt;
@@ -455,6 +478,7 @@ ApiResponse ApiServer::route(const ApiRequest& req, RequestRecord& rec) {
   if (d.latency.count() > 0) std::this_thread::sleep_for(d.latency);
   if (d.code != 0) return injected(d.code);
 
+  if (t->subresource == "scale") return scale(req, *t, verb);
   if (verb == "get") return get(req, *t);
   if (verb == "list") return list(req, *t);
   if (verb == "watch") return watch(req, *t);
@@ -598,7 +622,7 @@ static value take_body_value(const ApiRequest& req) {
   return v;
 }
 
-static kube::Result<value> parse_body(const ApiRequest& req) {
+kube::Result<value> detail::parse_body(const ApiRequest& req) {
   ApiError e;
   e.code = 400;
   e.reason = "BadRequest";

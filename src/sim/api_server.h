@@ -141,6 +141,8 @@ class ApiServer {
   ApiResponse remove_collection(const ApiRequest& req, const Target& t);
   ApiResponse evict(const ApiRequest& req, const Target& t);
   ApiResponse bind(const ApiRequest& req, const Target& t);
+  // <resource>/scale (scale.cpp): an autoscaling/v1 Scale view of spec.replicas.
+  ApiResponse scale(const ApiRequest& req, const Target& t, const std::string& verb);
 
   // Writes one object of `t` after the API server's rules (status subresource, generation,
   // immutable metadata, finalizers); `current` is null for creates.

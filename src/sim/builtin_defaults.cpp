@@ -70,6 +70,15 @@ void default_service(value& obj, const ObjectStore& store) {
     for (size_t i = 0; i < spec.at("ports").size(); ++i) {
       value& p = spec["ports"][i];
       if (str(p, "protocol").empty()) p["protocol"] = value::string("TCP");
+      // 0 and "" are unset, as in Go's non-pointer fields: a protobuf body from a Go client
+      // (kubectl create service) carries nodePort 0 and targetPort 0 for "none given".
+      auto zero = [&](const char* k) {
+        if (!p.has_field(k)) return false;
+        const value& v = p.at(k);
+        return v.is_null() || (v.is_integer() && v.as_number().to_int64() == 0) || (v.is_string() && v.as_string().empty());
+      };
+      if (zero("nodePort")) p.erase("nodePort");
+      if (zero("targetPort")) p.erase("targetPort");
       if (!p.has_field("targetPort") && p.has_field("port")) {
         const value port = p.at("port");  // a copy, as above
         p["targetPort"] = port;

@@ -34,6 +34,7 @@ ResourceTypes::ResourceTypes() {
       t("", "v1", "serviceaccounts", "ServiceAccount", true, {"sa"}),
       t("", "v1", "persistentvolumes", "PersistentVolume", false, {"pv"}, true),
       t("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", true, {"pvc"}, true),
+      t("", "v1", "replicationcontrollers", "ReplicationController", true, {"rc"}, true),
       t("apps", "v1", "deployments", "Deployment", true, {"deploy"}, true),
       t("apps", "v1", "replicasets", "ReplicaSet", true, {"rs"}, true),
       t("apps", "v1", "statefulsets", "StatefulSet", true, {"sts"}, true),
@@ -47,12 +48,17 @@ ResourceTypes::ResourceTypes() {
       t("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", false),
       t("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", false, {"crd", "crds"}, true),
       t("events.k8s.io", "v1", "events", "Event", true, {"ev"}),
+      // Stored and listed, as clients discover aggregated APIs; nothing is proxied.
+      t("apiregistration.k8s.io", "v1", "apiservices", "APIService", false, {}, true),
   };
   for (auto& r : builtin) {
     if (r.resource == "pods") r.eviction_subresource = r.binding_subresource = true;
+    if (r.resource == "deployments" || r.resource == "replicasets" || r.resource == "statefulsets" ||
+        r.resource == "replicationcontrollers")
+      r.scale_subresource = true;
     if (r.resource == "pods" || r.resource == "services" || r.resource == "deployments" ||
         r.resource == "replicasets" || r.resource == "statefulsets" || r.resource == "daemonsets" ||
-        r.resource == "jobs")
+        r.resource == "jobs" || r.resource == "replicationcontrollers")
       r.categories = {"all"};
     if (r.resource == "endpoints") r.singular = "endpoints";
     types_.push_back(std::make_shared<const ResourceType>(std::move(r)));

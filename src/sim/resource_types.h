@@ -25,6 +25,7 @@ struct ResourceType {
   bool status_subresource = false;
   bool eviction_subresource = false;
   bool binding_subresource = false;  // pods/binding, how a scheduler assigns a pod
+  bool scale_subresource = false;    // <resource>/scale, an autoscaling/v1 Scale (kubectl scale, HPAs)
   std::vector<std::string> short_names;
   std::vector<std::string> categories;
   std::vector<std::string> verbs = {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"};

@@ -61,7 +61,7 @@ long CachedJson::lazy_builds() { return lazy_builds_.load(std::memory_order_rela
 
 const std::vector<std::string>& SimCache::resources() {
   static const std::vector<std::string> r{"/nodes",           "/pods",           "apps/deployments",
-                                          "apps/replicasets", "apps/statefulsets", "apps/daemonsets",
+                                          "apps/replicasets", "/replicationcontrollers", "apps/statefulsets", "apps/daemonsets",
                                           "batch/jobs",       "policy/poddisruptionbudgets",
                                           "cluster.x-k8s.io/machines", "cluster.x-k8s.io/machinedeployments",
                                           "nodemaintenance.medik8s.io/nodemaintenances",

@@ -126,7 +126,7 @@ std::vector<Column> columns_for(const ResourceType& t, kube::TimePoint now) {
              [](const value& o) { return n(num(o, {"status", "availableReplicas"})); }},
             age};
   }
-  if (t.kind == "ReplicaSet") {
+  if (t.kind == "ReplicaSet" || t.kind == "ReplicationController") {
     return {name,
             {"Desired", "integer", "", "Number of desired pods.", 0, [](const value& o) { return n(num(o, {"spec", "replicas"})); }},
             {"Current", "integer", "", "Number of actual pods.", 0, [](const value& o) { return n(num(o, {"status", "replicas"})); }},
@@ -153,6 +153,44 @@ std::vector<Column> columns_for(const ResourceType& t, kube::TimePoint now) {
             {"Min Available", "string", "", "The minimum number of pods that must be available.", 0, [](const value& o) { return s(str(o, {"spec", "minAvailable"}, "N/A")); }},
             {"Max Unavailable", "string", "", "The maximum number of pods that may be unavailable.", 0, [](const value& o) { return s(str(o, {"spec", "maxUnavailable"}, "N/A")); }},
             {"Allowed Disruptions", "integer", "", "Calculated number of pods that may be disrupted at this time.", 0, [](const value& o) { return n(num(o, {"status", "disruptionsAllowed"})); }},
+            age};
+  }
+  if (t.kind == "Service" && t.group.empty()) {
+    return {name,
+            {"Type", "string", "", "The type of service.", 0, [](const value& o) { return s(str(o, {"spec", "type"}, "ClusterIP")); }},
+            {"Cluster-IP", "string", "", "The cluster IP.", 0, [](const value& o) { return s(str(o, {"spec", "clusterIP"}, "<none>")); }},
+            {"External-IP", "string", "", "The external IP.", 0,
+             [](const value& o) {
+               std::string ips;
+               if (const value* in = at(o, {"status", "loadBalancer", "ingress"}); in && in->is_array())
+                 for (const auto& i : in->as_array()) ips += (ips.empty() ? "" : ",") + str(i, {"ip"}, str(i, {"hostname"}));
+               return s(!ips.empty() ? ips : str(o, {"spec", "type"}) == "LoadBalancer" ? "<pending>" : "<none>");
+             }},
+            {"Port(s)", "string", "", "The port(s) of the service.", 0,
+             [](const value& o) {
+               std::string ports;
+               if (const value* ps = at(o, {"spec", "ports"}); ps && ps->is_array())
+                 for (const auto& p : ps->as_array()) {
+                   std::string one = str(p, {"port"});
+                   if (const std::string np = str(p, {"nodePort"}); !np.empty()) one += ":" + np;
+                   ports += (ports.empty() ? "" : ",") + one + "/" + str(p, {"protocol"}, "TCP");
+                 }
+               return s(ports.empty() ? "<none>" : ports);
+             }},
+            age};
+  }
+  if (t.kind == "Job") {
+    return {name,
+            {"Status", "string", "", "Status of the job.", 0,
+             [](const value& o) {
+               std::string status = "Running";
+               if (const value* cs = at(o, {"status", "conditions"}); cs && cs->is_array())
+                 for (const auto& c : cs->as_array())
+                   if (str(c, {"status"}) == "True" && (str(c, {"type"}) == "Complete" || str(c, {"type"}) == "Failed")) status = str(c, {"type"});
+               return s(status);
+             }},
+            {"Completions", "string", "", "The completion status of the job.", 0,
+             [](const value& o) { return s(std::to_string(num(o, {"status", "succeeded"})) + "/" + std::to_string(num(o, {"spec", "completions"}, 1))); }},
             age};
   }
   if (t.kind == "Namespace") {

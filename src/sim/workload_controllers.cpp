@@ -102,17 +102,25 @@ value replica_status(const Snapshot& snap, const value& owner) {
   return replica_status(owner, static_cast<int64_t>(owned.active), static_cast<int64_t>(owned.active_ready));
 }
 
+// ReplicaSets, and ReplicationControllers, which kube-controller-manager runs through the
+// same controller (pkg/controller/replication wraps the ReplicaSet one).
 class ReplicaSetController final : public SimController {
  public:
   const char* name() const override { return "replicaset"; }
   void reconcile(Simulation& sim, const Snapshot& snap) override {
-    for (const auto& rs : snap.cache->touched("apps/replicasets")) {
+    reconcile(sim, snap, "apps/replicasets", "apps/v1", "replicasets");
+    reconcile(sim, snap, "/replicationcontrollers", "v1", "replicationcontrollers");
+  }
+
+ private:
+  static void reconcile(Simulation& sim, const Snapshot& snap, const char* key, const char* api_version, const char* resource) {
+    for (const auto& rs : snap.cache->touched(key)) {
       if (terminating(rs)) continue;
       // Counted by the cache; the pods themselves are looked at only to scale.
       const auto& owned = snap.cache->owner_tally(uid(rs));
       const int want = static_cast<int>(num(rs, {"spec", "replicas"}, 1));
       if (static_cast<int>(owned.active) != want) scale_pods(sim, snap, rs, want);
-      set_status(sim, rs, object_path("apps/v1", "replicasets", ns(rs), json::name(rs)), replica_status(snap, rs));
+      set_status(sim, rs, object_path(api_version, resource, ns(rs), json::name(rs)), replica_status(snap, rs));
     }
   }
 };

@@ -8,6 +8,7 @@
 #include "model/json_parse.h"
 #include "sim/aggregated_discovery.h"
 #include "sim/api_request_util.h"
+#include "sim/builtin_schemas.h"
 #include "sim/json_util.h"
 
 namespace nonevent::sim {
@@ -156,6 +157,21 @@ ApiResponse ApiServer::discovery(const ApiRequest& req, bool& handled) {
     }
   }
   if (p == "/openapi/v3" || p.rfind("/openapi/v3/", 0) == 0) return openapi_v3(p);
+  if (p == "/openapi/v2") {
+    // The built-in kinds' 1.32 definitions (builtin_schemas.h) in JSON. The gnostic protobuf
+    // form kubectl <= 1.27 asks for alone is not served: it gets 406 and says so.
+    if (req.header("accept").find("application/json") == std::string::npos && req.header("accept").find("*/*") == std::string::npos &&
+        !req.header("accept").empty())
+      return error_response(406, "NotAcceptable", "only the following media types are accepted: application/json");
+    static const std::string body = [] {
+      value doc = SchemaNode::document();
+      doc["paths"] = value::object();
+      return doc.serialize();
+    }();
+    ApiResponse r;
+    r.body = body;
+    return r;
+  }
   handled = false;
   return {};
 }

@@ -25,6 +25,7 @@
 #include "sim/patch.h"
 #include "sim/pod_update_rules.h"
 #include "sim/protobuf_body.h"
+#include "sim/server_side_apply.h"
 #include "sim/table.h"
 
 namespace nonevent::sim {
@@ -463,6 +464,9 @@ ApiResponse ApiServer::route(const ApiRequest& req, RequestRecord& rec) {
   if (!t) return err;
   t->object_unread = req.object_unread;
   t->field_validation = query(req, "fieldValidation");
+  t->field_manager = query(req, "fieldManager");
+  t->field_manager_asked = !t->field_manager.empty();
+  if (!t->field_manager_asked) t->field_manager = rec.user_agent.substr(0, rec.user_agent.find('/'));
   rec.group = t->type->group;
   rec.resource = t->type->resource;
   rec.subresource = t->subresource;
@@ -733,6 +737,15 @@ ApiResponse ApiServer::write(const Target& t, value obj, const StoredPtr& curren
                                                      R"(","kind":")" + type.kind + R"(","causes":[)" + causes + "]}");
     }
   }
+  // managedFields, for an object a client that names itself writes or one already tracked
+  // (the embedded cluster's own components write untracked objects untracked: at 150,000
+  // pods the bookkeeping would be most of the work, and no apply ever meets it).
+  if (!t.apply && (t.field_manager_asked || (current && current->json.find("\"managedFields\"") != std::string::npos))) {
+    std::error_code ec;
+    const value before = current ? model::parse_json(current->json, ec) : value::null();
+    record_update(current ? &before : nullptr, obj, t.field_manager.empty() ? "unknown" : t.field_manager, t.subresource,
+                  type.status_subresource, type.api_version(), kube::format_rfc3339(clock_->now()), schema_of(type));
+  }
   // What is needed of the object after it is stored (the store only adds resourceVersion and,
   // on create, uid): read now, so the object can be moved in rather than parsed back.
   const bool finalized = obj.has_field("metadata") && obj.at("metadata").has_field("deletionTimestamp") && !has_finalizers(obj);
@@ -821,6 +834,7 @@ value ApiServer::merge_update(const Target& t, value cur, value obj) {
 }
 
 ApiResponse ApiServer::patch(const ApiRequest& req, const Target& t) {
+  if (req.header("content-type").starts_with("application/apply-patch")) return apply(req, t);
   // As the real storage layer's GuaranteedUpdate: the patch is applied to the object as read
   // and written only if nobody wrote in between; otherwise it is applied again to the newer
   // object. (A patch that names a resourceVersion itself gets the 409 instead.) Without this
@@ -896,7 +910,7 @@ ApiResponse ApiServer::patch_once(const ApiRequest& req, const Target& t, std::o
       return error_response(415, "UnsupportedMediaType",
                             "the body of the request was in an unknown format - accepted media types include: "
                             "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml");
-    auto r = apply_strategic_merge_patch(target, p);
+    auto r = apply_strategic_merge_patch(target, p, SchemaNode::for_kind(t.type->group, t.type->version, t.type->kind));
     if (!r.ok) return error_response(r.code, "BadRequest", r.message);
     expected_rv = p.has_field("metadata") ? str(p.at("metadata"), "resourceVersion") : "";
   } else {

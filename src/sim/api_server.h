@@ -14,6 +14,7 @@
 #include "sim/faults.h"
 #include "sim/object_store.h"
 #include "sim/pdb_selector_index.h"
+#include "sim/builtin_schemas.h"
 #include "sim/resource_types.h"
 
 namespace nonevent::sim {
@@ -104,6 +105,11 @@ class ApiServer {
     ResourceTypePtr type;
     std::string ns, name, subresource;
     bool object_unread = false;  // ApiRequest::object_unread: a write answers without the object
+    // Who writes (managedFields): ?fieldManager=, else the user agent's product, as
+    // kube-apiserver names a manager; `field_manager_asked` when the client named one.
+    std::string field_manager;
+    bool field_manager_asked = false;
+    bool apply = false;  // a server-side apply's write: its managedFields are already made
     std::string field_validation;  // the fieldValidation query: Strict | Warn (default) | Ignore
   };
   ApiResponse route(const ApiRequest& req, RequestRecord& rec);
@@ -141,6 +147,9 @@ class ApiServer {
   ApiResponse remove_collection(const ApiRequest& req, const Target& t);
   ApiResponse evict(const ApiRequest& req, const Target& t);
   ApiResponse bind(const ApiRequest& req, const Target& t);
+  // PATCH application/apply-patch+yaml (apply_patch.cpp).
+  ApiResponse apply(const ApiRequest& req, const Target& t);
+  SchemaNode schema_of(const ResourceType& type) const;
   // <resource>/scale (scale.cpp): an autoscaling/v1 Scale view of spec.replicas.
   ApiResponse scale(const ApiRequest& req, const Target& t, const std::string& verb);
 

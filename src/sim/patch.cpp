@@ -207,38 +207,17 @@ void apply_merge_patch(value& target, const value& patch) {
 // ---------- strategic merge patch ----------
 namespace {
 
-// Merge keys of the list fields Kubernetes' built-in types declare with
-// patchStrategy=merge (by field name; the same name means the same thing across kinds).
-const std::map<std::string, std::string>& merge_keys() {
-  static const std::map<std::string, std::string> keys = {
-      {"containers", "name"},      {"initContainers", "name"},   {"ephemeralContainers", "name"},
-      {"env", "name"},             {"volumes", "name"},          {"volumeMounts", "mountPath"},
-      {"volumeDevices", "devicePath"}, {"ports", "containerPort"}, {"conditions", "type"},
-      {"ownerReferences", "uid"},  {"imagePullSecrets", "name"}, {"hostAliases", "ip"},
-      {"addresses", "type"},       {"topologySpreadConstraints", "topologyKey"},
-      {"resourceClaims", "name"},  {"images", "names"},
-  };
-  return keys;
-}
-// Primitive lists with patchStrategy=merge (union, order kept).
-bool merge_primitive_list(const std::string& field) { return field == "finalizers"; }
-
-// `parent`: the field whose value `target` is ("" at the top, the list's field for a list
-// element), for the one name whose merge key depends on where it is: a Service's spec.ports
-// merge on port, a container's ports on containerPort.
-PatchResult smp(value& target, const value& patch, const std::string& parent = "");
-std::string merge_key_of(const std::string& field, const std::string& parent) {
-  if (field == "ports" && parent == "spec") return "port";
-  auto mk = merge_keys().find(field);
-  return mk == merge_keys().end() ? "" : mk->second;
-}
+// Lists merge as the object's schema says (builtin_schemas.h): by x-kubernetes-patch-merge-key
+// (containers by name, a Service's ports by port, a container's by containerPort), primitive
+// lists with patch strategy "merge" as a union (finalizers), every other list replaced whole.
+PatchResult smp(value& target, const value& patch, const SchemaNode& schema);
 
 bool same_key(const value& a, const value& b, const std::string& key) {
   return a.is_object() && b.is_object() && a.has_field(key) && b.has_field(key) &&
          a.at(key).serialize() == b.at(key).serialize();
 }
 
-PatchResult merge_list(value& target, const value& patch, const std::string& key, const std::string& field) {
+PatchResult merge_list(value& target, const value& patch, const std::string& key, const SchemaNode& item) {
   if (!target.is_array()) target = value::array();
   std::vector<value> items(target.as_array().begin(), target.as_array().end());
   for (const auto& p : patch.as_array()) {
@@ -258,11 +237,11 @@ PatchResult merge_list(value& target, const value& patch, const std::string& key
     }
     if (it == items.end()) {
       value fresh = value::object();
-      auto r = smp(fresh, p, field);
+      auto r = smp(fresh, p, item);
       if (!r.ok) return r;
       items.push_back(fresh);
     } else {
-      auto r = smp(*it, p, field);
+      auto r = smp(*it, p, item);
       if (!r.ok) return r;
     }
   }
@@ -272,7 +251,7 @@ PatchResult merge_list(value& target, const value& patch, const std::string& key
   return {};
 }
 
-PatchResult smp(value& target, const value& patch, const std::string& parent) {
+PatchResult smp(value& target, const value& patch, const SchemaNode& schema) {
   if (!patch.is_object()) {
     target = patch;
     return {};
@@ -318,13 +297,14 @@ PatchResult smp(value& target, const value& patch, const std::string& parent) {
       if (target.has_field(k)) target.erase(k);
       continue;
     }
+    const SchemaNode field = schema.field(k);
     if (v.is_array()) {
-      if (const auto key = merge_key_of(k, parent); !key.empty()) {
-        auto r = merge_list(target[k], v, key, k);
+      if (const auto key = field.patch_merge_key(); !key.empty()) {
+        auto r = merge_list(target[k], v, key, field.items());
         if (!r.ok) return r;
         continue;
       }
-      if (merge_primitive_list(k)) {
+      if (field.patch_strategy().find("merge") != std::string::npos) {
         value& cur = target[k];
         if (!cur.is_array()) cur = value::array();
         for (const auto& e : v.as_array()) {
@@ -338,7 +318,7 @@ PatchResult smp(value& target, const value& patch, const std::string& parent) {
       continue;
     }
     if (v.is_object()) {
-      auto r = smp(target[k], v, k);
+      auto r = smp(target[k], v, field);
       if (!r.ok) return r;
       if (target.at(k).is_null()) target.erase(k);
       continue;
@@ -350,9 +330,9 @@ PatchResult smp(value& target, const value& patch, const std::string& parent) {
 
 }  // namespace
 
-PatchResult apply_strategic_merge_patch(value& target, const value& patch) {
+PatchResult apply_strategic_merge_patch(value& target, const value& patch, const SchemaNode& schema) {
   if (!patch.is_object()) return fail(400, "a strategic merge patch must be a JSON object");
-  return smp(target, patch);
+  return smp(target, patch, schema);
 }
 
 }  // namespace nonevent::sim

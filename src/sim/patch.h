@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "sim/builtin_schemas.h"
+
 namespace nonevent::sim {
 
 struct PatchResult {
@@ -17,9 +19,9 @@ struct PatchResult {
 PatchResult apply_json_patch(web::json::value& target, const web::json::value& patch);
 // RFC 7386: objects merge, null deletes, everything else replaces.
 void apply_merge_patch(web::json::value& target, const web::json::value& patch);
-// Kubernetes strategic merge patch: as merge patch, but lists with a merge key (containers by
-// name, conditions by type, ...) merge element-wise; `$patch: delete|replace|merge`,
+// Kubernetes strategic merge patch: as merge patch, but lists with a merge key in the object's
+// schema (containers by name, conditions by type, ...) merge element-wise; `$patch: delete|replace|merge`,
 // `$setElementOrder/<list>`, `$retainKeys` and `$deleteFromPrimitiveList/<list>` directives.
-PatchResult apply_strategic_merge_patch(web::json::value& target, const web::json::value& patch);
+PatchResult apply_strategic_merge_patch(web::json::value& target, const web::json::value& patch, const SchemaNode& schema);
 
 }  // namespace nonevent::sim

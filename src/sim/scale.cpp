@@ -87,7 +87,7 @@ ApiResponse ApiServer::scale(const ApiRequest& req, const Target& t, const std::
     } else if (ct.starts_with("application/merge-patch+json")) {
       apply_merge_patch(wanted, p);
     } else if (ct.starts_with("application/strategic-merge-patch+json")) {
-      auto r = apply_strategic_merge_patch(wanted, p);
+      auto r = apply_strategic_merge_patch(wanted, p, SchemaNode::for_kind("autoscaling", "v1", "Scale"));
       if (!r.ok) return error_response(r.code, "BadRequest", r.message);
     } else {
       return error_response(415, "UnsupportedMediaType",

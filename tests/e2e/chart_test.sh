@@ -97,12 +97,17 @@ none_left() {
 }
 for helm in "${helms[@]}"; do
   v=$("$helm" version --short 2>/dev/null)
-  flags=()
-  # Helm 4 applies server-side by default; the embedded cluster has no server-side apply yet.
-  [[ "$v" == v4* ]] && flags=(--server-side=false)
-  check "$v: helm install into the embedded cluster" "$helm" install nonevent "$chart" -n nonevent-system --create-namespace "${flags[@]}"
+  # With each Helm's defaults: Helm 4 installs and upgrades by server-side apply.
+  check "$v: helm install into the embedded cluster" "$helm" install nonevent "$chart" -n nonevent-system --create-namespace
   check "$v: helm lists the release as deployed" contains "deployed" "$helm" list -n nonevent-system
   check "$v: the operator's objects exist as rendered" exists_as_rendered "$helm"
+  check "$v: helm upgrade changes what the values change" "$helm" upgrade nonevent "$chart" -n nonevent-system --set replicaCount=3
+  check "$v: the upgraded Deployment has 3 replicas" contains "^3$" \
+    kubectl get deployment -n nonevent-system -l app.kubernetes.io/name=nonevent -o jsonpath='{.items[0].spec.replicas}'
+  if [[ "$v" == v4* ]]; then
+    check "$v: the Deployment's fields are helm's, applied server-side" contains '"manager":"helm","operation":"Apply"' \
+      kubectl get deployment -n nonevent-system -l app.kubernetes.io/name=nonevent -o jsonpath='{.items[0].metadata.managedFields}'
+  fi
   check "$v: the CRDs are installed and Established" kubectl wait --for=condition=Established \
     crd/maintenancewindows.nonevent.dev crd/patchcampaigns.nonevent.dev --timeout=10s
   check "$v: helm uninstall" "$helm" uninstall nonevent -n nonevent-system

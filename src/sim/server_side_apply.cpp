@@ -56,6 +56,23 @@ void write_managed_fields(value& object, const std::vector<ManagedEntry>& entrie
   else object["metadata"]["managedFields"] = list;
 }
 
+constexpr const char* kLastApplied = "kubectl.kubernetes.io/last-applied-configuration";
+
+const value* last_applied(const value& object) {
+  const value* meta = object.has_field("metadata") ? &object.at("metadata") : nullptr;
+  if (!meta || !meta->has_field("annotations") || !meta->at("annotations").has_field(kLastApplied)) return nullptr;
+  const value& a = meta->at("annotations").at(kLastApplied);
+  return a.is_string() && !a.as_string().empty() ? &a : nullptr;
+}
+
+Set last_applied_fields(const value& live, const SchemaNode& schema) {
+  const value* a = last_applied(live);
+  if (!a) return {};
+  std::error_code ec;
+  const value config = value::parse(a->as_string(), ec);
+  return ec ? Set{} : fields::of_object(config, schema);
+}
+
 bool same_entry(const ManagedEntry& e, const std::string& manager, const std::string& operation, const std::string& subresource) {
   return e.manager == manager && e.operation == operation && e.subresource == subresource;
 }
@@ -110,8 +127,9 @@ ApplyOutcome server_side_apply(const ApplyRequest& req) {
     return false;
   };
   const Set dropped = fields::minus(previous, applied);
-  for (auto it = dropped.rbegin(); it != dropped.rend(); ++it)
-    if (!owned_elsewhere(*it)) fields::remove(merged, *it, req.schema);
+  // Outermost first: a list item is found by its key fields, which removing them would lose.
+  for (const auto& p : dropped)
+    if (!owned_elsewhere(p)) fields::remove(merged, p, req.schema);
 
   const auto diff = fields::compare(live, merged, req.schema);
   Set changed = diff.modified;
@@ -123,7 +141,16 @@ ApplyOutcome server_side_apply(const ApplyRequest& req) {
     Set c = fields::both(managers[i].set, changed);
     if (!c.empty()) conflicts[i] = std::move(c);
   }
-  if (!conflicts.empty() && !req.force) {
+  // kubectl moving from client-side to server-side apply (fieldmanager's lastAppliedManager):
+  // conflicts only on fields its last-applied-configuration holds are its own, so forced.
+  bool force = req.force;
+  if (!conflicts.empty() && !force && req.manager == "kubectl") {
+    const Set allowed = last_applied_fields(live, req.schema);
+    force = !allowed.empty();
+    for (const auto& [i, c] : conflicts)
+      for (const auto& p : c) force = force && allowed.count(p);
+  }
+  if (!conflicts.empty() && !force) {
     size_t count = 0;
     std::string groups;
     value causes = value::array();
@@ -164,6 +191,15 @@ ApplyOutcome server_side_apply(const ApplyRequest& req) {
       m.api_version = req.api_version;
     }
   if (!found) managers.push_back({req.manager, "Apply", req.api_version, req.now, "", applied});
+  // kubectl's server-side applies keep an existing last-applied-configuration current
+  // (fieldmanager's lastAppliedUpdater), so a later client-side apply still sees the truth.
+  if (req.manager == "kubectl" && last_applied(merged)) {
+    value annotated = config;
+    if (annotated.has_field("metadata") && annotated.at("metadata").has_field("annotations"))
+      annotated["metadata"]["annotations"].erase(kLastApplied);
+    const std::string text = annotated.serialize() + "\n";
+    if (last_applied(merged)->as_string() != text) merged["metadata"]["annotations"][kLastApplied] = value::string(text);
+  }
   out.unchanged = req.live && changed.empty() && diff.removed.empty() && found && previous == applied;
   write_managed_fields(merged, managers);
   out.object = std::move(merged);

@@ -36,28 +36,44 @@ using namespace detail;
 
 // ---------- responses ----------
 
+// Members in the order Go's encoding/json writes metav1.Status (its struct's field order), so
+// the body is byte for byte kube-apiserver's: clients that print it (the Python client's
+// FailToCreateError) show the same text.
 std::string status_json(int code, const std::string& reason, const std::string& message,
                         const std::string& details_json) {
-  value st = value::object();
-  st["kind"] = value::string("Status");
-  st["apiVersion"] = value::string("v1");
-  st["metadata"] = value::object();
-  st["status"] = value::string(code < 400 ? "Success" : "Failure");
-  if (!message.empty()) st["message"] = value::string(message);
-  if (!reason.empty()) st["reason"] = value::string(reason);
-  if (!details_json.empty()) {
-    std::error_code ec;
-    st["details"] = value::parse(details_json, ec);
+  auto q = [](const std::string& x) { return value::string(x).serialize(); };
+  std::string out = R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":)";
+  out += code < 400 ? "\"Success\"" : "\"Failure\"";
+  if (!message.empty()) out += ",\"message\":" + q(message);
+  if (!reason.empty()) out += ",\"reason\":" + q(reason);
+  std::error_code ec;
+  const value d = details_json.empty() ? value::null() : value::parse(details_json, ec);
+  if (d.is_object()) {
+    std::string details;
+    auto member = [&](const char* k, const std::string& text) { details += (details.empty() ? "" : ",") + q(k) + ":" + text; };
+    for (const char* k : {"name", "group", "kind", "uid"})
+      if (d.has_field(k)) member(k, d.at(k).serialize());
+    if (d.has_field("causes") && d.at("causes").is_array()) {
+      std::string causes;
+      for (const auto& c : d.at("causes").as_array()) {
+        std::string one;
+        for (const char* k : {"reason", "message", "field"})
+          if (c.has_field(k)) one += (one.empty() ? "" : ",") + q(k) + ":" + c.at(k).serialize();
+        causes += (causes.empty() ? "" : ",") + ("{" + one + "}");
+      }
+      member("causes", "[" + causes + "]");
+    }
+    if (d.has_field("retryAfterSeconds")) member("retryAfterSeconds", d.at("retryAfterSeconds").serialize());
+    out += ",\"details\":{" + details + "}";
   }
-  st["code"] = value::number(code);
-  return st.serialize();
+  return out + ",\"code\":" + std::to_string(code) + "}";
 }
 
 ApiResponse error_response(int code, const std::string& reason, const std::string& message,
                            const std::string& details_json) {
   ApiResponse r;
   r.status = code;
-  r.body = status_json(code, reason, message, details_json);
+  r.body = status_json(code, reason, message, details_json) + "\n";  // as Go's json.Encoder ends it
   return r;
 }
 

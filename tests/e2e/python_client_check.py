@@ -1,6 +1,9 @@
 #!/usr/bin/python3
 """The official Kubernetes Python client (Debian python3-kubernetes) against the embedded
-cluster: list, watch from a resourceVersion, patch a node, evictions (201 and 429 paths).
+cluster: list, watch from a resourceVersion, patch a node, evictions (201 and 429 paths), and
+what the client's own e2e suite (kubernetes/e2e_test at v22.6.0) found wanting: Service
+defaults and strategic merge of its ports, ReplicationControllers, APIServices,
+deletecollection, and a 409's body byte for byte as kube-apiserver writes it.
 
 usage: /usr/bin/python3 python_client_check.py KUBECONFIG"""
 import sys
@@ -68,6 +71,46 @@ except ApiException as e:
     expect(e.status == 429 and "DisruptionBudget" in e.body, f"eviction over budget answered {e.status} with cause DisruptionBudget")
 refused = v1.read_namespaced_pod("db-1", ns)
 expect(refused.metadata.deletion_timestamp is None, "the refused pod stays, not terminating")
+
+# A Service as the client's test_service_apis creates it: defaults, a cluster IP, status.
+svc = v1.create_namespaced_service(ns, {"metadata": {"name": "frontend"}, "spec": {"ports": [
+    {"name": "http", "port": 80, "targetPort": 80}], "selector": {"name": "frontend"}}})
+expect(svc.spec.type == "ClusterIP" and svc.spec.cluster_ip and svc.status is not None,
+       f"a Service gets type {svc.spec.type}, clusterIP {svc.spec.cluster_ip} and a status")
+svc = v1.patch_namespaced_service("frontend", ns, {"spec": {"ports": [{"name": "new", "port": 8080, "targetPort": 8080}]}})
+expect(sorted(p.port for p in svc.spec.ports) == [80, 8080], f"a strategic merge of spec.ports merges on port: {[p.port for p in svc.spec.ports]}")
+
+# A ReplicationController is served and runs its pods.
+rc = v1.create_namespaced_replication_controller(ns, {"metadata": {"name": "frontend"}, "spec": {
+    "replicas": 2, "selector": {"name": "frontend"}, "template": {"metadata": {"labels": {"name": "frontend"}},
+    "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}})
+expect(rc.metadata.name == "frontend", "create a ReplicationController")
+for _ in range(100):
+    pods = v1.list_namespaced_pod(ns, label_selector="name=frontend").items
+    if len(pods) == 2:
+        break
+    time.sleep(0.1)
+expect(len(pods) == 2, f"the ReplicationController made its 2 pods: {len(pods)}")
+
+# An APIService is stored; creating it twice is a 409 whose body is kube-apiserver's, bytes and all.
+reg = client.ApiregistrationV1Api()
+api_service = {"apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService", "metadata": {"name": "v1alpha1.wardle.k8s.io"},
+               "spec": {"group": "wardle.k8s.io", "version": "v1alpha1", "groupPriorityMinimum": 1000, "versionPriority": 15,
+                        "service": {"name": "api", "namespace": "wardle"}}}
+reg.create_api_service(api_service)
+try:
+    reg.create_api_service(api_service)
+    expect(False, "a second APIService of the same name was created")
+except ApiException as e:
+    want = ('{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
+            '"message":"apiservices.apiregistration.k8s.io \\"v1alpha1.wardle.k8s.io\\" already exists","reason":"AlreadyExists",'
+            '"details":{"name":"v1alpha1.wardle.k8s.io","group":"apiregistration.k8s.io","kind":"apiservices"},"code":409}\n')
+    expect(e.status == 409 and e.body == want, f"the 409 body is kube-apiserver's: {e.body!r}")
+
+# deletecollection with a label selector.
+v1.delete_collection_namespaced_pod(ns, label_selector="app=db")
+left = [p.metadata.name for p in v1.list_namespaced_pod(ns, label_selector="app=db").items if p.metadata.deletion_timestamp is None]
+expect(left == [], f"deletecollection by label left {left}")
 
 print(f"{len(failures)} failed")
 sys.exit(1 if failures else 0)

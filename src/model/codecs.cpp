@@ -527,6 +527,7 @@ std::shared_ptr<Pod> decode_pod(od::value& v) {
     if (k == "metadata") {
       parse_meta(x, p->meta, [&](std::string_view ak, std::string_view av) {
         if (ak == "kubernetes.io/config.mirror") p->mirror = true;
+        else if (ak == "controller.kubernetes.io/pod-deletion-cost") p->deletion_cost = static_cast<int32_t>(std::strtol(std::string(av).c_str(), nullptr, 10));
         else if (ak.rfind("nonevent.dev/", 0) == 0) {
           if (ak == "nonevent.dev/do-not-evict") p->do_not_evict = av == "true";
           p->nonevent_annotations.emplace_back(IStr(ak), std::string(av));

@@ -123,6 +123,7 @@ struct Pod {
   bool unschedulable = false;  // PodScheduled=False, reason Unschedulable
   bool mirror = false;         // kubernetes.io/config.mirror annotation
   bool do_not_evict = false;   // nonevent.dev/do-not-evict: "true"
+  int32_t deletion_cost = 0;   // controller.kubernetes.io/pod-deletion-cost (a ReplicaSet removes lower first)
   std::optional<TimePoint> ready_since;
   // Annotations under nonevent.dev/ (the operator's own bookkeeping on pods).
   std::vector<std::pair<IStr, std::string>> nonevent_annotations;

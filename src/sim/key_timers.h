@@ -33,6 +33,12 @@ class KeyTimers {
     }
     return out;
   }
+  // The time `key` is due, if it has one.
+  std::optional<kube::TimePoint> earliest_for(const std::string& key) const {
+    auto it = by_key_.find(key);
+    if (it == by_key_.end()) return std::nullopt;
+    return it->second->first;
+  }
   std::optional<kube::TimePoint> earliest() const {
     if (by_time_.empty()) return std::nullopt;
     return by_time_.begin()->first;

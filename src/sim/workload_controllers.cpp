@@ -1,7 +1,7 @@
-// Deployment, ReplicaSet, StatefulSet, DaemonSet and Job controllers: just enough of
-// kube-controller-manager's behaviour for drains and rollouts to look real (replacements are
-// created when pods go; statuses count ready replicas). Deployments roll by replacing the
-// old ReplicaSet at once rather than surging.
+// ReplicaSet (and ReplicationController), StatefulSet, DaemonSet and Job controllers: enough
+// of kube-controller-manager's behaviour for drains and rollouts to look real (replacements
+// are created when pods go; statuses count ready replicas). Deployments roll out in
+// deployment_controller.cpp.
 #include <algorithm>
 #include <set>
 #include <unordered_map>
@@ -40,19 +40,6 @@ std::string suffix(std::mt19937_64& rng) {
   return s;
 }
 
-std::string template_hash(const value& tmpl) {
-  const auto text = tmpl.serialize();
-  uint64_t h = 1469598103934665603ULL;
-  for (char c : text) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
-  static const char* alphabet = "bcdfghjklmnpqrstvwxz2456789";
-  std::string s;
-  for (int i = 0; i < 10; ++i) {
-    s.push_back(alphabet[h % 27]);
-    h /= 27;
-  }
-  return s;
-}
-
 std::vector<const value*> owned_pods(const Snapshot& snap, const value& owner) {
   return snap.pods_owned_by(uid(owner)).items;
 }
@@ -61,10 +48,12 @@ void set_status(Simulation& sim, const value& obj, const std::string& resource_p
   sim.set_status(resource_path, obj, std::move(status));
 }
 
-// Scales the pods a ReplicaSet owns to `want`: creates with generated names, deletes the
-// least valuable first (unscheduled, then not ready, then newest). Reads the cache's decoded
-// pods: every eviction makes its ReplicaSet scale, and building its 30 pods' DOMs each time
-// cost more than the rest of the controller.
+// Scales the pods a ReplicaSet owns to `want`: creates with generated names, deletes in
+// kube-controller-manager's order (controller.ActivePodsWithRanks): unscheduled before
+// scheduled, Pending before Running, not Ready before Ready, lower pod-deletion-cost first,
+// pods doubled up on a node with their siblings first, Ready for less time first, newer
+// first. Reads the cache's decoded pods: every eviction makes its ReplicaSet scale, and
+// building its 30 pods' DOMs each time cost more than the rest of the controller.
 void scale_pods(Simulation& sim, const Snapshot& snap, const value& owner, int want) {
   std::vector<const model::Pod*> active;
   for (const auto* p : snap.cache->pod_models_owned_by(uid(owner)))
@@ -75,9 +64,19 @@ void scale_pods(Simulation& sim, const Snapshot& snap, const value& owner, int w
     for (int i = have; i < want; ++i)
       sim.create(object_path("v1", "pods", ns(owner)), pod_from_template(owner, base + suffix(sim.rng()), sim.now()));
   } else if (have > want) {
-    std::sort(active.begin(), active.end(), [](const model::Pod* a, const model::Pod* b) {
-      auto rank = [](const model::Pod* p) { return p->node_name.empty() ? 0 : p->ready ? 2 : 1; };
-      if (rank(a) != rank(b)) return rank(a) < rank(b);
+    std::unordered_map<std::string_view, int> on_node;
+    for (const auto* p : active)
+      if (!p->node_name.empty()) ++on_node[p->node_name.view()];
+    auto phase_rank = [](const model::Pod* p) { return p->phase == model::PodPhase::kPending ? 0 : p->phase == model::PodPhase::kRunning ? 2 : 1; };
+    std::sort(active.begin(), active.end(), [&](const model::Pod* a, const model::Pod* b) {
+      if (a->node_name.empty() != b->node_name.empty()) return a->node_name.empty();
+      if (phase_rank(a) != phase_rank(b)) return phase_rank(a) < phase_rank(b);
+      if (a->ready != b->ready) return !a->ready;
+      if (a->deletion_cost != b->deletion_cost) return a->deletion_cost < b->deletion_cost;
+      const int da = a->node_name.empty() ? 0 : on_node[a->node_name.view()], db = b->node_name.empty() ? 0 : on_node[b->node_name.view()];
+      if (da != db) return da > db;
+      if (a->ready && b->ready && a->ready_since && b->ready_since && *a->ready_since != *b->ready_since)
+        return *a->ready_since > *b->ready_since;
       return a->meta.created > b->meta.created;
     });
     for (int i = 0; i < have - want; ++i)
@@ -123,94 +122,6 @@ class ReplicaSetController final : public SimController {
       set_status(sim, rs, object_path(api_version, resource, ns(rs), json::name(rs)), replica_status(snap, rs));
     }
   }
-};
-
-class DeploymentController final : public SimController {
- public:
-  const char* name() const override { return "deployment"; }
-  void reconcile(Simulation& sim, const Snapshot& snap) override {
-    for (const auto& ch : snap.cache->changed("apps/deployments"))
-      if (!ch.object) hash_by_uid_.erase(uid(ch.last()));
-    for (const auto& d : snap.cache->touched("apps/deployments")) {
-      if (terminating(d)) continue;
-      const value* tmpl = at(d, {"spec", "template"});
-      if (!tmpl) continue;
-      const auto& hash = hash_of(d, *tmpl);
-      const auto want = num(d, {"spec", "replicas"}, 1);
-      const value* current = nullptr;
-      std::vector<const value*> owned;
-      for (const auto& rs : snap.cache->owned_by("apps/replicasets", uid(d))) {
-        owned.push_back(&rs);
-        if (str(rs, {"metadata", "labels", "pod-template-hash"}) == hash) current = &rs;
-      }
-      if (!current) {
-        value rs = value::object();
-        rs["apiVersion"] = value::string("apps/v1");
-        rs["kind"] = value::string("ReplicaSet");
-        rs["metadata"]["name"] = value::string(json::name(d) + "-" + hash);
-        rs["metadata"]["namespace"] = value::string(ns(d));
-        value lbls = at(*tmpl, {"metadata", "labels"}) ? tmpl->at("metadata").at("labels") : value::object();
-        lbls["pod-template-hash"] = value::string(hash);
-        rs["metadata"]["labels"] = lbls;
-        rs["metadata"]["ownerReferences"][0] = owner_ref(d);
-        rs["spec"]["replicas"] = value::number(want);
-        rs["spec"]["selector"] = at(d, {"spec", "selector"}) ? d.at("spec").at("selector") : value::object();
-        rs["spec"]["selector"]["matchLabels"]["pod-template-hash"] = value::string(hash);
-        rs["spec"]["template"] = *tmpl;
-        rs["spec"]["template"]["metadata"]["labels"] = lbls;
-        sim.create(object_path("apps/v1", "replicasets", ns(d)), rs);
-        continue;
-      }
-      for (const auto* rs : owned) {
-        const int64_t target = rs == current ? want : 0;
-        if (num(*rs, {"spec", "replicas"}, 1) != target) {
-          value p = value::object();
-          p["spec"]["replicas"] = value::number(target);
-          sim.patch(object_path("apps/v1", "replicasets", ns(*rs), json::name(*rs)), p);
-        }
-      }
-      int64_t total = 0, ready = 0;
-      for (const auto* rs : owned) {
-        const auto& t = snap.cache->owner_tally(uid(*rs));
-        total += static_cast<int64_t>(t.active);
-        ready += static_cast<int64_t>(t.active_ready);
-      }
-      auto st = replica_status(d, total, ready);
-      st["updatedReplicas"] = value::number(static_cast<int64_t>(snap.cache->owner_tally(uid(*current)).active));
-      st.erase("fullyLabeledReplicas");
-      st["unavailableReplicas"] = value::number(std::max<int64_t>(0, want - num(st, {"availableReplicas"})));
-      if (num(st, {"unavailableReplicas"}) == 0) st.erase("unavailableReplicas");
-      value cond = value::object();
-      cond["type"] = value::string("Available");
-      cond["status"] = value::string(num(st, {"availableReplicas"}) >= want ? "True" : "False");
-      cond["reason"] = value::string(num(st, {"availableReplicas"}) >= want ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable");
-      cond["message"] = value::string(num(st, {"availableReplicas"}) >= want ? "Deployment has minimum availability." : "Deployment does not have minimum availability.");
-      // Keep the transition time stable while the status holds.
-      std::string since = now_text(sim.now());
-      if (const value* cs = at(d, {"status", "conditions"}); cs && cs->is_array())
-        for (const auto& c : cs->as_array())
-          if (str(c, {"type"}) == "Available" && str(c, {"status"}) == cond.at("status").as_string())
-            since = str(c, {"lastTransitionTime"}, since);
-      cond["lastTransitionTime"] = value::string(since);
-      cond["lastUpdateTime"] = value::string(since);
-      st["conditions"][0] = cond;
-      set_status(sim, d, object_path("apps/v1", "deployments", ns(d), json::name(d)), std::move(st));
-    }
-  }
-
- private:
-  // The template's hash, computed again only when the spec changed (a new generation):
-  // serializing the template on every pod event of every Deployment was a cost of its own.
-  const std::string& hash_of(const value& d, const value& tmpl) {
-    auto& [generation, hash] = hash_by_uid_[uid(d)];
-    const auto g = num(d, {"metadata", "generation"}, 1);
-    if (hash.empty() || generation != g) {
-      generation = g;
-      hash = template_hash(tmpl);
-    }
-    return hash;
-  }
-  std::unordered_map<std::string, std::pair<int64_t, std::string>> hash_by_uid_;  // uid → (generation, hash)
 };
 
 class StatefulSetController final : public SimController {
@@ -398,7 +309,6 @@ class JobController final : public SimController {
 
 }  // namespace
 
-std::unique_ptr<SimController> make_deployment_controller() { return std::make_unique<DeploymentController>(); }
 std::unique_ptr<SimController> make_replica_set_controller() { return std::make_unique<ReplicaSetController>(); }
 std::unique_ptr<SimController> make_stateful_set_controller() { return std::make_unique<StatefulSetController>(); }
 std::unique_ptr<SimController> make_daemon_set_controller() { return std::make_unique<DaemonSetController>(); }

@@ -110,6 +110,43 @@ YAML
     kc get deployment mig -o jsonpath='{.spec.template.spec.containers[*].name} {.spec.template.spec.containers[0].image}'
   check "[$v] and kubectl owns it by Apply" contains '"manager":"kubectl","operation":"Apply"' kc get deployment mig -o jsonpath='{.metadata.managedFields}'
 
+  # A rolling update as kube-controller-manager runs it (maxSurge 1, maxUnavailable 0): Ready
+  # never below the replica count; undo, pause and resume; the revision history.
+  if [ "$k" = "${kubectls[0]}" ]; then
+    cat >"$work/roll.yaml" <<YAML
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: roll, namespace: $ns}
+spec:
+  replicas: 4
+  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}
+  selector: {matchLabels: {app: roll}}
+  template:
+    metadata: {labels: {app: roll}}
+    spec: {containers: [{name: app, image: "nginx:1.26"}]}
+YAML
+    check "[$v] rolling: create" contains "created" kc apply -f "$work/roll.yaml"
+    check "[$v] rolling: first rollout completes" contains "successfully rolled out" kc rollout status deployment roll --timeout=60s
+    ( for _ in $(seq 1 200); do kc get deployment roll -o jsonpath='{.status.readyReplicas} {.status.replicas}{"\n"}'; sleep 0.1; done ) >"$work/samples" &
+    sampler=$!
+    check "[$v] rolling: set image" contains "image updated" kc set image deployment/roll app=nginx:1.27
+    check "[$v] rolling: rollout status ends 0" contains "successfully rolled out" kc rollout status deployment roll --timeout=90s
+    kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null
+    check "[$v] rolling: Ready never below 4, never more than 5 pods (maxSurge 1)" bash -c \
+      "[ -s $work/samples ] && awk 'NF==2 && (\$1<4 || \$2>5) {bad=1; print} END {exit bad}' $work/samples"
+    check "[$v] rolling: two revisions in the history" contains "2 " kc rollout history deployment roll
+    check "[$v] rolling: undo" contains "rolled back" kc rollout undo deployment roll
+    check "[$v] rolling: undo rolls out the old image as revision 3" eventually "nginx:1.26 3" \
+      kc get deployment roll -o jsonpath='{.spec.template.spec.containers[0].image} {.metadata.annotations.deployment\.kubernetes\.io/revision}'
+    check "[$v] rolling: undo reuses the old ReplicaSet" eventually "2" bash -c "$k -n $ns get rs -l app=roll --no-headers | wc -l"
+    check "[$v] rolling: pause" contains "paused" kc rollout pause deployment roll
+    kc set image deployment/roll app=nginx:1.28 >/dev/null
+    sleep 1
+    check "[$v] rolling: paused, no new ReplicaSet" eventually "2" bash -c "$k -n $ns get rs -l app=roll --no-headers | wc -l"
+    check "[$v] rolling: resume rolls it out" contains "resumed" kc rollout resume deployment roll
+    check "[$v] rolling: the resumed rollout completes" contains "successfully rolled out" kc rollout status deployment roll --timeout=90s
+  fi
+
   # Drain a node that runs one of the web pods: evictions honour the PDB.
   node=$(kc get pods -l app=web -o jsonpath='{.items[0].spec.nodeName}')
   check "[$v] drain evicts through the eviction API" contains "drained" "$k" drain "$node" --ignore-daemonsets --delete-emptydir-data --timeout=90s

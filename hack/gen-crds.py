@@ -42,6 +42,14 @@ DRAIN = {"type": "object", "default": {}, "description": "How nodes are drained.
     "onBlocked": {"type": "string", "enum": ["Wait", "SkipNode", "Force"], "default": "Wait",
                   "description": "What to do about a pod that cannot be evicted: wait, leave its node, or delete it after forceAfter."},
     "forceAfter": duration(None, "With onBlocked Force: how long a pod is tried before it is deleted."),
+    "rollout": {"type": "object", "default": {}, "description":
+                "Pods their PodDisruptionBudget will not let go (a single replica, a budget equal to the replicas), moved by "
+                "their Deployment while the node is cordoned: a rollout when it surges, else one replica more and back. "
+                "Needs the chart's drainRollout.enabled.", "properties": {
+        "when": {"type": "string", "enum": ["Never", "WhenBlocked"], "default": "Never",
+                 "description": "Never: wait on the budget. WhenBlocked: move the pod by its Deployment."},
+        "namespaceSelector": label_selector("Namespaces whose Deployments may be moved (empty: all)."),
+    }},
 }, "x-kubernetes-validations": [
     {"rule": "self.onBlocked != 'Force' || has(self.forceAfter)", "message": "onBlocked: Force needs forceAfter",
      "fieldPath": ".forceAfter", "reason": "FieldValueRequired"}]}

@@ -42,22 +42,6 @@ std::optional<model::IntOrPercent> int_or_percent(const value& v, const char* k,
   return std::nullopt;
 }
 
-model::LabelSelector selector_from(const value& v) {
-  model::LabelSelector s;
-  if (auto* ml = obj(v, "matchLabels"))
-    for (const auto& [k, val] : ml->as_object())
-      if (val.is_string()) s.match_labels.emplace_back(model::IStr(k), model::IStr(val.as_string()));
-  std::sort(s.match_labels.begin(), s.match_labels.end());
-  if (v.has_field("matchExpressions") && v.at("matchExpressions").is_array())
-    for (const auto& e : v.at("matchExpressions").as_array()) {
-      model::LabelSelectorRequirement r{model::IStr(str(e, "key")), model::IStr(str(e, "operator")), {}};
-      if (e.has_field("values") && e.at("values").is_array())
-        for (const auto& x : e.at("values").as_array()) r.values.emplace_back(x.as_string());
-      s.match_expressions.push_back(std::move(r));
-    }
-  return s;
-}
-
 }  // namespace
 
 std::string CampaignSpec::reported_version(const model::Node& node) const {

@@ -110,7 +110,8 @@ void restore_protections(const model::Node& node, value& ann) {
 kube::Status Drainer::release(const model::Node& node, bool keep_cordoned, const std::string& why, const std::string& protect_for) {
   value p = value::object();
   auto& ann = p["metadata"]["annotations"];
-  for (const char* k : {kClaimedBy, kNodeState, kWasUnschedulable, kStateSince, kClaimedAt, kSurgeFrom, kReplacement, kBlockedSince})
+  mover_.release(node);  // a move still scaling up for this node is undone
+  for (const char* k : {kClaimedBy, kNodeState, kWasUnschedulable, kStateSince, kClaimedAt, kSurgeFrom, kReplacement, kBlockedSince, kNodeMoves})
     ann[k] = value::null();
   if (!protect_for.empty()) ann[kProtectedBy] = value::string(protect_for);
   else if (!node.annotation(kProtectedBy)) restore_protections(node, ann);
@@ -189,6 +190,7 @@ DrainResult Drainer::drain(const model::Node& node, const DrainPolicy& policy, D
   std::optional<kube::TimePoint> blocked_since;
   if (const auto* b = node.annotation(kBlockedSince)) blocked_since = kube::parse_rfc3339(*b);
   const bool force_now = policy.on_blocked == "Force" && policy.force_after && blocked_since && now - *blocked_since >= *policy.force_after;
+  mover_.advance(node);  // drain.rollout moves under way for this node
   for (const auto& pod : pods_.by_index(model::kPodsByNode, node.meta.name)) {
     if (pod->finished()) continue;
     // Never moved by a drain: mirror and DaemonSet pods, and a campaign's patch pod (a claim
@@ -233,13 +235,28 @@ DrainResult Drainer::drain(const model::Node& node, const DrainPolicy& policy, D
     };
     if (budget.in_flight >= budget.max_in_flight) continue;
     if (owner ? budget.owners_refused.count(owner_key) > 0 : budget.bare_pods_refused.count(ns + "/" + pod->meta.name) > 0) continue;
+    // A pod its budget holds: moved by its Deployment when drain.rollout says so (the
+    // blocker then says how), else waited for.
+    auto held_by_budget = [&](Blocker budget_blocker) {
+      if (policy.rollout.when == "WhenBlocked") {
+        const auto* claim = node.annotation(kClaimedBy);
+        const auto o = mover_.move(*pod, node, claim ? *claim : "", policy.rollout, now);
+        if (o.moving) {
+          out.blockers.push_back({"Pod", ns, pod->meta.name, "MovingByDeployment",
+                                  "its PodDisruptionBudget allows no eviction: its Deployment is moving it (drain.rollout)"});
+          return;
+        }
+        if (o.blocker) budget_blocker.message += " (drain.rollout: " + o.blocker->reason + ": " + o.blocker->message + ")";
+      }
+      out.blockers.push_back(std::move(budget_blocker));
+    };
     // Hold evictions a PDB's status already refuses (the API server would answer 429).
     if (const auto* pdb = exhausted_pdb(*pod, budget)) {
       refuse();
       if (observer_.on_eviction) observer_.on_eviction("pdb_blocked");
       logging::debug("drain", "waiting on PodDisruptionBudget", {{"node", node.meta.name}, {"pod", ns + "/" + pod->meta.name}, {"pdb", ns + "/" + pdb->meta.name}});
-      out.blockers.push_back({"PodDisruptionBudget", ns, pdb->meta.name, "DisruptionBudget",
-                              "waiting: PodDisruptionBudget " + pdb->meta.name + " allows no further disruption now"});
+      held_by_budget({"PodDisruptionBudget", ns, pdb->meta.name, "DisruptionBudget",
+                      "waiting: PodDisruptionBudget " + pdb->meta.name + " allows no further disruption now"});
       continue;
     }
     kube::DeleteOptions opts;
@@ -255,8 +272,8 @@ DrainResult Drainer::drain(const model::Node& node, const DrainPolicy& policy, D
       logging::info("drain", "eviction refused (429): waiting on the budget", {{"node", node.meta.name}, {"pod", ns + "/" + pod->meta.name},
                                                                               {"message", r.error().causes.empty() ? r.error().message : r.error().causes[0].message}});
       refuse();
-      out.blockers.push_back({"PodDisruptionBudget", ns, owner ? owner->name.str() : pod->meta.name, "DisruptionBudget",
-                              r.error().causes.empty() ? r.error().message : r.error().causes[0].message});
+      held_by_budget({"PodDisruptionBudget", ns, owner ? owner->name.str() : pod->meta.name, "DisruptionBudget",
+                      r.error().causes.empty() ? r.error().message : r.error().causes[0].message});
     } else if (!r.error().is_not_found()) {
       logging::warn("drain", "eviction failed; tried again next pass", {{"node", node.meta.name}, {"pod", ns + "/" + pod->meta.name}, {"error", r.error().to_string()}});
       out.blockers.push_back({"Pod", ns, pod->meta.name, "EvictionFailed", r.error().to_string()});

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "controllers/node_state.h"
+#include "controllers/rollout_move.h"
 #include "controllers/window_spec.h"
 #include "kube/event_recorder.h"
 #include "kube/informer.h"
@@ -103,7 +104,7 @@ class Drainer {
  public:
   Drainer(kube::RestClient& client, kube::EventRecorder& events, PodInformer& pods, PdbInformer* pdbs,
           DrainObserver observer = {})
-      : client_(client), events_(events), pods_(pods), pdbs_(pdbs), observer_(std::move(observer)) {}
+      : client_(client), events_(events), pods_(pods), pdbs_(pdbs), observer_(std::move(observer)), mover_(client, events) {}
 
   // Claims and cordons `node` for `claim` (e.g. "PatchCampaign/x"), recording whether it was
   // already unschedulable, with any `extra` annotations. The node must not be claimed by
@@ -151,6 +152,7 @@ class Drainer {
   PodInformer& pods_;
   PdbInformer* pdbs_;
   DrainObserver observer_;
+  RolloutMover mover_;  // drain.rollout: pods a budget holds moved by their Deployment
 };
 
 const std::string* claim_of(const model::Node& node);

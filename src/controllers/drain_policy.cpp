@@ -1,8 +1,28 @@
 #include "controllers/drain_policy.h"
 
+#include <algorithm>
+
 namespace nonevent::controllers {
 
 using web::json::value;
+
+// A metav1.LabelSelector as the API writes it.
+model::LabelSelector selector_from(const value& v) {
+  model::LabelSelector s;
+  if (auto* ml = (v.has_field("matchLabels") && v.at("matchLabels").is_object() ? &v.at("matchLabels") : nullptr))
+    for (const auto& [k, val] : ml->as_object())
+      if (val.is_string()) s.match_labels.emplace_back(model::IStr(k), model::IStr(val.as_string()));
+  std::sort(s.match_labels.begin(), s.match_labels.end());
+  if (v.has_field("matchExpressions") && v.at("matchExpressions").is_array())
+    for (const auto& e : v.at("matchExpressions").as_array()) {
+      model::LabelSelectorRequirement r{model::IStr((e.has_field("key") && e.at("key").is_string() ? e.at("key").as_string() : std::string())), model::IStr((e.has_field("operator") && e.at("operator").is_string() ? e.at("operator").as_string() : std::string())), {}};
+      if (e.has_field("values") && e.at("values").is_array())
+        for (const auto& x : e.at("values").as_array()) r.values.emplace_back(x.as_string());
+      s.match_expressions.push_back(std::move(r));
+    }
+  return s;
+}
+
 
 DrainPolicy parse_drain_policy(const value& d, const std::string& path, std::vector<std::string>& p) {
   DrainPolicy out;
@@ -26,6 +46,16 @@ DrainPolicy parse_drain_policy(const value& d, const std::string& path, std::vec
     else p.push_back(path + ".forceAfter: \"" + fa + "\" is not a duration");
   }
   if (out.on_blocked == "Force" && !out.force_after) p.push_back(path + ".forceAfter: required when onBlocked is Force");
+  if (d.has_field("rollout") && d.at("rollout").is_object()) {
+    const value& r = d.at("rollout");
+    if (r.has_field("when") && r.at("when").is_string()) out.rollout.when = r.at("when").as_string();
+    if (out.rollout.when != "Never" && out.rollout.when != "WhenBlocked")
+      p.push_back(path + ".rollout.when: must be Never or WhenBlocked");
+    if (r.has_field("namespaceSelector") && r.at("namespaceSelector").is_object()) {
+      auto sel = selector_from(r.at("namespaceSelector"));
+      out.rollout.namespace_selector = std::move(sel);
+    }
+  }
   return out;
 }
 

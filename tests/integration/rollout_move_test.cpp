@@ -1,0 +1,141 @@
+// drain.rollout (issue 25): pods their budget will not let go are moved by their Deployment,
+// with no instant of lower availability; with `when: Never` the drain waits as before.
+#include "integration/rig.h"
+
+namespace nonevent {
+namespace {
+
+using testing::Rig;
+using web::json::value;
+using namespace std::chrono_literals;
+using namespace sim::json;
+
+// A Deployment of `replicas` in namespace `ns` with a PodDisruptionBudget of minAvailable
+// `replicas` (no eviction ever allowed), and the strategy given.
+std::string held_workload(const std::string& ns, int replicas, const std::string& strategy) {
+  const std::string n = std::to_string(replicas);
+  return "apiVersion: v1\nkind: Namespace\nmetadata: {name: " + ns + ", labels: {tier: " + ns + "}}\n---\n"
+         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: db, namespace: " + ns + "}\nspec:\n  replicas: " + n +
+         "\n  strategy: " + strategy + "\n  selector: {matchLabels: {app: db}}\n  template:\n    metadata: {labels: {app: db}}\n"
+         "    spec: {containers: [{name: db, image: 'db:1', resources: {requests: {cpu: 100m, memory: 128Mi}}}]}\n---\n"
+         "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: db, namespace: " + ns + "}\n"
+         "spec: {minAvailable: " + n + ", selector: {matchLabels: {app: db}}}\n";
+}
+
+std::string window_on(const std::string& zone, const std::string& rollout) {
+  return "apiVersion: nonevent.dev/v1alpha1\nkind: MaintenanceWindow\nmetadata: {name: w}\n"
+         "spec: {zones: [" + zone + "], start: '2026-12-01T00:40:00Z', end: '2026-12-01T01:40:00Z', evacuateBefore: 20m,\n"
+         "       safety: {requireCapacity: false}, drain: {rollout: " + rollout + "}}\n";
+}
+
+struct Pods {
+  int ready = 0;
+  std::set<std::string> names, in_zone;
+};
+Pods db_pods(Rig& rig, const std::string& ns, const std::string& zone) {
+  Pods out;
+  for (const auto& p : rig.list("/pods", ns)) {
+    if (str(p, {"metadata", "labels", "app"}) != "db" || terminating(p)) continue;
+    out.names.insert(name(p));
+    if (pod_ready(p)) ++out.ready;
+    const value node = rig.node(str(p, {"spec", "nodeName"}));
+    if (!node.is_null() && str(node, {"metadata", "labels", "topology.kubernetes.io/zone"}) == zone) out.in_zone.insert(name(p));
+  }
+  return out;
+}
+std::string zone_of_a_db_pod(Rig& rig, const std::string& ns) {
+  for (const auto& p : rig.list("/pods", ns))
+    if (str(p, {"metadata", "labels", "app"}) == "db")
+      return str(rig.node(str(p, {"spec", "nodeName"})), {"metadata", "labels", "topology.kubernetes.io/zone"});
+  return "";
+}
+bool zone_empty_before_start(Rig& rig, const std::string& ns, const std::string& zone) {
+  return db_pods(rig, ns, zone).in_zone.empty();
+}
+
+// One replica, a budget of one, the default strategy (maxSurge 25% rounds up to 1,
+// maxUnavailable 25% down to 0): moved by a rollout; Ready never below 1.
+TEST(RolloutMove, ASingleReplicaIsMovedByARolloutWithoutAMomentDown) {
+  Rig rig(Rig::kSmallCluster, {});
+  rig.apply(held_workload("solo", 1, "{type: RollingUpdate}"));
+  rig.advance(60s);
+  const std::string zone = zone_of_a_db_pod(rig, "solo");
+  ASSERT_NE(zone, "");
+  rig.apply(window_on(zone, "{when: WhenBlocked}"));
+  rig.start_operator();
+  int least_ready = 1;
+  const auto start = *kube::parse_rfc3339("2026-12-01T00:40:00Z");
+  ASSERT_TRUE(rig.advance_until([&] { return rig.clock->now() >= start; }, 1h, [&] {
+    if (rig.clock->now() > *kube::parse_rfc3339("2026-12-01T00:20:00Z")) least_ready = std::min(least_ready, db_pods(rig, "solo", zone).ready);
+  }));
+  EXPECT_TRUE(zone_empty_before_start(rig, "solo", zone)) << rig.window("w").serialize();
+  EXPECT_EQ(least_ready, 1) << "the single replica was down for a moment";
+  EXPECT_NE(rig.events_text().find("MovingByRollout"), std::string::npos) << rig.events_text();
+  const value d = rig.get("apps/deployments", "solo", "db");
+  EXPECT_EQ(str(d, {"metadata", "annotations", "nonevent.dev/move"}), "") << "the move's record is left";
+  std::printf("single replica, rollout: min Ready %d, zone %s empty before the window\n", least_ready, zone.c_str());
+}
+
+// With `when: Never` the same window waits on the budget and says so.
+TEST(RolloutMove, NeverWaitsOnTheBudgetAsBefore) {
+  Rig rig(Rig::kSmallCluster, {});
+  rig.apply(held_workload("solo", 1, "{type: RollingUpdate}"));
+  rig.advance(60s);
+  const std::string zone = zone_of_a_db_pod(rig, "solo");
+  rig.apply(window_on(zone, "{when: Never}"));
+  rig.start_operator();
+  rig.advance_until([&] { return rig.clock->now() >= *kube::parse_rfc3339("2026-12-01T00:35:00Z"); }, 1h);
+  EXPECT_FALSE(zone_empty_before_start(rig, "solo", zone));
+  EXPECT_NE(rig.window("w").serialize().find("DisruptionBudget"), std::string::npos) << rig.window("w").serialize();
+  EXPECT_EQ(rig.events_text().find("MovingBy"), std::string::npos);
+}
+
+// Three replicas, a budget of three, maxSurge 0: one replica more, then back with the drained
+// zone's pod removed. Ready never below 3, replicas back to 3, the other pods untouched.
+TEST(RolloutMove, ABudgetEqualToTheReplicasIsMovedByScalingUpAndBack) {
+  Rig rig(Rig::kSmallCluster, {});
+  rig.apply(held_workload("trio", 3, "{type: RollingUpdate, rollingUpdate: {maxSurge: 0, maxUnavailable: 1}}"));
+  rig.advance(60s);
+  const std::string zone = zone_of_a_db_pod(rig, "trio");
+  const auto before = db_pods(rig, "trio", zone);
+  ASSERT_EQ(before.ready, 3);
+  std::set<std::string> elsewhere;
+  for (const auto& n : before.names)
+    if (!before.in_zone.count(n)) elsewhere.insert(n);
+  rig.apply(window_on(zone, "{when: WhenBlocked}"));
+  rig.start_operator();
+  int least_ready = 3, most = 0;
+  const auto start = *kube::parse_rfc3339("2026-12-01T00:40:00Z");
+  ASSERT_TRUE(rig.advance_until([&] { return rig.clock->now() >= start; }, 1h, [&] {
+    const auto now = db_pods(rig, "trio", zone);
+    least_ready = std::min(least_ready, now.ready);
+    most = std::max(most, static_cast<int>(now.names.size()));
+  }));
+  const auto after = db_pods(rig, "trio", zone);
+  EXPECT_TRUE(after.in_zone.empty()) << rig.window("w").serialize();
+  EXPECT_EQ(least_ready, 3);
+  EXPECT_GT(most, 3) << "it never scaled up";
+  for (const auto& n : elsewhere) EXPECT_TRUE(after.names.count(n)) << n << " outside the zone was removed instead";
+  const value d = rig.get("apps/deployments", "trio", "db");
+  EXPECT_EQ(num(d, {"spec", "replicas"}), 3);
+  EXPECT_EQ(str(d, {"metadata", "annotations", "nonevent.dev/move"}), "");
+  EXPECT_NE(rig.events_text().find("MovingByScaleUp"), std::string::npos) << rig.events_text();
+  std::printf("three replicas, budget 3, maxSurge 0: min Ready %d, at most %d pods\n", least_ready, most);
+}
+
+// A namespace the selector does not pick is left alone and reported.
+TEST(RolloutMove, ANamespaceNotSelectedIsUntouchedAndReported) {
+  Rig rig(Rig::kSmallCluster, {});
+  rig.apply(held_workload("solo", 1, "{type: RollingUpdate}"));
+  rig.advance(60s);
+  const std::string zone = zone_of_a_db_pod(rig, "solo");
+  rig.apply(window_on(zone, "{when: WhenBlocked, namespaceSelector: {matchLabels: {tier: gold}}}"));
+  rig.start_operator();
+  rig.advance_until([&] { return rig.clock->now() >= *kube::parse_rfc3339("2026-12-01T00:35:00Z"); }, 1h);
+  EXPECT_FALSE(zone_empty_before_start(rig, "solo", zone));
+  EXPECT_NE(rig.window("w").serialize().find("NotOptedIn"), std::string::npos) << rig.window("w").serialize();
+  EXPECT_EQ(str(rig.get("apps/deployments", "solo", "db"), {"metadata", "annotations", "nonevent.dev/move"}), "");
+}
+
+}  // namespace
+}  // namespace nonevent

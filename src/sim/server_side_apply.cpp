@@ -77,6 +77,40 @@ bool same_entry(const ManagedEntry& e, const std::string& manager, const std::st
   return e.manager == manager && e.operation == operation && e.subresource == subresource;
 }
 
+// The 409 kube-apiserver answers, worded as structured-merge-diff's Conflicts.Error():
+// "Apply failed with N conflict(s): conflict with "m" using v: .f" (a list per manager when
+// one has several), with one StatusCause per field.
+ApplyOutcome conflict_outcome(const std::vector<ManagedEntry>& managers, const std::map<size_t, Set>& conflicts) {
+  ApplyOutcome out;
+  size_t count = 0;
+  std::string groups;
+  value causes = value::array();
+  size_t ci = 0;
+  for (const auto& [i, c] : conflicts) {
+    count += c.size();
+    const std::string with = "conflict with \"" + managers[i].manager + "\" using " + managers[i].api_version;
+    for (const auto& p : c) {
+      value cause = value::object();
+      cause["reason"] = value::string("FieldManagerConflict");
+      cause["message"] = value::string(with);
+      cause["field"] = value::string(fields::describe(p));
+      causes[ci++] = cause;
+    }
+    if (c.size() == 1) {
+      groups += (groups.empty() ? "" : "\n") + with + ": " + fields::describe(*c.begin());
+    } else {
+      groups += (groups.empty() ? "" : "\n") + std::string("conflicts with \"") + managers[i].manager + "\" using " + managers[i].api_version + ":";
+      for (const auto& p : c) groups += "\n- " + fields::describe(p);
+    }
+  }
+  out.code = 409;
+  out.reason = "Conflict";
+  out.message = "Apply failed with " + std::to_string(count) + " conflict" + (count == 1 ? "" : "s") + ": " + groups;
+  out.details = value::object();
+  out.details["causes"] = causes;
+  return out;
+}
+
 }  // namespace
 
 std::vector<ManagedEntry> read_managed_fields(const value& object) {
@@ -150,35 +184,7 @@ ApplyOutcome server_side_apply(const ApplyRequest& req) {
     for (const auto& [i, c] : conflicts)
       for (const auto& p : c) force = force && allowed.count(p);
   }
-  if (!conflicts.empty() && !force) {
-    size_t count = 0;
-    std::string groups;
-    value causes = value::array();
-    size_t ci = 0;
-    for (const auto& [i, c] : conflicts) {
-      count += c.size();
-      const std::string with = "conflict with \"" + managers[i].manager + "\" using " + managers[i].api_version;
-      for (const auto& p : c) {
-        value cause = value::object();
-        cause["reason"] = value::string("FieldManagerConflict");
-        cause["message"] = value::string(with);
-        cause["field"] = value::string(fields::describe(p));
-        causes[ci++] = cause;
-      }
-      if (c.size() == 1) {
-        groups += (groups.empty() ? "" : "\n") + with + ": " + fields::describe(*c.begin());
-      } else {
-        groups += (groups.empty() ? "" : "\n") + std::string("conflicts with \"") + managers[i].manager + "\" using " + managers[i].api_version + ":";
-        for (const auto& p : c) groups += "\n- " + fields::describe(p);
-      }
-    }
-    out.code = 409;
-    out.reason = "Conflict";
-    out.message = "Apply failed with " + std::to_string(count) + " conflict" + (count == 1 ? "" : "s") + ": " + groups;
-    out.details = value::object();
-    out.details["causes"] = causes;
-    return out;
-  }
+  if (!conflicts.empty() && !force) return conflict_outcome(managers, conflicts);
   for (const auto& [i, c] : conflicts) managers[i].set = fields::minus(managers[i].set, c);
   for (auto& m : managers) m.set = fields::minus(m.set, diff.removed);
 

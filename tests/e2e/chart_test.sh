@@ -41,6 +41,17 @@ for helm in "${helms[@]}"; do
      grep -q 'kind: ServiceMonitor' <<<\"\$out\" && grep -q 'replicas: 3' <<<\"\$out\" && ! grep -q -- '--leader-elect' <<<\"\$out\" && \
      python3 -c 'import sys,yaml; names=[d[\"metadata\"][\"name\"] for d in yaml.safe_load_all(sys.stdin) if d]; \
        bad=[n for n in names if len(n)>63]; sys.exit(\"too long: %s\" % bad if bad else 0)' <<<\"\$out\""
+  # drain.rollout's rights to change workloads exist only when drainRollout.enabled says so.
+  check "$v: RBAC: no patch on deployments or pods by default; both with drainRollout.enabled" bash -c \
+    "rules() { '$helm' template nonevent '$chart' -n nonevent-system \"\$@\" | python3 -c 'import sys,yaml
+for d in yaml.safe_load_all(sys.stdin):
+  if d and d[\"kind\"] == \"ClusterRole\":
+    for r in d[\"rules\"]:
+      for res in r[\"resources\"]:
+        for v in r[\"verbs\"]: print(res, v)'; }; \
+     off=\$(rules); on=\$(rules --set drainRollout.enabled=true); \
+     ! grep -qE '^(deployments|pods) patch' <<<\"\$off\" && grep -q '^deployments patch' <<<\"\$on\" && grep -q '^pods patch' <<<\"\$on\" \
+       && grep -q '^replicasets get' <<<\"\$on\""
   # Helm 3 says "Additional property prot is not allowed", Helm 4 "additional properties 'prot' not allowed".
   check "$v: a values typo is rejected by the schema, naming the key" bash -c \
     "out=\$('$helm' template nonevent '$chart' --set metrics.prot=9090 2>&1) && exit 1; grep -qiE \"propert(y|ies) '?prot'? (is )?not allowed\" <<<\"\$out\" || { echo \"\$out\"; exit 1; }"

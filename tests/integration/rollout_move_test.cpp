@@ -2,8 +2,9 @@
 // with no instant of lower availability; with `when: Never` the drain waits as before.
 #include "integration/rig.h"
 
+#include <random>
+
 namespace nonevent {
-namespace {
 
 using testing::Rig;
 using web::json::value;
@@ -52,6 +53,8 @@ std::string zone_of_a_db_pod(Rig& rig, const std::string& ns) {
 bool zone_empty_before_start(Rig& rig, const std::string& ns, const std::string& zone) {
   return db_pods(rig, ns, zone).in_zone.empty();
 }
+
+namespace {
 
 // One replica, a budget of one, the default strategy (maxSurge 25% rounds up to 1,
 // maxUnavailable 25% down to 0): moved by a rollout; Ready never below 1.
@@ -139,3 +142,53 @@ TEST(RolloutMove, ANamespaceNotSelectedIsUntouchedAndReported) {
 
 }  // namespace
 }  // namespace nonevent
+
+namespace {
+using namespace std::chrono_literals;
+
+// The operator killed at random instants while three replicas with a budget of three are
+// moved by scaling up and back (8 seeds): Ready never below 3, and at the end the replicas are
+// 3 again with no move recorded on the Deployment or any node.
+class RolloutMoveKills : public ::testing::TestWithParam<int> {};  // (outside namespace nonevent: its `testing` shadows gtest's)
+TEST_P(RolloutMoveKills, NeverALeftoverReplicaOrRecord) {
+  using nonevent::testing::Rig;
+  using namespace nonevent::sim::json;
+  std::mt19937 rng(static_cast<unsigned>(GetParam()));
+  Rig rig(Rig::kSmallCluster, {});
+  rig.apply(nonevent::held_workload("trio", 3, "{type: RollingUpdate, rollingUpdate: {maxSurge: 0, maxUnavailable: 1}}"));
+  rig.advance(60s);
+  const std::string zone = nonevent::zone_of_a_db_pod(rig, "trio");
+  rig.apply(nonevent::window_on(zone, "{when: WhenBlocked}"));
+  rig.tick = 3s;
+  // Start just before evacuation so the kills fall on the move.
+  rig.advance_until([&] { return rig.clock->now() >= *nonevent::kube::parse_rfc3339("2026-12-01T00:19:30Z"); }, 1h);
+  rig.start_operator();
+  std::uniform_int_distribution<int> next_kill(5, 60);  // virtual seconds
+  auto kill_at = rig.clock->now() + std::chrono::seconds(next_kill(rng));
+  int kills = 0, least_ready = 3;
+  auto step = [&] {
+    least_ready = std::min(least_ready, nonevent::db_pods(rig, "trio", zone).ready);
+    if (rig.clock->now() < kill_at || kills >= 6) return;
+    rig.stop_operator();
+    ++kills;
+    rig.simulation->run_until(rig.clock->now() + std::chrono::seconds(next_kill(rng) / 4), *rig.clock);  // down a while
+    rig.start_operator();
+    kill_at = rig.clock->now() + std::chrono::seconds(next_kill(rng));
+  };
+  ASSERT_TRUE(rig.advance_until([&] { return str(rig.window("w"), {"status", "phase"}) == "Completed"; }, 3h, step))
+      << rig.window("w").serialize();
+  // Give the last pass time to drop its records.
+  auto clean = [&] {
+    const auto d = rig.get("apps/deployments", "trio", "db");
+    if (num(d, {"spec", "replicas"}) != 3 || !str(d, {"metadata", "annotations", "nonevent.dev/move"}).empty()) return false;
+    for (auto& n : rig.list("/nodes"))
+      if (!str(n, {"metadata", "annotations", "nonevent.dev/moves"}).empty()) return false;
+    return true;
+  };
+  EXPECT_TRUE(rig.advance_until(clean, 10min)) << rig.get("apps/deployments", "trio", "db").serialize();
+  EXPECT_GT(kills, 0);
+  EXPECT_EQ(least_ready, 3);
+  std::printf("seed %d: %d kills, min Ready %d\n", GetParam(), kills, least_ready);
+}
+INSTANTIATE_TEST_SUITE_P(Seeds, RolloutMoveKills, ::testing::Range(1, 9));
+}  // namespace

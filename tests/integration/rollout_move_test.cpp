@@ -126,6 +126,30 @@ TEST(RolloutMove, ABudgetEqualToTheReplicasIsMovedByScalingUpAndBack) {
   std::printf("three replicas, budget 3, maxSurge 0: min Ready %d, at most %d pods\n", least_ready, most);
 }
 
+// The same during a PatchCampaign's batches: every node is patched, each drained with the
+// budget-locked pods moved by scaling up and back; Ready never below 3.
+TEST(RolloutMove, ACampaignMovesThemBatchByBatch) {
+  Rig rig(Rig::kSmallCluster, {});
+  rig.apply(held_workload("trio", 3, "{type: RollingUpdate, rollingUpdate: {maxSurge: 0, maxUnavailable: 1}}"));
+  rig.advance(60s);
+  rig.apply(std::string("apiVersion: nonevent.dev/v1alpha1\nkind: PatchCampaign\nmetadata: {name: fleet}\nspec:\n  target: {version: v2}\n"
+                        "  deadline: 12h\n  drain: {rollout: {when: WhenBlocked}}\n  strategy: {type: InPlace, maxUnavailable: 1}\n") +
+            testing::kJobTemplate);
+  rig.tick = 3s;
+  rig.start_operator();
+  int least_ready = 3;
+  ASSERT_TRUE(rig.advance_until([&] { return str(rig.campaign("fleet"), {"status", "phase"}) == "Completed"; }, 8h,
+                                [&] { least_ready = std::min(least_ready, db_pods(rig, "trio", "").ready); }))
+      << rig.campaign("fleet").serialize();
+  EXPECT_EQ(least_ready, 3);
+  EXPECT_NE(rig.events_text().find("MovingByScaleUp"), std::string::npos) << rig.events_text();
+  EXPECT_TRUE(rig.advance_until([&] {
+    const value d = rig.get("apps/deployments", "trio", "db");
+    return num(d, {"spec", "replicas"}) == 3 && str(d, {"metadata", "annotations", "nonevent.dev/move"}).empty();
+  }, 10min)) << rig.get("apps/deployments", "trio", "db").serialize();
+  std::printf("campaign, three replicas with budget 3: min Ready %d\n", least_ready);
+}
+
 // A namespace the selector does not pick is left alone and reported.
 TEST(RolloutMove, ANamespaceNotSelectedIsUntouchedAndReported) {
   Rig rig(Rig::kSmallCluster, {});

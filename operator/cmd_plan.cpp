@@ -155,6 +155,8 @@ value to_json(const planner::Preflight& p) {
   o["blockers"] = controllers::blockers_json(p.blockers, p.blockers.size());
   o["bindingPDBs"] = value::array();
   for (size_t i = 0; i < p.binding_pdbs.size(); ++i) o["bindingPDBs"][i] = value::string(p.binding_pdbs[i]);
+  o["movedByDeployment"] = value::array();
+  for (size_t i = 0; i < p.moved_by_deployment.size(); ++i) o["movedByDeployment"][i] = value::string(p.moved_by_deployment[i]);
   o["workloads"] = value::array();
   for (size_t i = 0; i < p.workloads.size(); ++i) {
     const auto& w = p.workloads[i];
@@ -180,6 +182,10 @@ void print_preflight(const planner::Preflight& p, const std::vector<std::string>
   if (!p.binding_pdbs.empty()) {
     std::printf("\nPDBs THAT SET THE PACE\n");
     for (const auto& s : p.binding_pdbs) std::printf("  %s\n", s.c_str());
+  }
+  if (!p.moved_by_deployment.empty()) {
+    std::printf("\nMOVED BY THEIR DEPLOYMENT (drain.rollout)\n");
+    for (const auto& s : p.moved_by_deployment) std::printf("  %s\n", s.c_str());
   }
   std::printf("\nREPLICAS PER ZONE (before -> after)\n  %-34s", "WORKLOAD");
   for (const auto& z : zones) std::printf(" %14s", z.c_str());
@@ -273,7 +279,8 @@ int plan_window(const value& obj, const Cluster& c, bool json_out) {
   controllers::OtherHolds held;
   for (const auto& [node, h] : c.others())
     if (drained.count(node) && h.by_tool()) held.emplace(node, h);
-  planner::PreflightPolicy pol{.evict_unmanaged_pods = w.drain.evict_unmanaged_pods, .delete_empty_dir_data = w.drain.delete_empty_dir_data};
+  planner::PreflightPolicy pol{.evict_unmanaged_pods = w.drain.evict_unmanaged_pods, .delete_empty_dir_data = w.drain.delete_empty_dir_data,
+                               .rollout_when_blocked = w.drain.rollout.when == "WhenBlocked"};
   auto p = planner::preflight(c.node_ptrs(), c.pod_ptrs(), c.pdb_ptrs(), drained, w.zone_label, pol);
   const double window_s = std::chrono::duration<double>(w.evacuate_before).count();
   const int remaining_zones = static_cast<int>(zones.size() - w.zones.size());
@@ -323,7 +330,8 @@ int plan_campaign(const value& obj, const Cluster& c, bool json_out, double batc
     }
     if (s.reported_version(*n) != s.version) todo[z->str()].push_back(n.get());
   }
-  planner::PreflightPolicy pol{.evict_unmanaged_pods = s.drain.evict_unmanaged_pods, .delete_empty_dir_data = s.drain.delete_empty_dir_data};
+  planner::PreflightPolicy pol{.evict_unmanaged_pods = s.drain.evict_unmanaged_pods, .delete_empty_dir_data = s.drain.delete_empty_dir_data,
+                               .rollout_when_blocked = s.drain.rollout.when == "WhenBlocked"};
   planner::Preflight all;
   std::set<std::string> seen;
   value batches_json = value::array();
@@ -358,6 +366,8 @@ int plan_campaign(const value& obj, const Cluster& c, bool json_out, double batc
       auto p = planner::preflight(c.node_ptrs(), c.pod_ptrs(), c.pdb_ptrs(), batch, s.zone_label, pol);
       for (auto& b : p.blockers)
         if (seen.insert(b.kind + b.ns + b.name + b.reason).second) all.blockers.push_back(b);
+      for (auto& m : p.moved_by_deployment)
+        if (seen.insert("moved " + m).second) all.moved_by_deployment.push_back(m);
       value bj = value::object();
       bj["zone"] = value::string(z);
       size_t k = 0;
@@ -389,6 +399,7 @@ int plan_campaign(const value& obj, const Cluster& c, bool json_out, double batc
     o["deadlineSeconds"] = value::number(deadline);
     o["fitsDeadline"] = value::boolean(projected <= deadline);
     o["blockers"] = to_json(all).at("blockers");
+    o["movedByDeployment"] = to_json(all).at("movedByDeployment");
     o["heldByOthers"] = held_json(held);
     std::printf("%s\n", o.serialize().c_str());
   } else {
@@ -400,6 +411,10 @@ int plan_campaign(const value& obj, const Cluster& c, bool json_out, double batc
     for (const auto& b : all.blockers)
       std::printf("  %-20s %-40s %-13s %s\n", b.kind.c_str(), ((b.ns.empty() ? "" : b.ns + "/") + b.name).c_str(), b.reason.c_str(),
                   b.message.c_str());
+    if (!all.moved_by_deployment.empty()) {
+      std::printf("\nMOVED BY THEIR DEPLOYMENT (drain.rollout)\n");
+      for (const auto& m : all.moved_by_deployment) std::printf("  %s\n", m.c_str());
+    }
     print_held(held, "out of service: they count against their zone's maxUnavailable, are patched last, and the campaign "
                      "waits for them to be let go");
   }

@@ -347,7 +347,9 @@ planner::Preflight MaintenanceWindowController::run_preflight(const Pass& p) {
   for (const auto& x : pod_list) pp.push_back(x.get());
   for (const auto& x : pdb_list) bp.push_back(x.get());
   return planner::preflight(np, pp, bp, drained, w.zone_label,
-                            {.evict_unmanaged_pods = w.drain.evict_unmanaged_pods, .delete_empty_dir_data = w.drain.delete_empty_dir_data});
+                            {.evict_unmanaged_pods = w.drain.evict_unmanaged_pods,
+                             .delete_empty_dir_data = w.drain.delete_empty_dir_data,
+                             .rollout_when_blocked = w.drain.rollout.when == "WhenBlocked"});
 }
 
 value MaintenanceWindowController::preflight_json(const Pass& p, const planner::Preflight& pf) {

@@ -95,6 +95,19 @@ Preflight preflight(const std::vector<const model::Node*>& nodes, const std::vec
         if (pdb->selector->matches(*labels)) n += count;
     if (n == 0) continue;
     const std::string ns(pdb->meta.namespace_.view());
+    if (pdb->disruptions_allowed <= 0 && policy.rollout_when_blocked) {
+      // Only what a Deployment (through its ReplicaSet) owns can be moved by it.
+      int by_deployment = 0;
+      for (const auto* p : moving)
+        if (p->meta.namespace_.view() == ns && pdb->selector->matches(p->meta.label_set()) && p->meta.controller() &&
+            p->meta.controller()->kind == "ReplicaSet")
+          ++by_deployment;
+      if (by_deployment == n) {
+        out.moved_by_deployment.push_back(ns + "/" + pdb->meta.name + ": " + std::to_string(n) +
+                                          " pod(s) moved by their Deployment (drain.rollout: a rollout, or one replica more and back)");
+        continue;
+      }
+    }
     if (pdb->disruptions_allowed <= 0) {
       block("PodDisruptionBudget", ns, pdb->meta.name, "PDBAtZero",
             "allows no disruption now (" + std::to_string(pdb->current_healthy) + " healthy, " +

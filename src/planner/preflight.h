@@ -20,6 +20,9 @@ struct PreflightPolicy {
   bool delete_empty_dir_data = false;
   double pod_start_seconds = 5;  // scheduling to Running
   double pod_ready_seconds = 5;  // Running to Ready
+  // drain.rollout WhenBlocked: pods a budget at zero holds are moved by their Deployment
+  // (ReplicaSet-owned ones), not waited for.
+  bool rollout_when_blocked = false;
 };
 
 struct PreflightBlocker {
@@ -41,6 +44,7 @@ struct Preflight {
   std::vector<PreflightBlocker> blockers;
   std::vector<WorkloadSpread> workloads;
   std::vector<std::string> binding_pdbs;  // "ns/name: n pods to evict, k at a time"
+  std::vector<std::string> moved_by_deployment;  // "ns/pdb: n pod(s) moved by their Deployment (drain.rollout)"
   double lower_bound_seconds = 0;
   bool ok() const { return blockers.empty(); }
 };

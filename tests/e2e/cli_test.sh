@@ -123,4 +123,23 @@ check "plan names a node NodeMaintenance holds" says 0 "NodeMaintenance disk-a2 
 check "plan names the node kured's lock holds" says 0 "kured holds its reboot lock" "$bin" plan --snapshot "$work/held.yaml" -f "$work/c2.yaml"
 check "plan -o json lists heldByOthers" bash -c "'$bin' plan --snapshot '$work/held.yaml' -f '$work/c2.yaml' -o json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert sorted(h[\"node\"] for h in d[\"heldByOthers\"])==[\"a2\",\"b1\"], d'"
 check "a window plan names the held node of its zone" says 0 "HELD BY OTHER DISRUPTORS (1)" "$bin" plan --snapshot "$work/held.yaml" -f "$work/one.yaml"
+
+# Issue 25: a budget that allows no eviction is a blocker, unless drain.rollout moves the pods
+# by their Deployment, which plan then says.
+{
+  cat "$work/snap.yaml"
+  cat <<'YAML'
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web, namespace: shop}
+spec: {minAvailable: 1, selector: {matchLabels: {app: web}}}
+status: {disruptionsAllowed: 0, currentHealthy: 1, desiredHealthy: 1, expectedPods: 1}
+YAML
+} >"$work/locked.yaml"
+window w3 a >"$work/w3.yaml"
+printf 'apiVersion: nonevent.dev/v1alpha1\nkind: MaintenanceWindow\nmetadata: {name: w4}\nspec: {zones: [a], start: "2099-01-01T02:00:00Z", end: "2099-01-01T06:00:00Z", drain: {rollout: {when: WhenBlocked}}}\n' >"$work/w4.yaml"
+check "a budget at zero is a blocker without drain.rollout (exit 3)" says 3 "PDBAtZero" "$bin" plan --snapshot "$work/locked.yaml" -f "$work/w3.yaml"
+check "with drain.rollout the pods are said to move by their Deployment (exit 0)" says 0 "MOVED BY THEIR DEPLOYMENT" "$bin" plan --snapshot "$work/locked.yaml" -f "$work/w4.yaml"
+check "plan -o json lists movedByDeployment" bash -c "'$bin' plan --snapshot '$work/locked.yaml' -f '$work/w4.yaml' -o json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"movedByDeployment\"] and not d[\"blockers\"], d'"
 summary

@@ -20,6 +20,10 @@ std::unique_ptr<SimController> make_provisioner();
 std::unique_ptr<SimController> make_node_agent();
 std::unique_ptr<SimController> make_machine_controller();
 
+// A pod template's hash, as the pod-template-hash and controller-revision-hash labels carry it
+// (stable for the same template text; 10 characters of kube's safe alphabet).
+std::string template_hash(const web::json::value& tmpl);
+
 // Pods stamped from a workload's template (shared by the workload controllers).
 web::json::value pod_from_template(const web::json::value& owner, const std::string& name,
                                    kube::TimePoint now);

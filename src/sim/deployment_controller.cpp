@@ -27,18 +27,6 @@ namespace {
 
 constexpr const char* kRevision = "deployment.kubernetes.io/revision";
 
-std::string template_hash(const value& tmpl) {
-  const auto text = tmpl.serialize();
-  uint64_t h = 1469598103934665603ULL;
-  for (char c : text) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
-  static const char* alphabet = "bcdfghjklmnpqrstvwxz2456789";
-  std::string s;
-  for (int i = 0; i < 10; ++i) {
-    s.push_back(alphabet[h % 27]);
-    h /= 27;
-  }
-  return s;
-}
 
 // intstr.GetScaledValueFromIntOrPercent: an integer as it is, "25%" of `total` rounded up
 // (maxSurge) or down (maxUnavailable).

@@ -31,6 +31,19 @@ value pod_from_template(const value& owner, const std::string& pod_name, kube::T
   return pod;
 }
 
+std::string template_hash(const value& tmpl) {
+  const auto text = tmpl.serialize();
+  uint64_t h = 1469598103934665603ULL;
+  for (char c : text) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+  static const char* alphabet = "bcdfghjklmnpqrstvwxz2456789";
+  std::string s;
+  for (int i = 0; i < 10; ++i) {
+    s.push_back(alphabet[h % 27]);
+    h /= 27;
+  }
+  return s;
+}
+
 namespace {
 
 std::string suffix(std::mt19937_64& rng) {
@@ -124,6 +137,12 @@ class ReplicaSetController final : public SimController {
   }
 };
 
+// StatefulSets as kube-controller-manager's pkg/controller/statefulset runs them with
+// OrderedReady: pods created lowest ordinal first, each once the one below is Ready, removed
+// highest first; a new template rolled out highest ordinal first, one pod at a time once all
+// are Ready, down to spec.updateStrategy.rollingUpdate.partition (pods below it keep the old
+// revision); with OnDelete, a pod takes the new template only when someone deletes it. Pods
+// carry controller-revision-hash; the status counts current and updated replicas.
 class StatefulSetController final : public SimController {
  public:
   const char* name() const override { return "statefulset"; }
@@ -131,6 +150,8 @@ class StatefulSetController final : public SimController {
     for (const auto& sts : snap.cache->touched("apps/statefulsets")) {
       if (terminating(sts)) continue;
       const auto want = num(sts, {"spec", "replicas"}, 1);
+      const value* tmpl = at(sts, {"spec", "template"});
+      const std::string update_rev = json::name(sts) + "-" + (tmpl ? template_hash(*tmpl) : std::string("none"));
       auto pods = owned_pods(snap, sts);
       std::map<int64_t, const value*> by_ordinal;
       const auto prefix = json::name(sts) + "-";
@@ -142,31 +163,60 @@ class StatefulSetController final : public SimController {
         } catch (const std::exception&) {
         }
       }
+      auto revision = [](const value& p) { return str(p, {"metadata", "labels", "controller-revision-hash"}); };
       // OrderedReady: create the lowest missing ordinal once every lower one is Ready.
+      bool all_ready = true;
       for (int64_t i = 0; i < want; ++i) {
         auto it = by_ordinal.find(i);
         if (it == by_ordinal.end()) {
           auto pod = pod_from_template(sts, prefix + std::to_string(i), sim.now());
           pod["metadata"]["labels"]["statefulset.kubernetes.io/pod-name"] = value::string(prefix + std::to_string(i));
           pod["metadata"]["labels"]["apps.kubernetes.io/pod-index"] = value::string(std::to_string(i));
+          pod["metadata"]["labels"]["controller-revision-hash"] = value::string(update_rev);
           pod["spec"]["hostname"] = value::string(prefix + std::to_string(i));
           if (auto svc = str(sts, {"spec", "serviceName"}); !svc.empty()) pod["spec"]["subdomain"] = value::string(svc);
           sim.create(object_path("v1", "pods", ns(sts)), pod);
+          all_ready = false;
           break;
         }
-        if (!pod_ready(*it->second) || terminating(*it->second)) break;
+        if (!pod_ready(*it->second) || terminating(*it->second)) {
+          all_ready = false;
+          break;
+        }
       }
+      bool removing = false;
       for (auto it = by_ordinal.rbegin(); it != by_ordinal.rend(); ++it)
         if (it->first >= want && !terminating(*it->second)) {
           sim.remove(object_path("v1", "pods", ns(sts), json::name(*it->second)));
+          removing = true;
           break;  // one at a time, highest first
         }
+      // RollingUpdate: the highest ordinal at or above the partition still on the old revision
+      // is deleted (and recreated from the new template above), one at a time, all Ready first.
+      const bool on_delete = str(sts, {"spec", "updateStrategy", "type"}) == "OnDelete";
+      const int64_t partition = num(sts, {"spec", "updateStrategy", "rollingUpdate", "partition"}, 0);
+      if (!on_delete && all_ready && !removing)
+        for (auto it = by_ordinal.rbegin(); it != by_ordinal.rend(); ++it) {
+          if (it->first >= want || it->first < partition) continue;
+          if (terminating(*it->second)) break;
+          if (revision(*it->second) != update_rev) {
+            sim.remove(object_path("v1", "pods", ns(sts), json::name(*it->second)));
+            break;
+          }
+        }
+      int64_t updated = 0;
+      std::string current_rev = str(sts, {"status", "currentRevision"}, update_rev);
+      for (const auto& [i, p] : by_ordinal)
+        if (i < want && !terminating(*p) && revision(*p) == update_rev) ++updated;
+      if (updated == want) current_rev = update_rev;
       auto st = replica_status(snap, sts);
       st.erase("fullyLabeledReplicas");
       st.erase("availableReplicas");
-      st["currentReplicas"] = st["replicas"];
-      st["updatedReplicas"] = st["replicas"];
+      st["currentReplicas"] = value::number(current_rev == update_rev ? updated : num(st, {"replicas"}) - updated);
+      st["updatedReplicas"] = value::number(updated);
       st["availableReplicas"] = st["readyReplicas"];
+      st["currentRevision"] = value::string(current_rev);
+      st["updateRevision"] = value::string(update_rev);
       set_status(sim, sts, object_path("apps/v1", "statefulsets", ns(sts), json::name(sts)), st);
     }
   }

@@ -137,3 +137,51 @@ TEST(DeploymentController, ProgressDeadlineExceededWhenNothingMoves) {
 
 }  // namespace
 }  // namespace nonevent::sim
+
+namespace nonevent::sim {
+namespace {
+
+std::string images_by_ordinal(Cluster& k) {
+  std::map<std::string, std::string> by_name;
+  for (const auto& p : k.list("/pods"))
+    if (json::str(p, {"metadata", "labels", "app"}) == "pg" && !json::terminating(p))
+      by_name[json::name(p)] = p.at("spec").at("containers").at(0).at("image").as_string();
+  std::string out;
+  for (const auto& [n, image] : by_name) out += n + "=" + image + " ";
+  return out;
+}
+
+// A StatefulSet's new template rolls out highest ordinal first down to the partition; with
+// OnDelete only a deleted pod takes it.
+TEST(StatefulSetController, RollingUpdateStopsAtThePartitionAndOnDeleteWaitsForADeletion) {
+  Cluster k;
+  k.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n");
+  k.apply("apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: pg, namespace: shop}\nspec:\n  replicas: 3\n  serviceName: pg\n"
+          "  updateStrategy: {type: RollingUpdate, rollingUpdate: {partition: 2}}\n  selector: {matchLabels: {app: pg}}\n"
+          "  template:\n    metadata: {labels: {app: pg}}\n    spec: {containers: [{name: pg, image: 'pg:1'}]}\n");
+  k.run(120s);
+  ASSERT_EQ(images_by_ordinal(k), "pg-0=pg:1 pg-1=pg:1 pg-2=pg:1 ");
+  k.patch("/apis/apps/v1/namespaces/shop/statefulsets/pg", R"({"spec":{"template":{"spec":{"containers":[{"name":"pg","image":"pg:2"}]}}}})");
+  k.run(120s);
+  EXPECT_EQ(images_by_ordinal(k), "pg-0=pg:1 pg-1=pg:1 pg-2=pg:2 ") << "only ordinals at or above the partition";
+  const auto sts = k.get("apps/statefulsets", "shop", "pg");
+  EXPECT_EQ(json::num(sts, {"status", "updatedReplicas"}), 1);
+  EXPECT_NE(json::str(sts, {"status", "currentRevision"}), json::str(sts, {"status", "updateRevision"}));
+  k.patch("/apis/apps/v1/namespaces/shop/statefulsets/pg", R"({"spec":{"updateStrategy":{"rollingUpdate":{"partition":0}}}})");
+  k.run(240s);
+  EXPECT_EQ(images_by_ordinal(k), "pg-0=pg:2 pg-1=pg:2 pg-2=pg:2 ");
+  const auto done = k.get("apps/statefulsets", "shop", "pg");
+  EXPECT_EQ(json::str(done, {"status", "currentRevision"}), json::str(done, {"status", "updateRevision"}));
+
+  k.patch("/apis/apps/v1/namespaces/shop/statefulsets/pg",
+          R"({"spec":{"updateStrategy":{"type":"OnDelete","rollingUpdate":null},"template":{"spec":{"containers":[{"name":"pg","image":"pg:3"}]}}}})");
+  k.run(120s);
+  EXPECT_EQ(images_by_ordinal(k), "pg-0=pg:2 pg-1=pg:2 pg-2=pg:2 ") << "OnDelete changed a pod nobody deleted";
+  ApiRequest del{.method = "DELETE", .path = "/api/v1/namespaces/shop/pods/pg-1"};
+  ASSERT_LT(k.api->handle(del).status, 300);
+  k.run(120s);
+  EXPECT_EQ(images_by_ordinal(k), "pg-0=pg:2 pg-1=pg:3 pg-2=pg:2 ");
+}
+
+}  // namespace
+}  // namespace nonevent::sim

@@ -1,8 +1,8 @@
 #include "controllers/rollout_move.h"
 
-#include <cmath>
-#include <cstdlib>
+#include <algorithm>
 
+#include "controllers/json_path.h"
 #include "kube/log.h"
 
 namespace nonevent::controllers {
@@ -12,31 +12,14 @@ using PatchType = kube::PatchType;
 
 namespace {
 
-const value* at(const value& v, std::initializer_list<const char*> path) {
-  const value* x = &v;
-  for (const char* k : path) {
-    if (!x->is_object() || !x->has_field(k)) return nullptr;
-    x = &x->at(k);
-  }
-  return x;
-}
-std::string text(const value& v, std::initializer_list<const char*> path) {
-  const value* x = at(v, path);
-  return x && x->is_string() ? x->as_string() : "";
-}
-int64_t number(const value& v, std::initializer_list<const char*> path, int64_t def = 0) {
-  const value* x = at(v, path);
-  return x && x->is_number() ? x->as_number().to_int64() : def;
-}
+using json_path::at;
+using json_path::number;
+using json_path::text;
 
-// intstr scaled as the Deployment controller scales it: maxSurge rounds up, maxUnavailable down.
+// maxSurge / maxUnavailable of `total` as the Deployment controller scales them (25% unset).
 int64_t scaled(const value* v, int64_t total, bool round_up) {
   const std::string t = v ? (v->is_string() ? v->as_string() : v->serialize()) : "25%";
-  if (!t.empty() && t.back() == '%') {
-    const double x = std::atof(t.substr(0, t.size() - 1).c_str()) * static_cast<double>(total) / 100.0;
-    return static_cast<int64_t>(round_up ? std::ceil(x) : std::floor(x));
-  }
-  return std::atoll(t.c_str());
+  return model::IntOrPercent::parse(t).value_or(model::IntOrPercent{}).scaled(total, round_up);
 }
 
 kube::ObjectReference ref_of(const std::string& kind, const std::string& api_version, const std::string& ns, const std::string& name) {
@@ -63,6 +46,25 @@ std::vector<std::string> split_moves(const std::string& moves) {
 }
 
 }  // namespace
+
+std::vector<RolloutMover::RecordedMove> RolloutMover::moves_on(const model::Node& node) {
+  std::vector<RecordedMove> out;
+  const auto* moves = node.annotation(kNodeMoves);
+  if (!moves || moves->empty()) return out;
+  for (const auto& key : split_moves(*moves)) {
+    const auto slash = key.find('/');
+    RecordedMove m{key.substr(0, slash), key.substr(slash + 1), value::null(), value::null()};
+    auto d = get_json(kube::resources::deployments(), m.ns, m.name);
+    if (!d) continue;
+    const std::string recorded = text(*d, {"metadata", "annotations", kMove});
+    std::error_code ec;
+    m.record = recorded.empty() ? value::null() : value::parse(recorded, ec);
+    if (recorded.empty() || ec || text(m.record, {"node"}) != node.meta.name) continue;
+    m.deployment = std::move(*d);
+    out.push_back(std::move(m));
+  }
+  return out;
+}
 
 std::optional<value> RolloutMover::get_json(const kube::GroupVersionResource& r, const std::string& ns, const std::string& name) {
   auto got = client_.get(r, ns, name);
@@ -179,24 +181,15 @@ RolloutMover::Outcome RolloutMover::move(const model::Pod& pod, const model::Nod
 }
 
 void RolloutMover::advance(const model::Node& node) {
-  const auto* moves = node.annotation(kNodeMoves);
-  if (!moves || moves->empty()) return;
-  for (const auto& key : split_moves(*moves)) {
-    const auto slash = key.find('/');
-    const std::string ns = key.substr(0, slash), name = key.substr(slash + 1);
-    auto d = get_json(kube::resources::deployments(), ns, name);
-    if (!d) continue;
-    const std::string recorded = text(*d, {"metadata", "annotations", kMove});
-    std::error_code ec;
-    const value m = recorded.empty() ? value::null() : value::parse(recorded, ec);
-    if (recorded.empty() || ec || text(m, {"node"}) != node.meta.name) continue;
-    const int64_t replicas = number(*d, {"spec", "replicas"}, 1);
+  for (const auto& [ns, name, d, m] : moves_on(node)) {
+    const std::string key = ns + "/" + name;
+    const int64_t replicas = number(d, {"spec", "replicas"}, 1);
     const int64_t original = number(m, {"replicas"}, replicas);
     if (text(m, {"mechanism"}) == "rollout") {
-      const bool done = number(*d, {"status", "observedGeneration"}) >= number(*d, {"metadata", "generation"}) &&
-                        number(*d, {"status", "updatedReplicas"}) == replicas && number(*d, {"status", "replicas"}) == replicas &&
-                        number(*d, {"status", "availableReplicas"}) == replicas;
-      if (done) finish(ns, name, *d, std::nullopt);
+      const bool done = number(d, {"status", "observedGeneration"}) >= number(d, {"metadata", "generation"}) &&
+                        number(d, {"status", "updatedReplicas"}) == replicas && number(d, {"status", "replicas"}) == replicas &&
+                        number(d, {"status", "availableReplicas"}) == replicas;
+      if (done) finish(ns, name, d, std::nullopt);
       continue;
     }
     // One replica more: once the pod has left (removed by the scale-back, or evicted once
@@ -205,10 +198,10 @@ void RolloutMover::advance(const model::Node& node) {
     auto pod = get_json(kube::resources::pods(), ns, victim);
     const bool gone = !pod || at(*pod, {"metadata", "deletionTimestamp"}) != nullptr;
     if (gone) {
-      finish(ns, name, *d, replicas != original ? std::optional<int64_t>(original) : std::nullopt);
+      finish(ns, name, d, replicas != original ? std::optional<int64_t>(original) : std::nullopt);
       continue;
     }
-    if (text(m, {"phase"}) != "surge" || number(*d, {"status", "availableReplicas"}) < original + 1) continue;
+    if (text(m, {"phase"}) != "surge" || number(d, {"status", "availableReplicas"}) < original + 1) continue;
     // The extra replica is available: the pod on the drained node is marked cheapest to delete
     // and the replicas put back, so the ReplicaSet removes exactly it.
     value pp = value::object();
@@ -219,7 +212,7 @@ void RolloutMover::advance(const model::Node& node) {
     value dp = value::object();
     dp["spec"]["replicas"] = value::number(original);
     dp["metadata"]["annotations"][kMove] = value::string(next.serialize());
-    dp["metadata"]["resourceVersion"] = value::string(text(*d, {"metadata", "resourceVersion"}));
+    dp["metadata"]["resourceVersion"] = value::string(text(d, {"metadata", "resourceVersion"}));
     if (client_.patch(kube::resources::deployments(), ns, name, PatchType::kMerge, dp.serialize()).ok())
       logging::info("rollout", "extra replica available: scaling back, the drained node's pod first",
                     {{"deployment", key}, {"pod", ns + "/" + victim}, {"node", node.meta.name}, {"replicas", std::to_string(original)}});
@@ -237,21 +230,11 @@ void RolloutMover::finish(const std::string& ns, const std::string& name, const 
 }
 
 void RolloutMover::release(const model::Node& node) {
-  const auto* moves = node.annotation(kNodeMoves);
-  if (!moves || moves->empty()) return;
-  for (const auto& key : split_moves(*moves)) {
-    const auto slash = key.find('/');
-    const std::string ns = key.substr(0, slash), name = key.substr(slash + 1);
-    auto d = get_json(kube::resources::deployments(), ns, name);
-    if (!d) continue;
-    const std::string recorded = text(*d, {"metadata", "annotations", kMove});
-    std::error_code ec;
-    const value m = recorded.empty() ? value::null() : value::parse(recorded, ec);
-    if (recorded.empty() || ec || text(m, {"node"}) != node.meta.name) continue;
+  for (const auto& [ns, name, d, m] : moves_on(node)) {
     // Still one replica more than it had: put back. A rollout finishes by itself; only the
     // record is dropped.
-    const bool undo = text(m, {"mechanism"}) == "scale" && number(*d, {"spec", "replicas"}, 1) != number(m, {"replicas"}, 1);
-    finish(ns, name, *d, undo ? std::optional<int64_t>(number(m, {"replicas"}, 1)) : std::nullopt);
+    const bool undo = text(m, {"mechanism"}) == "scale" && number(d, {"spec", "replicas"}, 1) != number(m, {"replicas"}, 1);
+    finish(ns, name, d, undo ? std::optional<int64_t>(number(m, {"replicas"}, 1)) : std::nullopt);
     events_.record(ref_of("Deployment", "apps/v1", ns, name), "Normal", undo ? "MoveUndone" : "MoveForgotten",
                    "node " + node.meta.name + " was given back before the move ended" + (undo ? ": replicas put back" : ""));
   }

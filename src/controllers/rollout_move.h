@@ -48,6 +48,13 @@ class RolloutMover {
   void release(const model::Node& node);
 
  private:
+  // The moves the node's nonevent.dev/moves names whose record on their Deployment is for
+  // this node: what advance() moves on and release() ends.
+  struct RecordedMove {
+    std::string ns, name;
+    web::json::value deployment, record;
+  };
+  std::vector<RecordedMove> moves_on(const model::Node& node);
   std::optional<web::json::value> get_json(const kube::GroupVersionResource& r, const std::string& ns, const std::string& name);
   bool namespace_selected(const std::string& ns, const RolloutPolicy& policy);
   bool scaled_by_hpa(const std::string& ns, const std::string& deployment);

@@ -1,5 +1,7 @@
 #include "controllers/surge_capacity.h"
 
+#include "controllers/json_path.h"
+
 #include <cpprest/json.h>
 
 #include <charconv>
@@ -15,18 +17,8 @@ namespace {
 constexpr const char* kDeploymentNameLabel = "cluster.x-k8s.io/deployment-name";
 constexpr const char* kDeleteMachine = "cluster.x-k8s.io/delete-machine";
 
-const value* at(const value& v, std::initializer_list<const char*> path) {
-  const value* cur = &v;
-  for (const char* k : path) {
-    if (!cur->is_object() || !cur->has_field(k)) return nullptr;
-    cur = &cur->at(k);
-  }
-  return cur;
-}
-std::string text(const value& v, std::initializer_list<const char*> path) {
-  const value* x = at(v, path);
-  return x && x->is_string() ? x->as_string() : "";
-}
+using json_path::at;
+using json_path::text;
 
 
 std::pair<std::string, std::string> split(const std::string& key) {

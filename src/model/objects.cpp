@@ -1,6 +1,7 @@
 #include "model/objects.h"
 
 #include <algorithm>
+#include <charconv>
 
 namespace nonevent::model {
 
@@ -62,6 +63,21 @@ const char* to_string(WorkloadKind k) {
     case WorkloadKind::kReplicationController: return "ReplicationController";
   }
   return "Unknown";
+}
+
+int64_t IntOrPercent::scaled(int64_t total, bool round_up) const {
+  if (!is_percent) return value;
+  const int64_t x = static_cast<int64_t>(value) * total;
+  return round_up ? (x + 99) / 100 : x / 100;
+}
+
+std::optional<IntOrPercent> IntOrPercent::parse(std::string_view text) {
+  IntOrPercent out;
+  out.is_percent = !text.empty() && text.back() == '%';
+  if (out.is_percent) text.remove_suffix(1);
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out.value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return out;
 }
 
 }  // namespace nonevent::model

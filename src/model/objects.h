@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -154,6 +155,11 @@ struct Node {
 struct IntOrPercent {
   bool is_percent = false;
   int32_t value = 0;
+  // intstr.GetScaledValueFromIntOrPercent: the number itself, or that percentage of `total`
+  // rounded up (a Deployment's maxSurge) or down (its maxUnavailable).
+  int64_t scaled(int64_t total, bool round_up) const;
+  // "25%" or "3" (a JSON number as its text); nullopt when it is neither.
+  static std::optional<IntOrPercent> parse(std::string_view text);
 };
 
 struct PodDisruptionBudget {

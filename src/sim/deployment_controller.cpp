@@ -8,11 +8,10 @@
 // Progressing conditions written as sync.go and progress.go write them (minReadySeconds
 // counts towards availability; progressDeadlineSeconds turns Progressing False).
 #include <algorithm>
-#include <cmath>
-#include <cstdlib>
 #include <set>
 #include <unordered_map>
 
+#include "model/objects.h"
 #include "sim/controllers.h"
 #include "sim/json_util.h"
 #include "sim/key_timers.h"
@@ -28,16 +27,11 @@ namespace {
 constexpr const char* kRevision = "deployment.kubernetes.io/revision";
 
 
-// intstr.GetScaledValueFromIntOrPercent: an integer as it is, "25%" of `total` rounded up
-// (maxSurge) or down (maxUnavailable).
+// maxSurge / maxUnavailable of `total` (model::IntOrPercent::scaled), `fallback` when unset;
+// 0 for a value that is neither an integer nor a percentage.
 int64_t scaled(const value* v, int64_t total, bool round_up, const char* fallback) {
-  std::string text = v ? (v->is_string() ? v->as_string() : v->serialize()) : fallback;
-  if (!text.empty() && text.back() == '%') {
-    const double pct = std::atof(text.substr(0, text.size() - 1).c_str());
-    const double x = pct * static_cast<double>(total) / 100.0;
-    return static_cast<int64_t>(round_up ? std::ceil(x) : std::floor(x));
-  }
-  return std::atoll(text.c_str());
+  const std::string text = v ? (v->is_string() ? v->as_string() : v->serialize()) : fallback;
+  return model::IntOrPercent::parse(text).value_or(model::IntOrPercent{}).scaled(total, round_up);
 }
 
 // A template with nulls and empty objects and arrays left out, for comparing two that mean

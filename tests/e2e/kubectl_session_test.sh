@@ -9,9 +9,9 @@ set -uo pipefail
 bin="$1"
 src="$2"
 work=$(mktemp -d)
-pid=""
+pids=()
 cleanup() {
-  [ -n "$pid" ] && { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -26,10 +26,8 @@ if [ ${#kubectls[@]} -eq 0 ]; then
   exit 1
 fi
 
-"$bin" sim serve --cluster "$src/examples/cluster.yaml" --kubeconfig-out "$work/kubeconfig" >"$work/sim.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 100); do grep -q "listening on" "$work/sim.log" 2>/dev/null && break; sleep 0.05; done
-export KUBECONFIG="$work/kubeconfig"
+start_sim session
+export KUBECONFIG="$work/session.kubeconfig"
 
 # A value that eventually reads as expected (the simulated controllers work in the background).
 eventually() {  # eventually "expected" command...

@@ -23,3 +23,18 @@ summary() {  # the closing line ctest's log and CI read; non-zero on any failure
   echo "$pass passed, $fail failed"
   [ "$fail" -eq 0 ]
 }
+start_sim() {  # start_sim NAME extra-args... : `nonevent sim serve` on examples/cluster.yaml, its
+  # kubeconfig in $work/NAME.kubeconfig; needs $bin, $src, $work and a `pids` array the
+  # caller's cleanup kills. Exits the script, showing the log, if it does not come up.
+  local name="$1"
+  shift
+  "$bin" sim serve --cluster "$src/examples/cluster.yaml" --kubeconfig-out "$work/$name.kubeconfig" "$@" >"$work/$name.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 100); do
+    grep -q "listening on" "$work/$name.log" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "sim did not start:"
+  cat "$work/$name.log"
+  exit 1
+}

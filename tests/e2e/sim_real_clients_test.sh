@@ -17,20 +17,6 @@ trap cleanup EXIT
 
 source "$src/tests/e2e/lib.sh"
 
-start_sim() {  # start_sim NAME extra-args...
-  local name="$1"
-  shift
-  "$bin" sim serve --cluster "$src/examples/cluster.yaml" --kubeconfig-out "$work/$name.kubeconfig" "$@" >"$work/$name.log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 1 100); do
-    grep -q "listening on" "$work/$name.log" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "sim did not start:"
-  cat "$work/$name.log"
-  exit 1
-}
-
 cat >"$work/web.yaml" <<'YAML'
 apiVersion: apps/v1
 kind: Deployment

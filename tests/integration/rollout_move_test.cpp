@@ -56,6 +56,18 @@ bool zone_empty_before_start(Rig& rig, const std::string& ns, const std::string&
 
 namespace {
 
+// Namespace solo's one replica held by its budget, a window on its zone with `rollout`, and
+// the operator run until 00:35, five minutes before the window starts; the zone.
+std::string solo_window_until_shortly_before_start(Rig& rig, const std::string& rollout) {
+  rig.apply(held_workload("solo", 1, "{type: RollingUpdate}"));
+  rig.advance(60s);
+  const std::string zone = zone_of_a_db_pod(rig, "solo");
+  rig.apply(window_on(zone, rollout));
+  rig.start_operator();
+  rig.advance_until([&] { return rig.clock->now() >= *kube::parse_rfc3339("2026-12-01T00:35:00Z"); }, 1h);
+  return zone;
+}
+
 // One replica, a budget of one, the default strategy (maxSurge 25% rounds up to 1,
 // maxUnavailable 25% down to 0): moved by a rollout; Ready never below 1.
 TEST(RolloutMove, ASingleReplicaIsMovedByARolloutWithoutAMomentDown) {
@@ -82,12 +94,7 @@ TEST(RolloutMove, ASingleReplicaIsMovedByARolloutWithoutAMomentDown) {
 // With `when: Never` the same window waits on the budget and says so.
 TEST(RolloutMove, NeverWaitsOnTheBudgetAsBefore) {
   Rig rig(Rig::kSmallCluster, {});
-  rig.apply(held_workload("solo", 1, "{type: RollingUpdate}"));
-  rig.advance(60s);
-  const std::string zone = zone_of_a_db_pod(rig, "solo");
-  rig.apply(window_on(zone, "{when: Never}"));
-  rig.start_operator();
-  rig.advance_until([&] { return rig.clock->now() >= *kube::parse_rfc3339("2026-12-01T00:35:00Z"); }, 1h);
+  const std::string zone = solo_window_until_shortly_before_start(rig, "{when: Never}");
   EXPECT_FALSE(zone_empty_before_start(rig, "solo", zone));
   EXPECT_NE(rig.window("w").serialize().find("DisruptionBudget"), std::string::npos) << rig.window("w").serialize();
   EXPECT_EQ(rig.events_text().find("MovingBy"), std::string::npos);
@@ -153,12 +160,7 @@ TEST(RolloutMove, ACampaignMovesThemBatchByBatch) {
 // A namespace the selector does not pick is left alone and reported.
 TEST(RolloutMove, ANamespaceNotSelectedIsUntouchedAndReported) {
   Rig rig(Rig::kSmallCluster, {});
-  rig.apply(held_workload("solo", 1, "{type: RollingUpdate}"));
-  rig.advance(60s);
-  const std::string zone = zone_of_a_db_pod(rig, "solo");
-  rig.apply(window_on(zone, "{when: WhenBlocked, namespaceSelector: {matchLabels: {tier: gold}}}"));
-  rig.start_operator();
-  rig.advance_until([&] { return rig.clock->now() >= *kube::parse_rfc3339("2026-12-01T00:35:00Z"); }, 1h);
+  const std::string zone = solo_window_until_shortly_before_start(rig, "{when: WhenBlocked, namespaceSelector: {matchLabels: {tier: gold}}}");
   EXPECT_FALSE(zone_empty_before_start(rig, "solo", zone));
   EXPECT_NE(rig.window("w").serialize().find("NotOptedIn"), std::string::npos) << rig.window("w").serialize();
   EXPECT_EQ(str(rig.get("apps/deployments", "solo", "db"), {"metadata", "annotations", "nonevent.dev/move"}), "");

@@ -88,12 +88,19 @@ bool RolloutMover::namespace_selected(const std::string& ns, const RolloutPolicy
 }
 
 bool RolloutMover::scaled_by_hpa(const std::string& ns, const std::string& deployment) {
-  // autoscaling/v2; a cluster that does not serve it has none.
+  // autoscaling/v2. A cluster that does not serve it (404) has none; any other failure (403
+  // without the chart's grant, a timeout) is not knowing, and not knowing must not let us
+  // scale a Deployment an autoscaler may own: it counts as "scaled by an HPA".
   auto r = client_.raw_get("/apis/autoscaling/v2/namespaces/" + ns + "/horizontalpodautoscalers");
-  if (!r.ok()) return false;
+  if (!r.ok()) {
+    if (r.error().is_not_found()) return false;
+    logging::warn("rollout", "cannot list HorizontalPodAutoscalers; the Deployment is treated as autoscaled",
+                  {{"namespace", ns}, {"deployment", deployment}, {"error", r.error().to_string()}});
+    return true;
+  }
   std::error_code ec;
   const value list = value::parse(r.value(), ec);
-  if (ec || !list.has_field("items") || !list.at("items").is_array()) return false;
+  if (ec || !list.has_field("items") || !list.at("items").is_array()) return true;
   for (const auto& h : list.at("items").as_array())
     if (text(h, {"spec", "scaleTargetRef", "kind"}) == "Deployment" && text(h, {"spec", "scaleTargetRef", "name"}) == deployment) return true;
   return false;

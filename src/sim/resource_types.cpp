@@ -40,6 +40,9 @@ ResourceTypes::ResourceTypes() {
       t("apps", "v1", "statefulsets", "StatefulSet", true, {"sts"}, true),
       t("apps", "v1", "daemonsets", "DaemonSet", true, {"ds"}, true),
       t("batch", "v1", "jobs", "Job", true, {}, true),
+      // Stored and listed so that clients (and drain.rollout) see who scales a workload; the
+      // simulation runs no autoscaler.
+      t("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", true, {"hpa"}, true),
       t("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", true, {"pdb"}, true),
       t("coordination.k8s.io", "v1", "leases", "Lease", true),
       t("rbac.authorization.k8s.io", "v1", "roles", "Role", true),

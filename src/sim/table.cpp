@@ -193,6 +193,17 @@ std::vector<Column> columns_for(const ResourceType& t, kube::TimePoint now) {
              [](const value& o) { return s(std::to_string(num(o, {"status", "succeeded"})) + "/" + std::to_string(num(o, {"spec", "completions"}, 1))); }},
             age};
   }
+  if (t.kind == "HorizontalPodAutoscaler") {
+    return {name,
+            {"Reference", "string", "", "Reference to the scaled object.", 0,
+             [](const value& o) { return s(str(o, {"spec", "scaleTargetRef", "kind"}) + "/" + str(o, {"spec", "scaleTargetRef", "name"})); }},
+            // No metrics pipeline runs here: the current values are never known.
+            {"Targets", "string", "", "The current and target values of the metrics.", 0, [](const value&) { return s("<unknown>"); }},
+            {"MinPods", "string", "", "The lower limit for the number of pods.", 0, [](const value& o) { return s(str(o, {"spec", "minReplicas"}, "<unset>")); }},
+            {"MaxPods", "integer", "", "The upper limit for the number of pods.", 0, [](const value& o) { return n(num(o, {"spec", "maxReplicas"})); }},
+            {"Replicas", "integer", "", "The current number of replicas.", 0, [](const value& o) { return n(num(o, {"status", "currentReplicas"})); }},
+            age};
+  }
   if (t.kind == "Namespace") {
     return {name, {"Status", "string", "", "The status of the namespace", 0, [](const value& o) { return s(str(o, {"status", "phase"}, "Active")); }}, age};
   }

@@ -143,6 +143,14 @@ YAML
     check "[$v] rolling: paused, no new ReplicaSet" eventually "2" bash -c "$k -n $ns get rs -l app=roll --no-headers | wc -l"
     check "[$v] rolling: resume rolls it out" contains "resumed" kc rollout resume deployment roll
     check "[$v] rolling: the resumed rollout completes" contains "successfully rolled out" kc rollout status deployment roll --timeout=90s
+    # `kubectl rollout restart` (the template annotation drain.rollout also sets), sampled.
+    ( for _ in $(seq 1 200); do kc get deployment roll -o jsonpath='{.status.readyReplicas} {.status.replicas}{"\n"}'; sleep 0.1; done ) >"$work/samples" &
+    sampler=$!
+    check "[$v] rolling: rollout restart" contains "restarted" kc rollout restart deployment roll
+    check "[$v] rolling: the restart's rollout status ends 0" contains "successfully rolled out" kc rollout status deployment roll --timeout=90s
+    kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null
+    check "[$v] rolling: restart kept Ready at 4, never more than 5 pods" bash -c \
+      "[ -s $work/samples ] && awk 'NF==2 && (\$1<4 || \$2>5) {bad=1; print} END {exit bad}' $work/samples"
   fi
 
   # Drain a node that runs one of the web pods: evictions honour the PDB.
@@ -150,6 +158,13 @@ YAML
   check "[$v] drain evicts through the eviction API" contains "drained" "$k" drain "$node" --ignore-daemonsets --delete-emptydir-data --timeout=90s
   check "[$v] the node is cordoned" contains "SchedulingDisabled" "$k" get node "$node"
   check "[$v] uncordon" contains "uncordoned" "$k" uncordon "$node"
+  # An autoscaler as kubectl 1.33+ writes it (autoscaling/v2; older kubectls send v1, which
+  # the embedded cluster does not serve).
+  if [[ "$v" == v1.35* ]]; then
+    check "[$v] autoscale" contains "autoscaled" kc autoscale deployment web --min=2 --max=5 --cpu=70%
+    check "[$v] get hpa" contains "Deployment/web" kc get hpa web
+    check "[$v] delete hpa" contains "deleted" kc delete hpa web
+  fi
   check "[$v] delete --all deployments" contains "deleted" kc delete deployment --all
   check "[$v] delete pdb,svc,job,cm,secret --all" contains "deleted" kc delete pdb,svc,job,cm,secret --all
   check "[$v] nothing of the session's kinds left" eventually "" kc get deployment,pdb,svc,job -o name

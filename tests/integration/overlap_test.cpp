@@ -157,13 +157,6 @@ TEST(Overlap, HeldNodesKeepOtherDisruptorsOffAndGetTheirAnnotationsBack) {
   EXPECT_FALSE(n1.at("metadata").at("annotations").has_field("cluster-autoscaler.kubernetes.io/scale-down-disabled"));
 }
 
-int api_call(Rig& rig, const std::string& method, const std::string& path, const std::string& body = "") {
-  sim::ApiRequest r{.method = method, .path = path};
-  r.headers["content-type"] = "application/merge-patch+json";
-  r.body = body;
-  return rig.api->handle(r).status;
-}
-
 // A window evacuating zone a (one node of it cordoned by a person first), the operator running
 // until the zone's nodes are claimed.
 void start_evacuating_a(Rig& rig) {
@@ -190,7 +183,7 @@ TEST(Overlap, ClaimsOfAWindowDeletedBehindTheOperatorsBackAreReleased) {
   start_evacuating_a(rig);
   rig.stop_operator();
   ASSERT_EQ(rig.merge_patch("/apis/nonevent.dev/v1alpha1/maintenancewindows/use1a", R"({"metadata":{"finalizers":null}})"), 200);
-  ASSERT_EQ(api_call(rig, "DELETE", "/apis/nonevent.dev/v1alpha1/maintenancewindows/use1a"), 200);
+  ASSERT_EQ(rig.request("DELETE", "/apis/nonevent.dev/v1alpha1/maintenancewindows/use1a"), 200);
   // Time moves on while the operator is down (an Event named for the same instant as an
   // earlier one would be taken for it: the recorder names Events by object and time).
   rig.advance(10s);
@@ -207,10 +200,10 @@ TEST(Overlap, DeletingTheCrdMidDrainRestoresTheZoneThroughTheFinalizer) {
   Rig rig(Rig::kSmallCluster, {});
   start_evacuating_a(rig);
   const std::string crd = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/maintenancewindows.nonevent.dev";
-  ASSERT_EQ(api_call(rig, "DELETE", crd), 200);
-  EXPECT_TRUE(rig.advance_until([&] { return api_call(rig, "GET", crd) == 404; }, 2min)) << "the CRD never went";
+  ASSERT_EQ(rig.request("DELETE", crd), 200);
+  EXPECT_TRUE(rig.advance_until([&] { return rig.request("GET", crd) == 404; }, 2min)) << "the CRD never went";
   expect_released(rig);
-  EXPECT_EQ(api_call(rig, "GET", "/apis/nonevent.dev/v1alpha1/maintenancewindows"), 404);
+  EXPECT_EQ(rig.request("GET", "/apis/nonevent.dev/v1alpha1/maintenancewindows"), 404);
 }
 
 // 23.3, the worst case: the CRD deleted while the operator is down and the finalizer stripped
@@ -222,8 +215,8 @@ TEST(Overlap, ClaimsOutliveTheirCrdOnlyUntilTheOperatorStarts) {
   rig.stop_operator();
   ASSERT_EQ(rig.merge_patch("/apis/nonevent.dev/v1alpha1/maintenancewindows/use1a", R"({"metadata":{"finalizers":null}})"), 200);
   const std::string crd = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/maintenancewindows.nonevent.dev";
-  ASSERT_EQ(api_call(rig, "DELETE", crd), 200);
-  ASSERT_EQ(api_call(rig, "GET", crd), 404) << "no finalizer left to wait for";
+  ASSERT_EQ(rig.request("DELETE", crd), 200);
+  ASSERT_EQ(rig.request("GET", crd), 404) << "no finalizer left to wait for";
   rig.start_operator();
   ASSERT_TRUE(rig.manager->leading()) << "the operator must start without the CRD";
   EXPECT_TRUE(rig.advance_until([&] { return str(rig.node("n-a-0"), {"metadata", "annotations", "nonevent.dev/claimed-by"}) == ""; }, 2min));
@@ -243,8 +236,8 @@ TEST(Overlap, AWindowDeletedMidDrainRestoresRebalancesAndLeavesNothing) {
   ASSERT_TRUE(rig.advance_until([&] {
     return str(rig.node("n-a-0"), {"metadata", "annotations", "nonevent.dev/blocked-since"}) != "" && rig.pods_in_zone("a") <= 1;
   }, 30min)) << rig.nodes_text();
-  ASSERT_EQ(api_call(rig, "DELETE", "/apis/nonevent.dev/v1alpha1/maintenancewindows/use1a"), 200);
-  EXPECT_TRUE(rig.advance_until([&] { return api_call(rig, "GET", "/apis/nonevent.dev/v1alpha1/maintenancewindows/use1a") == 404; }, 40min))
+  ASSERT_EQ(rig.request("DELETE", "/apis/nonevent.dev/v1alpha1/maintenancewindows/use1a"), 200);
+  EXPECT_TRUE(rig.advance_until([&] { return rig.request("GET", "/apis/nonevent.dev/v1alpha1/maintenancewindows/use1a") == 404; }, 40min))
       << rig.window("use1a").serialize();
   for (auto& n : rig.zone_nodes("a")) {
     EXPECT_FALSE(flag(n, {"spec", "unschedulable"})) << name(n);

@@ -140,13 +140,15 @@ struct Rig {
         out += "  pod " + name(p) + " on " + str(p, {"spec", "nodeName"}) + " phase=" + str(p, {"status", "phase"}) + "\n";
     return out;
   }
-  // A JSON merge patch straight to the API server (what a person with kubectl would do).
-  int merge_patch(const std::string& path, const std::string& body) {
-    sim::ApiRequest r{.method = "PATCH", .path = path};
+  // A request straight to the API server (what a person with kubectl would do); a body is a
+  // JSON merge patch for PATCH. The HTTP status.
+  int request(const std::string& method, const std::string& path, const std::string& body = "") {
+    sim::ApiRequest r{.method = method, .path = path};
     r.headers["content-type"] = "application/merge-patch+json";
     r.body = body;
     return api->handle(r).status;
   }
+  int merge_patch(const std::string& path, const std::string& body) { return request("PATCH", path, body); }
   void apply(const std::string& yaml) {
     for (const auto& d : sim::parse_yaml_documents(yaml)) {
       auto r = api->create_object(d);

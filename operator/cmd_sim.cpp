@@ -70,7 +70,7 @@ int load_manifests(sim::ApiServer& api, const std::string& path) {
 struct ServeFlags {
   std::string cluster, listen = "127.0.0.1:0", kubeconfig_out, token, drop_every, compact_every;
   std::vector<std::string> manifests, snapshots, faults;
-  bool tls = false;
+  bool tls = false, rbac = false;
   uint64_t seed = 1;
   ClockFlags clock;
 };
@@ -104,7 +104,7 @@ int serve(const ServeFlags& f) {
   // kubectl never sends credentials over plain HTTP (clientcmd reads auth info only for TLS
   // servers), so a token is required only when serving TLS; plain HTTP stays on loopback.
   const std::string token = f.tls ? (f.token.empty() ? random_token() : f.token) : "";
-  auto api = std::make_shared<sim::ApiServer>(store, clock, sim::ApiServerOptions{.bearer_token = token});
+  auto api = std::make_shared<sim::ApiServer>(store, clock, sim::ApiServerOptions{.bearer_token = token, .rbac = f.rbac});
   api->faults().set_rules(faults);
 
   sim::ClusterSpec spec;
@@ -205,6 +205,10 @@ void add_sim(CLI::App& root, Run& run) {
   app->add_flag("--tls", f->tls, "serve HTTPS with a generated CA (written into the kubeconfig) and require a bearer token");
   app->add_option("--kubeconfig-out", f->kubeconfig_out, "write a kubeconfig for this server here");
   app->add_option("--token", f->token, "with --tls: the bearer token (default: generated)");
+  app->add_flag("--rbac", f->rbac,
+                "authorize every request by the cluster's own Roles, ClusterRoles and bindings (needs --tls: clients send tokens only over TLS); "
+                "the kubeconfig's token is the cluster admin, `kubectl create token SA` issues a ServiceAccount's")
+      ->needs("--tls");
   app->add_option("--seed", f->seed, "the simulation's random seed")->capture_default_str();
   app->add_option("--fault", f->faults, "verb=V,resource=R,code=500|503|429|409,rate=0.1,latency=20ms (repeatable)")->allow_extra_args(false);
   app->add_option("--drop-watches-every", f->drop_every, "drop every open connection this often, e.g. 30s (real time)");

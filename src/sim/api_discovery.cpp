@@ -130,6 +130,7 @@ ApiResponse ApiServer::discovery(const ApiRequest& req, bool& handled) {
       if (t.eviction_subresource) subresource("pods/eviction", "Eviction", {"create"}, "policy");
       if (t.binding_subresource) subresource("pods/binding", "Binding", {"create"});
       if (t.scale_subresource) subresource(t.resource + "/scale", "Scale", {"get", "patch", "update"}, "autoscaling");
+      if (t.group.empty() && t.resource == "serviceaccounts") subresource("serviceaccounts/token", "TokenRequest", {"create"}, "authentication.k8s.io");
     }
     v["resources"] = rs;
     return v;

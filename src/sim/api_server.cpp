@@ -216,7 +216,8 @@ class InitialEventsSession final : public WatchSession {
 // ---------- ApiServer ----------
 
 ApiServer::ApiServer(std::shared_ptr<ObjectStore> store, std::shared_ptr<kube::Clock> clock, ApiServerOptions opts)
-    : store_(std::move(store)), clock_(std::move(clock)), opts_(std::move(opts)) {
+    : store_(std::move(store)), clock_(std::move(clock)), opts_(std::move(opts)), authn_(opts_.bearer_token) {
+  if (opts_.rbac) authz_ = std::make_unique<RbacAuthorizer>(store_);
   store_->set_field_extractor(extract_fields);
   pdbs_ = PdbSelectorIndex::attach(*store_);
   for (const char* ns : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
@@ -308,11 +309,12 @@ ApiResponse ApiServer::handle(const ApiRequest& req) {
   rec.user_agent = req.header("user-agent");
   ApiResponse resp;
   const bool public_path = req.path == "/healthz" || req.path == "/livez" || req.path == "/readyz" || req.path == "/version";
-  if (!opts_.bearer_token.empty() && !public_path && req.header("authorization") != "Bearer " + opts_.bearer_token) {
+  auto user = public_path ? std::optional<UserInfo>(Authenticator::admin()) : authn_.authenticate(req.header("authorization"));
+  if (!user) {
     resp = error_response(401, "Unauthorized", "Unauthorized");
   } else {
     try {
-      resp = route(req, rec);
+      resp = route(req, rec, *user);
     } catch (const std::exception& e) {
       resp = error_response(500, "InternalError", std::string("Internal error occurred: ") + e.what());
     }
@@ -432,7 +434,8 @@ std::optional<ApiServer::Target> ApiServer::parse_target(const std::string& path
     const bool ok = (t.subresource == "status" && t.type->status_subresource) ||
                     (t.subresource == "eviction" && t.type->eviction_subresource) ||
                     (t.subresource == "binding" && t.type->binding_subresource) ||
-                    (t.subresource == "scale" && t.type->scale_subresource);
+                    (t.subresource == "scale" && t.type->scale_subresource) ||
+                    (t.subresource == "token" && t.type->group.empty() && t.type->resource == "serviceaccounts");
     if (!ok) {
       error = error_response(404, "NotFound", "the server could not find the requested resource");
       return std::nullopt;
@@ -468,9 +471,32 @@ ApiResponse injected(int code) {
 
 }  // namespace
 
-ApiResponse ApiServer::route(const ApiRequest& req, RequestRecord& rec) {
+std::optional<ApiResponse> ApiServer::forbidden(const ApiRequest& req, const Target& t, const std::string& verb, const UserInfo& user) const {
+  if (!authz_) return std::nullopt;
+  RequestAttributes a{.verb = verb, .group = t.type->group, .resource = t.type->resource, .subresource = t.subresource, .ns = t.ns, .name = t.name};
+  // A list or watch of one object by name (fieldSelector metadata.name=x) is authorized for
+  // that name, so resourceNames rules allow it, as kube-apiserver's RequestInfo does.
+  if ((verb == "list" || verb == "watch") && a.name.empty()) {
+    const std::string fs = query(req, "fieldSelector");
+    static const std::string kByName = "metadata.name=";
+    if (fs.compare(0, kByName.size(), kByName) == 0 && fs.find(',') == std::string::npos) a.name = fs.substr(kByName.size());
+  }
+  if (authz_->allowed(user, a)) return std::nullopt;
+  value d = value::object();
+  if (!a.name.empty()) d["name"] = value::string(a.name);
+  if (!a.group.empty()) d["group"] = value::string(a.group);
+  d["kind"] = value::string(a.resource);
+  return error_response(403, "Forbidden", RbacAuthorizer::forbidden_message(user, a), d.serialize());
+}
+
+ApiResponse ApiServer::route(const ApiRequest& req, RequestRecord& rec, const UserInfo& user) {
   bool handled = false;
-  if (req.path.rfind("/sim/v1/", 0) == 0) return control(req);
+  if (req.path.rfind("/sim/v1/", 0) == 0) {
+    // The embedded cluster's own knobs are the admin's.
+    if (authz_ && std::find(user.groups.begin(), user.groups.end(), "system:masters") == user.groups.end())
+      return error_response(403, "Forbidden", RbacAuthorizer::forbidden_message(user, {.resource_request = false, .verb = "post", .path = req.path}));
+    return control(req);
+  }
   if (req.method == "GET") {
     auto d = discovery(req, handled);
     if (handled) return d;
@@ -491,6 +517,7 @@ ApiResponse ApiServer::route(const ApiRequest& req, RequestRecord& rec) {
   const std::string verb = request_verb(req, collection);
   if (verb.empty()) return error_response(405, "MethodNotAllowed", req.method + " is not supported");
   rec.verb = verb;
+  if (auto refused = forbidden(req, *t, verb, user)) return *refused;
   // Faults are for the clients under test; the cluster's own simulated components (the
   // "nonevent-sim" agent) are part of the server and are never refused.
   const auto d = rec.user_agent == "nonevent-sim" ? FaultInjector::Decision{}
@@ -499,12 +526,14 @@ ApiResponse ApiServer::route(const ApiRequest& req, RequestRecord& rec) {
   if (d.code != 0) return injected(d.code);
 
   if (t->subresource == "scale") return scale(req, *t, verb);
+  if (t->subresource == "token") return verb == "create" ? token_request(req, *t) : error_response(405, "MethodNotAllowed", req.method + " is not supported");
   if (verb == "get") return get(req, *t);
   if (verb == "list") return list(req, *t);
   if (verb == "watch") return watch(req, *t);
   if (verb == "create") {
     if (t->subresource == "eviction") return evict(req, *t);
     if (t->subresource == "binding") return bind(req, *t);
+    if (t->type->resource == "tokenreviews" || t->type->resource == "subjectaccessreviews") return review(req, *t);
     if (collection) return create(req, *t);
     return error_response(405, "MethodNotAllowed", "POST is not supported on a named object");
   }

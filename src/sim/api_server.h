@@ -15,6 +15,8 @@
 #include "sim/object_store.h"
 #include "sim/pdb_selector_index.h"
 #include "sim/builtin_schemas.h"
+#include "sim/authentication.h"
+#include "sim/rbac_authorizer.h"
 #include "sim/resource_types.h"
 
 namespace nonevent::sim {
@@ -66,7 +68,11 @@ struct ApiResponse {
 };
 
 struct ApiServerOptions {
-  std::string bearer_token;  // empty: no authentication
+  // The cluster admin's token (authentication.h); empty: no authentication, everyone is admin.
+  std::string bearer_token;
+  // Authorize each request by the cluster's own RBAC objects (rbac_authorizer.h); needs a
+  // bearer_token, since an anonymous request has no one to authorize.
+  bool rbac = false;
   std::chrono::milliseconds bookmark_interval{60'000};
   std::string server_version = "v1.32.0-nonevent-sim";
 };
@@ -112,7 +118,13 @@ class ApiServer {
     bool apply = false;  // a server-side apply's write: its managedFields are already made
     std::string field_validation;  // the fieldValidation query: Strict | Warn (default) | Ignore
   };
-  ApiResponse route(const ApiRequest& req, RequestRecord& rec);
+  ApiResponse route(const ApiRequest& req, RequestRecord& rec, const UserInfo& user);
+  // 403 as kube-apiserver words it when RBAC is on and no rule allows the request.
+  std::optional<ApiResponse> forbidden(const ApiRequest& req, const Target& t, const std::string& verb, const UserInfo& user) const;
+  // POST serviceaccounts/<name>/token (TokenRequest), and the review APIs a secure metrics
+  // endpoint asks (TokenReview, SubjectAccessReview): token_request.cpp.
+  ApiResponse token_request(const ApiRequest& req, const Target& t);
+  ApiResponse review(const ApiRequest& req, const Target& t);
   ApiResponse discovery(const ApiRequest& req, bool& handled);
   ApiResponse control(const ApiRequest& req);
   ApiResponse openapi_v3(const std::string& path);
@@ -182,6 +194,8 @@ class ApiServer {
   std::unordered_map<std::string, RequestRecord> records_;
   std::atomic<bool> graceful_pods_{false};
   FaultInjector faults_;
+  Authenticator authn_;
+  std::unique_ptr<RbacAuthorizer> authz_;  // set when opts_.rbac
 };
 
 // JSON of a metav1.Status failure (what every error response carries).

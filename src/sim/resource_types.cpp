@@ -51,6 +51,9 @@ ResourceTypes::ResourceTypes() {
       t("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", false),
       t("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", false, {"crd", "crds"}, true),
       t("events.k8s.io", "v1", "events", "Event", true, {"ev"}),
+      // Created and answered, never stored (token_request.cpp).
+      t("authentication.k8s.io", "v1", "tokenreviews", "TokenReview", false),
+      t("authorization.k8s.io", "v1", "subjectaccessreviews", "SubjectAccessReview", false),
       // Stored and listed, as clients discover aggregated APIs; nothing is proxied.
       t("apiregistration.k8s.io", "v1", "apiservices", "APIService", false, {}, true),
   };

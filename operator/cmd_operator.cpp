@@ -26,6 +26,8 @@ struct OperatorFlags {
   std::string lease_namespace, namespace_, metrics_address = ":8080", health_address;
   std::string kured_daemonset = "kube-system/kured";
   bool coordinate_kured = false;
+  std::string patch_job_namespace;
+  controllers::InstallLimits limits;
   ClockFlags clock;
 };
 
@@ -47,6 +49,8 @@ int run_operator(const OperatorFlags& f) {
   opts.lease_namespace = f.lease_namespace.empty() ? opts.namespace_ : f.lease_namespace;
   opts.kured_daemonset = f.kured_daemonset;
   opts.coordinate_kured = f.coordinate_kured;
+  opts.patch_job_namespace = f.patch_job_namespace;
+  opts.limits = f.limits;
   controllers::Manager manager(client, clock, opts, metrics.manager_hooks());
   // Ready when this replica's caches are synced, or while it stands by for the Lease (a
   // standby that never turned ready would stall every rollout of the Deployment).
@@ -89,7 +93,11 @@ int run_operator(const OperatorFlags& f) {
   });
   logging::info("operator", "starting", {{"server", config.server}, {"leaderElect", opts.leader_elect ? "true" : "false"},
                                          {"coordinateKured", opts.coordinate_kured ? opts.kured_daemonset : "false"},
-                                         {"namespace", opts.namespace_}, {"lease", opts.lease_namespace + "/" + opts.lease_name}});
+                                         {"namespace", opts.namespace_}, {"lease", opts.lease_namespace + "/" + opts.lease_name},
+                                         {"patchJobs", (opts.patch_job_namespace.empty() ? opts.namespace_ : opts.patch_job_namespace) + "/" +
+                                                           (opts.limits.patch_job_service_account.empty() ? "default" : opts.limits.patch_job_service_account)},
+                                         {"allowForceDeletion", opts.limits.allow_force_deletion ? "true" : "false"},
+                                         {"allowDrainRollout", opts.limits.allow_drain_rollout ? "true" : "false"}});
   const bool clean = manager.run();
   if (!clean) {
     logging::error("operator",
@@ -124,6 +132,19 @@ void add_operator(CLI::App& root, Run& run) {
       });
   app->add_flag("--coordinate-kured", f->coordinate_kured,
                 "campaigns take kured's reboot lock while their nodes are out, and start no batch while kured holds it");
+  // What a CR may ask for beyond cordon and evict (controllers/install_limits.h): the chart
+  // sets these from its values, together with the RBAC they need.
+  app->add_option("--patch-job-namespace", f->patch_job_namespace, "where InPlace patch Jobs run (default: --namespace)");
+  app->add_option("--patch-job-service-account", f->limits.patch_job_service_account,
+                  "the ServiceAccount patch Jobs run as when their template names none (default: the namespace's default)");
+  app->add_option("--allowed-patch-job-service-accounts", f->limits.allowed_patch_job_service_accounts,
+                  "other ServiceAccounts a jobTemplate may name (comma-separated); any other is refused")
+      ->delimiter(',');
+  app->add_option("--allow-force-deletion", f->limits.allow_force_deletion, "whether drain.onBlocked: Force may delete pods (true|false)")
+      ->capture_default_str();
+  app->add_option("--allow-drain-rollout", f->limits.allow_drain_rollout,
+                  "whether drain.rollout may move pods by their Deployment (true|false)")
+      ->capture_default_str();
   add_clock_flags(*app, f->clock);
   app->callback([f, &run] { run = [f] { return run_operator(*f); }; });
 }

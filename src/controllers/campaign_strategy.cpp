@@ -49,7 +49,7 @@ kube::Result<bool> PatchCampaignController::start_in_place(Pass& p, const model:
   owner["uid"] = p.obj.at("metadata").at("uid");
   job["metadata"]["ownerReferences"][0] = owner;
   job["spec"]["backoffLimit"] = value::number(0);  // a failed patch is a failed node, not a retry loop
-  value tpl = c.job_template;
+  value tpl = opts_.limits.bounded_job_template(c.job_template);
   tpl["metadata"]["labels"][planner::kPatchPodLabel] = value::string(p.name);
   tpl["metadata"]["annotations"][kTargetVersionAnnotation] = value::string(c.version);
   tpl["spec"]["nodeName"] = value::string(n.meta.name);  // pinned: no scheduler involved

@@ -104,9 +104,9 @@ MaintenanceWindowController::MaintenanceWindowController(std::shared_ptr<kube::R
                                                          std::shared_ptr<kube::Clock> clock, NodeInformer& nodes,
                                                          PodInformer& pods, PdbInformer* pdbs, WindowInformer& windows,
                                                          kube::EventRecorder& events, DrainObserver observer,
-                                                         OtherDisruptorSources others)
+                                                         OtherDisruptorSources others, InstallLimits limits)
     : client_(std::move(client)), clock_(std::move(clock)), nodes_(nodes), pods_(pods), windows_(windows), pdbs_(pdbs), events_(events),
-      drainer_(*client_, events_, pods, pdbs, std::move(observer)), others_(others) {}
+      drainer_(*client_, events_, pods, pdbs, std::move(observer)), others_(others), limits_(std::move(limits)) {}
 
 ReconcileResult MaintenanceWindowController::reconcile(const std::string& name) {
   auto cached = windows_.get(name);
@@ -136,6 +136,13 @@ ReconcileResult MaintenanceWindowController::reconcile(const std::string& name) 
     return done();
   }
   WindowSpec& w = *parsed.spec;
+  // Powers this installation does not grant: refused before anything is touched.
+  if (const auto refused = limits_.refuse_drain(w.drain, "spec.drain"); !refused.empty()) {
+    std::string msg;
+    for (const auto& problem : refused) msg += (msg.empty() ? "" : "; ") + problem;
+    if (auto st = blocked_status(p, "NotAllowed", msg); !st.ok()) return st.error();
+    return done();
+  }
   p.spec = &w;
   if (!w.resolve(p.now)) {
     if (auto st = blocked_status(p, "NoOccurrence", "spec.schedule: no occurrence in the next five years"); !st.ok()) return st.error();

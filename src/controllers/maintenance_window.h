@@ -20,6 +20,7 @@
 #include <string>
 
 #include "controllers/drain.h"
+#include "controllers/install_limits.h"
 #include "controllers/other_disruptors.h"
 #include "controllers/reconciler.h"
 #include "kube/clock.h"
@@ -34,7 +35,8 @@ class MaintenanceWindowController final : public Reconciler {
  public:
   MaintenanceWindowController(std::shared_ptr<kube::RestClient> client, std::shared_ptr<kube::Clock> clock,
                               NodeInformer& nodes, PodInformer& pods, PdbInformer* pdbs, WindowInformer& windows,
-                              kube::EventRecorder& events, DrainObserver observer = {}, OtherDisruptorSources others = {});
+                              kube::EventRecorder& events, DrainObserver observer = {}, OtherDisruptorSources others = {},
+                              InstallLimits limits = {});
   // Reconciles one window by name (the outcomes: reconciler.h).
   ReconcileResult reconcile(const std::string& name) override;
 
@@ -68,6 +70,7 @@ class MaintenanceWindowController final : public Reconciler {
   kube::EventRecorder& events_;
   Drainer drainer_;
   OtherDisruptorSources others_;
+  InstallLimits limits_;
   // When each window's status was last written for a change only in its volatile parts (the
   // blocked-pod count, the blocker list, condition messages): such changes are written at
   // most every kVolatileStatusEvery, or a drain writes its status on every pod event.

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "controllers/install_limits.h"
 #include "controllers/claim_sweeper.h"
 #include "controllers/maintenance_window.h"
 #include "controllers/patch_campaign.h"
@@ -33,6 +34,9 @@ struct ManagerOptions {
   // patch, so kured waits (--coordinate-kured).
   std::string kured_daemonset = "kube-system/kured";
   bool coordinate_kured = false;
+  InstallLimits limits;  // what a CR may ask for (install_limits.h)
+  // Where InPlace patch Jobs run ("": namespace_).
+  std::string patch_job_namespace;
 };
 
 // What the manager reports as it runs (metrics hang off these; all optional).

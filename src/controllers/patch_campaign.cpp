@@ -56,6 +56,11 @@ ReconcileResult PatchCampaignController::reconcile(const std::string& name) {
   std::vector<std::string> problems = parsed.problems;
   if (parsed.spec) group_by_zone(pass, *parsed.spec, problems);
   if (!problems.empty()) return report_invalid(pass, writer, problems);
+  // Powers this installation does not grant: refused before anything is touched.
+  problems = opts_.limits.refuse_drain(parsed.spec->drain, "spec.drain");
+  if (parsed.spec->strategy == Strategy::kInPlace)
+    for (auto& problem : opts_.limits.refuse_job_template(parsed.spec->job_template)) problems.push_back(std::move(problem));
+  if (!problems.empty()) return report_invalid(pass, writer, problems, "NotAllowed");
   pass.spec = &*parsed.spec;
   if (!has_finalizer(pass.obj, kCampaignFinalizer)) {
     if (auto st = writer.add_finalizer(kCampaignFinalizer); !st.ok()) return st.error();
@@ -147,19 +152,20 @@ void PatchCampaignController::group_by_zone(Pass& p, const CampaignSpec& c, std:
     for (const auto& [z, _] : p.by_zone) p.zones.push_back(z);
 }
 
-ReconcileResult PatchCampaignController::report_invalid(Pass& p, const ResourceWriter& writer, const std::vector<std::string>& problems) {
+ReconcileResult PatchCampaignController::report_invalid(Pass& p, const ResourceWriter& writer, const std::vector<std::string>& problems,
+                                                       const std::string& reason) {
   // Bad input: a clear condition and Event, nothing touched.
   std::string msg;
   for (const auto& problem : problems) msg += (msg.empty() ? "" : "; ") + problem;
   if (text(p.old_status, "phase") != "Pending" || p.old_status.serialize().find(msg) == std::string::npos)
-    events_.record(p.ref, "Warning", "InvalidSpec", msg);
+    events_.record(p.ref, "Warning", reason, msg);
   auto st = writer.write_status([&](const value& cur) {
     value s = cur;
     s["phase"] = value::string("Pending");
     s["observedGeneration"] = value::number(p.generation);
     s["conditions"] = value::array();
-    s["conditions"][0] = condition("Progressing", false, "InvalidSpec", msg, p.generation, cur, p.now);
-    s["conditions"][1] = condition("Degraded", true, "InvalidSpec", msg, p.generation, cur, p.now);
+    s["conditions"][0] = condition("Progressing", false, reason, msg, p.generation, cur, p.now);
+    s["conditions"][1] = condition("Degraded", true, reason, msg, p.generation, cur, p.now);
     return s;
   });
   if (!st.ok()) return st.error();

@@ -15,6 +15,7 @@
 #include <set>
 #include <string>
 
+#include "controllers/install_limits.h"
 #include "controllers/drain.h"
 #include "controllers/other_disruptors.h"
 #include "controllers/campaign_spec.h"
@@ -33,6 +34,7 @@ struct CampaignOptions {
   // Take kured's lock while any node of the campaign is in flight, so kured waits (and do
   // not start a batch while kured holds it).
   bool coordinate_kured = false;
+  InstallLimits limits;  // what a campaign may ask for (install_limits.h)
 };
 
 class PatchCampaignController final : public Reconciler {
@@ -67,7 +69,10 @@ class PatchCampaignController final : public Reconciler {
   Pass start_pass(const std::string& name, web::json::value obj);
   ReconcileResult finalize(Pass& p, const ResourceWriter& writer);
   void group_by_zone(Pass& p, const CampaignSpec& c, std::vector<std::string>& problems);
-  ReconcileResult report_invalid(Pass& p, const ResourceWriter& writer, const std::vector<std::string>& problems);
+  // Bad input (reason InvalidSpec) or a power this installation does not grant (NotAllowed):
+  // a condition and an Event, nothing touched.
+  ReconcileResult report_invalid(Pass& p, const ResourceWriter& writer, const std::vector<std::string>& problems,
+                                 const std::string& reason = "InvalidSpec");
   void read_failures(Pass& p);
   // 1. The nodes we hold, one state on each (campaign_nodes.cpp).
   kube::Status advance_nodes(Pass& p);

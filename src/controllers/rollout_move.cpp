@@ -202,8 +202,16 @@ void RolloutMover::advance(const model::Node& node) {
     // One replica more: once the pod has left (removed by the scale-back, or evicted once
     // the extra replica let its budget allow it), the replicas go back.
     const std::string victim = text(m, {"pod"});
-    auto pod = get_json(kube::resources::pods(), ns, victim);
-    const bool gone = !pod || at(*pod, {"metadata", "deletionTimestamp"}) != nullptr;
+    // Gone only when the API server says so: a read that failed (a timeout, a 403) must not
+    // scale back, or the ReplicaSet would remove some other pod than the drained node's.
+    auto got = client_.get(kube::resources::pods(), ns, victim);
+    if (!got.ok() && !got.error().is_not_found()) {
+      logging::warn("rollout", "cannot read the pod being moved; the move waits", {{"deployment", key}, {"pod", ns + "/" + victim}, {"error", got.error().to_string()}});
+      continue;
+    }
+    std::error_code ec;
+    const value pod = got.ok() ? value::parse(got.value(), ec) : value::null();
+    const bool gone = !got.ok() || at(pod, {"metadata", "deletionTimestamp"}) != nullptr;
     if (gone) {
       finish(ns, name, d, replicas != original ? std::optional<int64_t>(original) : std::nullopt);
       continue;

@@ -52,6 +52,31 @@ for d in yaml.safe_load_all(sys.stdin):
      off=\$(rules); on=\$(rules --set drainRollout.enabled=true); \
      ! grep -qE '^(deployments|pods) patch' <<<\"\$off\" && grep -q '^deployments patch' <<<\"\$on\" && grep -q '^pods patch' <<<\"\$on\" \
        && grep -q '^replicasets get' <<<\"\$on\""
+  # No confused deputy (issue 28.4): deleting pods only with forceDeletion; patch Jobs in a
+  # namespace of their own, the only one labelled for Pod Security, as an account without a token.
+  check "$v: RBAC: delete pods only with forceDeletion.enabled, and the operator told so" bash -c \
+    "on=\$('$helm' template nonevent '$chart' -n nonevent-system); off=\$('$helm' template nonevent '$chart' -n nonevent-system --set forceDeletion.enabled=false); \
+     grep -qx -- '        - --allow-force-deletion=true' <<<\"\$on\" && grep -qx -- '        - --allow-force-deletion=false' <<<\"\$off\" && \
+     python3 -c 'import sys,yaml
+def deletes(text): return any(\"pods\" in r[\"resources\"] and \"delete\" in r[\"verbs\"] for d in yaml.safe_load_all(text) if d and d[\"kind\"]==\"ClusterRole\" for r in d[\"rules\"])
+sys.exit(0 if deletes(sys.argv[1]) and not deletes(sys.argv[2]) else 1)' \"\$on\" \"\$off\""
+  check "$v: patch Jobs: their own namespace with Pod Security labels, an account without token, a Role there only" bash -c \
+    "'$helm' template nonevent '$chart' -n nonevent-system --set patchJobs.allowedServiceAccounts='{node-patcher}' | python3 -c 'import sys,yaml
+docs=[d for d in yaml.safe_load_all(sys.stdin) if d]
+nss=[d for d in docs if d[\"kind\"]==\"Namespace\"]
+assert [n[\"metadata\"][\"name\"] for n in nss]==[\"nonevent-system-patch\"], nss
+assert nss[0][\"metadata\"][\"labels\"][\"pod-security.kubernetes.io/enforce\"]==\"privileged\"
+sa=[d for d in docs if d[\"kind\"]==\"ServiceAccount\" and d[\"metadata\"][\"name\"]==\"nonevent-patch\"][0]
+assert sa[\"metadata\"][\"namespace\"]==\"nonevent-system-patch\" and sa[\"automountServiceAccountToken\"] is False
+jobs=[d for d in docs if d[\"kind\"]==\"Role\" and any(\"jobs\" in r[\"resources\"] for r in d[\"rules\"])]
+assert [j[\"metadata\"][\"namespace\"] for j in jobs]==[\"nonevent-system-patch\"], jobs
+args=[d for d in docs if d[\"kind\"]==\"Deployment\"][0][\"spec\"][\"template\"][\"spec\"][\"containers\"][0][\"args\"]
+for a in (\"--patch-job-namespace=nonevent-system-patch\", \"--patch-job-service-account=nonevent-patch\", \"--allowed-patch-job-service-accounts=node-patcher\"):
+  assert a in args, (a, args)
+roles=sorted(d[\"metadata\"][\"name\"] for d in docs if d[\"kind\"]==\"ClusterRole\")
+assert roles==[\"nonevent\", \"nonevent-editor\", \"nonevent-viewer\"], roles'"
+  check "$v: tests/fixtures/chart-rbac.yaml is what the chart renders (hack/gen-chart-rbac-fixture.sh)" bash -c \
+    "HELM='$helm' '$src/hack/gen-chart-rbac-fixture.sh' '$work/chart-rbac.yaml' >/dev/null && diff -u '$src/tests/fixtures/chart-rbac.yaml' '$work/chart-rbac.yaml'"
   # Helm 3 says "Additional property prot is not allowed", Helm 4 "additional properties 'prot' not allowed".
   check "$v: a values typo is rejected by the schema, naming the key" bash -c \
     "out=\$('$helm' template nonevent '$chart' --set metrics.prot=9090 2>&1) && exit 1; grep -qiE \"propert(y|ies) '?prot'? (is )?not allowed\" <<<\"\$out\" || { echo \"\$out\"; exit 1; }"
@@ -80,18 +105,18 @@ fi
 sim=$!
 for _ in $(seq 1 100); do grep -q "listening on" "$work/sim.log" && break; sleep 0.05; done
 export KUBECONFIG="$work/kubeconfig"
-rendered() {  # "Kind/name" of every object the chart renders (with the given helm and flags)
+rendered() {  # "Kind/name/namespace" of every object the chart renders (with the given helm and flags)
   "$1" template nonevent "$chart" -n nonevent-system "${@:2}" | python3 -c '
 import sys, yaml
 for d in yaml.safe_load_all(sys.stdin):
-    if d: print(d["kind"] + "/" + d["metadata"]["name"])'
+    if d: print(d["kind"] + "/" + d["metadata"]["name"] + "/" + d["metadata"].get("namespace", "nonevent-system"))'
 }
 exists_as_rendered() {  # every rendered object exists in the cluster
   local h="$1" missing=0
   shift
-  while IFS=/ read -r kind name; do
-    ns=(-n nonevent-system)
-    [[ "$kind" == Cluster* ]] && ns=()
+  while IFS=/ read -r kind name namespace; do
+    ns=(-n "$namespace")
+    [[ "$kind" == Cluster* || "$kind" == Namespace ]] && ns=()
     kubectl get "$kind" "$name" "${ns[@]}" >/dev/null 2>&1 || { echo "missing $kind/$name"; missing=1; }
   done < <(rendered "$h" "$@")
   return $missing
@@ -99,9 +124,9 @@ exists_as_rendered() {  # every rendered object exists in the cluster
 none_left() {
   local h="$1" left=0
   shift
-  while IFS=/ read -r kind name; do
-    ns=(-n nonevent-system)
-    [[ "$kind" == Cluster* ]] && ns=()
+  while IFS=/ read -r kind name namespace; do
+    ns=(-n "$namespace")
+    [[ "$kind" == Cluster* || "$kind" == Namespace ]] && ns=()
     kubectl get "$kind" "$name" "${ns[@]}" >/dev/null 2>&1 && { echo "left behind: $kind/$name"; left=1; }
   done < <(rendered "$h" "$@")
   return $left

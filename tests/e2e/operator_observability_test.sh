@@ -38,12 +38,26 @@ wait_for() {  # wait_for SECONDS command... : until the command succeeds
 # The example cluster plus kured and node-maintenance-operator, so the operator's reads of
 # their marks are real requests the RBAC check below sees.
 { cat "$src/examples/cluster.yaml"; printf 'disruptors: {kured: {periodSeconds: 3600}, nodeMaintenance: {}}\n'; } >"$work/cluster.yaml"
+# With helm the cluster enforces RBAC (--tls --rbac) and the operator runs as the chart's
+# ServiceAccount with the chart's flags, bound by the chart's roles: a request the chart does
+# not allow is refused here as on a real cluster.
+rbac=()
+[ -n "$helm" ] && rbac=(--tls --rbac)
 "$bin" sim serve --cluster "$work/cluster.yaml" --manifests "$src/examples/workloads" --time-scale $scale \
-  --time-epoch "$epoch" --kubeconfig-out "$work/kubeconfig" >"$work/sim.log" 2>&1 &
+  --time-epoch "$epoch" --kubeconfig-out "$work/kubeconfig" "${rbac[@]}" >"$work/sim.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do grep -q "listening on" "$work/sim.log" && break; sleep 0.05; done
 export KUBECONFIG="$work/kubeconfig"
 server=$(awk '/server:/ {print $2; exit}' "$KUBECONFIG")
+# The embedded cluster's own endpoints, as the admin of the kubeconfig.
+python3 - "$KUBECONFIG" "$work" <<'PY'
+import base64, sys, yaml
+k = yaml.safe_load(open(sys.argv[1]))
+c, u = k["clusters"][0]["cluster"], k["users"][0]["user"]
+open(sys.argv[2] + "/ca.pem", "wb").write(base64.b64decode(c["certificate-authority-data"]) if "certificate-authority-data" in c else b"")
+open(sys.argv[2] + "/admin.token", "w").write(u.get("token", ""))
+PY
+sim_curl() { if [ -s "$work/ca.pem" ]; then curl --cacert "$work/ca.pem" -H "Authorization: Bearer $(cat "$work/admin.token")" "$@"; else curl "$@"; fi; }
 kubectl apply -f "$src/crds/" >/dev/null
 check "kubectl create namespace (protobuf body)" kubectl create namespace nonevent-system
 kubectl wait --for=condition=Established crd/patchcampaigns.nonevent.dev --timeout=20s >/dev/null
@@ -70,9 +84,30 @@ check "plan says which flag is missing" contains "--filename is required" bash -
 check "kubectl patch checkout with nodeTaintsPolicy: Honor (the fix plan names)" kubectl -n shop patch deploy checkout --type json \
   -p '[{"op":"add","path":"/spec/template/spec/topologySpreadConstraints/0/nodeTaintsPolicy","value":"Honor"}]'
 
+operator_kubeconfig="$KUBECONFIG"
+operator_args=()
+if [ -n "$helm" ]; then
+  "$helm" template nonevent "$src/charts/nonevent" -n nonevent-system >"$work/chart.yaml"
+  # The chart's namespaces, accounts and roles, its operator's flags, and a token of its account.
+  python3 -c 'import sys,yaml
+keep={"Namespace","ServiceAccount","ClusterRole","ClusterRoleBinding","Role","RoleBinding"}
+print(yaml.safe_dump_all([d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"] in keep]))' "$work/chart.yaml" >"$work/chart-rbac.yaml"
+  check "the chart's namespaces, ServiceAccounts and RBAC apply" kubectl apply -f "$work/chart-rbac.yaml"
+  mapfile -t operator_args < <(python3 -c 'import sys,yaml
+d=[d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"]=="Deployment"][0]
+for a in d["spec"]["template"]["spec"]["containers"][0]["args"]:
+  if a.startswith(("--patch-job", "--allowed-patch-job", "--allow-", "--kured-daemonset")): print(a)' "$work/chart.yaml")
+  token=$(kubectl create token nonevent -n nonevent-system)
+  check "kubectl create token issues a token for the chart's ServiceAccount" test -n "$token"
+  sed "s|^    token: .*|    token: $token|" "$KUBECONFIG" >"$work/operator.kubeconfig"
+  operator_kubeconfig="$work/operator.kubeconfig"
+  check "the chart's ServiceAccount may not do what the chart does not grant (403, kube-apiserver's words)" contains \
+    'User "system:serviceaccount:nonevent-system:nonevent" cannot create resource "deployments" in API group "apps" in the namespace "shop"' \
+    bash -c "kubectl --kubeconfig '$operator_kubeconfig' -n shop create deployment nope --image=nginx 2>&1; true"
+fi
 mport=$(free_port)
-"$bin" operator --leader-elect --namespace nonevent-system --metrics-bind-address "127.0.0.1:$mport" \
-  --time-scale $scale --time-epoch "$epoch" >"$work/operator.log" 2>&1 &
+"$bin" operator --kubeconfig "$operator_kubeconfig" --leader-elect --namespace nonevent-system --metrics-bind-address "127.0.0.1:$mport" \
+  --time-scale $scale --time-epoch "$epoch" "${operator_args[@]}" >"$work/operator.log" 2>&1 &
 pids+=($!)
 metrics="http://127.0.0.1:$mport"
 check "/readyz turns 200 once the caches are synced" wait_for 30 curl -sf "$metrics/readyz"
@@ -175,8 +210,10 @@ check "eviction metrics count successes" bash -c \
   "curl -sf '$metrics/metrics' | grep -E '^nonevent_evictions_total\{controller=\"maintenancewindow\",result=\"success\"\} [1-9]'"
 
 if [ -n "$helm" ]; then
-  "$helm" template nonevent "$src/charts/nonevent" -n nonevent-system >"$work/chart.yaml"
-  curl -sf "$server/sim/v1/requests" >"$work/requests.json"
+  sim_curl -sf "$server/sim/v1/requests" >"$work/requests.json"
+  check "the cluster refused none of the operator's requests (RBAC enforced, 401/403)" python3 -c 'import json,sys
+bad=[r for r in json.load(open(sys.argv[1]))["items"] if r["userAgent"].startswith("nonevent/") and r["code"] in (401,403)]
+print("\n".join(str(r) for r in bad)); sys.exit(1 if bad else 0)' "$work/requests.json"
   check "the chart's RBAC allows every request the operator made, and grants nothing it did not use" \
     python3 "$src/tests/e2e/rbac_check.py" "$work/chart.yaml" "$work/requests.json" nonevent-system "nonevent/"
 else

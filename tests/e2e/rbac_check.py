@@ -4,8 +4,8 @@
 usage: rbac_check.py CHART_RENDER.yaml REQUESTS.json NAMESPACE USER_AGENT_PREFIX
 
 Every request (from the embedded cluster's /sim/v1/requests record) by a client whose user
-agent starts with the prefix must be allowed by the rendered ClusterRole, or by the Role when
-it is in NAMESPACE. Every (group, resource, verb) the chart grants must have been used, except
+agent starts with the prefix must be allowed by a ClusterRole bound to the operator's
+ServiceAccount (in NAMESPACE), or by a Role bound to it in the request's namespace. Every (group, resource, verb) the chart grants must have been used, except
 the few listed below with the code path that uses them (not taken by the e2e scenario)."""
 import json
 import sys
@@ -16,6 +16,7 @@ import yaml
 NOT_EXERCISED = {
     ("batch", "jobs", "delete"): "a failed node's patch Job is removed when a paused campaign is resumed",
     ("", "events", "patch"): "the event recorder patches an Event's count when the same Event repeats",
+    ("", "pods", "delete"): "onBlocked: Force deletes a pod a policy blocks (integration test OnBlockedForceDeletesAfterForceAfterAndSaysSo)",
     ("cluster.x-k8s.io", "machines", "delete"): "Replace deletes the Machine of a node Cluster API manages (integration test)",
     ("cluster.x-k8s.io", "machines", "get"): "maxSurge finds a node's MachineDeployment through its Machine (integration tests)",
     ("cluster.x-k8s.io", "machines", "patch"): "maxSurge marks an old node's Machine to be deleted first (integration tests)",
@@ -25,15 +26,24 @@ NOT_EXERCISED = {
 }
 
 chart, requests, namespace, agent = sys.argv[1:5]
-cluster_rules, ns_rules = [], []
-for d in yaml.safe_load_all(open(chart)):
-    if not d:
-        continue
-    if d["kind"] == "ClusterRole":
-        cluster_rules += d["rules"]
-    elif d["kind"] == "Role":
-        ns_rules += d["rules"]
-
+docs = [d for d in yaml.safe_load_all(open(chart)) if d]
+# The operator's ServiceAccount (the Deployment's), and only the roles bound to it: the
+# chart's ClusterRoles for people are not the operator's grants.
+deployment = next(d for d in docs if d["kind"] == "Deployment")
+account = (deployment["spec"]["template"]["spec"]["serviceAccountName"], namespace)
+def binds_operator(b):
+    return any(s["kind"] == "ServiceAccount" and (s["name"], s.get("namespace", b["metadata"].get("namespace"))) == account
+               for s in b.get("subjects", []))
+cluster_roles = {d["metadata"]["name"]: d["rules"] for d in docs if d["kind"] == "ClusterRole"}
+roles = {(d["metadata"]["namespace"], d["metadata"]["name"]): d["rules"] for d in docs if d["kind"] == "Role"}
+cluster_rules, ns_rules_by_ns = [], {}
+for b in docs:
+    if b["kind"] == "ClusterRoleBinding" and binds_operator(b):
+        cluster_rules += cluster_roles[b["roleRef"]["name"]]
+    elif b["kind"] == "RoleBinding" and binds_operator(b):
+        ns = b["metadata"]["namespace"]
+        ref = b["roleRef"]
+        ns_rules_by_ns.setdefault(ns, []).extend(roles[(ns, ref["name"])] if ref["kind"] == "Role" else cluster_roles[ref["name"]])
 
 def grants(rules):
     out = set()
@@ -45,7 +55,8 @@ def grants(rules):
     return out
 
 
-cluster_grants, ns_grants = grants(cluster_rules), grants(ns_rules)
+cluster_grants = grants(cluster_rules)
+ns_grants = {ns: grants(rules) for ns, rules in ns_rules_by_ns.items()}
 used, problems = set(), []
 reqs = [r for r in json.load(open(requests))["items"] if r["userAgent"].startswith(agent)]
 if not reqs:
@@ -55,15 +66,16 @@ for r in reqs:
     key = (r["group"], res, r["verb"])
     if key in cluster_grants:
         used.add(("cluster",) + key)
-    elif r["namespace"] == namespace and key in ns_grants:
-        used.add(("ns",) + key)
+    elif key in ns_grants.get(r["namespace"], set()):
+        used.add((r["namespace"],) + key)
     else:
         problems.append(f"not allowed by the chart: {r['verb']} {r['group'] or 'core'}/{res} in namespace '{r['namespace']}' "
                         f"({r['count']} request(s), answered {r['code']})")
-for scope, granted in (("cluster", cluster_grants), ("ns", ns_grants)):
+for scope, granted in [("cluster", cluster_grants)] + sorted(ns_grants.items()):
     for key in sorted(granted):
         if (scope,) + key not in used and key not in NOT_EXERCISED:
-            problems.append(f"granted but never used: {key[2]} {key[0] or 'core'}/{key[1]} ({'ClusterRole' if scope == 'cluster' else 'Role'})")
+            where = "ClusterRole" if scope == "cluster" else f"Role in {scope}"
+            problems.append(f"granted but never used: {key[2]} {key[0] or 'core'}/{key[1]} ({where})")
 for key, why in NOT_EXERCISED.items():
     print(f"not exercised here: {key[2]} {key[0] or 'core'}/{key[1]}: {why}")
 print(f"{len(reqs)} distinct requests by {agent}*, {len(used)} grants used")

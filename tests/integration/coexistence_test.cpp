@@ -268,7 +268,7 @@ TEST(Coexistence, AWindowLeavesNodeMaintenanceNodesToNmoAndReportsThem) {
   // NMO's maintenance ends: NMO uncordons both.
   for (const char* nm : {"disk-a0", "nic-a1"}) {
     sim::ApiRequest del{.method = "DELETE", .path = std::string("/apis/nodemaintenance.medik8s.io/v1beta1/nodemaintenances/") + nm};
-    ASSERT_LT(rig.api->handle(del).status, 300);
+    ASSERT_LT(rig.handle(del).status, 300);
   }
   rig.advance(1min);
   for (const char* n : {"n-a-0", "n-a-1"}) EXPECT_FALSE(flag(rig.node(n), {"spec", "unschedulable"})) << n;
@@ -362,7 +362,7 @@ TEST(Coexistence, ADeletedCampaignLeavesANodeNmoTookCordoned) {
   rig.apply("apiVersion: nodemaintenance.medik8s.io/v1beta1\nkind: NodeMaintenance\nmetadata: {name: take}\nspec: {nodeName: " + held + "}\n");
   rig.advance(20s);
   sim::ApiRequest del{.method = "DELETE", .path = "/apis/nonevent.dev/v1alpha1/patchcampaigns/fleet"};
-  ASSERT_LT(rig.api->handle(del).status, 300);
+  ASSERT_LT(rig.handle(del).status, 300);
   ASSERT_TRUE(rig.advance_until([&] { return rig.campaign("fleet").is_null(); }, 10min));
   EXPECT_EQ(str(rig.node(held), {"metadata", "annotations", "nonevent.dev/claimed-by"}), "");
   EXPECT_TRUE(flag(rig.node(held), {"spec", "unschedulable"})) << held << " uncordoned under NMO";

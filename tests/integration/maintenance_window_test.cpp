@@ -28,7 +28,7 @@ TEST(MaintenanceWindow, EmptiesTheZoneAheadHoldsItAndRestores) {
   sim::ApiRequest cordon{.method = "PATCH", .path = "/api/v1/nodes/n-a-1"};
   cordon.headers["content-type"] = "application/merge-patch+json";
   cordon.body = R"({"spec":{"unschedulable":true}})";
-  ASSERT_EQ(rig.api->handle(cordon).status, 200);
+  ASSERT_EQ(rig.handle(cordon).status, 200);
   rig.apply(window_yaml("use1a", "a", "2026-12-01T01:00:00Z", "2026-12-01T02:00:00Z"));
   rig.start_operator();
   ASSERT_TRUE(rig.manager->leading());
@@ -333,7 +333,7 @@ TEST(MaintenanceWindow, DeletingTheWindowMidEvacuationRestoresItsNodes) {
     return true;
   }, 600s));
   sim::ApiRequest del{.method = "DELETE", .path = "/apis/nonevent.dev/v1alpha1/maintenancewindows/gone"};
-  ASSERT_EQ(rig.api->handle(del).status, 200);
+  ASSERT_EQ(rig.handle(del).status, 200);
   rig.advance_until([&] { return rig.window("gone").is_null(); }, 600s);
   EXPECT_TRUE(rig.window("gone").is_null()) << "the finalizer was removed after restoring: " << rig.window("gone").serialize();
   for (auto& n : rig.zone_nodes("b")) {

@@ -21,8 +21,9 @@ TEST(Manager, RunsNoControllerUntilEveryCacheHasSynced) {
   rig.api->faults().set_rules({{.verb = "list", .resource = "pods", .code = 500, .rate = 1.0}});
   kube::RestConfig cfg;
   cfg.server = rig.http->url();
+  cfg.token = rig.operator_token;
   cfg.qps = 0;
-  rig.manager = std::make_unique<controllers::Manager>(kube::make_rest_client(cfg, rig.clock), rig.clock, controllers::ManagerOptions{});
+  rig.manager = std::make_unique<controllers::Manager>(kube::make_rest_client(cfg, rig.clock), rig.clock, rig.manager_options);
   rig.manager_thread = std::thread([&] { rig.manager->run(); });
   // Long past the old 60 s give-up, in virtual time, and some real time for the threads.
   rig.tick = 10s;
@@ -48,8 +49,9 @@ TEST(Manager, StopsCleanlyWhileWaitingForCaches) {
   rig.api->faults().set_rules({{.verb = "list", .resource = "nodes", .code = 503, .rate = 1.0}});
   kube::RestConfig cfg;
   cfg.server = rig.http->url();
+  cfg.token = rig.operator_token;
   cfg.qps = 0;
-  rig.manager = std::make_unique<controllers::Manager>(kube::make_rest_client(cfg, rig.clock), rig.clock, controllers::ManagerOptions{});
+  rig.manager = std::make_unique<controllers::Manager>(kube::make_rest_client(cfg, rig.clock), rig.clock, rig.manager_options);
   bool returned = false;
   rig.manager_thread = std::thread([&] { returned = rig.manager->run(); });
   rig.advance(30s);

@@ -526,7 +526,7 @@ TEST(PatchCampaign, DeletingASurgingCampaignScalesTheDeploymentBack) {
   };
   ASSERT_TRUE(rig.advance_until(surged, 120s)) << rig.campaign("surge").serialize();
   sim::ApiRequest del{.method = "DELETE", .path = "/apis/nonevent.dev/v1alpha1/patchcampaigns/surge"};
-  ASSERT_LT(rig.api->handle(del).status, 300);
+  ASSERT_LT(rig.handle(del).status, 300);
   ASSERT_TRUE(rig.advance_until([&] { return rig.campaign("surge").is_null(); }, 120s)) << rig.campaign("surge").serialize();
   rig.advance(30s);
   EXPECT_TRUE(none_claimed(rig)) << rig.nodes_text();

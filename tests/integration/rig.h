@@ -55,7 +55,13 @@ inline bool has_condition(const value& obj, const std::string& type, const std::
 struct Rig {
   std::shared_ptr<kube::VirtualClock> clock = std::make_shared<kube::VirtualClock>(*kube::parse_rfc3339("2026-12-01T00:00:00Z"));
   std::shared_ptr<sim::ObjectStore> store = std::make_shared<sim::ObjectStore>();
-  std::shared_ptr<sim::ApiServer> api = std::make_shared<sim::ApiServer>(store, clock);
+  // RBAC on: the operator runs as the chart's ServiceAccount, bound by the chart's own roles
+  // (tests/fixtures/chart-rbac.yaml), so any request the chart does not allow fails with 403
+  // as on a real cluster. The rig's own requests are the admin's.
+  static constexpr const char* kAdminToken = "rig-admin";
+  std::shared_ptr<sim::ApiServer> api =
+      std::make_shared<sim::ApiServer>(store, clock, sim::ApiServerOptions{.bearer_token = kAdminToken, .rbac = true});
+  std::string operator_token;  // the chart ServiceAccount's, from a TokenRequest
   std::unique_ptr<sim::Simulation> simulation;
   std::unique_ptr<sim::HttpServer> http;
   std::unique_ptr<controllers::Manager> manager;
@@ -81,8 +87,30 @@ struct Rig {
     for (const char* crd : {"/crds/maintenancewindows.nonevent.dev.yaml", "/crds/patchcampaigns.nonevent.dev.yaml"})
       for (const auto& d : sim::parse_yaml_documents(read(std::string(NONEVENT_SOURCE_DIR) + crd))) EXPECT_LT(api->create_object(d).status, 300);
     for (const auto& w : workloads) apply(read(std::string(NONEVENT_SOURCE_DIR) + w));
+    run_as_the_charts_service_account();
     simulation->run_until(clock->now() + 60s, *clock);
     http = std::make_unique<sim::HttpServer>(api, sim::HttpServerOptions{});
+  }
+  // The release namespace, the chart's RBAC, and a token of its ServiceAccount; the operator's
+  // namespaces as the chart's Deployment gives them.
+  void run_as_the_charts_service_account() {
+    apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: nonevent-system}\n");
+    apply(read(std::string(NONEVENT_SOURCE_DIR) + "/tests/fixtures/chart-rbac.yaml"));
+    auto r = handle({.method = "POST", .path = "/api/v1/namespaces/nonevent-system/serviceaccounts/nonevent/token",
+                     .body = R"({"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{}})"});
+    EXPECT_EQ(r.status, 201) << r.body;
+    std::error_code ec;
+    operator_token = str(value::parse(r.body, ec), {"status", "token"});
+    manager_options.namespace_ = manager_options.lease_namespace = "nonevent-system";
+    manager_options.patch_job_namespace = "nonevent-system-patch";
+    manager_options.limits.patch_job_service_account = "nonevent-patch";
+    manager_options.coordinate_kured = false;
+  }
+  // A request as the cluster admin, straight to the API server.
+  sim::ApiResponse handle(sim::ApiRequest r) {
+    r.headers["authorization"] = std::string("Bearer ") + kAdminToken;
+    if (!r.headers.count("content-type")) r.headers["content-type"] = "application/json";
+    return api->handle(r);
   }
   // Kills the operator (no clean hand-over: the next one starts from what is in the cluster).
   void stop_operator() {
@@ -94,10 +122,17 @@ struct Rig {
     if (manager) manager->stop();
     if (manager_thread.joinable()) manager_thread.join();
     http->stop();
+    // Every test is an RBAC test too: the operator was never refused by the chart's roles.
+    for (const auto& r : api->requests())
+      if (r.user_agent.rfind("nonevent/", 0) == 0 && (r.code == 401 || r.code == 403))
+        ADD_FAILURE() << "the chart's RBAC refused the operator (" << r.code << "): " << r.verb << " " << (r.group.empty() ? "core" : r.group) << "/"
+                      << r.resource << (r.subresource.empty() ? "" : "/" + r.subresource) << " in namespace '" << r.ns << "', " << r.count
+                      << " time(s)";
   }
   void start_operator() {
     kube::RestConfig cfg;
     cfg.server = http->url();
+    cfg.token = operator_token;
     cfg.qps = 0;
     manager = std::make_unique<controllers::Manager>(kube::make_rest_client(cfg, clock), clock, manager_options);
     manager_thread = std::thread([this] { manager->run(); });
@@ -146,7 +181,7 @@ struct Rig {
     sim::ApiRequest r{.method = method, .path = path};
     r.headers["content-type"] = "application/merge-patch+json";
     r.body = body;
-    return api->handle(r).status;
+    return handle(r).status;
   }
   int merge_patch(const std::string& path, const std::string& body) { return request("PATCH", path, body); }
   void apply(const std::string& yaml) {

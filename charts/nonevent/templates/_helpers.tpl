@@ -44,3 +44,8 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- define "nonevent.metricsServiceName" -}}
 {{- printf "%s-metrics" (include "nonevent.fullname" . | trunc 55 | trimSuffix "-") -}}
 {{- end -}}
+
+{{/* Where InPlace patch Jobs run: patchJobs.namespace, else "<release namespace>-patch". */}}
+{{- define "nonevent.patchJobNamespace" -}}
+{{- default (printf "%s-patch" .Release.Namespace) .Values.patchJobs.namespace }}
+{{- end }}

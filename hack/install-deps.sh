@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev googletest
   python3-kubernetes curl ca-certificates
   prometheus tzdata
+  clang libclang-rt-14-dev   # the libFuzzer targets (hack/fuzz.sh)
 )
 
 missing=()

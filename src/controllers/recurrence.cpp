@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -40,6 +41,12 @@ std::optional<TimeZone> TimeZone::load(const std::string& name, std::string& err
   if (name.empty() || name == "UTC" || name == "Etc/UTC") return tz;
   if (name.find("..") != std::string::npos || name.front() == '/') {
     error = "\"" + name + "\" is not an IANA time zone name";
+    return std::nullopt;
+  }
+  // A directory ("Europe") is no zone: reading one throws from the stream (tests/fuzz).
+  std::error_code fs_error;
+  if (!std::filesystem::is_regular_file(zoneinfo_dir + "/" + name, fs_error)) {
+    error = "unknown time zone \"" + name + "\" (not in " + zoneinfo_dir + "; is the tzdata package installed?)";
     return std::nullopt;
   }
   std::ifstream in(zoneinfo_dir + "/" + name, std::ios::binary);
@@ -116,7 +123,8 @@ bool parse_field(std::string field, int lo, int hi, const std::vector<std::strin
         v = static_cast<int>(i);
         return true;
       }
-    if (s.empty() || !std::all_of(s.begin(), s.end(), ::isdigit)) return false;
+    // (At most 4 digits: no field goes past 59, and stoi threw on 11 digits; tests/fuzz.)
+    if (s.empty() || s.size() > 4 || !std::all_of(s.begin(), s.end(), ::isdigit)) return false;
     v = std::stoi(s);
     return true;
   };

@@ -213,6 +213,9 @@ std::optional<TimePoint> parse_rfc3339(std::string_view s) {
       tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour < 0 || tm.tm_hour > 23 || tm.tm_min < 0 ||
       tm.tm_min > 59 || tm.tm_sec < 0 || tm.tm_sec > 60)
     return std::nullopt;
+  // A TimePoint counts nanoseconds in 64 bits: 1677-09-21 to 2262-04-11. Years outside
+  // 1678..2261 are refused rather than overflowed (found by tests/fuzz watch_event).
+  if (tm.tm_year + 1900 < 1678 || tm.tm_year + 1900 > 2261) return std::nullopt;
   size_t pos = 19;
   long long frac_ns = 0;
   if (pos < s.size() && s[pos] == '.') {

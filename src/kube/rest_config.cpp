@@ -84,7 +84,7 @@ void merge_file(const fs::path& file, Merged& m) {
   if (!root || root.IsNull()) return;  // kubectl accepts empty files
   if (!root.IsMap()) throw ConfigError("kubeconfig " + file.string() + ": not a mapping");
   const fs::path dir = fs::absolute(file).parent_path();
-  if (m.current_context.empty() && root["current-context"])
+  if (m.current_context.empty() && root["current-context"] && root["current-context"].IsScalar())
     m.current_context = root["current-context"].as<std::string>("");
   auto take = [&](const char* list, const char* inner, std::map<std::string, Named>& into) {
     const auto seq = root[list];
@@ -92,7 +92,8 @@ void merge_file(const fs::path& file, Merged& m) {
     if (!seq.IsSequence())
       throw ConfigError("kubeconfig " + file.string() + ": " + list + " must be a list");
     for (const auto& item : seq) {
-      const auto name = item["name"].as<std::string>("");
+      if (!item.IsMap()) throw ConfigError("kubeconfig " + file.string() + ": an entry of " + list + " is not a mapping");
+      const auto name = item["name"].IsScalar() ? item["name"].as<std::string>("") : "";
       if (name.empty())
         throw ConfigError("kubeconfig " + file.string() + ": an entry of " + list +
                           " has no name");
@@ -100,9 +101,13 @@ void merge_file(const fs::path& file, Merged& m) {
       into.emplace(name, Named{item[inner], dir});
     }
   };
-  take("clusters", "cluster", m.clusters);
-  take("users", "user", m.users);
-  take("contexts", "context", m.contexts);
+  try {
+    take("clusters", "cluster", m.clusters);
+    take("users", "user", m.users);
+    take("contexts", "context", m.contexts);
+  } catch (const YAML::Exception& e) {  // a value of the wrong shape (tests/fuzz kubeconfig)
+    throw ConfigError("kubeconfig " + file.string() + ": " + e.what());
+  }
 }
 
 std::string resolve(const fs::path& dir, const std::string& p) {
@@ -113,6 +118,7 @@ std::string resolve(const fs::path& dir, const std::string& p) {
 }
 
 std::string str(const YAML::Node& n, const char* key) {
+  if (!n.IsMap()) return {};
   const auto v = n[key];
   if (!v || v.IsNull() || !v.IsScalar()) return {};
   return v.as<std::string>("");
@@ -234,7 +240,13 @@ RestConfig load_kubeconfig(const KubeconfigOptions& opts) {
     merge_file(def, m);
     files = def.string();
   }
-  return build(m, opts.context, files);
+  // A document of the wrong shape (a list where a context should be) is the file's fault,
+  // said as such, not an exception from yaml-cpp's accessors (found by tests/fuzz kubeconfig).
+  try {
+    return build(m, opts.context, files);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError("kubeconfig " + files + ": " + e.what());
+  }
 }
 
 bool in_cluster_available(const std::string& sa_dir) {

@@ -116,7 +116,10 @@ std::vector<Token> lex(const std::string& src) {
     if (std::isdigit(static_cast<unsigned char>(c))) {
       size_t j = i;
       bool dbl = false;
-      while (j < src.size() && (std::isdigit(static_cast<unsigned char>(src[j])) || src[j] == '.')) dbl = dbl || src[j++] == '.';
+      // (j moves on every character: `dbl = dbl || src[j++] == '.'` stopped moving at the
+      // second dot, and "2.." hung the server; found by tests/fuzz cel_rules.)
+      for (; j < src.size() && (std::isdigit(static_cast<unsigned char>(src[j])) || src[j] == '.'); ++j)
+        if (src[j] == '.') dbl = true;
       out.push_back({dbl ? Token::kDouble : Token::kInt, src.substr(i, j - i)});
       i = j;
       continue;

@@ -147,7 +147,25 @@ PatchResult fail(int code, std::string msg) { return {false, code, std::move(msg
 
 }  // namespace
 
-PatchResult apply_json_patch(value& target, const value& patch) {
+namespace {
+// A member of the wrong JSON type anywhere in a patch ("$patch": 1, "op": []) is a bad
+// request, answered 400 with the target untouched, not an exception out of the server
+// (found by tests/fuzz patch_engine).
+template <typename Apply>
+PatchResult guarded(value& target, Apply apply) {
+  value work = target;
+  try {
+    PatchResult r = apply(work);
+    if (r.ok) target = std::move(work);
+    return r;
+  } catch (const web::json::json_exception& e) {
+    return fail(400, std::string("malformed patch: ") + e.what());
+  }
+}
+}  // namespace
+
+namespace {
+PatchResult json_patch(value& target, const value& patch) {
   if (!patch.is_array()) return fail(400, "a JSON patch must be an array of operations");
   for (const auto& op : patch.as_array()) {
     if (!op.is_object() || !op.has_field("op") || !op.has_field("path"))
@@ -189,6 +207,12 @@ PatchResult apply_json_patch(value& target, const value& patch) {
 }
 
 // ---------- RFC 7386 ----------
+}  // namespace
+
+PatchResult apply_json_patch(value& target, const value& patch) {
+  return guarded(target, [&](value& t) { return json_patch(t, patch); });
+}
+
 void apply_merge_patch(value& target, const value& patch) {
   if (!patch.is_object()) {
     target = patch;
@@ -332,7 +356,7 @@ PatchResult smp(value& target, const value& patch, const SchemaNode& schema) {
 
 PatchResult apply_strategic_merge_patch(value& target, const value& patch, const SchemaNode& schema) {
   if (!patch.is_object()) return fail(400, "a strategic merge patch must be a JSON object");
-  return smp(target, patch, schema);
+  return guarded(target, [&](value& t) { return smp(t, patch, schema); });
 }
 
 }  // namespace nonevent::sim

@@ -4,6 +4,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <regex>
+#include <sstream>
+
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
 
 namespace nonevent::sim {
 
@@ -54,8 +58,38 @@ value yaml_to_json(const YAML::Node& node) {
   return value::null();
 }
 
+namespace {
+// Counts documents and builds nothing.
+struct DocumentCounter : YAML::EventHandler {
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// yaml-cpp 0.7's LoadAll never ends on a ',' after a top-level node (`[a],`, `"a",`): it
+// yields empty documents without consuming it until memory runs out (found by tests/fuzz
+// resource_specs). A stream has at most one document per character, so counting them first
+// with a parser that builds nothing finds that loop cheaply.
+void refuse_endless_streams(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentCounter counter;
+  size_t documents = 0;
+  while (parser.HandleNextDocument(counter))
+    if (++documents > text.size() + 1)
+      throw YAML::ParserException(YAML::Mark::null_mark(), "malformed YAML: a stray ',' outside a flow collection");
+}
+}  // namespace
+
 std::vector<value> parse_yaml_documents(const std::string& text) {
   std::vector<value> out;
+  refuse_endless_streams(text);
   for (const auto& doc : YAML::LoadAll(text)) {
     if (!doc || doc.IsNull()) continue;
     out.push_back(yaml_to_json(doc));

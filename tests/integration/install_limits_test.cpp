@@ -48,7 +48,8 @@ TEST(InstallLimits, AJobTemplateNamingAnotherServiceAccountIsRefusedAndTouchesNo
       << rig.campaign("fleet").serialize();
   const std::string status = rig.campaign("fleet").at("status").serialize();
   EXPECT_NE(status.find("spec.inPlace.jobTemplate.spec.serviceAccountName: \\\"cluster-admin-sa\\\" is not allowed"), std::string::npos) << status;
-  EXPECT_NE(rig.events_text().find("NotAllowed"), std::string::npos);
+  // The Event is sent in the background, after the status.
+  EXPECT_TRUE(rig.advance_until([&] { return rig.events_text().find("NotAllowed") != std::string::npos; }, 5min)) << rig.events_text();
   rig.advance(5min);
   EXPECT_TRUE(rig.list("batch/jobs").empty());
   EXPECT_TRUE(no_node_claimed(rig));

@@ -1,0 +1,28 @@
+// Any bytes as YAML manifests: each document's spec read as a MaintenanceWindow's and as a
+// PatchCampaign's. Bad input is a list of problems, never a crash; a spec read as valid
+// resolves its next occurrence without one either.
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <string>
+
+#include "controllers/campaign_spec.h"
+#include "controllers/window_spec.h"
+#include "kube/clock.h"
+#include "sim/yaml_json.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::vector<web::json::value> docs;
+  try {
+    docs = nonevent::sim::parse_yaml_documents(std::string(reinterpret_cast<const char*>(data), size));
+  } catch (const YAML::Exception&) {
+    return 0;
+  }
+  for (const auto& d : docs) {
+    const auto spec = d.is_object() && d.has_field("spec") ? d.at("spec") : d;
+    auto w = nonevent::controllers::parse_window_spec(spec);
+    if (w.spec) (void)w.spec->resolve(*nonevent::kube::parse_rfc3339("2026-12-01T00:00:00Z"));
+    (void)nonevent::controllers::parse_campaign_spec(spec);
+  }
+  return 0;
+}

@@ -221,6 +221,16 @@ class Parser {
     return l;
   }
   NodePtr unary() {
+    // Every nesting (parentheses, lists, calls, `!` and `-`) passes through here: a rule
+    // nested past 100 levels is refused instead of overflowing the stack ("!!!!…" did, found
+    // by tests/fuzz cel_rules). kube-apiserver's CEL limits nesting too.
+    struct Deeper {
+      int& depth;
+      explicit Deeper(int& d) : depth(d) {
+        if (++depth > 100) throw std::runtime_error("expression nested too deeply (more than 100 levels)");
+      }
+      ~Deeper() { --depth; }
+    } deeper(depth_);
     if (is("!")) {
       ++p_;
       return make(Node::kNot, "", {unary()});
@@ -322,6 +332,7 @@ class Parser {
 
   std::vector<Token> t_;
   size_t p_ = 0;
+  int depth_ = 0;  // nesting, bounded in unary()
 };
 
 // ---------- evaluation ----------

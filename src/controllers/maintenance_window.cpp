@@ -127,22 +127,17 @@ ReconcileResult MaintenanceWindowController::reconcile(const std::string& name) 
   p.others = other_holds(all_nodes, others_);
 
   if (meta.has_field("deletionTimestamp")) return finalize(p);
-  // Invalid spec: a clear condition and Event, nothing touched.
+  // Invalid spec, or a power this installation does not grant: a clear condition and Event,
+  // nothing touched.
   auto parsed = parse_window_spec(p.obj.has_field("spec") ? p.obj.at("spec") : value::null());
-  if (!parsed.spec) {
+  const auto refused = parsed.spec ? limits_.refuse_drain(parsed.spec->drain, "spec.drain") : std::vector<std::string>{};
+  if (!parsed.spec || !refused.empty()) {
     std::string msg;
-    for (const auto& problem : parsed.problems) msg += (msg.empty() ? "" : "; ") + problem;
-    if (auto st = blocked_status(p, "InvalidSpec", msg); !st.ok()) return st.error();
+    for (const auto& problem : parsed.spec ? refused : parsed.problems) msg += (msg.empty() ? "" : "; ") + problem;
+    if (auto st = blocked_status(p, parsed.spec ? "NotAllowed" : "InvalidSpec", msg); !st.ok()) return st.error();
     return done();
   }
   WindowSpec& w = *parsed.spec;
-  // Powers this installation does not grant: refused before anything is touched.
-  if (const auto refused = limits_.refuse_drain(w.drain, "spec.drain"); !refused.empty()) {
-    std::string msg;
-    for (const auto& problem : refused) msg += (msg.empty() ? "" : "; ") + problem;
-    if (auto st = blocked_status(p, "NotAllowed", msg); !st.ok()) return st.error();
-    return done();
-  }
   p.spec = &w;
   if (!w.resolve(p.now)) {
     if (auto st = blocked_status(p, "NoOccurrence", "spec.schedule: no occurrence in the next five years"); !st.ok()) return st.error();

@@ -56,22 +56,22 @@ std::vector<RolloutMover::RecordedMove> RolloutMover::moves_on(const model::Node
     RecordedMove m{key.substr(0, slash), key.substr(slash + 1), value::null(), value::null()};
     auto d = get_json(kube::resources::deployments(), m.ns, m.name);
     if (!d) continue;
-    const std::string recorded = text(*d, {"metadata", "annotations", kMove});
+    const std::string recorded = text(d.value(), {"metadata", "annotations", kMove});
     std::error_code ec;
     m.record = recorded.empty() ? value::null() : value::parse(recorded, ec);
     if (recorded.empty() || ec || text(m.record, {"node"}) != node.meta.name) continue;
-    m.deployment = std::move(*d);
+    m.deployment = std::move(d.value());
     out.push_back(std::move(m));
   }
   return out;
 }
 
-std::optional<value> RolloutMover::get_json(const kube::GroupVersionResource& r, const std::string& ns, const std::string& name) {
+kube::Result<value> RolloutMover::get_json(const kube::GroupVersionResource& r, const std::string& ns, const std::string& name) {
   auto got = client_.get(r, ns, name);
-  if (!got.ok()) return std::nullopt;
+  if (!got.ok()) return got.error();
   std::error_code ec;
   value v = value::parse(got.value(), ec);
-  if (ec) return std::nullopt;
+  if (ec) return kube::ApiError::transport("the body of " + r.resource + " " + name + " is not JSON");
   return v;
 }
 
@@ -80,7 +80,7 @@ bool RolloutMover::namespace_selected(const std::string& ns, const RolloutPolicy
   auto n = get_json(kube::resources::namespaces(), "", ns);
   if (!n) return false;
   model::Labels labels;
-  if (const value* l = at(*n, {"metadata", "labels"}); l && l->is_object())
+  if (const value* l = at(n.value(), {"metadata", "labels"}); l && l->is_object())
     for (const auto& [k, v] : l->as_object())
       if (v.is_string()) labels.emplace_back(model::IStr(k), model::IStr(v.as_string()));
   std::sort(labels.begin(), labels.end());
@@ -124,26 +124,26 @@ RolloutMover::Outcome RolloutMover::move(const model::Pod& pod, const model::Nod
   auto rs = get_json(kube::resources::replica_sets(), ns, owner->name.str());
   std::string deployment_name;
   if (rs)
-    if (const value* refs = at(*rs, {"metadata", "ownerReferences"}); refs && refs->is_array())
+    if (const value* refs = at(rs.value(), {"metadata", "ownerReferences"}); refs && refs->is_array())
       for (const auto& r : refs->as_array())
         if (r.has_field("controller") && r.at("controller").as_bool() && text(r, {"kind"}) == "Deployment") deployment_name = text(r, {"name"});
   if (deployment_name.empty()) return blocker("CannotSurge", "ReplicaSet " + owner->name.str() + " has no Deployment to surge it");
   auto d = get_json(kube::resources::deployments(), ns, deployment_name);
   if (!d) return out;  // read again next pass
   const auto dref = ref_of("Deployment", "apps/v1", ns, deployment_name);
-  const int64_t replicas = number(*d, {"spec", "replicas"}, 1);
+  const int64_t replicas = number(d.value(), {"spec", "replicas"}, 1);
 
   // A move in progress (advance() moves it on, whatever becomes of this pod).
-  if (!text(*d, {"metadata", "annotations", kMove}).empty()) {
+  if (!text(d.value(), {"metadata", "annotations", kMove}).empty()) {
     out.moving = true;
     return out;
   }
   if (claim.empty()) return out;  // claimed this pass: the node's claim is read next pass
 
   // A new move.
-  const bool rolling = text(*d, {"spec", "strategy", "type"}) != "Recreate";
-  const int64_t surge = rolling ? scaled(at(*d, {"spec", "strategy", "rollingUpdate", "maxSurge"}), replicas, true) : 0;
-  const int64_t unavailable = rolling ? scaled(at(*d, {"spec", "strategy", "rollingUpdate", "maxUnavailable"}), replicas, false) : 0;
+  const bool rolling = text(d.value(), {"spec", "strategy", "type"}) != "Recreate";
+  const int64_t surge = rolling ? scaled(at(d.value(), {"spec", "strategy", "rollingUpdate", "maxSurge"}), replicas, true) : 0;
+  const int64_t unavailable = rolling ? scaled(at(d.value(), {"spec", "strategy", "rollingUpdate", "maxUnavailable"}), replicas, false) : 0;
   const bool by_rollout = rolling && surge >= 1 && unavailable == 0;
   if (!by_rollout && scaled_by_hpa(ns, deployment_name))
     return blocker("HorizontalPodAutoscaler", "Deployment " + deployment_name +
@@ -168,7 +168,7 @@ RolloutMover::Outcome RolloutMover::move(const model::Pod& pod, const model::Nod
   value dp = value::object();
   dp["metadata"]["annotations"][kMove] = value::string(m.serialize());
   dp["metadata"]["labels"][kMovingLabel] = value::string("true");
-  dp["metadata"]["resourceVersion"] = value::string(text(*d, {"metadata", "resourceVersion"}));
+  dp["metadata"]["resourceVersion"] = value::string(text(d.value(), {"metadata", "resourceVersion"}));
   if (by_rollout) dp["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"] = value::string(kube::format_rfc3339(now));
   else dp["spec"]["replicas"] = value::number(replicas + 1);
   auto r = client_.patch(kube::resources::deployments(), ns, deployment_name, PatchType::kMerge, dp.serialize());
@@ -204,14 +204,12 @@ void RolloutMover::advance(const model::Node& node) {
     const std::string victim = text(m, {"pod"});
     // Gone only when the API server says so: a read that failed (a timeout, a 403) must not
     // scale back, or the ReplicaSet would remove some other pod than the drained node's.
-    auto got = client_.get(kube::resources::pods(), ns, victim);
-    if (!got.ok() && !got.error().is_not_found()) {
-      logging::warn("rollout", "cannot read the pod being moved; the move waits", {{"deployment", key}, {"pod", ns + "/" + victim}, {"error", got.error().to_string()}});
+    auto pod = get_json(kube::resources::pods(), ns, victim);
+    if (!pod.ok() && !pod.error().is_not_found()) {
+      logging::warn("rollout", "cannot read the pod being moved; the move waits", {{"deployment", key}, {"pod", ns + "/" + victim}, {"error", pod.error().to_string()}});
       continue;
     }
-    std::error_code ec;
-    const value pod = got.ok() ? value::parse(got.value(), ec) : value::null();
-    const bool gone = !got.ok() || at(pod, {"metadata", "deletionTimestamp"}) != nullptr;
+    const bool gone = !pod.ok() || at(pod.value(), {"metadata", "deletionTimestamp"}) != nullptr;
     if (gone) {
       finish(ns, name, d, replicas != original ? std::optional<int64_t>(original) : std::nullopt);
       continue;

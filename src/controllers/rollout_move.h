@@ -55,7 +55,8 @@ class RolloutMover {
     web::json::value deployment, record;
   };
   std::vector<RecordedMove> moves_on(const model::Node& node);
-  std::optional<web::json::value> get_json(const kube::GroupVersionResource& r, const std::string& ns, const std::string& name);
+  // The object, or why not (404, a failed read, or a body that is not JSON).
+  kube::Result<web::json::value> get_json(const kube::GroupVersionResource& r, const std::string& ns, const std::string& name);
   bool namespace_selected(const std::string& ns, const RolloutPolicy& policy);
   bool scaled_by_hpa(const std::string& ns, const std::string& deployment);
   void finish(const std::string& ns, const std::string& name, const web::json::value& deployment, std::optional<int64_t> replicas);

@@ -9,6 +9,7 @@
 
 namespace nonevent::sim {
 
+// On failure the target is left partly patched: callers discard it.
 struct PatchResult {
   bool ok = true;
   int code = 200;       // 400/422 on a bad patch

@@ -109,9 +109,10 @@ value special_json(const pb::Message& m, Form form) {
       if (!r->HasField(m, s) && !r->HasField(m, n)) return value::null();
       // Our times count nanoseconds in 64 bits (1678 to 2261); a time outside is dropped
       // rather than overflowed (tests/fuzz protobuf_body).
-      if (const int64_t secs = r->GetInt64(m, s); secs < -9'000'000'000LL || secs > 9'000'000'000LL) return value::null();
+      const int64_t secs = r->GetInt64(m, s);
+      if (secs < -9'000'000'000LL || secs > 9'000'000'000LL) return value::null();
       const auto t = kube::TimePoint{} + std::chrono::duration_cast<kube::TimePoint::duration>(
-                                             std::chrono::seconds(r->GetInt64(m, s)) + std::chrono::nanoseconds(r->GetInt32(m, n)));
+                                             std::chrono::seconds(secs) + std::chrono::nanoseconds(r->GetInt32(m, n)));
       return value::string(form == Form::Time ? kube::format_rfc3339(t) : kube::format_rfc3339_micro(t));
     }
     case Form::Duration:

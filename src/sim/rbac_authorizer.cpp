@@ -34,10 +34,6 @@ std::vector<std::string> strings(const value& v, const char* k) {
       if (s.is_string()) out.push_back(s.as_string());
   return out;
 }
-std::string text(const value& v, std::initializer_list<const char*> path) {
-  const value* x = json::at(v, path);
-  return x && x->is_string() ? x->as_string() : "";
-}
 std::vector<Rule> rules_of(const value& role) {
   std::vector<Rule> out;
   if (const value* rs = json::at(role, {"rules"}); rs && rs->is_array())
@@ -46,9 +42,9 @@ std::vector<Rule> rules_of(const value& role) {
   return out;
 }
 Binding binding_of(const value& b, const std::string& ns) {
-  Binding out{ns, text(b, {"roleRef", "kind"}), text(b, {"roleRef", "name"}), {}};
+  Binding out{ns, json::str(b, {"roleRef", "kind"}), json::str(b, {"roleRef", "name"}), {}};
   if (const value* ss = json::at(b, {"subjects"}); ss && ss->is_array())
-    for (const auto& s : ss->as_array()) out.subjects.push_back({text(s, {"kind"}), text(s, {"name"}), text(s, {"namespace"})});
+    for (const auto& s : ss->as_array()) out.subjects.push_back({json::str(s, {"kind"}), json::str(s, {"name"}), json::str(s, {"namespace"})});
   return out;
 }
 
@@ -110,11 +106,11 @@ std::shared_ptr<const RbacAuthorizer::Policy> RbacAuthorizer::policy() const {
   if (policy_ && gen == policy_generation_) return policy_;
   auto p = std::make_shared<Policy>();
   const std::string group = std::string(kRbac) + "/";
-  for (const auto& r : json::list_objects(*store_, group + "clusterroles")) p->cluster_roles[text(r, {"metadata", "name"})] = rules_of(r);
+  for (const auto& r : json::list_objects(*store_, group + "clusterroles")) p->cluster_roles[json::str(r, {"metadata", "name"})] = rules_of(r);
   for (const auto& r : json::list_objects(*store_, group + "roles"))
-    p->roles[text(r, {"metadata", "namespace"}) + "/" + text(r, {"metadata", "name"})] = rules_of(r);
+    p->roles[json::str(r, {"metadata", "namespace"}) + "/" + json::str(r, {"metadata", "name"})] = rules_of(r);
   for (const auto& b : json::list_objects(*store_, group + "clusterrolebindings")) p->bindings.push_back(binding_of(b, ""));
-  for (const auto& b : json::list_objects(*store_, group + "rolebindings")) p->bindings.push_back(binding_of(b, text(b, {"metadata", "namespace"})));
+  for (const auto& b : json::list_objects(*store_, group + "rolebindings")) p->bindings.push_back(binding_of(b, json::str(b, {"metadata", "namespace"})));
   policy_ = std::move(p);
   policy_generation_ = gen;
   return policy_;

@@ -50,6 +50,18 @@ std::string zone_of_a_db_pod(Rig& rig, const std::string& ns) {
       return str(rig.node(str(p, {"spec", "nodeName"})), {"metadata", "labels", "topology.kubernetes.io/zone"});
   return "";
 }
+// Namespace `ns`'s Deployment of `replicas` held by its budget, with `strategy` (and the
+// manifests in `extra`), settled for a minute; then a window on the zone of one of its pods
+// with drain.rollout `rollout`. The operator is not started. The zone.
+std::string window_on_a_held_workload(Rig& rig, const std::string& ns, int replicas, const std::string& strategy,
+                                      const std::string& rollout, const std::string& extra = "") {
+  rig.apply(held_workload(ns, replicas, strategy));
+  if (!extra.empty()) rig.apply(extra);
+  rig.advance(60s);
+  const std::string zone = zone_of_a_db_pod(rig, ns);
+  rig.apply(window_on(zone, rollout));
+  return zone;
+}
 bool zone_empty_before_start(Rig& rig, const std::string& ns, const std::string& zone) {
   return db_pods(rig, ns, zone).in_zone.empty();
 }
@@ -59,10 +71,7 @@ namespace {
 // Namespace solo's one replica held by its budget, a window on its zone with `rollout`, and
 // the operator run until 00:35, five minutes before the window starts; the zone.
 std::string solo_window_until_shortly_before_start(Rig& rig, const std::string& rollout) {
-  rig.apply(held_workload("solo", 1, "{type: RollingUpdate}"));
-  rig.advance(60s);
-  const std::string zone = zone_of_a_db_pod(rig, "solo");
-  rig.apply(window_on(zone, rollout));
+  const std::string zone = window_on_a_held_workload(rig, "solo", 1, "{type: RollingUpdate}", rollout);
   rig.start_operator();
   rig.advance_until([&] { return rig.clock->now() >= *kube::parse_rfc3339("2026-12-01T00:35:00Z"); }, 1h);
   return zone;
@@ -72,11 +81,8 @@ std::string solo_window_until_shortly_before_start(Rig& rig, const std::string& 
 // maxUnavailable 25% down to 0): moved by a rollout; Ready never below 1.
 TEST(RolloutMove, ASingleReplicaIsMovedByARolloutWithoutAMomentDown) {
   Rig rig(Rig::kSmallCluster, {});
-  rig.apply(held_workload("solo", 1, "{type: RollingUpdate}"));
-  rig.advance(60s);
-  const std::string zone = zone_of_a_db_pod(rig, "solo");
+  const std::string zone = window_on_a_held_workload(rig, "solo", 1, "{type: RollingUpdate}", "{when: WhenBlocked}");
   ASSERT_NE(zone, "");
-  rig.apply(window_on(zone, "{when: WhenBlocked}"));
   rig.start_operator();
   int least_ready = 1;
   const auto start = *kube::parse_rfc3339("2026-12-01T00:40:00Z");
@@ -146,15 +152,13 @@ TEST(RolloutMove, NeverWaitsOnTheBudgetAsBefore) {
 // zone's pod removed. Ready never below 3, replicas back to 3, the other pods untouched.
 TEST(RolloutMove, ABudgetEqualToTheReplicasIsMovedByScalingUpAndBack) {
   Rig rig(Rig::kSmallCluster, {});
-  rig.apply(held_workload("trio", 3, "{type: RollingUpdate, rollingUpdate: {maxSurge: 0, maxUnavailable: 1}}"));
-  rig.advance(60s);
-  const std::string zone = zone_of_a_db_pod(rig, "trio");
+  const std::string zone =
+      window_on_a_held_workload(rig, "trio", 3, "{type: RollingUpdate, rollingUpdate: {maxSurge: 0, maxUnavailable: 1}}", "{when: WhenBlocked}");
   const auto before = db_pods(rig, "trio", zone);
   ASSERT_EQ(before.ready, 3);
   std::set<std::string> elsewhere;
   for (const auto& n : before.names)
     if (!before.in_zone.count(n)) elsewhere.insert(n);
-  rig.apply(window_on(zone, "{when: WhenBlocked}"));
   rig.start_operator();
   int least_ready = 3, most = 0;
   const auto start = *kube::parse_rfc3339("2026-12-01T00:40:00Z");
@@ -219,11 +223,8 @@ std::string hpa_on_db(const std::string& ns) {
 // and the Deployment is left exactly as it was.
 TEST(RolloutMove, AnAutoscaledDeploymentThatCannotSurgeIsABlockerNotScaled) {
   Rig rig(Rig::kSmallCluster, {});
-  rig.apply(held_workload("trio", 3, "{type: RollingUpdate, rollingUpdate: {maxSurge: 0, maxUnavailable: 1}}"));
-  rig.apply(hpa_on_db("trio"));
-  rig.advance(60s);
-  const std::string zone = zone_of_a_db_pod(rig, "trio");
-  rig.apply(window_on(zone, "{when: WhenBlocked}"));
+  const std::string zone = window_on_a_held_workload(rig, "trio", 3, "{type: RollingUpdate, rollingUpdate: {maxSurge: 0, maxUnavailable: 1}}",
+                                                     "{when: WhenBlocked}", hpa_on_db("trio"));
   rig.start_operator();
   int most_replicas = 0;
   rig.advance_until([&] { return rig.clock->now() >= *kube::parse_rfc3339("2026-12-01T00:35:00Z"); }, 1h, [&] {
@@ -239,11 +240,8 @@ TEST(RolloutMove, AnAutoscaledDeploymentThatCannotSurgeIsABlockerNotScaled) {
 // HPA and the move do not fight.
 TEST(RolloutMove, AnAutoscaledDeploymentThatSurgesIsMovedByARollout) {
   Rig rig(Rig::kSmallCluster, {});
-  rig.apply(held_workload("trio", 3, "{type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}"));
-  rig.apply(hpa_on_db("trio"));
-  rig.advance(60s);
-  const std::string zone = zone_of_a_db_pod(rig, "trio");
-  rig.apply(window_on(zone, "{when: WhenBlocked}"));
+  const std::string zone = window_on_a_held_workload(rig, "trio", 3, "{type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}",
+                                                     "{when: WhenBlocked}", hpa_on_db("trio"));
   rig.start_operator();
   int least_ready = 3, most_replicas = 0;
   const auto start = *kube::parse_rfc3339("2026-12-01T00:40:00Z");
@@ -272,10 +270,8 @@ bool no_move_left(Rig& rig) {
 // drops every record; Ready never below 3 on the way.
 TEST(RolloutMove, AWindowDeletedMidMoveUndoesIt) {
   Rig rig(Rig::kSmallCluster, {});
-  rig.apply(held_workload("trio", 3, "{type: RollingUpdate, rollingUpdate: {maxSurge: 0, maxUnavailable: 1}}"));
-  rig.advance(60s);
-  const std::string zone = zone_of_a_db_pod(rig, "trio");
-  rig.apply(window_on(zone, "{when: WhenBlocked}"));
+  const std::string zone =
+      window_on_a_held_workload(rig, "trio", 3, "{type: RollingUpdate, rollingUpdate: {maxSurge: 0, maxUnavailable: 1}}", "{when: WhenBlocked}");
   rig.tick = 1s;
   rig.start_operator();
   int least_ready = 3;
@@ -294,10 +290,8 @@ TEST(RolloutMove, AWindowDeletedMidMoveUndoesIt) {
 // never below 3, the zone empty before the window, the campaign done, nothing left.
 TEST(RolloutMove, AWindowAndACampaignMoveTheSameDeploymentOneAtATime) {
   Rig rig(Rig::kSmallCluster, {});
-  rig.apply(held_workload("trio", 3, "{type: RollingUpdate, rollingUpdate: {maxSurge: 0, maxUnavailable: 1}}"));
-  rig.advance(60s);
-  const std::string zone = zone_of_a_db_pod(rig, "trio");
-  rig.apply(window_on(zone, "{when: WhenBlocked}"));
+  const std::string zone =
+      window_on_a_held_workload(rig, "trio", 3, "{type: RollingUpdate, rollingUpdate: {maxSurge: 0, maxUnavailable: 1}}", "{when: WhenBlocked}");
   rig.apply(std::string("apiVersion: nonevent.dev/v1alpha1\nkind: PatchCampaign\nmetadata: {name: fleet}\nspec:\n  target: {version: v2}\n"
                         "  deadline: 12h\n  drain: {rollout: {when: WhenBlocked}}\n  strategy: {type: InPlace, maxUnavailable: 1}\n") +
             testing::kJobTemplate);
@@ -336,10 +330,8 @@ TEST_P(RolloutMoveKills, NeverALeftoverReplicaOrRecord) {
   using namespace nonevent::sim::json;
   std::mt19937 rng(static_cast<unsigned>(GetParam()));
   Rig rig(Rig::kSmallCluster, {});
-  rig.apply(nonevent::held_workload("trio", 3, "{type: RollingUpdate, rollingUpdate: {maxSurge: 0, maxUnavailable: 1}}"));
-  rig.advance(60s);
-  const std::string zone = nonevent::zone_of_a_db_pod(rig, "trio");
-  rig.apply(nonevent::window_on(zone, "{when: WhenBlocked}"));
+  const std::string zone = nonevent::window_on_a_held_workload(
+      rig, "trio", 3, "{type: RollingUpdate, rollingUpdate: {maxSurge: 0, maxUnavailable: 1}}", "{when: WhenBlocked}");
   rig.tick = 3s;
   // Even seeds add API faults on top: the move's own writes and reads fail at times.
   if (GetParam() % 2 == 0)

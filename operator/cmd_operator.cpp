@@ -24,6 +24,7 @@ struct OperatorFlags {
   LogFlags log;
   bool leader_elect = false;
   std::string lease_namespace, namespace_, metrics_address = ":8080", health_address;
+  std::string lease_duration = "15s", renew_deadline = "10s", retry_period = "2s";
   std::string kured_daemonset = "kube-system/kured";
   bool coordinate_kured = false;
   std::string patch_job_namespace;
@@ -47,6 +48,19 @@ int run_operator(const OperatorFlags& f) {
   const char* pod_ns = std::getenv("POD_NAMESPACE");
   opts.namespace_ = !f.namespace_.empty() ? f.namespace_ : pod_ns && *pod_ns ? pod_ns : config.default_namespace;
   opts.lease_namespace = f.lease_namespace.empty() ? opts.namespace_ : f.lease_namespace;
+  auto millis = [](const char* flag, const std::string& text) {
+    return std::chrono::milliseconds(static_cast<long long>(positive_seconds(flag, text) * 1000));
+  };
+  opts.lease_duration = millis("--leader-elect-lease-duration", f.lease_duration);
+  opts.renew_deadline = millis("--leader-elect-renew-deadline", f.renew_deadline);
+  opts.retry_period = millis("--leader-elect-retry-period", f.retry_period);
+  // As kube-controller-manager validates them: a leader must give up before its Lease can be taken.
+  if (opts.lease_duration <= opts.renew_deadline)
+    throw UsageError("--leader-elect-lease-duration (" + f.lease_duration + ") must be longer than --leader-elect-renew-deadline (" +
+                     f.renew_deadline + ")");
+  if (opts.renew_deadline <= opts.retry_period)
+    throw UsageError("--leader-elect-renew-deadline (" + f.renew_deadline + ") must be longer than --leader-elect-retry-period (" +
+                     f.retry_period + ")");
   opts.kured_daemonset = f.kured_daemonset;
   opts.coordinate_kured = f.coordinate_kured;
   opts.patch_job_namespace = f.patch_job_namespace;
@@ -120,6 +134,11 @@ void add_operator(CLI::App& root, Run& run) {
   add_log_flags(*app, f->log);
   app->add_flag("--leader-elect", f->leader_elect, "hold a coordination.k8s.io Lease; only the holder acts (run 2 replicas)");
   app->add_option("--leader-election-namespace", f->lease_namespace, "where the Lease lives (default: --namespace)");
+  app->add_option("--leader-elect-lease-duration", f->lease_duration, "how long a Lease not renewed keeps the others waiting")
+      ->capture_default_str();
+  app->add_option("--leader-elect-renew-deadline", f->renew_deadline, "how long the leader keeps trying to renew before it gives up and exits")
+      ->capture_default_str();
+  app->add_option("--leader-elect-retry-period", f->retry_period, "how often the replicas try the Lease")->capture_default_str();
   app->add_option("--namespace", f->namespace_, "the operator's own namespace, where patch Jobs run (default: $POD_NAMESPACE, else the context's)");
   app->add_option("--metrics-bind-address", f->metrics_address, "/metrics, /healthz and /readyz (ADDRESS:PORT, :PORT; port 0 picks one)")
       ->capture_default_str();

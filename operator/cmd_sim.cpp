@@ -68,7 +68,7 @@ int load_manifests(sim::ApiServer& api, const std::string& path) {
 }
 
 struct ServeFlags {
-  std::string cluster, listen = "127.0.0.1:0", kubeconfig_out, token, drop_every, compact_every;
+  std::string cluster, listen = "127.0.0.1:0", kubeconfig_out, token, drop_every, compact_every, state;
   std::vector<std::string> manifests, snapshots, faults;
   bool tls = false, rbac = false;
   uint64_t seed = 1;
@@ -101,6 +101,24 @@ int serve(const ServeFlags& f) {
   const uint64_t seed = f.seed;
   auto clock = clock_from(f.clock, "sim serve");
   auto store = std::make_shared<sim::ObjectStore>();
+  // --state: the storage etcd would keep across an API server restart. When the file exists the
+  // cluster is what it holds (the cluster file's nodes and the manifests were created the first
+  // time); it is written again when the server is stopped.
+  bool restored = false;
+  if (!f.state.empty()) {
+    std::ifstream saved(f.state);
+    if (saved) {
+      try {
+        sim::ApiServer::restore_storage(*store, saved);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "nonevent sim serve: --state %s: %s\n", f.state.c_str(), e.what());
+        return 1;
+      }
+      restored = true;
+      std::fprintf(stderr, "nonevent sim serve: restored %s (resourceVersion %llu)\n", f.state.c_str(),
+                   static_cast<unsigned long long>(store->resource_version()));
+    }
+  }
   // kubectl never sends credentials over plain HTTP (clientcmd reads auth info only for TLS
   // servers), so a token is required only when serving TLS; plain HTTP stays on loopback.
   const std::string token = f.tls ? (f.token.empty() ? random_token() : f.token) : "";
@@ -115,7 +133,7 @@ int serve(const ServeFlags& f) {
       std::fprintf(stderr, "nonevent sim serve: %s\n", e.what());
       return 1;
     }
-    for (const auto& node : sim::make_nodes(spec, clock->now())) {
+    for (const auto& node : restored ? std::vector<web::json::value>{} : sim::make_nodes(spec, clock->now())) {
       auto r = api->create_object(node);
       if (r.status >= 300) {
         std::fprintf(stderr, "nonevent sim serve: creating nodes: %s\n", r.body.c_str());
@@ -126,8 +144,9 @@ int serve(const ServeFlags& f) {
   // Without a cluster file there are no nodes, but the controllers still run (pods stay
   // Pending, as in a cluster with no capacity).
   sim::Simulation simulation(api, clock, spec, seed);
-  for (const auto& m : manifests)
-    if (int rc = load_manifests(*api, m)) return rc;
+  if (!restored)
+    for (const auto& m : manifests)
+      if (int rc = load_manifests(*api, m)) return rc;
   simulation.start();
 
   std::string ca_pem;
@@ -188,6 +207,19 @@ int serve(const ServeFlags& f) {
   if (chaos.joinable()) chaos.join();
   server->stop();
   simulation.stop();
+  if (!f.state.empty()) {
+    // Written aside and renamed: a crash while writing keeps the previous state whole.
+    const std::string tmp = f.state + ".tmp";
+    std::ofstream out(tmp, std::ios::trunc);
+    store->save(out);
+    out.close();
+    if (!out || std::rename(tmp.c_str(), f.state.c_str()) != 0) {
+      std::fprintf(stderr, "nonevent sim serve: cannot write --state %s\n", f.state.c_str());
+      return 1;
+    }
+    std::fprintf(stderr, "nonevent sim serve: saved %s (resourceVersion %llu)\n", f.state.c_str(),
+                 static_cast<unsigned long long>(store->resource_version()));
+  }
   return 0;
 }
 
@@ -212,6 +244,9 @@ void add_sim(CLI::App& root, Run& run) {
   app->add_option("--seed", f->seed, "the simulation's random seed")->capture_default_str();
   app->add_option("--fault", f->faults, "verb=V,resource=R,code=500|503|429|409,rate=0.1,latency=20ms (repeatable)")->allow_extra_args(false);
   app->add_option("--drop-watches-every", f->drop_every, "drop every open connection this often, e.g. 30s (real time)");
+  app->add_option("--state", f->state,
+                  "keep the cluster's storage in FILE across restarts, as etcd does: loaded at start when it exists "
+                  "(instead of the cluster file's nodes and the manifests), written when stopped");
   app->add_option("--compact-every", f->compact_every, "forget watch history this often, e.g. 2m (real time): watches get 410");
   add_clock_flags(*app, f->clock);
   app->callback([f, &run] { run = [f] { return serve(*f); }; });

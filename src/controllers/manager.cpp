@@ -257,6 +257,9 @@ bool Manager::run() {
     cfg.lease_namespace = opts_.lease_namespace;
     cfg.lease_name = opts_.lease_name;
     cfg.identity = opts_.identity.empty() ? kube::default_identity() : opts_.identity;
+    cfg.lease_duration = opts_.lease_duration;
+    cfg.renew_deadline = opts_.renew_deadline;
+    cfg.retry_period = opts_.retry_period;
     cfg.on_started_leading = [&] { start_workers(); };
     cfg.on_stopped_leading = [this] {
       lost_ = !stopping_.load();

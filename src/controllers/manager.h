@@ -28,6 +28,9 @@ struct ManagerOptions {
   std::string lease_namespace = "default";
   std::string lease_name = "nonevent-operator";
   std::string identity;  // default: hostname_random
+  // The Lease's timings (client-go's defaults; on the operator's clock, so a rehearsal at
+  // --time-scale 60 gives a leader a quarter of a real second to renew unless lengthened).
+  std::chrono::milliseconds lease_duration{15'000}, renew_deadline{10'000}, retry_period{2'000};
   std::string namespace_ = "default";  // the operator's own namespace (patch Jobs run there)
   // kured's DaemonSet ("<namespace>/<name>"), whose lock annotation says which node kured is
   // rebooting (other_disruptors.h); and whether campaigns take that lock themselves while they

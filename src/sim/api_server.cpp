@@ -215,6 +215,11 @@ class InitialEventsSession final : public WatchSession {
 
 // ---------- ApiServer ----------
 
+void ApiServer::restore_storage(ObjectStore& store, std::istream& saved) {
+  store.set_field_extractor(extract_fields);
+  store.restore(saved);
+}
+
 ApiServer::ApiServer(std::shared_ptr<ObjectStore> store, std::shared_ptr<kube::Clock> clock, ApiServerOptions opts)
     : store_(std::move(store)), clock_(std::move(clock)), opts_(std::move(opts)), authn_(opts_.bearer_token) {
   if (opts_.rbac) authz_ = std::make_unique<RbacAuthorizer>(store_);

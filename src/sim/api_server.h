@@ -3,6 +3,7 @@
 // in, a response (or a watch session producing event lines) goes out. http_server.cpp puts
 // it on the wire; tests and in-process controllers can call it directly.
 #include <chrono>
+#include <iosfwd>
 #include <atomic>
 #include <map>
 #include <memory>
@@ -87,6 +88,10 @@ struct RequestRecord {
 class ApiServer {
  public:
   ApiServer(std::shared_ptr<ObjectStore> store, std::shared_ptr<kube::Clock> clock, ApiServerOptions opts = {});
+  // Fills `store` with storage saved by ObjectStore::save (`sim serve --state`), indexed as this
+  // server indexes what it writes; done before a server is made on the store, which then serves
+  // it as a restarted kube-apiserver serves etcd's (CRDs registered, PDBs and RBAC indexed).
+  static void restore_storage(ObjectStore& store, std::istream& saved);
   ApiResponse handle(const ApiRequest& req);
   // Creates an object given as a whole (manifests, snapshots): its apiVersion and kind say
   // where it goes. Lists (kind: List or *List with items) create each item.

@@ -7,7 +7,9 @@
 // sim.nonevent.dev/job-exit-code (read by the kubelet), and a node slow to come back (old
 // hardware, a long firmware check) with sim.nonevent.dev/reboot-seconds. A node annotated
 // sim.nonevent.dev/reboot-request with a value not served yet reboots keeping its image (how
-// the simulated kured reboots a node).
+// the simulated kured reboots a node). A reboot in progress is noted on the node
+// (sim.nonevent.dev/rebooting-into: the version it boots into), as a real machine keeps
+// rebooting whatever its API server does: a restarted `sim serve --state` finishes it.
 #include <set>
 
 #include "sim/controllers.h"
@@ -25,6 +27,7 @@ constexpr const char* kVersionLabel = "nonevent.dev/image-version";
 constexpr const char* kTargetVersion = "nonevent.dev/target-version";
 constexpr const char* kDesiredVersion = "nonevent.dev/desired-version";
 constexpr const char* kRebootSeconds = "sim.nonevent.dev/reboot-seconds";
+constexpr const char* kRebootingInto = "sim.nonevent.dev/rebooting-into";
 
 class NodeAgent final : public SimController {
  public:
@@ -59,6 +62,11 @@ class NodeAgent final : public SimController {
     for (const auto& ch : snap.cache->changed("/nodes")) {
       if (!ch.object) continue;
       const value& n = ch.last();
+      // A reboot the agent before a restart began: finished on this agent's clock.
+      if (const auto into = str(n, {"metadata", "annotations", kRebootingInto}); !into.empty() && !rebooting_.count(json::name(n))) {
+        start(sim, n, into, now);
+        continue;
+      }
       // A plain reboot (kured's): each new value of the request is one reboot, image kept.
       if (const auto req = str(n, {"metadata", "annotations", kRebootRequest}); !req.empty() && !rebooting_.count(json::name(n))) {
         auto& last = reboots_done_[json::name(n)];
@@ -83,6 +91,7 @@ class NodeAgent final : public SimController {
         set_ready(sim, *n, true, now);
         value p = value::object();
         p["metadata"]["labels"][kVersionLabel] = value::string(it->second.version);
+        p["metadata"]["annotations"][kRebootingInto] = value::null();
         sim.patch(object_path("v1", "nodes", "", it->first), p);
       }
       it = rebooting_.erase(it);
@@ -103,6 +112,11 @@ class NodeAgent final : public SimController {
     const auto until = now + std::chrono::duration_cast<kube::Duration>(std::chrono::duration<double>(reboot_s));
     rebooting_[json::name(node)] = {until, version};
     sim.wake_at(until);
+    if (str(node, {"metadata", "annotations", kRebootingInto}) != version) {
+      value p = value::object();
+      p["metadata"]["annotations"][kRebootingInto] = value::string(version);
+      sim.patch(object_path("v1", "nodes", "", json::name(node)), p);
+    }
   }
   static void set_ready(Simulation& sim, const value& node, bool ready, kube::TimePoint now) {
     value conditions = value::array();

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <istream>
+#include <ostream>
 #include <limits>
 #include <random>
 
@@ -688,6 +690,79 @@ void ObjectStore::close_watches() {
   std::lock_guard g(mu_);
   for (auto& wp : watches_)
     if (auto w = wp.lock()) w->close(false);
+}
+
+void ObjectStore::save(std::ostream& out) const {
+  // The pointers are taken under the lock (a consistent cut); their text is immutable, so it is
+  // written after the lock is let go.
+  std::vector<std::pair<const std::string*, StoredPtr>> objects;
+  uint64_t rv = 0;
+  {
+    std::lock_guard g(mu_);
+    rv = rv_;
+    for (const auto& [resource, coll] : data_)
+      for (const auto& [key, obj] : coll) objects.emplace_back(&resource, obj);
+  }  // `data_`'s keys outlive this: resources are never erased from the map
+  out << "{\"resourceVersion\":" << rv << "}\n";
+  std::string line;
+  for (const auto& [resource, obj] : objects) {
+    line.clear();
+    line += "{\"resource\":";
+    model::append_json_string(line, *resource);
+    line += ",\"object\":";
+    line += obj->json;
+    line += "}\n";
+    out << line;
+  }
+}
+
+void ObjectStore::restore(std::istream& in) {
+  std::string line;
+  size_t number = 0;
+  auto fail = [&](const std::string& why) {
+    throw std::runtime_error("stored state, line " + std::to_string(number) + ": " + why);
+  };
+  uint64_t saved_rv = 0;
+  std::vector<std::pair<std::string, std::shared_ptr<StoredObject>>> objects;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.empty()) continue;
+    std::error_code ec;
+    value entry = model::parse_json(line, ec);
+    if (ec || !entry.is_object()) fail("not a JSON object");
+    if (number == 1) {
+      const value* rv = member(entry, "resourceVersion");
+      if (!rv || !rv->is_integer()) fail("the header has no resourceVersion");
+      saved_rv = rv->as_number().to_uint64();
+      continue;
+    }
+    const value* resource = member(entry, "resource");
+    value* obj = entry.is_object() && entry.has_field("object") ? &entry.at("object") : nullptr;
+    if (!resource || !resource->is_string() || !obj || !obj->is_object()) fail("expected {\"resource\": ..., \"object\": {...}}");
+    const value* meta = member(*obj, "metadata");
+    const value* rv_text = meta ? member(*meta, "resourceVersion") : nullptr;
+    uint64_t rv = 0;
+    if (!rv_text || !rv_text->is_string()) fail("the object has no metadata.resourceVersion");
+    const auto& t = rv_text->as_string();
+    if (std::from_chars(t.data(), t.data() + t.size(), rv).ec != std::errc{} || rv > saved_rv)
+      fail("metadata.resourceVersion \"" + t + "\" is not a version up to the header's");
+    objects.emplace_back(resource->as_string(), make_stored(resource->as_string(), *obj, rv));
+  }
+  if (number == 0) fail("empty (no header line)");
+  WriteLock g(*this);
+  // What a server made before it was given its storage (its default namespaces) is replaced.
+  data_.clear();
+  dependents_.clear();
+  pods_by_node_.clear();
+  history_.clear();
+  for (auto& [resource, stored] : objects) {
+    auto& slot = data_[resource][store_key(stored->ns, stored->name)];
+    if (slot) fail("two objects named " + store_key(stored->ns, stored->name) + " in " + resource);
+    slot = stored;
+    reindex(resource, nullptr, stored.get());
+  }
+  rv_ = saved_rv;
+  oldest_rv_ = rv_;
 }
 
 void ObjectStore::compact() {

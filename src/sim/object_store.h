@@ -7,6 +7,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <iosfwd>
 #include <functional>
 #include <list>
 #include <map>
@@ -183,6 +184,15 @@ class ObjectStore {
   void close_watches();
   // Forgets all history (fault injection: every watch from an older version now gets 410).
   void compact();
+  // The storage etcd keeps across an API server restart (`sim serve --state`): every object
+  // with its resourceVersion, one JSON line each after a header line with the store's version.
+  // restore() replaces what the store holds with that (before any watch is opened), keeping
+  // versions, uids and timestamps, and
+  // continues counting from the saved version; history starts empty, so a watch from before
+  // the restart gets 410 and relists, as after an etcd compaction. It throws std::runtime_error
+  // naming the line at fault. Set the field extractor first (the server's constructor does).
+  void save(std::ostream& out) const;
+  void restore(std::istream& in);
   // Observers see every change, in order, synchronously under the store's lock: keep them quick.
   void add_observer(std::function<void(const Change&)> fn);
   void set_field_extractor(FieldExtractor fn);

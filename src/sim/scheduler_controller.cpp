@@ -21,6 +21,14 @@ class Scheduler final : public SimController {
  public:
   const char* name() const override { return "scheduler"; }
   void reconcile(Simulation& sim, const Snapshot& snap) override {
+    // A view made before a node changed points at node models the cache has since retired
+    // (and may have freed): it is dropped before anything reads it, keeping only where the
+    // search for feasible nodes stopped. (ASan found the memo below looking names up in a
+    // freed node's model.)
+    if (view_ && view_nodes_version_ != snap.cache->nodes_version()) {
+      next_start_node_ = view_->next_start_node_;
+      view_.reset();
+    }
     // The view's memo of each node's usage stands where no pod changed (a pod's usage is
     // filed under its node, and a changed record names the node before and after).
     if (view_) {
@@ -52,14 +60,13 @@ class Scheduler final : public SimController {
     if (attempt.empty()) return;
     // One view while the nodes stay as they are: what it derives from them (lookups by name,
     // spread domains) is kept from pass to pass; the pods it knows are forgotten after each.
-    if (!view_ || view_nodes_version_ != snap.cache->nodes_version()) {
-      const size_t start = view_ ? view_->next_start_node_ : 0;
+    if (!view_) {
       view_.emplace();
       view_->nodes = snap.cache->node_models();
       // kube-scheduler resumes its search for feasible nodes where the last one stopped, so
       // nodes at the front of the list (a cordoned zone, say) are not filtered again for
       // every pod.
-      view_->next_start_node_ = start;
+      view_->next_start_node_ = next_start_node_;
       view_nodes_version_ = snap.cache->nodes_version();
     }
     planner::ClusterView& view = *view_;
@@ -172,6 +179,7 @@ class Scheduler final : public SimController {
   std::set<std::string> waiting_;  // pod keys
   std::optional<planner::ClusterView> view_;  // over the nodes of nodes_version()
   uint64_t view_nodes_version_ = 0;
+  size_t next_start_node_ = 0;  // where the last view's search stopped, for the next view
 };
 
 }  // namespace

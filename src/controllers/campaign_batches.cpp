@@ -392,10 +392,14 @@ kube::Status PatchCampaignController::claim_batch(Pass& p, ZoneRoll& z, const Ba
 
 void PatchCampaignController::record_zone(Pass& p, ZoneRoll& z, const std::set<std::string>& released_now) {
   const CampaignSpec& c = p.c();
-  // Nodes we hold that the batch list lacks (claimed before a crash wrote the status).
+  // Nodes we hold that the batch list lacks (claimed before a crash wrote the status). A
+  // failed node kept cordoned (keepFailedNodesCordoned) is held but in no batch: listed again,
+  // it made every pass close that "batch" anew, count it in status.observed (a status write,
+  // whose watch event ran the next pass: a hot loop of writes while paused) and pull the
+  // average batch time, and so the ETA, towards zero.
   for (const auto& n : *z.nodes) {
     const auto* cl = claim_of(*n);
-    if (!cl || *cl != p.claim || released_now.count(n->meta.name)) continue;
+    if (!cl || *cl != p.claim || released_now.count(n->meta.name) || p.failed.count(n->meta.name)) continue;
     bool listed = false;
     for (const auto& b : z.batch.as_array()) listed = listed || b.as_string() == n->meta.name;
     if (!listed) z.batch[z.batch.size()] = value::string(n->meta.name);

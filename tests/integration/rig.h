@@ -196,8 +196,27 @@ struct Rig {
   void advance(std::chrono::seconds total, const std::function<void()>& invariant = {}) {
     for (auto t = 0s; t < total; t += tick) {
       simulation->run_until(clock->now() + tick, *clock);
-      std::this_thread::sleep_for(3ms);
+      settle();
       if (invariant) invariant();
+    }
+  }
+  // Lets the operator, on real threads, catch up with virtual time before the clock moves on
+  // (as bench::settle does): the simulation steps at this instant until the store stops
+  // changing, every watch has handed over its events and the manager's queues are idle. A
+  // fixed real-time pause per step made outcomes depend on the machine's speed: under
+  // AddressSanitizer the operator fell a step behind and windows passed phases between looks.
+  // Bounded (a manager that never idles is a finding, not a hang).
+  void settle() {
+    const auto give_up = std::chrono::steady_clock::now() + 5s;
+    int quiet = 0;
+    for (int i = 0; i < 200 && quiet < 3 && std::chrono::steady_clock::now() < give_up; ++i) {
+      while (store->undelivered_watch_events() > 0 && std::chrono::steady_clock::now() < give_up)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      const auto rv = store->resource_version();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      simulation->step();
+      const bool operator_idle = !manager || manager->idle();
+      quiet = (store->resource_version() == rv && operator_idle && store->undelivered_watch_events() == 0) ? quiet + 1 : 0;
     }
   }
   // Advances (as above) until `done` holds or `budget` of virtual time is spent; the operator

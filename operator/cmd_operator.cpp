@@ -34,20 +34,8 @@ struct OperatorFlags {
 
 int run_operator(const OperatorFlags& f) {
   configure_logging(f.log);
-  auto clock = clock_from(f.clock, "operator");
-  auto config = kube::load_default_config({.kubeconfig_path = f.kube.kubeconfig, .context = f.kube.context});
-  // --time-scale is for rehearsals against `nonevent sim serve --time-scale`: both must agree
-  // on what time it is.
-  auto client = kube::make_rest_client(config, clock);
-  observe::OperatorMetrics metrics;
-  client->set_observer(metrics.request_observer());
+  // Flags are checked before anything touches the cluster.
   controllers::ManagerOptions opts;
-  opts.leader_elect = f.leader_elect;
-  // The operator's own namespace (the chart sets POD_NAMESPACE from the downward API): patch
-  // Jobs run there and, by default, the leader Lease lives there.
-  const char* pod_ns = std::getenv("POD_NAMESPACE");
-  opts.namespace_ = !f.namespace_.empty() ? f.namespace_ : pod_ns && *pod_ns ? pod_ns : config.default_namespace;
-  opts.lease_namespace = f.lease_namespace.empty() ? opts.namespace_ : f.lease_namespace;
   auto millis = [](const char* flag, const std::string& text) {
     return std::chrono::milliseconds(static_cast<long long>(positive_seconds(flag, text) * 1000));
   };
@@ -61,6 +49,19 @@ int run_operator(const OperatorFlags& f) {
   if (opts.renew_deadline <= opts.retry_period)
     throw UsageError("--leader-elect-renew-deadline (" + f.renew_deadline + ") must be longer than --leader-elect-retry-period (" +
                      f.retry_period + ")");
+  auto clock = clock_from(f.clock, "operator");
+  auto config = kube::load_default_config({.kubeconfig_path = f.kube.kubeconfig, .context = f.kube.context});
+  // --time-scale is for rehearsals against `nonevent sim serve --time-scale`: both must agree
+  // on what time it is.
+  auto client = kube::make_rest_client(config, clock);
+  observe::OperatorMetrics metrics;
+  client->set_observer(metrics.request_observer());
+  opts.leader_elect = f.leader_elect;
+  // The operator's own namespace (the chart sets POD_NAMESPACE from the downward API): patch
+  // Jobs run there and, by default, the leader Lease lives there.
+  const char* pod_ns = std::getenv("POD_NAMESPACE");
+  opts.namespace_ = !f.namespace_.empty() ? f.namespace_ : pod_ns && *pod_ns ? pod_ns : config.default_namespace;
+  opts.lease_namespace = f.lease_namespace.empty() ? opts.namespace_ : f.lease_namespace;
   opts.kured_daemonset = f.kured_daemonset;
   opts.coordinate_kured = f.coordinate_kured;
   opts.patch_job_namespace = f.patch_job_namespace;

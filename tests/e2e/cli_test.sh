@@ -34,6 +34,12 @@ check "operator --help names --time-scale and --time-epoch" bash -c "'$bin' oper
 check "sim serve --help names --snapshot" bash -c "'$bin' sim serve --help | grep -q -- --snapshot"
 check "an unknown flag is named, exit 2" says 2 "--kubeconfg" "$bin" kube get nodes --kubeconfg x
 check "no subcommand: exit 2" rc 2 "$bin"
+check "a Lease its holder could not give up in time is refused, exit 2" \
+  says 2 "--leader-elect-lease-duration (10s) must be longer than --leader-elect-renew-deadline (10s)" \
+  "$bin" operator --leader-elect --leader-elect-lease-duration 10s --kubeconfig /nonexistent
+check "a renew deadline within the retry period is refused, exit 2" \
+  says 2 "--leader-elect-renew-deadline (1s) must be longer than --leader-elect-retry-period (2s)" \
+  "$bin" operator --leader-elect --leader-elect-lease-duration 15s --leader-elect-renew-deadline 1s --kubeconfig /nonexistent
 
 # A two-zone snapshot with one pod and no PodDisruptionBudget.
 node() {

@@ -254,22 +254,33 @@ class Checker:
             self.violate("zones", "cluster", f"{len(schedulable)} schedulable zones ({','.join(schedulable)}), at least {MIN_ZONES} required")
         else:
             self.clear("zones", "cluster")
-        running = [c for c in self.objs["campaigns"].values() if (c.get("status") or {}).get("phase") in ("Progressing", "Paused")]
-        if not running:
-            for z in self.zones:
-                self.clear("zone", z)
-            return
+        # Each campaign is held to its own maxUnavailable, counting every node out in the zone
+        # (other campaigns', other disruptors'), whenever it holds one of the zone's nodes out
+        # itself: a campaign with maxUnavailable 0 that is waiting is not at fault for the
+        # node another campaign, under a budget of 1, is patching.
         held = self.held_zones()
         size = self.args.nodes_per_zone
-        limit = min(self.scaled((c["spec"].get("strategy") or {}).get("maxUnavailable", 1), size, False) for c in running)
         for z in self.zones:
+            if z in held:
+                self.clear("zone", z)
+                continue
             out = size - serving[z]
-            if z not in held and out > 0:
+            unavailable = [n for n in per_zone[z] if not self.ready(n) or (n.get("spec") or {}).get("unschedulable")]
+            at_fault = None
+            for c in self.objs["campaigns"].values():
+                if (c.get("status") or {}).get("phase") not in ("Progressing", "Paused"):
+                    continue
+                own = [n for n in unavailable
+                       if (n["metadata"].get("annotations") or {}).get(CLAIM) == "PatchCampaign/" + c["metadata"]["name"]]
+                if not own:
+                    continue
                 self.judged["zone"] += 1
-            if z not in held and out > limit:
-                names = sorted(n["metadata"]["name"] for n in per_zone[z]
-                               if not self.ready(n) or (n.get("spec") or {}).get("unschedulable"))
-                self.violate("zone", z, f"{out} of {size} nodes unavailable ({', '.join(names)}), maxUnavailable {limit}")
+                limit = self.scaled((c["spec"].get("strategy") or {}).get("maxUnavailable", 1), size, False)
+                if out > limit:
+                    at_fault = f"PatchCampaign/{c['metadata']['name']} (maxUnavailable {limit})"
+            if at_fault:
+                names = sorted(n["metadata"]["name"] for n in unavailable)
+                self.violate("zone", z, f"{out} of {size} nodes unavailable ({', '.join(names)}) while {at_fault} holds some")
             else:
                 self.clear("zone", z)
 
@@ -449,6 +460,11 @@ def self_test():
     c = world(two_out, spread, campaigns=[campaign])
     c.evaluate()
     expect(c, ["zone"], "two nodes of a zone out under maxUnavailable 1")
+    strict = {"metadata": {"name": "strict"}, "spec": {"strategy": {"maxUnavailable": 0}}, "status": {"phase": "Progressing"}}
+    one_out = [node("a0", "a", ready=False, claim="PatchCampaign/c")] + nodes[1:]
+    c = world(one_out, spread, campaigns=[campaign, strict])
+    c.evaluate()
+    expect(c, [], "one node out for a campaign with maxUnavailable 1 beside a waiting one with 0")
     zones_out = [node(f"{z}{i}", z, cordoned=True, claim="MaintenanceWindow/w") for z in "ab" for i in range(2)] + nodes[4:]
     window = {"metadata": {"name": "w"}, "spec": {"zones": ["a", "b"], "start": "2000-01-01T00:00:00Z", "evacuateBefore": "1h"},
               "status": {"phase": "Evacuated"}}

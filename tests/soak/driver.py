@@ -20,6 +20,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -114,9 +115,16 @@ class Soak:
         self.read_faults()
         self.sim.send_signal(signal.SIGTERM)
         try:
-            rc = self.sim.wait(timeout=30)
+            rc = self.sim.wait(timeout=60)
         except subprocess.TimeoutExpired:
-            self.errors.append("sim serve did not stop within 30 s of SIGTERM")
+            # Its threads' stacks say where it hangs; then it is killed, and restarts from the
+            # storage it saved last time: the cluster goes back in time, so what the checker
+            # sees after that is suspect (the run fails on this error anyway).
+            dump = os.path.join(self.work, f"sim-hang-{self.sim_restarts}.txt")
+            if shutil.which("gdb"):
+                subprocess.run(["gdb", "-p", str(self.sim.pid), "-batch", "-ex", "thread apply all bt"],
+                               stdout=open(dump, "w"), stderr=subprocess.STDOUT, timeout=120, check=False)
+            self.errors.append(f"sim serve did not stop within 60 s of SIGTERM (stacks in {dump}); killed, its storage rolled back")
             self.sim.kill()
             rc = self.sim.wait()
         if rc != 0:

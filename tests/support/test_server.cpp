@@ -218,9 +218,11 @@ TestServer::~TestServer() { stop(); }
 void TestServer::stop() {
   if (impl_->stopping.exchange(true)) return;
   beast::error_code ec;
+  // shutdown() wakes the blocked accept(); the acceptor is closed only once its thread is gone
+  // (closing it while accept() runs on the other thread was a data race ThreadSanitizer saw).
   ::shutdown(impl_->acceptor.native_handle(), SHUT_RDWR);
-  impl_->acceptor.close(ec);
   if (impl_->accept_thread.joinable()) impl_->accept_thread.join();
+  impl_->acceptor.close(ec);
   std::vector<std::thread> threads;
   {
     std::lock_guard g(impl_->mu);

@@ -208,17 +208,29 @@ struct Rig {
   // Bounded (a manager that never idles is a finding, not a hang).
   void settle() {
     const auto give_up = std::chrono::steady_clock::now() + 5s;
-    int quiet = 0;
-    for (int i = 0; i < 200 && quiet < 3 && std::chrono::steady_clock::now() < give_up; ++i) {
+    // Quiet means nothing changed for a while, not for one look: an event the server has
+    // sent may still be on its way into an informer (on a loaded machine, for milliseconds)
+    // while every queue reads idle. A step in which nothing at all happened ends at once.
+    bool active = store->resource_version() != settled_rv_;
+    auto last_activity = std::chrono::steady_clock::now();
+    for (int i = 0; i < 1000 && std::chrono::steady_clock::now() < give_up; ++i) {
       while (store->undelivered_watch_events() > 0 && std::chrono::steady_clock::now() < give_up)
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
       const auto rv = store->resource_version();
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
       simulation->step();
       const bool operator_idle = !manager || manager->idle();
-      quiet = (store->resource_version() == rv && operator_idle && store->undelivered_watch_events() == 0) ? quiet + 1 : 0;
+      if (store->resource_version() != rv || !operator_idle || store->undelivered_watch_events() > 0) {
+        active = true;
+        last_activity = std::chrono::steady_clock::now();
+        continue;
+      }
+      if (!active || std::chrono::steady_clock::now() - last_activity >= std::chrono::milliseconds(15)) break;
     }
+    settled_rv_ = store->resource_version();
   }
+  uint64_t settled_rv_ = 0;  // the store's version when the last settle() ended
+
   // Advances (as above) until `done` holds or `budget` of virtual time is spent; the operator
   // runs on real threads, so a loaded machine needs more steps, never a different outcome.
   bool advance_until(const std::function<bool()>& done, std::chrono::seconds budget,

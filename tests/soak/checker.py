@@ -100,7 +100,7 @@ class Checker:
                                                                    ("allowWatchBookmarks", "true"), ("timeoutSeconds", "60")],
                                         auth_settings=["BearerToken"], _preload_content=False, _request_timeout=90)[0]
                     expired = False
-                    for line in resp.stream_lines() if hasattr(resp, "stream_lines") else lines(resp):
+                    for line in lines(resp):
                         if not line.strip():
                             continue
                         ev = json.loads(line)
@@ -210,7 +210,7 @@ class Checker:
                 desired = self.scaled(spec["minAvailable"], expected, True)
             else:
                 desired = max(0, expected - self.scaled(spec.get("maxUnavailable", 0), expected, True))
-            if key in self.pdb_armed and healthy < len(pods) + 1 and any(not self.ready(p) or p["metadata"].get("deletionTimestamp") for p in pods):
+            if key in self.pdb_armed and any(not self.ready(p) or p["metadata"].get("deletionTimestamp") for p in pods):
                 self.judged["pdb"] += 1  # a budget in use: some pod is out
             if healthy >= desired:
                 self.pdb_armed.add(key)

@@ -126,6 +126,12 @@ struct HttpServer::Impl {
     }
   }
 
+  // stop() wakes every thread by shutting down the sockets in `fds`, so a socket must be in it
+  // for as long as its descriptor is open, and a thread that starts after stop() looked must
+  // not serve. Both once hung `sim serve` on SIGTERM in the soak: a thread that inserted its
+  // fd just after stop() had shut the others down waited forever on an idle keep-alive
+  // client; and a socket closed before its fd left the set let a new connection that reused
+  // the number be erased with it, so stop() never woke that one.
   void handle(tcp::socket sock) {
     const int fd = sock.native_handle();
     {
@@ -133,18 +139,22 @@ struct HttpServer::Impl {
       fds.insert(fd);
     }
     beast::error_code ec;
-    sock.set_option(tcp::no_delay(true), ec);
-    if (tls) {
-      beast::ssl_stream<tcp::socket> s(std::move(sock), *tls);
-      s.handshake(ssl::stream_base::server, ec);
-      if (!ec) serve(s);
-      beast::get_lowest_layer(s).close(ec);
-    } else {
-      serve(sock);
-      sock.close(ec);
+    if (!stopping) {
+      sock.set_option(tcp::no_delay(true), ec);
+      if (tls) {
+        beast::ssl_stream<tcp::socket> s(std::move(sock), *tls);
+        s.handshake(ssl::stream_base::server, ec);
+        if (!ec) serve(s);
+        sock = std::move(beast::get_lowest_layer(s));
+      } else {
+        serve(sock);
+      }
     }
-    std::lock_guard g(mu);
-    fds.erase(fd);
+    {
+      std::lock_guard g(mu);
+      fds.erase(fd);
+    }
+    sock.close(ec);
   }
 };
 

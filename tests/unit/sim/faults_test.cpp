@@ -2,7 +2,15 @@
 // injected errors, dropped watches, compaction, and a server restart that keeps its storage.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <future>
 #include <set>
+#include <thread>
 
 #include "kube/informer.h"
 #include "kube/rest_list_watch.h"
@@ -123,6 +131,58 @@ TEST(Faults, InformerConvergesThroughErrorsDropsCompactionAndARestart) {
   EXPECT_GE(informer.relists(), 2) << "compaction forced at least one relist";
   EXPECT_GT(api->faults().injected(), 0);
   informer.stop();
+}
+
+// `sim serve` once hung on SIGTERM in the soak: stop() wakes each connection's thread by
+// shutting its socket down, and a connection could escape that (a thread that registered its
+// socket just after stop() looked; a closed socket's number, reused at once by a new
+// connection, erased from the set with the old one). Clients here connect and disconnect as
+// fast as they can, and every other connection stays open and idle as a keep-alive client's
+// does; stop() must still return.
+TEST(Faults, StopReturnsWhileClientsChurnAndIdleConnectionsStayOpen) {
+  auto api = std::make_shared<ApiServer>(std::make_shared<ObjectStore>(), std::make_shared<kube::VirtualClock>(kube::TimePoint{}),
+                                         ApiServerOptions{});
+  auto server = std::make_unique<HttpServer>(api, HttpServerOptions{});
+  const int port = server->port();
+  std::atomic<bool> done{false};
+  std::vector<std::thread> clients;
+  std::mutex idle_mu;
+  std::vector<int> idle;  // closed after stop() returns, as a client would eventually
+  for (int c = 0; c < 4; ++c)
+    clients.emplace_back([&, c] {
+      for (int i = 0; !done; ++i) {
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(static_cast<uint16_t>(port));
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+          ::close(fd);
+          continue;
+        }
+        const std::string req = "GET /healthz HTTP/1.1\r\nHost: sim\r\n\r\n";
+        if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) < 0 || (i + c) % 2 == 0) {
+          ::close(fd);
+          continue;
+        }
+        char buf[512];
+        (void)::recv(fd, buf, sizeof buf, 0);
+        std::lock_guard g(idle_mu);
+        idle.push_back(fd);  // answered, kept open and idle
+      }
+    });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto stopped = std::async(std::launch::async, [&] { server->stop(); });
+  const bool returned = stopped.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+  done = true;
+  for (auto& t : clients) t.join();
+  {
+    std::lock_guard g(idle_mu);
+    EXPECT_GT(idle.size(), 0u) << "some connections were left idle";
+    for (int fd : idle) ::close(fd);  // lets a hung stop() finish, so the test can end
+  }
+  EXPECT_TRUE(returned) << "stop() waited on a connection it did not wake";
+  stopped.wait();
 }
 
 }  // namespace

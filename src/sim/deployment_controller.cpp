@@ -113,7 +113,8 @@ class DeploymentController final : public SimController {
       for (auto& s : sets)
         if (const value* t = at(*s.obj, {"spec", "template"})) {
           value theirs = *t;
-          if (theirs.has_field("metadata") && theirs.at("metadata").has_field("labels"))
+          if (theirs.has_field("metadata") && theirs.at("metadata").has_field("labels") &&
+              theirs.at("metadata").at("labels").has_field("pod-template-hash"))
             theirs["metadata"]["labels"].erase("pod-template-hash");
           if (normalized(theirs) == wanted) fresh = &s;
         }

@@ -52,8 +52,13 @@ void write_managed_fields(value& object, const std::vector<ManagedEntry>& entrie
     list[n++] = m;
   }
   if (!object.has_field("metadata") || !object.at("metadata").is_object()) object["metadata"] = value::object();
-  if (n == 0) object["metadata"].erase("managedFields");
-  else object["metadata"]["managedFields"] = list;
+  // (cpprest's erase throws for a key that is not there: an object whose fields no manager
+  // owns, a ServiceAccount of metadata alone, was refused 500 "Key not found".)
+  if (n == 0) {
+    if (object.at("metadata").has_field("managedFields")) object["metadata"].erase("managedFields");
+  } else {
+    object["metadata"]["managedFields"] = list;
+  }
 }
 
 constexpr const char* kLastApplied = "kubectl.kubernetes.io/last-applied-configuration";

@@ -99,6 +99,22 @@ TEST(Protobuf, AcceptHeadersAreReadAsClientGoWritesThem) {
 // Through the server: a protobuf create of a kind the old hand decoder refused (apps/v1
 // Deployment), answered in protobuf to a client that asks for it, in JSON to one that
 // does not; errors come back as a protobuf Status.
+// `kubectl create serviceaccount` sends a protobuf ServiceAccount with nothing but metadata
+// (no spec, no status): it was refused 500 "Key not found".
+TEST(Protobuf, AKindWithNoSpecIsCreatedFromItsMetadataAlone) {
+  Cluster k;
+  k.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: monitoring}\n");
+  std::string error;
+  const auto body = encode_protobuf_body(
+      value::parse(R"({"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"prometheus","namespace":"monitoring"}})"), error);
+  ASSERT_TRUE(body) << error;
+  ApiRequest create{.method = "POST", .path = "/api/v1/namespaces/monitoring/serviceaccounts", .body = *body};
+  create.headers = {{"content-type", kProtobufContentType}, {"accept", "application/json"}};
+  create.query = {{"fieldManager", "kubectl-create"}, {"fieldValidation", "Strict"}};
+  auto r = k.api->handle(create);
+  EXPECT_EQ(r.status, 201) << r.body;
+}
+
 TEST(Protobuf, TheServerReadsAndAnswersProtobufForBuiltinKinds) {
   Cluster k;
   k.apply(web_yaml(1));

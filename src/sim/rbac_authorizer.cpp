@@ -73,11 +73,17 @@ bool subject_is(const Binding::Subject& s, const UserInfo& u, const std::string&
   return false;
 }
 
-// What every authenticated user may do in a default cluster (system:discovery,
-// system:public-info-viewer, system:basic-user).
+// What every authenticated user may do in a default cluster: kube-apiserver's bootstrap
+// roles system:discovery and system:public-info-viewer (these paths, get only) and
+// system:basic-user. Not every path: a component's /metrics is for those RBAC lets in (the
+// operator's secure metrics ask exactly this).
 bool bootstrap_allows(const UserInfo& u, const RequestAttributes& a) {
   if (!has(u.groups, "system:authenticated")) return false;
-  if (!a.resource_request) return a.verb == "get";
+  if (!a.resource_request) {
+    static const std::vector<std::string> kPaths{"/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi",
+                                                 "/openapi/*", "/readyz", "/version", "/version/"};
+    return a.verb == "get" && rule_allows(Rule{{"get"}, {}, {}, {}, kPaths}, a);
+  }
   return a.verb == "create" && ((a.group == "authorization.k8s.io" && (a.resource == "selfsubjectaccessreviews" || a.resource == "selfsubjectrulesreviews")) ||
                                 (a.group == "authentication.k8s.io" && a.resource == "selfsubjectreviews"));
 }

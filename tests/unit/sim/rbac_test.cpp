@@ -164,6 +164,18 @@ subjects: [{kind: ServiceAccount, name: op, namespace: ops}]
     return value::parse(a.body, ec).at("status").at("allowed").as_bool();
   };
   EXPECT_TRUE(sar("/metrics"));
+  // Without the binding only kube-apiserver's bootstrap paths (system:discovery,
+  // system:public-info-viewer): a component's /metrics is not one of them.
+  auto sar_unbound = [&](const std::string& path) {
+    auto a = c.call("admin-token", "POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+                    R"({"spec":{"user":"system:serviceaccount:ops:other","groups":["system:authenticated"],"nonResourceAttributes":{"path":")" +
+                        path + R"(","verb":"get"}}})");
+    EXPECT_EQ(a.status, 201) << a.body;
+    return value::parse(a.body, ec).at("status").at("allowed").as_bool();
+  };
+  EXPECT_FALSE(sar_unbound("/metrics"));
+  EXPECT_FALSE(sar_unbound("/debug/pprof/profile"));
+  for (const char* path : {"/healthz", "/readyz", "/version", "/api", "/apis/apps/v1", "/openapi/v2"}) EXPECT_TRUE(sar_unbound(path)) << path;
   r = c.call("admin-token", "POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews",
              R"({"spec":{"user":"system:serviceaccount:ops:op","resourceAttributes":{"verb":"delete","resource":"pods","namespace":"x"}}})");
   EXPECT_FALSE(value::parse(r.body, ec).at("status").at("allowed").as_bool()) << r.body;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Writes tests/fixtures/chart-rbac.yaml: the chart's ServiceAccounts, namespaces and RBAC, as
 # `helm template` renders them for release "nonevent" in nonevent-system with every optional
-# power on (drainRollout, kured.coordinate, forceDeletion). The integration tests' embedded
+# power on (drainRollout, kured.coordinate, forceDeletion, metrics.secure). The integration tests' embedded
 # cluster enforces RBAC and runs the operator with a token of the chart's ServiceAccount
 # bound by exactly these objects, so a request the chart does not allow fails a test.
 # tests/e2e/chart_test.sh checks this file is what the chart renders now.
@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 helm="${HELM:-.tools/kubectl-1.35/helm}"
 out="${1:-tests/fixtures/chart-rbac.yaml}"
 "$helm" template nonevent charts/nonevent -n nonevent-system \
-  --set drainRollout.enabled=true --set kured.coordinate=true --set forceDeletion.enabled=true |
+  --set drainRollout.enabled=true --set kured.coordinate=true --set forceDeletion.enabled=true --set metrics.secure=true |
   python3 -c '
 import sys, yaml
 keep = {"Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"}

@@ -4,13 +4,17 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "commands.h"
 #include "controllers/manager.h"
 #include "flags.h"
 #include "kube/log.h"
+#include "kube/pki.h"
 #include "kube/rest_config.h"
+#include "observe/delegated_access.h"
 #include "observe/operator_metrics.h"
 #include "observe/probe_server.h"
 #include "observe/resource_metrics.h"
@@ -24,6 +28,8 @@ struct OperatorFlags {
   LogFlags log;
   bool leader_elect = false;
   std::string lease_namespace, namespace_, metrics_address = ":8080", health_address;
+  bool metrics_secure = false;
+  std::string metrics_cert_dir;
   std::string lease_duration = "15s", renew_deadline = "10s", retry_period = "2s";
   std::string kured_daemonset = "kube-system/kured";
   bool coordinate_kured = false;
@@ -31,6 +37,27 @@ struct OperatorFlags {
   controllers::InstallLimits limits;
   ClockFlags clock;
 };
+
+// The serving certificate of secure metrics: tls.crt and tls.key from --metrics-cert-dir (a
+// mounted Secret, e.g. cert-manager's), or without it one made now and signed by a CA made now,
+// as controller-runtime does (a scraper then skips verification or pins nothing).
+observe::ProbeServerTls metrics_tls(const std::string& cert_dir) {
+  if (cert_dir.empty()) {
+    const auto ca = kube::make_ca("nonevent-metrics-ca");
+    const char* host = std::getenv("HOSTNAME");
+    std::vector<std::string> san{"DNS:localhost", "IP:127.0.0.1"};
+    if (host && *host) san.push_back(std::string("DNS:") + host);
+    const auto leaf = kube::make_leaf(ca, "nonevent-metrics", san);
+    return {leaf.cert_pem + ca.cert_pem, leaf.key_pem};
+  }
+  auto read = [&](const char* name) {
+    const auto path = std::filesystem::path(cert_dir) / name;
+    std::ifstream in(path);
+    if (!in) throw UsageError("--metrics-cert-dir: cannot read " + path.string() + " (want tls.crt and tls.key, as a kubernetes.io/tls Secret has)");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  return {read("tls.crt"), read("tls.key")};
+}
 
 int run_operator(const OperatorFlags& f) {
   configure_logging(f.log);
@@ -49,6 +76,9 @@ int run_operator(const OperatorFlags& f) {
   if (opts.renew_deadline <= opts.retry_period)
     throw UsageError("--leader-elect-renew-deadline (" + f.renew_deadline + ") must be longer than --leader-elect-retry-period (" +
                      f.retry_period + ")");
+  if (!f.metrics_cert_dir.empty() && !f.metrics_secure) throw UsageError("--metrics-cert-dir needs --metrics-secure");
+  std::optional<observe::ProbeServerTls> metrics_certificate;
+  if (f.metrics_secure) metrics_certificate = metrics_tls(f.metrics_cert_dir);
   auto clock = clock_from(f.clock, "operator");
   auto config = kube::load_default_config({.kubeconfig_path = f.kube.kubeconfig, .context = f.kube.context});
   // --time-scale is for rehearsals against `nonevent sim serve --time-scale`: both must agree
@@ -86,14 +116,30 @@ int run_operator(const OperatorFlags& f) {
       .collectables = {metrics.registry(), std::make_shared<observe::ResourceMetrics>(manager, clock)},
       .healthy = {},
       .ready = ready};
+  std::shared_ptr<observe::DelegatedAccess> access;
+  if (f.metrics_secure) {
+    probe_opts.tls = metrics_certificate;
+    access = std::make_shared<observe::DelegatedAccess>(client);
+    probe_opts.authorize_metrics = [access](const std::string& authorization, const std::string& verb) {
+      return access->check(authorization, "/metrics", verb);
+    };
+  }
   observe::ProbeServer probes(probe_opts);
   std::unique_ptr<observe::ProbeServer> health;
   if (const auto& h = f.health_address; !h.empty() && h != probe_opts.bind_address) {
     auto health_opts = probe_opts;
     health_opts.bind_address = h;
+    if (f.metrics_secure) {  // the probes in plain HTTP for the kubelet; /metrics only behind the gate
+      health_opts.serve_metrics = false;
+      health_opts.tls.reset();
+      health_opts.authorize_metrics = {};
+    }
     health = std::make_unique<observe::ProbeServer>(health_opts);
   }
-  logging::info("operator", "serving metrics and probes", {{"address", probe_opts.bind_address}, {"port", std::to_string(probes.port())}});
+  logging::info("operator", f.metrics_secure ? "serving metrics over HTTPS to callers RBAC allows (TokenReview, SubjectAccessReview)"
+                                             : "serving metrics and probes",
+                {{"address", probe_opts.bind_address}, {"port", std::to_string(probes.port())},
+                 {"certificate", !f.metrics_secure ? "none" : f.metrics_cert_dir.empty() ? "self-signed" : f.metrics_cert_dir}});
   sigset_t sigs;
   sigemptyset(&sigs);
   sigaddset(&sigs, SIGINT);
@@ -143,7 +189,11 @@ void add_operator(CLI::App& root, Run& run) {
   app->add_option("--namespace", f->namespace_, "the operator's own namespace, where patch Jobs run (default: $POD_NAMESPACE, else the context's)");
   app->add_option("--metrics-bind-address", f->metrics_address, "/metrics, /healthz and /readyz (ADDRESS:PORT, :PORT; port 0 picks one)")
       ->capture_default_str();
-  app->add_option("--health-probe-bind-address", f->health_address, "serve /healthz and /readyz here too (default: with metrics)");
+  app->add_option("--health-probe-bind-address", f->health_address,
+                  "serve /healthz and /readyz here too, in plain HTTP (default: with metrics)");
+  app->add_flag("--metrics-secure", f->metrics_secure,
+                "serve /metrics over HTTPS, only to callers whose token the API server accepts and whose RBAC allows GET /metrics");
+  app->add_option("--metrics-cert-dir", f->metrics_cert_dir, "tls.crt and tls.key for --metrics-secure (default: a self-signed certificate)");
   app->add_option("--kured-daemonset", f->kured_daemonset, "kured's DaemonSet (NAMESPACE/NAME): the node its reboot lock names is out of service")
       ->capture_default_str()
       ->check([](const std::string& v) {

@@ -14,7 +14,7 @@
 #include "sim/api_server.h"
 #include "sim/cluster_spec.h"
 #include "sim/http_server.h"
-#include "sim/pki.h"
+#include "kube/pki.h"
 #include "sim/simulation.h"
 #include "sim/yaml_json.h"
 
@@ -151,8 +151,8 @@ int serve(const ServeFlags& f) {
 
   std::string ca_pem;
   if (f.tls) {
-    auto ca = sim::make_ca("nonevent-sim-ca");
-    auto leaf = sim::make_leaf(ca, "nonevent-sim", {"IP:" + http.address, "DNS:localhost"});
+    auto ca = kube::make_ca("nonevent-sim-ca");
+    auto leaf = kube::make_leaf(ca, "nonevent-sim", {"IP:" + http.address, "DNS:localhost"});
     http.tls_cert_pem = leaf.cert_pem;
     http.tls_key_pem = leaf.key_pem;
     ca_pem = ca.cert_pem;

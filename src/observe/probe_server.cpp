@@ -2,13 +2,17 @@
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include "observe/probe_server.h"
 
 #include <prometheus/text_serializer.h>
 
 #include <stdexcept>
+#include <type_traits>
 #include <thread>
 
 namespace nonevent::observe {
@@ -21,39 +25,76 @@ using tcp = asio::ip::tcp;
 namespace {
 
 // One request per connection is all probes and scrapers need; each connection gets a few
-// seconds, so a stuck client cannot hold the endpoint.
-class Session : public std::enable_shared_from_this<Session> {
+// seconds, so a stuck client cannot hold the endpoint. Stream is a plain TCP stream or TLS
+// over one.
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(tcp::socket socket, const ProbeServer& server) : stream_(std::move(socket)), server_(server) {}
+  Session(Stream stream, const ProbeServer& server, const ProbeServerOptions& opts, asio::thread_pool& gate)
+      : stream_(std::move(stream)), server_(server), opts_(opts), gate_(gate) {}
   void start() {
-    stream_.expires_after(std::chrono::seconds(10));
-    http::async_read(stream_, buffer_, request_, [self = shared_from_this()](beast::error_code ec, size_t) {
-      if (!ec) self->respond();
-    });
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(10));
+    if constexpr (kTls) {
+      stream_.async_handshake(asio::ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
+        if (!ec) self->read();
+      });
+    } else {
+      read();
+    }
   }
 
  private:
-  void respond() {
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  void read() {
+    http::async_read(stream_, buffer_, request_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
+      if (!ec) self->route();
+    });
+  }
+  void route() {
     std::string target(request_.target());
     if (auto q = target.find('?'); q != std::string::npos) target.resize(q);
-    auto a = request_.method() == http::verb::get || request_.method() == http::verb::head
-                 ? server_.answer(target)
-                 : ProbeServer::Answer{405, "text/plain", "method not allowed\n"};
+    const bool read_only = request_.method() == http::verb::get || request_.method() == http::verb::head;
+    if (!read_only) return respond({405, "text/plain", "method not allowed\n"});
+    if (target == "/metrics" && !opts_.serve_metrics)
+      return respond({404, "text/plain", "not found: /metrics is served on the metrics port\n"});
+    if (target != "/metrics" || !opts_.authorize_metrics) return respond(server_.answer(target));
+    // The gate may wait on the API server: off this thread, so probes keep answering.
+    asio::post(gate_, [self = this->shared_from_this(), target] {
+      const auto access = self->opts_.authorize_metrics(std::string(self->request_[http::field::authorization]), "get");
+      auto a = access.status == 200 ? self->server_.answer(target)
+                                    : ProbeServer::Answer{access.status, "text/plain", access.reason + "\n"};
+      asio::post(self->stream_.get_executor(), [self, a = std::move(a)]() mutable { self->respond(std::move(a)); });
+    });
+  }
+  void respond(ProbeServer::Answer a) {
     response_.result(static_cast<unsigned>(a.status));
     response_.set(http::field::content_type, a.content_type);
+    if (a.status == 401) response_.set(http::field::www_authenticate, "Bearer");
     response_.keep_alive(false);
     if (request_.method() != http::verb::head) response_.body() = std::move(a.body);
     response_.prepare_payload();
-    http::async_write(stream_, response_, [self = shared_from_this()](beast::error_code, size_t) {
-      beast::error_code ignored;
-      self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    });
+    http::async_write(stream_, response_, [self = this->shared_from_this()](beast::error_code, size_t) { self->close(); });
   }
-  beast::tcp_stream stream_;
+  void close() {
+    if constexpr (kTls) {
+      // close_notify, so a TLS client reads the end of the answer as an end, not a truncation.
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
+        beast::error_code ignored;
+        beast::get_lowest_layer(self->stream_).socket().close(ignored);
+      });
+    } else {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
+  }
+  Stream stream_;
   beast::flat_buffer buffer_;
   http::request<http::string_body> request_;
   http::response<http::string_body> response_;
   const ProbeServer& server_;
+  const ProbeServerOptions& opts_;
+  asio::thread_pool& gate_;
 };
 
 }  // namespace
@@ -61,12 +102,19 @@ class Session : public std::enable_shared_from_this<Session> {
 struct ProbeServer::Impl {
   asio::io_context ioc;
   tcp::acceptor acceptor{ioc};
+  std::optional<asio::ssl::context> tls;
+  asio::thread_pool gate{2};  // the /metrics gate's API calls
   std::thread thread;
   const ProbeServer* owner = nullptr;
   void accept() {
     acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
       if (ec) return;  // closed
-      std::make_shared<Session>(std::move(socket), *owner)->start();
+      if (tls)
+        std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+            beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *tls), *owner, owner->opts_, gate)
+            ->start();
+      else
+        std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), *owner, owner->opts_, gate)->start();
       accept();
     });
   }
@@ -74,6 +122,16 @@ struct ProbeServer::Impl {
 
 ProbeServer::ProbeServer(ProbeServerOptions opts) : opts_(std::move(opts)), impl_(std::make_unique<Impl>()) {
   impl_->owner = this;
+  if (opts_.tls) {
+    impl_->tls.emplace(asio::ssl::context::tls_server);
+    impl_->tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
+                            asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+    beast::error_code ec;
+    impl_->tls->use_certificate_chain(asio::buffer(opts_.tls->cert_pem), ec);
+    if (ec) throw std::runtime_error("metrics TLS certificate: " + ec.message());
+    impl_->tls->use_private_key(asio::buffer(opts_.tls->key_pem), asio::ssl::context::pem, ec);
+    if (ec) throw std::runtime_error("metrics TLS key: " + ec.message());
+  }
   const auto colon = opts_.bind_address.rfind(':');
   if (colon == std::string::npos) throw std::runtime_error("bind address \"" + opts_.bind_address + "\": want host:port, e.g. :8080");
   std::string host = opts_.bind_address.substr(0, colon);
@@ -109,6 +167,7 @@ void ProbeServer::stop() {
   });
   impl_->ioc.stop();
   impl_->thread.join();
+  impl_->gate.join();
 }
 
 ProbeServer::Answer ProbeServer::answer(const std::string& path) const {

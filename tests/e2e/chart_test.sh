@@ -75,6 +75,29 @@ for a in (\"--patch-job-namespace=nonevent-system-patch\", \"--patch-job-service
   assert a in args, (a, args)
 roles=sorted(d[\"metadata\"][\"name\"] for d in docs if d[\"kind\"]==\"ClusterRole\")
 assert roles==[\"nonevent\", \"nonevent-editor\", \"nonevent-viewer\"], roles'"
+  # Secure metrics (issue 28.4): HTTPS /metrics behind TokenReview + SubjectAccessReview, the
+  # probes on a plain port of their own, a reader role to bind a scraper to, an HTTPS ServiceMonitor.
+  check "$v: metrics.secure: the flags, probes on the health port, review rights, a reader role, an HTTPS ServiceMonitor" bash -c \
+    "'$helm' template nonevent '$chart' -n nonevent-system --set metrics.secure=true --set metrics.certSecret=metrics-tls \
+       --set metrics.serviceMonitor.enabled=true | python3 -c 'import sys,yaml
+docs=[d for d in yaml.safe_load_all(sys.stdin) if d]
+dep=[d for d in docs if d[\"kind\"]==\"Deployment\"][0][\"spec\"][\"template\"][\"spec\"]
+c=dep[\"containers\"][0]
+for a in (\"--metrics-secure\", \"--health-probe-bind-address=:8081\", \"--metrics-cert-dir=/etc/nonevent/metrics-certs\"):
+  assert a in c[\"args\"], (a, c[\"args\"])
+assert c[\"livenessProbe\"][\"httpGet\"][\"port\"]==\"health\" and c[\"readinessProbe\"][\"httpGet\"][\"port\"]==\"health\", c
+assert {\"name\": \"health\", \"containerPort\": 8081, \"protocol\": \"TCP\"} in c[\"ports\"], c[\"ports\"]
+assert dep[\"volumes\"][0][\"secret\"][\"secretName\"]==\"metrics-tls\", dep
+op=[d for d in docs if d[\"kind\"]==\"ClusterRole\" and d[\"metadata\"][\"name\"]==\"nonevent\"][0]
+res={(r[\"apiGroups\"][0], r[\"resources\"][0]): r[\"verbs\"] for r in op[\"rules\"]}
+assert res[(\"authentication.k8s.io\",\"tokenreviews\")]==[\"create\"] and res[(\"authorization.k8s.io\",\"subjectaccessreviews\")]==[\"create\"], res
+reader=[d for d in docs if d[\"kind\"]==\"ClusterRole\" and d[\"metadata\"][\"name\"]==\"nonevent-metrics-reader\"][0]
+assert reader[\"rules\"]==[{\"nonResourceURLs\": [\"/metrics\"], \"verbs\": [\"get\"]}], reader
+ep=[d for d in docs if d[\"kind\"]==\"ServiceMonitor\"][0][\"spec\"][\"endpoints\"][0]
+assert ep[\"scheme\"]==\"https\" and ep[\"bearerTokenFile\"].endswith(\"serviceaccount/token\") and ep[\"tlsConfig\"]==dict(insecureSkipVerify=True), ep'"
+  check "$v: metrics.secure off (the default): no review rights, no reader role, probes on the metrics port" bash -c \
+    "out=\$('$helm' template nonevent '$chart' -n nonevent-system); ! grep -qE 'tokenreviews|subjectaccessreviews|metrics-reader|--metrics-secure' <<<\"\$out\" && \
+     grep -q 'httpGet: {path: /readyz, port: metrics}' <<<\"\$out\""
   check "$v: tests/fixtures/chart-rbac.yaml is what the chart renders (hack/gen-chart-rbac-fixture.sh)" bash -c \
     "HELM='$helm' '$src/hack/gen-chart-rbac-fixture.sh' '$work/chart-rbac.yaml' >/dev/null && diff -u '$src/tests/fixtures/chart-rbac.yaml' '$work/chart-rbac.yaml'"
   # Helm 3 says "Additional property prot is not allowed", Helm 4 "additional properties 'prot' not allowed".

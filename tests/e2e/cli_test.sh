@@ -40,6 +40,10 @@ check "a Lease its holder could not give up in time is refused, exit 2" \
 check "a renew deadline within the retry period is refused, exit 2" \
   says 2 "--leader-elect-renew-deadline (1s) must be longer than --leader-elect-retry-period (2s)" \
   "$bin" operator --leader-elect --leader-elect-lease-duration 15s --leader-elect-renew-deadline 1s --kubeconfig /nonexistent
+check "a metrics certificate directory without --metrics-secure is refused, exit 2" \
+  says 2 "--metrics-cert-dir needs --metrics-secure" "$bin" operator --metrics-cert-dir /tmp --kubeconfig /nonexistent
+check "a metrics certificate directory without tls.crt is named, exit 2" \
+  says 2 "--metrics-cert-dir: cannot read /nonexistent/tls.crt" "$bin" operator --metrics-secure --metrics-cert-dir /nonexistent --kubeconfig /nonexistent
 
 # A two-zone snapshot with one pod and no PodDisruptionBudget.
 node() {

@@ -4,7 +4,10 @@
 #  - a real Prometheus (Debian's, on loopback) scrapes it while a PatchCampaign falls behind
 #    its deadline, and the chart's NoneventCampaignBehindDeadline alert becomes firing;
 #  - every request the operator made (the embedded cluster records them) is allowed by the
-#    chart's ClusterRole and Role, and the chart grants nothing the operator did not use.
+#    chart's ClusterRole and Role, and the chart grants nothing the operator did not use;
+#  - with helm, metrics are secure as the chart sets them (metrics.secure): HTTPS, 401 without
+#    a token, 403 for an account RBAC does not allow, and Prometheus scrapes with the token of
+#    an account bound to the chart's metrics-reader ClusterRole; the probes stay plain HTTP.
 #
 # usage: operator_observability_test.sh NONEVENT_BINARY SOURCE_DIR
 set -uo pipefail
@@ -87,7 +90,7 @@ check "kubectl patch checkout with nodeTaintsPolicy: Honor (the fix plan names)"
 operator_kubeconfig="$KUBECONFIG"
 operator_args=()
 if [ -n "$helm" ]; then
-  "$helm" template nonevent "$src/charts/nonevent" -n nonevent-system >"$work/chart.yaml"
+  "$helm" template nonevent "$src/charts/nonevent" -n nonevent-system --set metrics.secure=true >"$work/chart.yaml"
   # The chart's namespaces, accounts and roles, its operator's flags, and a token of its account.
   python3 -c 'import sys,yaml
 keep={"Namespace","ServiceAccount","ClusterRole","ClusterRoleBinding","Role","RoleBinding"}
@@ -96,7 +99,7 @@ print(yaml.safe_dump_all([d for d in yaml.safe_load_all(open(sys.argv[1])) if d 
   mapfile -t operator_args < <(python3 -c 'import sys,yaml
 d=[d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"]=="Deployment"][0]
 for a in d["spec"]["template"]["spec"]["containers"][0]["args"]:
-  if a.startswith(("--patch-job", "--allowed-patch-job", "--allow-", "--kured-daemonset")): print(a)' "$work/chart.yaml")
+  if a.startswith(("--patch-job", "--allowed-patch-job", "--allow-", "--kured-daemonset", "--metrics-secure")): print(a)' "$work/chart.yaml")
   token=$(kubectl create token nonevent -n nonevent-system)
   check "kubectl create token issues a token for the chart's ServiceAccount" test -n "$token"
   sed "s|^    token: .*|    token: $token|" "$KUBECONFIG" >"$work/operator.kubeconfig"
@@ -106,14 +109,35 @@ for a in d["spec"]["template"]["spec"]["containers"][0]["args"]:
     bash -c "kubectl --kubeconfig '$operator_kubeconfig' -n shop create deployment nope --image=nginx 2>&1; true"
 fi
 mport=$(free_port)
+hport=$(free_port)
 "$bin" operator --kubeconfig "$operator_kubeconfig" --leader-elect --namespace nonevent-system --metrics-bind-address "127.0.0.1:$mport" \
-  --time-scale $scale --time-epoch "$epoch" "${operator_args[@]}" >"$work/operator.log" 2>&1 &
+  --health-probe-bind-address "127.0.0.1:$hport" --time-scale $scale --time-epoch "$epoch" "${operator_args[@]}" >"$work/operator.log" 2>&1 &
 pids+=($!)
+probes="http://127.0.0.1:$hport"
 metrics="http://127.0.0.1:$mport"
-check "/readyz turns 200 once the caches are synced" wait_for 30 curl -sf "$metrics/readyz"
-check "/healthz answers 200" curl -sf "$metrics/healthz"
-check "an unknown path is 404" bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' '$metrics/nope')\" = 404 ]"
-check "this replica leads (nonevent_leader 1)" wait_for 20 bash -c "curl -sf '$metrics/metrics' | grep -qx 'nonevent_leader 1'"
+# A scraper of /metrics, as a script so checks in `bash -c` can run it.
+printf '#!/bin/sh\nexec curl "$@"\n' >"$work/mcurl" && chmod +x "$work/mcurl"
+check "/readyz turns 200 once the caches are synced" wait_for 30 curl -sf "$probes/readyz"
+check "/healthz answers 200" curl -sf "$probes/healthz"
+check "an unknown path is 404" bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' '$probes/nope')\" = 404 ]"
+if [[ " ${operator_args[*]} " == *" --metrics-secure "* ]]; then
+  metrics="https://127.0.0.1:$mport"
+  code() { curl -sk -o /dev/null -w '%{http_code}' "$@"; }
+  check "secure metrics: the plain probe port serves no /metrics (404)" bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' '$probes/metrics')\" = 404 ]"
+  check "secure metrics: HTTPS without a token is 401" bash -c "[ \"\$(curl -sk -o /dev/null -w '%{http_code}' '$metrics/metrics')\" = 401 ]"
+  check "secure metrics: a token RBAC does not allow GET /metrics is 403, naming the user" contains \
+    'user "system:serviceaccount:nonevent-system:nonevent" may not get /metrics' \
+    curl -sk -H "Authorization: Bearer $token" "$metrics/metrics"
+  kubectl create namespace monitoring >/dev/null
+  kubectl -n monitoring create serviceaccount prometheus >/dev/null
+  check "kubectl create clusterrolebinding to the chart's metrics-reader (as NOTES.txt says)" kubectl create clusterrolebinding \
+    prometheus-reads-nonevent --clusterrole=nonevent-metrics-reader --serviceaccount=monitoring:prometheus
+  kubectl -n monitoring create token prometheus >"$work/prometheus.token"
+  printf '#!/bin/sh\nexec curl -k -H "Authorization: Bearer $(cat %s)" "$@"\n' "$work/prometheus.token" >"$work/mcurl"
+  check "secure metrics: the bound account reads them over HTTPS" bash -c "[ \"\$(curl -sk -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer $(cat "$work/prometheus.token")' '$metrics/metrics')\" = 200 ]"
+  check "secure metrics: the probes answer on the HTTPS port too, without a token" bash -c "[ \"\$(curl -sk -o /dev/null -w '%{http_code}' '$metrics/healthz')\" = 200 ]"
+fi
+check "this replica leads (nonevent_leader 1)" wait_for 20 bash -c "$work/mcurl -sf '$metrics/metrics' | grep -qx 'nonevent_leader 1'"
 
 # The scenario: a window on us-east-1c, a campaign that cannot meet its deadline on the
 # general pool, and a Replace campaign for the infra pool (new nodes come with the new image).
@@ -154,9 +178,9 @@ spec:
 EOF
 
 if command -v promtool >/dev/null 2>&1; then
-  check "the live /metrics passes promtool check metrics" bash -c "curl -sf '$metrics/metrics' | promtool check metrics"
+  check "the live /metrics passes promtool check metrics" bash -c "$work/mcurl -sf '$metrics/metrics' | promtool check metrics"
   check "metrics about the campaigns are served" contains 'nonevent_campaign_phase{campaign="late",phase="Progressing"}' \
-    bash -c "sleep 3; curl -sf '$metrics/metrics'"
+    bash -c "sleep 3; $work/mcurl -sf '$metrics/metrics'"
 else
   echo "SKIP: promtool not found (Debian package prometheus, installed by hack/install-deps.sh)"
 fi
@@ -172,6 +196,13 @@ scrape_configs:
 - job_name: nonevent
   static_configs: [{targets: ["127.0.0.1:$mport"]}]
 EOF
+  if [ -s "$work/prometheus.token" ]; then  # as the chart's ServiceMonitor sets it up for secure metrics
+    cat >>"$work/prometheus.yml" <<EOF
+  scheme: https
+  tls_config: {insecure_skip_verify: true}
+  authorization: {credentials_file: $work/prometheus.token}
+EOF
+  fi
   pport=$(free_port)
   prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" --web.listen-address="127.0.0.1:$pport" \
     >"$work/prometheus.log" 2>&1 &
@@ -207,7 +238,7 @@ check "the log says when the caches synced" grep -q 'msg="caches synced; startin
 check "kubectl get mw: Start is a time, not 0s, and Summary says what it does (issue 23.10)" bash -c \
   "out=\$(kubectl get mw use1c); echo \"\$out\"; grep -qE 'use1c +[A-Za-z]+ .*20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]+Z +(evacuating|us-east-1c empty|holding)' <<<\"\$out\""
 check "eviction metrics count successes" bash -c \
-  "curl -sf '$metrics/metrics' | grep -E '^nonevent_evictions_total\{controller=\"maintenancewindow\",result=\"success\"\} [1-9]'"
+  "$work/mcurl -sf '$metrics/metrics' | grep -E '^nonevent_evictions_total\{controller=\"maintenancewindow\",result=\"success\"\} [1-9]'"
 
 if [ -n "$helm" ]; then
   sim_curl -sf "$server/sim/v1/requests" >"$work/requests.json"

@@ -4,14 +4,14 @@
 
 #include "kube/rest_client.h"
 #include "kube/rest_config.h"
-#include "sim/pki.h"
+#include "kube/pki.h"
 #include "support/temp_dir.h"
 #include "support/test_server.h"
 
 namespace nonevent::kube {
 namespace {
 
-using sim::CertKey;
+using kube::CertKey;
 using testing::ScopedEnv;
 using testing::TempDir;
 using testing::TestRequest;
@@ -142,9 +142,9 @@ TEST(ConfigAuth, ExecPluginFailureIsAClearError) {
 }
 
 struct Pki {
-  CertKey ca = sim::make_ca("test-ca");
-  CertKey server = sim::make_leaf(ca, "apiserver", {"IP:127.0.0.1", "DNS:kube.test"});
-  CertKey client = sim::make_leaf(ca, "alice", {}, /*client_auth=*/true);
+  CertKey ca = kube::make_ca("test-ca");
+  CertKey server = kube::make_leaf(ca, "apiserver", {"IP:127.0.0.1", "DNS:kube.test"});
+  CertKey client = kube::make_leaf(ca, "alice", {}, /*client_auth=*/true);
 };
 
 TEST(ConfigAuth, ClientCertificateFilesAndData) {
@@ -174,7 +174,7 @@ TEST(ConfigAuth, ClientCertificateFilesAndData) {
 
 TEST(ConfigAuth, WrongCertificateAuthorityIsAClearError) {
   Pki pki;
-  CertKey other_ca = sim::make_ca("someone-else");
+  CertKey other_ca = kube::make_ca("someone-else");
   TestServer server(ok_namespace, testing::TlsOptions{pki.server.cert_pem, pki.server.key_pem, ""});
   TempDir dir;
   auto path = dir.write("config", kubeconfig(server.url(), "    token: t\n",
@@ -190,7 +190,7 @@ TEST(ConfigAuth, WrongCertificateAuthorityIsAClearError) {
 
 TEST(ConfigAuth, InsecureSkipVerifyAndTlsServerName) {
   Pki pki;
-  CertKey dns_only = sim::make_leaf(pki.ca, "apiserver", {"DNS:kube.test"});
+  CertKey dns_only = kube::make_leaf(pki.ca, "apiserver", {"DNS:kube.test"});
   TestServer server(ok_namespace, testing::TlsOptions{dns_only.cert_pem, dns_only.key_pem, ""});
   TempDir dir;
   const std::string ca = "    certificate-authority-data: " + base64_encode(pki.ca.cert_pem) + "\n";

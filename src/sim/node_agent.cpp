@@ -10,6 +10,10 @@
 // the simulated kured reboots a node). A reboot in progress is noted on the node
 // (sim.nonevent.dev/rebooting-into: the version it boots into), as a real machine keeps
 // rebooting whatever its API server does: a restarted `sim serve --state` finishes it.
+// What the agent has served is kept on the objects too (the patch pod is annotated
+// sim.nonevent.dev/applied; the node, sim.nonevent.dev/reboot-served): a restarted agent sees
+// every pod and node as new, and once rebooted every node whose old patch Jobs were still
+// there back into their versions (the soak's mass NotReady after each restart).
 #include <set>
 
 #include "sim/controllers.h"
@@ -28,6 +32,8 @@ constexpr const char* kTargetVersion = "nonevent.dev/target-version";
 constexpr const char* kDesiredVersion = "nonevent.dev/desired-version";
 constexpr const char* kRebootSeconds = "sim.nonevent.dev/reboot-seconds";
 constexpr const char* kRebootingInto = "sim.nonevent.dev/rebooting-into";
+constexpr const char* kApplied = "sim.nonevent.dev/applied";             // on a patch pod
+constexpr const char* kRebootServed = "sim.nonevent.dev/reboot-served";  // on a node: the last request
 
 class NodeAgent final : public SimController {
  public:
@@ -56,8 +62,17 @@ class NodeAgent final : public SimController {
       }
       if (version.empty() || phase != "Succeeded") continue;
       if (!applied_.insert(pod_uid).second) continue;
+      const value& pod = ch.last();
+      if (!str(pod, {"metadata", "annotations", kApplied}).empty()) continue;  // served before a restart
       const value* node = snap.cache->get("/nodes", node_name);
-      if (node && str(*node, {"metadata", "labels", kVersionLabel}) != version) start(sim, *node, version, now);
+      if (node && str(*node, {"metadata", "labels", kVersionLabel}) != version &&
+          str(*node, {"metadata", "annotations", kRebootingInto}) != version)
+        start(sim, *node, version, now);
+      // After the node's reboot is on record (rebooting-into), so a restart between the two
+      // writes still finds one of them.
+      value mark = value::object();
+      mark["metadata"]["annotations"][kApplied] = value::string("true");
+      sim.patch(object_path("v1", "pods", json::ns(pod), json::name(pod)), mark);
     }
     for (const auto& ch : snap.cache->changed("/nodes")) {
       if (!ch.object) continue;
@@ -70,9 +85,13 @@ class NodeAgent final : public SimController {
       // A plain reboot (kured's): each new value of the request is one reboot, image kept.
       if (const auto req = str(n, {"metadata", "annotations", kRebootRequest}); !req.empty() && !rebooting_.count(json::name(n))) {
         auto& last = reboots_done_[json::name(n)];
+        if (last.empty()) last = str(n, {"metadata", "annotations", kRebootServed});  // served before a restart
         if (last != req) {
           last = req;
           start(sim, n, str(n, {"metadata", "labels", kVersionLabel}), now);
+          value served = value::object();
+          served["metadata"]["annotations"][kRebootServed] = value::string(req);
+          sim.patch(object_path("v1", "nodes", "", json::name(n)), served);
           continue;
         }
       }

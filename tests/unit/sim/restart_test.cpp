@@ -104,6 +104,41 @@ TEST(SimRestart, TheServerRestartedOverItsSavedStorageServesTheSameClusterAndFin
   EXPECT_GT(store->resource_version(), rv_before);
 }
 
+// The soak's mass NotReady after every sim restart: a restarted agent saw every Succeeded
+// patch pod as new and rebooted each node whose old patch Jobs were still there back into
+// their versions (a downgrade), and served every kured reboot request again.
+TEST(SimRestart, WhatTheNodeAgentServedBeforeARestartIsNotServedAgain) {
+  using namespace std::chrono_literals;
+  Cluster k(kClusterYaml);
+  k.run(5s);
+  // A patch pod on n-a-0 for v2 succeeds: the node reboots into v2.
+  k.apply(R"(apiVersion: v1
+kind: Pod
+metadata: {name: patch-n-a-0, namespace: default, annotations: {nonevent.dev/target-version: v2, sim.nonevent.dev/run-seconds: "1"}}
+spec: {nodeName: n-a-0, restartPolicy: Never, tolerations: [{operator: Exists}], containers: [{name: patch, image: patcher}]}
+)");
+  k.run(90s);
+  ASSERT_EQ(json::str(k.get("/nodes", "", "n-a-0"), {"metadata", "labels", "nonevent.dev/image-version"}), "v2");
+  // Then moved on to v3 (an outside agent), and n-b-0 rebooted once for kured.
+  k.patch("/api/v1/nodes/n-a-0", R"({"metadata":{"annotations":{"nonevent.dev/desired-version":"v3"}}})");
+  k.patch("/api/v1/nodes/n-b-0", R"({"metadata":{"annotations":{"sim.nonevent.dev/reboot-request":"r1"}}})");
+  k.run(90s);
+  ASSERT_EQ(json::str(k.get("/nodes", "", "n-a-0"), {"metadata", "labels", "nonevent.dev/image-version"}), "v3");
+  ASSERT_TRUE(node_ready(k.get("/nodes", "", "n-b-0")));
+
+  std::stringstream saved;
+  k.store->save(saved);
+  auto store = std::make_shared<ObjectStore>();
+  ApiServer::restore_storage(*store, saved);
+  auto api = std::make_shared<ApiServer>(store, k.clock);
+  Simulation sim(api, k.clock, parse_cluster_spec(kClusterYaml, "test"));
+  sim.run_until(k.clock->now() + 5s, *k.clock);
+  for (const auto& n : json::list_objects(*store, "/nodes", "")) EXPECT_TRUE(node_ready(n)) << json::name(n) << " rebooted again";
+  sim.run_until(k.clock->now() + 90s, *k.clock);
+  EXPECT_EQ(json::str(json::get_object(*store, "/nodes", "", "n-a-0"), {"metadata", "labels", "nonevent.dev/image-version"}), "v3")
+      << "not back to the old patch pod's v2";
+}
+
 TEST(SimRestart, SavedStorageThatIsNotWhatSaveWroteIsRefusedNamingTheLine) {
   ObjectStore store;
   std::stringstream bad("{\"resourceVersion\":10}\n{\"resource\":\"/pods\",\"object\":{\"metadata\":{\"name\":\"p\"}}}\n");

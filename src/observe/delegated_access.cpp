@@ -43,6 +43,26 @@ int DelegatedAccess::reviews_made() const {
   return reviews_;
 }
 
+// One review: created (it stores nothing), counted, its answer parsed; `failure` says what went wrong.
+std::optional<value> DelegatedAccess::ask(const kube::GroupVersionResource& review, const value& body, std::string& failure) {
+  auto r = client_->create(review, "", body.serialize());
+  {
+    std::lock_guard lock(mu_);
+    ++reviews_;
+  }
+  if (!r.ok()) {
+    failure = review.kind + ": " + r.error().to_string();
+    return std::nullopt;
+  }
+  std::error_code ec;
+  value out = value::parse(r.value(), ec);
+  if (ec) {
+    failure = review.kind + ": the answer is not JSON";
+    return std::nullopt;
+  }
+  return out;
+}
+
 ProbeAccess DelegatedAccess::check(std::string_view authorization, const std::string& path, const std::string& verb) {
   constexpr std::string_view kBearer = "Bearer ";
   if (authorization.size() <= kBearer.size() || authorization.substr(0, kBearer.size()) != kBearer)
@@ -84,23 +104,13 @@ std::optional<DelegatedAccess::TokenEntry> DelegatedAccess::review_token(const s
   body["apiVersion"] = value::string("authentication.k8s.io/v1");
   body["kind"] = value::string("TokenReview");
   body["spec"]["token"] = value::string(token);
-  auto r = client_->create(kTokenReviews, "", body.serialize());
-  {
-    std::lock_guard lock(mu_);
-    ++reviews_;
-  }
-  if (!r.ok()) {
-    failure = "TokenReview: " + r.error().to_string();
+  const auto answer = ask(kTokenReviews, body, failure);
+  if (!answer) {
     logging::error("metrics", "cannot review a caller's token: /metrics answers 500 until the API server answers",
-                         {{"error", r.error().to_string()}});
+                   {{"error", failure}});
     return std::nullopt;
   }
-  std::error_code ec;
-  const value out = value::parse(r.value(), ec);
-  if (ec) {
-    failure = "TokenReview: the answer is not JSON";
-    return std::nullopt;
-  }
+  const value& out = *answer;
   TokenEntry e;
   e.authenticated = flag(out, "status", "authenticated");
   e.error = field(out, {"status", "error"});
@@ -132,23 +142,13 @@ std::optional<DelegatedAccess::DecisionEntry> DelegatedAccess::review_access(con
   body["spec"]["groups"] = groups;
   body["spec"]["nonResourceAttributes"]["path"] = value::string(path);
   body["spec"]["nonResourceAttributes"]["verb"] = value::string(verb);
-  auto r = client_->create(kAccessReviews, "", body.serialize());
-  {
-    std::lock_guard lock(mu_);
-    ++reviews_;
-  }
-  if (!r.ok()) {
-    failure = "SubjectAccessReview: " + r.error().to_string();
+  const auto answer = ask(kAccessReviews, body, failure);
+  if (!answer) {
     logging::error("metrics", "cannot ask whether a caller may read /metrics: it answers 500 until the API server answers",
-                         {{"user", user.name}, {"error", r.error().to_string()}});
+                   {{"user", user.name}, {"error", failure}});
     return std::nullopt;
   }
-  std::error_code ec;
-  const value out = value::parse(r.value(), ec);
-  if (ec) {
-    failure = "SubjectAccessReview: the answer is not JSON";
-    return std::nullopt;
-  }
+  const value& out = *answer;
   DecisionEntry d;
   d.allowed = flag(out, "status", "allowed") && !flag(out, "status", "denied");
   d.reason = field(out, {"status", "reason"});

@@ -18,6 +18,8 @@
 #include <string_view>
 #include <vector>
 
+#include <cpprest/json.h>
+
 #include "kube/rest_client.h"
 #include "observe/probe_server.h"
 
@@ -58,6 +60,7 @@ class DelegatedAccess {
     std::string reason;
     std::chrono::steady_clock::time_point expires;
   };
+  std::optional<web::json::value> ask(const kube::GroupVersionResource& review, const web::json::value& body, std::string& failure);
   static std::string decision_key(const User& user, const std::string& path, const std::string& verb);
   std::optional<TokenEntry> review_token(const std::string& token, std::string& failure);
   std::optional<DecisionEntry> review_access(const User& user, const std::string& path, const std::string& verb,

@@ -59,6 +59,23 @@ std::map<std::string, int> ready_web_per_zone(ObjectStore& store) {
   return out;
 }
 
+// The cluster as `sim serve --state` brings it back: its storage saved and restored, a new
+// API server and simulation over it on the same clock.
+struct Restarted {
+  explicit Restarted(Cluster& k) : store(restore(k)), api(std::make_shared<ApiServer>(store, k.clock)),
+                                   sim(api, k.clock, parse_cluster_spec(kClusterYaml, "test")) {}
+  static std::shared_ptr<ObjectStore> restore(Cluster& k) {
+    std::stringstream saved;
+    k.store->save(saved);
+    auto s = std::make_shared<ObjectStore>();
+    ApiServer::restore_storage(*s, saved);
+    return s;
+  }
+  std::shared_ptr<ObjectStore> store;
+  std::shared_ptr<ApiServer> api;
+  Simulation sim;
+};
+
 TEST(SimRestart, TheServerRestartedOverItsSavedStorageServesTheSameClusterAndFinishesAReboot) {
   Cluster k(kClusterYaml);
   k.apply(web_yaml(6));
@@ -73,12 +90,10 @@ TEST(SimRestart, TheServerRestartedOverItsSavedStorageServesTheSameClusterAndFin
   const auto pod_before = k.list("/pods", "shop").front();
   const uint64_t rv_before = k.store->resource_version();
 
-  std::stringstream saved;
-  k.store->save(saved);
-  auto store = std::make_shared<ObjectStore>();
-  ApiServer::restore_storage(*store, saved);
-  auto api = std::make_shared<ApiServer>(store, k.clock);
-  Simulation sim(api, k.clock, parse_cluster_spec(kClusterYaml, "test"));
+  Restarted after(k);
+  auto& store = after.store;
+  auto& api = after.api;
+  auto& sim = after.sim;
 
   EXPECT_EQ(store->resource_version(), rv_before);
   const auto name = json::name(pod_before);
@@ -126,12 +141,9 @@ spec: {nodeName: n-a-0, restartPolicy: Never, tolerations: [{operator: Exists}],
   ASSERT_EQ(json::str(k.get("/nodes", "", "n-a-0"), {"metadata", "labels", "nonevent.dev/image-version"}), "v3");
   ASSERT_TRUE(node_ready(k.get("/nodes", "", "n-b-0")));
 
-  std::stringstream saved;
-  k.store->save(saved);
-  auto store = std::make_shared<ObjectStore>();
-  ApiServer::restore_storage(*store, saved);
-  auto api = std::make_shared<ApiServer>(store, k.clock);
-  Simulation sim(api, k.clock, parse_cluster_spec(kClusterYaml, "test"));
+  Restarted after(k);
+  auto& store = after.store;
+  auto& sim = after.sim;
   sim.run_until(k.clock->now() + 5s, *k.clock);
   for (const auto& n : json::list_objects(*store, "/nodes", "")) EXPECT_TRUE(node_ready(n)) << json::name(n) << " rebooted again";
   sim.run_until(k.clock->now() + 90s, *k.clock);

@@ -24,6 +24,7 @@
 #include "sim/schema_validation.h"
 #include "sim/patch.h"
 #include "sim/pod_update_rules.h"
+#include "sim/proto_schemas.h"
 #include "sim/protobuf_body.h"
 #include "sim/server_side_apply.h"
 #include "sim/table.h"
@@ -155,6 +156,10 @@ class StoreWatchSession final : public WatchSession {
     auto ev = w_->next(std::min(wait, until_deadline));
     if (!ev) {
       if (w_->expired()) return next(wait);
+      if (w_->closed()) {  // dropped (a fault, a restart): the stream ends and the client watches again
+        done_ = true;
+        return std::nullopt;
+      }
       if (bookmarks_ && std::chrono::steady_clock::now() - last_bookmark_ >= bookmark_every_) {
         last_bookmark_ = std::chrono::steady_clock::now();
         auto rv = store_->bookmark_rv(*w_);
@@ -209,6 +214,28 @@ class InitialEventsSession final : public WatchSession {
   std::vector<std::string> lines_;
   size_t sent_ = 0;
   std::shared_ptr<WatchSession> then_;
+};
+
+// The same events in protobuf's watch framing (protobuf_body.h), for a client that put
+// protobuf first in Accept (client-go's controllers, the operator's pod informer). An event
+// that cannot be encoded ends the watch: the client watches again, as after any cut.
+class ProtobufWatchSession final : public WatchSession {
+ public:
+  explicit ProtobufWatchSession(std::shared_ptr<WatchSession> json) : json_(std::move(json)) {}
+  std::optional<std::string> next(std::chrono::milliseconds wait) override {
+    if (failed_) return std::nullopt;
+    auto line = json_->next(wait);
+    if (!line) return line;
+    std::string error;
+    auto frame = encode_protobuf_watch_frame(*line, error);
+    if (!frame) failed_ = true;
+    return frame;
+  }
+  bool done() const override { return failed_ || json_->done(); }
+
+ private:
+  std::shared_ptr<WatchSession> json_;
+  bool failed_ = false;
 };
 
 }  // namespace
@@ -657,6 +684,7 @@ ApiResponse ApiServer::watch(const ApiRequest& req, const Target& t) {
     e->line = R"({"type":"ERROR","object":)" + status_json(w.error().code, w.error().reason, w.error().message) + "}\n";
     if (w.error().code != 410) return from_error(w.error());
     r.watch = e;
+    as_protobuf_watch_if_asked(req, *t.type, r);
     return r;
   }
   const bool bookmarks = query_bool(req, "allowWatchBookmarks");
@@ -664,7 +692,16 @@ ApiResponse ApiServer::watch(const ApiRequest& req, const Target& t) {
                                                 std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s),
                                                 store_, clock_);
   if (initial_events) r.watch = std::make_shared<InitialEventsSession>(std::move(initial), r.watch);
+  as_protobuf_watch_if_asked(req, *t.type, r);
   return r;
+}
+
+// kube-apiserver streams a watch in protobuf when the client puts it first and the kind has
+// a message (custom resources have none; a Table is JSON).
+void ApiServer::as_protobuf_watch_if_asked(const ApiRequest& req, const ResourceType& type, ApiResponse& r) {
+  if (wants_table(req) || !prefers_protobuf(req.header("accept")) || !proto::message_for(type.api_version(), type.kind)) return;
+  r.watch = std::make_shared<ProtobufWatchSession>(r.watch);
+  r.content_type = kProtobufWatchContentType;
 }
 
 // The object a create or update sends: JSON, or protobuf for the kinds client-go's typed

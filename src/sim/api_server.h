@@ -142,6 +142,7 @@ class ApiServer {
   ApiResponse get(const ApiRequest& req, const Target& t);
   ApiResponse list(const ApiRequest& req, const Target& t);
   ApiResponse watch(const ApiRequest& req, const Target& t);
+  static void as_protobuf_watch_if_asked(const ApiRequest& req, const ResourceType& type, ApiResponse& r);
   ApiResponse create(const ApiRequest& req, const Target& t);
   ApiResponse replace(const ApiRequest& req, const Target& t);
   ApiResponse patch(const ApiRequest& req, const Target& t);

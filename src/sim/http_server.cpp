@@ -98,7 +98,7 @@ struct HttpServer::Impl {
       ApiResponse resp = api->handle(to_api_request(req));
       if (resp.watch) {
         http::response<http::empty_body> head{http::status::ok, req.version()};
-        head.set(http::field::content_type, "application/json");
+        head.set(http::field::content_type, resp.content_type);  // JSON lines, or protobuf's stream=watch
         head.set(http::field::cache_control, "no-cache, private");
         head.chunked(true);
         http::response_serializer<http::empty_body> sr{head};

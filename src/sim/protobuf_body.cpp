@@ -127,4 +127,38 @@ std::optional<std::string> encode_protobuf_body(const value& object, std::string
   return std::string(kMagic) + serialize(*envelope);
 }
 
+namespace {
+void put_varint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+void put_bytes(std::string& out, uint32_t field, std::string_view bytes) {
+  put_varint(out, (uint64_t{field} << 3) | 2);
+  put_varint(out, bytes.size());
+  out.append(bytes);
+}
+}  // namespace
+
+std::optional<std::string> encode_protobuf_watch_frame(std::string_view json_event, std::string& error) {
+  std::error_code ec;
+  const value event = value::parse(std::string(json_event), ec);
+  if (ec || !event.is_object() || !event.has_field("object")) {
+    error = "a watch event that is not {type, object}";
+    return std::nullopt;
+  }
+  auto object = encode_protobuf_body(event.at("object"), error);
+  if (!object) return std::nullopt;
+  std::string raw_extension;
+  put_bytes(raw_extension, 1, *object);  // RawExtension.raw
+  std::string message;
+  put_bytes(message, 1, string_member(event, "type"));  // WatchEvent.type
+  put_bytes(message, 2, raw_extension);                 // WatchEvent.object
+  const auto n = static_cast<uint32_t>(message.size());
+  std::string frame{static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8), static_cast<char>(n)};
+  return frame + message;
+}
+
 }  // namespace nonevent::sim

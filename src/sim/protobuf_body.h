@@ -24,4 +24,11 @@ std::optional<web::json::value> decode_protobuf_body(const std::string& body, st
 // `error` when Kubernetes has no message for it or a value does not fit its schema.
 std::optional<std::string> encode_protobuf_body(const web::json::value& object, std::string& error);
 
+// A watch stream in protobuf (application/vnd.kubernetes.protobuf;stream=watch), as
+// kube-apiserver writes one: each event a meta/v1 WatchEvent {type, object = RawExtension
+// {raw = the object as a protobuf body above}}, preceded by its length (4 bytes, big-endian).
+inline constexpr const char* kProtobufWatchContentType = "application/vnd.kubernetes.protobuf;stream=watch";
+// One JSON watch event line ({"type":...,"object":...}) as such a frame, or nullopt with `error`.
+std::optional<std::string> encode_protobuf_watch_frame(std::string_view json_event, std::string& error);
+
 }  // namespace nonevent::sim

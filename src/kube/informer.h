@@ -30,8 +30,11 @@ struct EventHandler {
   std::function<void(const T&)> on_delete;
 };
 
+// An object's values in one index, appended to `values` (which arrives empty): the informer
+// hands the same buffer to every call, so indexing a watch event allocates nothing for the
+// usual one short value.
 template <class T>
-using IndexFunc = std::function<std::vector<std::string>(const T&)>;
+using IndexFunc = std::function<void(const T&, std::vector<std::string>& values)>;
 
 template <class T, class Codec>
 class Informer final : public WatchSink<T> {
@@ -48,8 +51,7 @@ class Informer final : public WatchSink<T> {
   // Before start(): indexes are named functions from an object to its index values.
   void add_index(const std::string& name, IndexFunc<T> fn) {
     std::unique_lock g(mu_);
-    indexers_.emplace(name, std::move(fn));
-    indices_[name];
+    indexers_[name].fn = std::move(fn);
   }
   // Before or after start(); handlers added after the initial sync are not replayed.
   void add_handler(EventHandler<T> h) {
@@ -94,10 +96,10 @@ class Informer final : public WatchSink<T> {
   std::vector<Ptr> by_index(const std::string& index, const std::string& value) const {
     std::shared_lock g(mu_);
     std::vector<Ptr> out;
-    auto idx = indices_.find(index);
-    if (idx == indices_.end()) return out;
-    auto it = idx->second.find(value);
-    if (it == idx->second.end()) return out;
+    auto idx = indexers_.find(index);
+    if (idx == indexers_.end()) return out;
+    auto it = idx->second.index.find(value);
+    if (it == idx->second.index.end()) return out;
     out.reserve(it->second.size());
     for (const auto& [key, slot] : it->second) out.push_back(*slot);
     return out;
@@ -105,9 +107,9 @@ class Informer final : public WatchSink<T> {
   std::vector<std::string> index_values(const std::string& index) const {
     std::shared_lock g(mu_);
     std::vector<std::string> out;
-    auto idx = indices_.find(index);
-    if (idx == indices_.end()) return out;
-    for (const auto& [v, keys] : idx->second) out.push_back(v);
+    auto idx = indexers_.find(index);
+    if (idx == indexers_.end()) return out;
+    for (const auto& [v, keys] : idx->second.index) out.push_back(v);
     return out;
   }
   size_t size() const {
@@ -209,40 +211,47 @@ class Informer final : public WatchSink<T> {
   // stable addresses, and a slot outlives every update of its object), so an entry costs a
   // view and a pointer, and by_index() reads objects without looking their keys up again.
   using IndexSet = std::unordered_map<std::string_view, const Ptr*>;
+  struct Indexer {
+    IndexFunc<T> fn;
+    std::unordered_map<std::string, IndexSet> index;  // index value -> the objects with it
+  };
 
   void index(const std::string& key, const Ptr& slot) {  // caller holds mu_ exclusively
-    for (const auto& [name, fn] : indexers_)
-      for (auto& v : fn(*slot)) indices_[name][std::move(v)].emplace(key, &slot);
+    for (auto& [name, ix] : indexers_) {
+      after_.clear();
+      ix.fn(*slot, after_);
+      for (auto& v : after_) ix.index[std::move(v)].emplace(key, &slot);
+    }
   }
   void unindex(const std::string& key, const T& obj) {  // caller holds mu_ exclusively
-    for (const auto& [name, fn] : indexers_) {
-      auto& idx = indices_[name];
-      for (const auto& v : fn(obj)) {
-        auto it = idx.find(v);
-        if (it == idx.end()) continue;
-        it->second.erase(key);
-        if (it->second.empty()) idx.erase(it);
-      }
+    for (auto& [name, ix] : indexers_) {
+      before_.clear();
+      ix.fn(obj, before_);
+      remove(ix, key, before_);
+    }
+  }
+  static void remove(Indexer& ix, const std::string& key, const std::vector<std::string>& values) {
+    for (const auto& v : values) {
+      auto it = ix.index.find(v);
+      if (it == ix.index.end()) continue;
+      it->second.erase(key);
+      if (it->second.empty()) ix.index.erase(it);
     }
   }
   // Most updates (status changes) keep every index value: touch only what changed.
   void reindex(const std::string& key, const Ptr& slot, const T& old_obj, const T& new_obj) {  // mu_ exclusive
-    for (const auto& [name, fn] : indexers_) {
-      auto before = fn(old_obj);
-      auto after = fn(new_obj);
-      if (before == after) continue;
-      auto& idx = indices_[name];
-      for (const auto& v : before) {
-        auto it = idx.find(v);
-        if (it == idx.end()) continue;
-        it->second.erase(key);
-        if (it->second.empty()) idx.erase(it);
-      }
-      for (auto& v : after) idx[std::move(v)].emplace(key, &slot);
+    for (auto& [name, ix] : indexers_) {
+      before_.clear();
+      after_.clear();
+      ix.fn(old_obj, before_);
+      ix.fn(new_obj, after_);
+      if (before_ == after_) continue;
+      remove(ix, key, before_);
+      for (auto& v : after_) ix.index[std::move(v)].emplace(key, &slot);
     }
   }
   void rebuild_indices() {  // caller holds mu_ exclusively
-    for (auto& [name, idx] : indices_) idx.clear();
+    for (auto& [name, ix] : indexers_) ix.index.clear();
     for (const auto& [key, slot] : items_) index(key, slot);
   }
   void notify(const Ptr& old_obj, const Ptr& new_obj) {
@@ -262,8 +271,8 @@ class Informer final : public WatchSink<T> {
   std::thread thread_;
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, Ptr> items_;                                    // guarded by mu_
-  std::map<std::string, IndexFunc<T>> indexers_;                                  // guarded by mu_
-  std::map<std::string, std::unordered_map<std::string, IndexSet>> indices_;      // guarded by mu_
+  std::map<std::string, Indexer, std::less<>> indexers_;                          // guarded by mu_
+  std::vector<std::string> before_, after_;  // guarded by mu_: index values being compared
   std::string last_rv_;                                                           // guarded by mu_
   long relists_ = 0;                                                              // guarded by mu_
   bool synced_ = false;                                                           // guarded by mu_

@@ -58,6 +58,9 @@ struct ListOptions {
   // Watch only:
   bool allow_watch_bookmarks = false;
   std::optional<long> timeout_seconds;
+  // The Accept header (not part of the query); empty: JSON. A list or watch of pods may ask
+  // for protobuf first (model/codecs_protobuf.h reads it; anything else would not).
+  std::string accept;
   std::string query() const;  // "?a=b&..." or "" (values URL-encoded)
 };
 

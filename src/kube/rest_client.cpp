@@ -2,7 +2,7 @@
 
 #include <cpprest/json.h>
 
-#include "kube/line_splitter.h"
+#include "kube/watch_framer.h"
 
 namespace nonevent::kube {
 
@@ -69,7 +69,9 @@ Result<std::string> RestClient::get(const GroupVersionResource& r, const std::st
 
 Result<std::string> RestClient::list(const GroupVersionResource& r, const std::string& ns,
                                      const ListOptions& opts) {
-  return finish("list", transport_->send({.method = "GET", .target = r.path(ns) + opts.query()}));
+  HttpRequest req{.method = "GET", .target = r.path(ns) + opts.query()};
+  if (!opts.accept.empty()) req.accept = opts.accept;
+  return finish("list", transport_->send(req));
 }
 
 Result<std::string> RestClient::create(const GroupVersionResource& r, const std::string& ns,
@@ -141,11 +143,12 @@ Status RestClient::watch(const GroupVersionResource& r, const std::string& ns,
   std::string q = opts.query();
   q += q.empty() ? "?watch=true" : "&watch=true";
   HttpRequest req{.method = "GET", .target = r.path(ns) + q};
+  if (!opts.accept.empty()) req.accept = opts.accept;
   // The server holds a watch open for timeoutSeconds; the per-read idle timeout must be
   // longer than the gap between bookmarks (about a minute on kube-apiserver).
   const long secs = opts.timeout_seconds.value_or(300);
   req.timeout = std::chrono::milliseconds((secs + 90) * 1000);
-  LineSplitter splitter;
+  WatchFramer splitter;  // lines of JSON, or length-prefixed protobuf when that was asked for
   bool stopped_by_handler = false;
   auto res = transport_->stream(
       req,

@@ -13,6 +13,7 @@ RestListWatch::RestListWatch(std::shared_ptr<RestClient> client, GroupVersionRes
 ListOptions RestListWatch::with_selectors(ListOptions o) const {
   if (o.label_selector.empty()) o.label_selector = label_selector_;
   if (o.field_selector.empty()) o.field_selector = field_selector_;
+  if (o.accept.empty()) o.accept = accept_;
   return o;
 }
 

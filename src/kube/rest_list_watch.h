@@ -20,6 +20,13 @@ class RestListWatch final : public ListWatchSource {
   Status watch(const ListOptions& opts, const std::function<bool(std::string_view)>& on_line,
                CancelToken* cancel) override;
   std::string describe() const override { return gvr_.resource; }
+  // Asks for protobuf first, as client-go's controllers do for built-in types
+  // (kube-controller-manager's --kube-api-content-type): for pods, whose codec reads it
+  // (model/codecs_protobuf.h). A server that has no protobuf answers JSON, which is read too.
+  RestListWatch& prefer_protobuf() {
+    accept_ = "application/vnd.kubernetes.protobuf, application/json";
+    return *this;
+  }
   // For a custom resource: while its type is not served (404: the CRD is absent or deleted),
   // lists answer empty instead of failing, so a cache of it syncs as empty and its objects
   // read as gone (the operator then releases what they held). Watches still fail, and the
@@ -43,6 +50,7 @@ class RestListWatch final : public ListWatchSource {
   std::shared_ptr<RestClient> client_;
   const GroupVersionResource gvr_;
   const std::string ns_, label_selector_, field_selector_;
+  std::string accept_;  // empty: JSON
   bool absent_type_lists_empty_ = false;
   std::optional<std::chrono::milliseconds> optional_recheck_;
   std::atomic<bool> absent_{false};  // the last list found the type not served

@@ -1,4 +1,5 @@
 #include "model/codecs.h"
+#include "model/codecs_protobuf.h"
 
 #include <simdjson.h>
 
@@ -843,7 +844,20 @@ Result<std::shared_ptr<const T>> decode_one_with(std::string_view json, Decode&&
   }                                                                                        \
   std::string CodecFor<TYPE>::key(const TYPE& o) { return object_key(o.meta); }
 
-NONEVENT_DEFINE_CODEC(Pod, decode_pod)
+// Pods also read protobuf (codecs_protobuf.h), told apart by their first bytes.
+Result<ListPage<Pod>> CodecFor<Pod>::decode_list(std::string& body) {
+  if (is_protobuf_body(body)) return decode_pod_list_protobuf(body);
+  return decode_list_with<Pod>(body, [](od::value& v) { return decode_pod(v); });
+}
+Result<WatchEvent<Pod>> CodecFor<Pod>::decode_event(std::string_view line) {
+  if (is_protobuf_watch_frame(line)) return decode_pod_event_protobuf(line);
+  return decode_event_with<Pod>(line, [](od::value& v) { return decode_pod(v); });
+}
+Result<std::shared_ptr<const Pod>> CodecFor<Pod>::decode(std::string_view json) {
+  if (is_protobuf_body(json)) return decode_pod_protobuf(json);
+  return decode_one_with<Pod>(json, [](od::value& v) { return decode_pod(v); });
+}
+std::string CodecFor<Pod>::key(const Pod& o) { return object_key(o.meta); }
 
 Result<PodStatusFacts> decode_pod_status(std::string_view status_json) {
   thread_local std::string buf;

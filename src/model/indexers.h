@@ -12,24 +12,22 @@ inline constexpr const char* kPodsByOwner = "byOwner";          // "<ns>/<Kind>/
 inline constexpr const char* kByNamespace = "byNamespace";
 inline constexpr const char* kNodesByZone = "byZone";
 
-inline std::vector<std::string> pod_node_index(const Pod& p) {
-  if (p.node_name.empty()) return {};
-  return {p.node_name.str()};
+// Each appends the object's values in its index (kube::IndexFunc).
+inline void pod_node_index(const Pod& p, std::vector<std::string>& values) {
+  if (!p.node_name.empty()) values.push_back(p.node_name.str());
 }
-inline std::vector<std::string> pod_owner_index(const Pod& p) {
+inline void pod_owner_index(const Pod& p, std::vector<std::string>& values) {
   const OwnerRef* o = p.meta.controller();
-  if (!o) return {};
-  std::string k(p.meta.namespace_.view());
+  if (!o) return;
+  std::string& k = values.emplace_back(p.meta.namespace_.view());
   k.append("/").append(o->kind.view()).append("/").append(o->name.view());
-  return {k};
 }
 template <class T>
-std::vector<std::string> namespace_index(const T& o) {
-  return {o.meta.namespace_.str()};
+void namespace_index(const T& o, std::vector<std::string>& values) {
+  values.push_back(o.meta.namespace_.str());
 }
-inline std::vector<std::string> node_zone_index(const Node& n) {
-  if (n.zone.empty()) return {};
-  return {n.zone.str()};
+inline void node_zone_index(const Node& n, std::vector<std::string>& values) {
+  if (!n.zone.empty()) values.push_back(n.zone.str());
 }
 
 }  // namespace nonevent::model

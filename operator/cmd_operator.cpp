@@ -34,6 +34,7 @@ struct OperatorFlags {
   std::string kured_daemonset = "kube-system/kured";
   bool coordinate_kured = false;
   std::string patch_job_namespace;
+  std::string kube_api_content_type = "application/json";
   controllers::InstallLimits limits;
   ClockFlags clock;
 };
@@ -95,6 +96,7 @@ int run_operator(const OperatorFlags& f) {
   opts.kured_daemonset = f.kured_daemonset;
   opts.coordinate_kured = f.coordinate_kured;
   opts.patch_job_namespace = f.patch_job_namespace;
+  opts.pods_as_protobuf = f.kube_api_content_type == "application/vnd.kubernetes.protobuf";
   opts.limits = f.limits;
   controllers::Manager manager(client, clock, opts, metrics.manager_hooks());
   // Ready when this replica's caches are synced, or while it stands by for the Lease (a
@@ -158,7 +160,8 @@ int run_operator(const OperatorFlags& f) {
                                          {"patchJobs", (opts.patch_job_namespace.empty() ? opts.namespace_ : opts.patch_job_namespace) + "/" +
                                                            (opts.limits.patch_job_service_account.empty() ? "default" : opts.limits.patch_job_service_account)},
                                          {"allowForceDeletion", opts.limits.allow_force_deletion ? "true" : "false"},
-                                         {"allowDrainRollout", opts.limits.allow_drain_rollout ? "true" : "false"}});
+                                         {"allowDrainRollout", opts.limits.allow_drain_rollout ? "true" : "false"},
+                                         {"podsContentType", f.kube_api_content_type}});
   const bool clean = manager.run();
   if (!clean) {
     logging::error("operator",
@@ -215,6 +218,11 @@ void add_operator(CLI::App& root, Run& run) {
   app->add_option("--allow-drain-rollout", f->limits.allow_drain_rollout,
                   "whether drain.rollout may move pods by their Deployment (true|false)")
       ->capture_default_str();
+  // kube-controller-manager's flag of the same name; custom resources are JSON either way.
+  app->add_option("--kube-api-content-type", f->kube_api_content_type,
+                  "how pods are read from the API server: application/json or application/vnd.kubernetes.protobuf (less decoding for a large cluster)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"application/json", "application/vnd.kubernetes.protobuf"}));
   add_clock_flags(*app, f->clock);
   app->callback([f, &run] { run = [f] { return run_operator(*f); }; });
 }

@@ -36,13 +36,18 @@ std::shared_ptr<kube::RestListWatch> one_object(std::shared_ptr<kube::RestClient
   const std::string name = slash == std::string::npos ? ns_name : ns_name.substr(slash + 1);
   return std::make_shared<kube::RestListWatch>(std::move(client), std::move(gvr), ns, "", "metadata.name=" + name);
 }
+std::shared_ptr<kube::ListWatchSource> pod_source(std::shared_ptr<kube::RestClient> client, bool protobuf) {
+  auto source = std::make_shared<kube::RestListWatch>(std::move(client), kube::resources::pods());
+  if (protobuf) source->prefer_protobuf();
+  return source;
+}
 }  // namespace
 
 Manager::Manager(std::shared_ptr<kube::RestClient> client, std::shared_ptr<kube::Clock> clock, ManagerOptions opts,
                  ManagerHooks hooks)
     : client_(client), clock_(clock), opts_(std::move(opts)), hooks_(std::move(hooks)),
       nodes_(std::make_shared<kube::RestListWatch>(client, kube::resources::nodes()), clock),
-      pods_(std::make_shared<kube::RestListWatch>(client, kube::resources::pods()), clock),
+      pods_(pod_source(client, opts_.pods_as_protobuf), clock),
       pdbs_(std::make_shared<kube::RestListWatch>(client, kube::resources::pod_disruption_budgets()), clock),
       windows_(custom_resources(client, kube::resources::maintenance_windows()), clock),
       campaigns_(custom_resources(client, kube::resources::patch_campaigns()), clock),

@@ -44,6 +44,9 @@ check "a metrics certificate directory without --metrics-secure is refused, exit
   says 2 "--metrics-cert-dir needs --metrics-secure" "$bin" operator --metrics-cert-dir /tmp --kubeconfig /nonexistent
 check "a metrics certificate directory without tls.crt is named, exit 2" \
   says 2 "--metrics-cert-dir: cannot read /nonexistent/tls.crt" "$bin" operator --metrics-secure --metrics-cert-dir /nonexistent --kubeconfig /nonexistent
+check "an unknown API content type is refused naming the choices, exit 2" \
+  says 2 "--kube-api-content-type: application/xml not in {application/json,application/vnd.kubernetes.protobuf}" \
+  "$bin" operator --kube-api-content-type application/xml --kubeconfig /nonexistent
 
 # A two-zone snapshot with one pod and no PodDisruptionBudget.
 node() {

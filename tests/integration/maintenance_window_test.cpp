@@ -80,16 +80,23 @@ TEST(MaintenanceWindow, EmptiesTheZoneAheadHoldsItAndRestores) {
 // Design 7 under faults: the API refuses a fifth of the operator's writes (500s, 409s on
 // nodes, 429s on evictions) and answers everything slowly; the zone is still emptied ahead of
 // time without any PDB going below its budget, and restored afterwards.
-TEST(MaintenanceWindow, EvacuatesAndRestoresThroughApiFaults) {
+// `pods_as_protobuf`: the operator reads pods in protobuf (--kube-api-content-type), and the
+// watches are also cut midway (the protobuf stream resumes from its last version).
+void evacuate_and_restore_through_api_faults(bool pods_as_protobuf) {
   Rig rig;
   rig.apply(window_yaml("use1a", "a", "2026-12-01T01:00:00Z", "2026-12-01T02:00:00Z"));
+  rig.manager_options.pods_as_protobuf = pods_as_protobuf;
   rig.start_operator();
   ASSERT_TRUE(rig.manager->leading());
   rig.inject_operator_faults("maintenancewindows/status", 2ms);
   const int before = rig.pods_in_zone("a");
   rig.clock->set(*kube::parse_rfc3339("2026-12-01T00:29:55Z"));
+  int steps = 0;
   EXPECT_TRUE(rig.advance_until([&] { return str(rig.window("use1a"), {"status", "phase"}) == "Evacuated"; }, 1740s,
-                                [&] { rig.check_pdbs(); }))
+                                [&] {
+                                  rig.check_pdbs();
+                                  if (pods_as_protobuf && ++steps % 20 == 0) rig.api->drop_watches();
+                                }))
       << rig.window("use1a").serialize() << "\n" << rig.events_text();
   EXPECT_LT(rig.clock->now(), *kube::parse_rfc3339("2026-12-01T01:00:00Z"));
   rig.advance(30s, [&] { rig.check_pdbs(); });
@@ -107,6 +114,11 @@ TEST(MaintenanceWindow, EvacuatesAndRestoresThroughApiFaults) {
     EXPECT_FALSE(flag(n, {"spec", "unschedulable"})) << name(n);
   }
   EXPECT_GT(rig.api->faults().injected(), 0) << "the faults were there to be met";
+}
+
+TEST(MaintenanceWindow, EvacuatesAndRestoresThroughApiFaults) { evacuate_and_restore_through_api_faults(false); }
+TEST(MaintenanceWindow, EvacuatesAndRestoresThroughApiFaultsReadingPodsAsProtobuf) {
+  evacuate_and_restore_through_api_faults(true);
 }
 
 TEST(MaintenanceWindow, BadInputGetsAConditionAndTouchesNothing) {

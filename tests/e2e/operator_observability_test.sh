@@ -139,6 +139,35 @@ if [[ " ${operator_args[*]} " == *" --metrics-secure "* ]]; then
 fi
 check "this replica leads (nonevent_leader 1)" wait_for 20 bash -c "$work/mcurl -sf '$metrics/metrics' | grep -qx 'nonevent_leader 1'"
 
+# Prometheus scrapes from before the scenario starts, so every rate() on the dashboard sees
+# its counters move.
+if command -v prometheus >/dev/null 2>&1 && [ -n "$helm" ]; then
+  # The chart's own rules, with behindDeadlineFor 0s so the test need not wait ten minutes.
+  "$helm" template nonevent "$src/charts/nonevent" -n nonevent-system --set prometheusRule.enabled=true \
+    --set prometheusRule.behindDeadlineFor=0s | python3 "$src/tests/e2e/chart_rules.py" "$work/rules.yaml" >/dev/null
+  cat >"$work/prometheus.yml" <<EOF
+global: {scrape_interval: 1s, evaluation_interval: 1s}
+rule_files: [$work/rules.yaml]
+scrape_configs:
+- job_name: nonevent
+  static_configs: [{targets: ["127.0.0.1:$mport"]}]
+EOF
+  if [ -s "$work/prometheus.token" ]; then  # as the chart's ServiceMonitor sets it up for secure metrics
+    cat >>"$work/prometheus.yml" <<EOF
+  scheme: https
+  tls_config: {insecure_skip_verify: true}
+  authorization: {credentials_file: $work/prometheus.token}
+EOF
+  fi
+  pport=$(free_port)
+  prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" --web.listen-address="127.0.0.1:$pport" \
+    >"$work/prometheus.log" 2>&1 &
+  pids+=($!)
+  prom="http://127.0.0.1:$pport"
+  check "Prometheus is up and scrapes the operator" wait_for 30 bash -c \
+    "curl -sf '$prom/api/v1/targets' | python3 -c 'import json,sys; t=json.load(sys.stdin)[\"data\"][\"activeTargets\"]; sys.exit(0 if t and t[0][\"health\"]==\"up\" else 1)'"
+fi
+
 # The scenario: a window on us-east-1c, a campaign that cannot meet its deadline on the
 # general pool, and a Replace campaign for the infra pool (new nodes come with the new image).
 kubectl apply -f - >/dev/null <<EOF
@@ -185,31 +214,7 @@ else
   echo "SKIP: promtool not found (Debian package prometheus, installed by hack/install-deps.sh)"
 fi
 
-if command -v prometheus >/dev/null 2>&1 && [ -n "$helm" ]; then
-  # The chart's own rules, with behindDeadlineFor 0s so the test need not wait ten minutes.
-  "$helm" template nonevent "$src/charts/nonevent" -n nonevent-system --set prometheusRule.enabled=true \
-    --set prometheusRule.behindDeadlineFor=0s | python3 "$src/tests/e2e/chart_rules.py" "$work/rules.yaml" >/dev/null
-  cat >"$work/prometheus.yml" <<EOF
-global: {scrape_interval: 1s, evaluation_interval: 1s}
-rule_files: [$work/rules.yaml]
-scrape_configs:
-- job_name: nonevent
-  static_configs: [{targets: ["127.0.0.1:$mport"]}]
-EOF
-  if [ -s "$work/prometheus.token" ]; then  # as the chart's ServiceMonitor sets it up for secure metrics
-    cat >>"$work/prometheus.yml" <<EOF
-  scheme: https
-  tls_config: {insecure_skip_verify: true}
-  authorization: {credentials_file: $work/prometheus.token}
-EOF
-  fi
-  pport=$(free_port)
-  prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" --web.listen-address="127.0.0.1:$pport" \
-    >"$work/prometheus.log" 2>&1 &
-  pids+=($!)
-  prom="http://127.0.0.1:$pport"
-  check "Prometheus is up and scrapes the operator" wait_for 30 bash -c \
-    "curl -sf '$prom/api/v1/targets' | python3 -c 'import json,sys; t=json.load(sys.stdin)[\"data\"][\"activeTargets\"]; sys.exit(0 if t and t[0][\"health\"]==\"up\" else 1)'"
+if [ -n "${prom:-}" ]; then
   firing() {
     curl -sf "$prom/api/v1/alerts" | python3 -c '
 import json, sys
@@ -239,6 +244,16 @@ check "kubectl get mw: Start is a time, not 0s, and Summary says what it does (i
   "out=\$(kubectl get mw use1c); echo \"\$out\"; grep -qE 'use1c +[A-Za-z]+ .*20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]+Z +(evacuating|us-east-1c empty|holding)' <<<\"\$out\""
 check "eviction metrics count successes" bash -c \
   "$work/mcurl -sf '$metrics/metrics' | grep -E '^nonevent_evictions_total\{controller=\"maintenancewindow\",result=\"success\"\} [1-9]'"
+if [ -n "${prom:-}" ]; then
+  # Issue 29.2: every panel of the chart's Grafana dashboard, as the chart renders it, answers
+  # with data from the real Prometheus that scraped this run.
+  "$helm" template nonevent "$src/charts/nonevent" -n nonevent-system --set grafanaDashboard.enabled=true \
+    -s templates/grafana-dashboard.yaml | python3 -c 'import sys, yaml; print(yaml.safe_load(sys.stdin)["data"]["nonevent.json"])' \
+    >"$work/dashboard.json"
+  check "the chart's dashboard ConfigMap carries the Grafana sidecar's label" bash -c \
+    "'$helm' template nonevent '$src/charts/nonevent' --set grafanaDashboard.enabled=true -s templates/grafana-dashboard.yaml | grep -q 'grafana_dashboard: \"1\"'"
+  check "every dashboard panel's query returns data from Prometheus" python3 "$src/tests/e2e/dashboard_queries.py" "$work/dashboard.json" "$prom" 5m
+fi
 
 if [ -n "$helm" ]; then
   sim_curl -sf "$server/sim/v1/requests" >"$work/requests.json"

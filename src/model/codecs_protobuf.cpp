@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -92,11 +93,15 @@ std::string_view quantity_string(std::string_view quantity) {
   return s;
 }
 
-TimePoint time_of(std::string_view t) {
+// A meta/v1 Time; nullopt when malformed or outside 1678-2261: a TimePoint counts nanoseconds
+// in 64 bits, and the JSON reading (kube::parse_rfc3339) refuses the same years.
+std::optional<TimePoint> time_of(std::string_view t) {
   Reader r(t);
   int64_t seconds = 0;
   while (r.next())
     if (r.is(f::kTimeSeconds, kVarint)) seconds = r.ivalue();
+  constexpr int64_t k1678 = -9214560000, k2262 = 9214646400;  // 1678-01-01, 2262-01-01 (UTC)
+  if (r.failed() || seconds < k1678 || seconds >= k2262) return std::nullopt;
   // JSON carries whole seconds (RFC 3339 without a fraction); so does the model either way.
   return TimePoint{std::chrono::seconds(seconds)};
 }
@@ -167,8 +172,16 @@ bool parse_meta(std::string_view msg, ObjectMeta& m, OnAnnotation&& on_annotatio
       case f::kUid: m.uid = Uid::from(r.bytes()); break;
       case f::kResourceVersion: m.resource_version = std::string(r.bytes()); break;
       case f::kGeneration: m.generation = r.ivalue(); break;
-      case f::kCreated: m.created = time_of(r.bytes()); break;
-      case f::kDeleted: m.deleted = time_of(r.bytes()); break;
+      case f::kCreated: {
+        auto t = time_of(r.bytes());
+        if (!t) return false;
+        m.created = *t;
+        break;
+      }
+      case f::kDeleted:
+        m.deleted = time_of(r.bytes());
+        if (!m.deleted) return false;
+        break;
       case f::kLabels: labels.add(r.whole_field()); break;
       case f::kAnnotations: {
         std::string_view k, v;
@@ -510,7 +523,10 @@ bool parse_status(std::string_view msg, Pod& p) {
         if (c.is(f::kCondType, kLen)) type = c.bytes();
         else if (c.is(f::kCondStatus, kLen)) status = c.bytes();
         else if (c.is(f::kCondReason, kLen)) reason = c.bytes();
-        else if (c.is(f::kCondTransition, kLen)) since = time_of(c.bytes());
+        else if (c.is(f::kCondTransition, kLen)) {
+          since = time_of(c.bytes());
+          if (!since) return false;
+        }
       }
       if (c.failed()) return false;
       if (type == "Ready") {

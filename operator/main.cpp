@@ -1,12 +1,26 @@
 // The `nonevent` binary: one executable, subcommands (commands.h).
 #include <cstdio>
 #include <iostream>
+#include <string>
+#include <string_view>
 
 #include "commands.h"
 #include "kube/rest_config.h"
 
+namespace {
+// Run as `kubectl-nonevent` (a symlink kubectl finds on PATH for `kubectl nonevent ...`), the
+// binary names itself so in help and errors; the subcommands and flags are the same.
+std::string program_name(const char* argv0) {
+  const std::string_view path(argv0 ? argv0 : "");
+  const auto slash = path.rfind('/');
+  const std::string_view base = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  return base.rfind("kubectl-nonevent", 0) == 0 ? "kubectl nonevent" : "nonevent";
+}
+}  // namespace
+
 int main(int argc, char** argv) {
-  CLI::App app{"nonevent — zone maintenance and node patching as non-events", "nonevent"};
+  const std::string name = program_name(argc > 0 ? argv[0] : nullptr);
+  CLI::App app{"nonevent — zone maintenance and node patching as non-events", name};
   app.require_subcommand(1);
   app.fallthrough(false);
   nonevent::cli::Run run;
@@ -14,6 +28,8 @@ int main(int argc, char** argv) {
   nonevent::cli::add_kube(app, run);
   nonevent::cli::add_operator(app, run);
   nonevent::cli::add_plan(app, run);
+  nonevent::cli::add_status(app, run);
+  nonevent::cli::add_campaign_control(app, run);
   nonevent::cli::add_sim(app, run);
   try {
     app.parse(argc, argv);
@@ -27,14 +43,14 @@ int main(int argc, char** argv) {
   try {
     return run ? run() : 2;
   } catch (const nonevent::cli::UsageError& e) {
-    std::fprintf(stderr, "nonevent %s: %s\n", cmd.c_str(), e.what());
+    std::fprintf(stderr, "%s %s: %s\n", name.c_str(), cmd.c_str(), e.what());
     return 2;
   } catch (const nonevent::kube::ConfigError& e) {
-    std::fprintf(stderr, "nonevent %s: %s\n", cmd.c_str(), e.what());
+    std::fprintf(stderr, "%s %s: %s\n", name.c_str(), cmd.c_str(), e.what());
     return 1;
   } catch (const std::exception& e) {
     // Never an abort: whatever the input, the process says what went wrong and exits 1.
-    std::fprintf(stderr, "nonevent %s: %s\n", cmd.c_str(), e.what());
+    std::fprintf(stderr, "%s %s: %s\n", name.c_str(), cmd.c_str(), e.what());
     return 1;
   }
 }

@@ -23,8 +23,10 @@ kube::Status PatchCampaignController::apply_failure_budget(Pass& p) {
   const int budget_nodes = std::max(1, c.max_failed_nodes);
   p.over_budget = static_cast<int>(p.failed.size()) >= budget_nodes;
   p.failure_pause_out = p.resumed_after_failures ? value::null() : p.failure_pause;
-  if (p.over_budget && c.failure_action == "Abort") {
-    if (auto st = abort_campaign(p); !st.ok()) return st;
+  const web::json::value& annotations = field(field(p.obj, "metadata"), "annotations");
+  const bool abort_requested = annotations.is_object() && annotations.has_field(kAbortAnnotation);
+  if (abort_requested || (p.over_budget && c.failure_action == "Abort")) {
+    if (auto st = abort_campaign(p, abort_requested); !st.ok()) return st;
   } else if (p.over_budget && !c.paused && !p.failure_pause_out.is_object()) {
     // Paused by setting spec.paused, so resuming is the same gesture as any resume.
     value spec = value::object();
@@ -53,7 +55,7 @@ kube::Status PatchCampaignController::end_holds(Pass& p) {
   return kube::Unit{};
 }
 
-kube::Status PatchCampaignController::abort_campaign(Pass& p) {
+kube::Status PatchCampaignController::abort_campaign(Pass& p, bool requested) {
   p.aborted = true;
   std::vector<NodePtr> still;
   for (const auto& n : nodes_.list())
@@ -66,8 +68,13 @@ kube::Status PatchCampaignController::abort_campaign(Pass& p) {
     if (const auto* cl = claim_of(*n); cl && *cl == p.claim && p.failed.count(n->meta.name))
       if (auto st = drainer_.release(*n, true, "campaign aborted; failed node left cordoned"); !st.ok()) return st;
   p.surge_extra.clear();  // every surge node was given back above
-  if (text(p.old_status, "phase") != "Failed")
-    events_.record(p.ref, "Warning", "CampaignAborted", std::to_string(p.failed.size()) + " node(s) failed: aborted");
+  if (text(p.old_status, "phase") != "Failed") {
+    const std::string why = requested ? std::string("aborted on request (annotation ") + kAbortAnnotation + ")"
+                                      : std::to_string(p.failed.size()) + " node(s) failed: aborted";
+    events_.record(p.ref, "Warning", "CampaignAborted", why);
+    logging::warn("patchcampaign", "aborted", {{"campaign", p.name}, {"requested", requested ? "true" : "false"},
+                                                 {"failedNodes", std::to_string(p.failed.size())}});
+  }
   return kube::Unit{};
 }
 

@@ -27,6 +27,11 @@ namespace nonevent::controllers {
 
 inline constexpr const char* kCampaignFinalizer = "nonevent.dev/restore-nodes";
 inline constexpr const char* kTargetVersionAnnotation = "nonevent.dev/target-version";
+// On a PatchCampaign: stop it for good (`kubectl nonevent abort`, or kubectl annotate). Its
+// nodes are released as when the failure budget aborts it; the phase is Failed, reason Aborted.
+// An annotation rather than a spec field: it is a request to the operator, not a desired state
+// a later `kubectl apply` of the file should undo.
+inline constexpr const char* kAbortAnnotation = "nonevent.dev/abort";
 
 struct CampaignOptions {
   std::string job_namespace = "default";  // where InPlace patch Jobs are created
@@ -93,7 +98,7 @@ class PatchCampaignController final : public Reconciler {
   kube::Status hand_back_surged(Pass& p, const model::Node& n);
   // 2. The failure budget (campaign_progress.cpp).
   kube::Status apply_failure_budget(Pass& p);
-  kube::Status abort_campaign(Pass& p);
+  kube::Status abort_campaign(Pass& p, bool requested);  // requested: by kAbortAnnotation, not the failure budget
   // What the campaign holds beyond its claims, let go when it ends: kured's lock
   // (--coordinate-kured) and the patched nodes' scale-down protection (their prior values back).
   kube::Status end_holds(Pass& p);

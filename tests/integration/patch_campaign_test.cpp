@@ -310,6 +310,34 @@ TEST(PatchCampaign, AbortGivesEveryNodeBackAndKeepsPatchedOnesPatched) {
   EXPECT_NE(str(rig.node("n-b-1"), {"metadata", "labels", "nonevent.dev/image-version"}), "v2");
 }
 
+// `kubectl nonevent abort` (or kubectl annotate): a campaign rolling its first zone stops for
+// good, gives its nodes back as the failure budget's abort does, and says it was asked to.
+TEST(PatchCampaign, AbortOnRequestStopsARollingCampaignAndGivesItsNodesBack) {
+  Rig rig;
+  rig.apply(campaign_yaml("asked", "InPlace", "  zones: [a, b, c]\n"));
+  rig.start_operator();
+  ASSERT_TRUE(rig.advance_until([&] { return num(rig.campaign("asked"), {"status", "nodes", "inProgress"}) > 0; }, 1h))
+      << rig.campaign("asked").serialize();
+  ASSERT_EQ(rig.merge_patch("/apis/nonevent.dev/v1alpha1/patchcampaigns/asked",
+                            R"({"metadata":{"annotations":{"nonevent.dev/abort":"requested by test"}}})"),
+            200);
+  ASSERT_TRUE(rig.advance_until([&] { return str(rig.campaign("asked"), {"status", "phase"}) == "Failed"; }, 10min));
+  rig.advance(60s);
+  auto c = rig.campaign("asked");
+  EXPECT_EQ(str(c, {"status", "phase"}), "Failed");
+  bool aborted_reason = false;
+  for (const auto& cond : c.at("status").at("conditions").as_array())
+    aborted_reason |= str(cond, {"type"}) == "Paused" && str(cond, {"reason"}) == "Aborted";
+  EXPECT_TRUE(aborted_reason) << c.serialize();
+  EXPECT_NE(rig.events_text().find("aborted on request (annotation nonevent.dev/abort)"), std::string::npos) << rig.events_text();
+  EXPECT_TRUE(none_claimed(rig)) << "abort uncordons what it cordoned\n" << rig.nodes_text();
+  EXPECT_LT(patched_ready(rig), 6) << "it stopped: not every node was patched";
+  // It stays stopped.
+  rig.advance(30min);
+  EXPECT_EQ(str(rig.campaign("asked"), {"status", "phase"}), "Failed");
+  EXPECT_TRUE(none_claimed(rig));
+}
+
 TEST(PatchCampaign, StepsAsideForAMaintenanceWindow) {
   Rig rig;
   // Zone a's window evacuates from 00:20 to 01:10; a node started now could not finish

@@ -12,6 +12,7 @@
 #include "kube/clock.h"
 #include "kube/rest_client.h"
 #include "kube/rest_config.h"
+#include "sim/json_util.h"
 
 namespace nonevent::cli {
 namespace {
@@ -24,15 +25,8 @@ struct ControlFlags {
   std::string reason;
 };
 
-std::string phase_of(const value& c) {
-  if (c.has_field("status") && c.at("status").has_field("phase") && c.at("status").at("phase").is_string())
-    return c.at("status").at("phase").as_string();
-  return "Pending";
-}
-bool paused_in_spec(const value& c) {
-  return c.has_field("spec") && c.at("spec").has_field("paused") && c.at("spec").at("paused").is_boolean() &&
-         c.at("spec").at("paused").as_bool();
-}
+std::string phase_of(const value& c) { return sim::json::str(c, {"status", "phase"}, "Pending"); }
+bool paused_in_spec(const value& c) { return sim::json::flag(c, {"spec", "paused"}); }
 
 int run_control(const std::string& verb, const ControlFlags& f) {
   auto config = kube::load_default_config({.kubeconfig_path = f.kube.kubeconfig, .context = f.kube.context});

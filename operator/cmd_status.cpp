@@ -16,29 +16,17 @@
 #include "kube/clock.h"
 #include "kube/rest_client.h"
 #include "kube/rest_config.h"
+#include "sim/json_util.h"
 
 namespace nonevent::cli {
 namespace {
 
 using web::json::value;
 
-const value& at(const value& v, std::initializer_list<const char*> path) {
-  static const value null = value::null();
-  const value* cur = &v;
-  for (const char* k : path) {
-    if (!cur->is_object() || !cur->has_field(k)) return null;
-    cur = &cur->at(k);
-  }
-  return *cur;
-}
-std::string str(const value& v, std::initializer_list<const char*> path) {
-  const value& x = at(v, path);
-  return x.is_string() ? x.as_string() : "";
-}
-long num(const value& v, std::initializer_list<const char*> path) {
-  const value& x = at(v, path);
-  return x.is_number() ? static_cast<long>(x.as_double()) : 0;
-}
+using sim::json::at;
+using sim::json::condition_true;
+using sim::json::num;
+using sim::json::str;
 
 struct Style {
   bool colour = false;
@@ -54,7 +42,7 @@ struct Style {
 };
 
 // [#####-----] done/total, 20 cells wide.
-std::string bar(long done, long total) {
+std::string bar(int64_t done, int64_t total) {
   constexpr int kWidth = 20;
   const int filled = total > 0 ? static_cast<int>(kWidth * std::min(done, total) / total) : 0;
   return "[" + std::string(filled, '#') + std::string(kWidth - filled, '-') + "] " + std::to_string(done) + "/" +
@@ -62,15 +50,11 @@ std::string bar(long done, long total) {
 }
 
 const value* condition(const value& obj, const std::string& type) {
-  const value& cs = at(obj, {"status", "conditions"});
-  if (!cs.is_array()) return nullptr;
-  for (const auto& c : cs.as_array())
+  const value* cs = at(obj, {"status", "conditions"});
+  if (!cs || !cs->is_array()) return nullptr;
+  for (const auto& c : cs->as_array())
     if (str(c, {"type"}) == type) return &c;
   return nullptr;
-}
-bool condition_true(const value& obj, const std::string& type) {
-  const value* c = condition(obj, type);
-  return c && str(*c, {"status"}) == "True";
 }
 
 // What holds it up now, each a short phrase: blockers (PDBs, pods, zones), a window holding
@@ -83,9 +67,8 @@ std::vector<std::string> waiting_for_campaign(const value& c) {
     out.push_back("window: " + str(*p, {"message"}));
   if (const value* h = condition(c, "HeldByOthers"); h && str(*h, {"status"}) == "True")
     out.push_back("other disruptors: " + str(*h, {"message"}));
-  const value& blockers = at(c, {"status", "blockers"});
-  if (blockers.is_array())
-    for (const auto& b : blockers.as_array()) {
+  if (const value* blockers = at(c, {"status", "blockers"}); blockers && blockers->is_array())
+    for (const auto& b : blockers->as_array()) {
       std::string who = str(b, {"kind"}) + " " + (str(b, {"namespace"}).empty() ? "" : str(b, {"namespace"}) + "/") + str(b, {"name"});
       out.push_back(who + " (" + str(b, {"reason"}) + (str(b, {"message"}).empty() ? "" : ": " + str(b, {"message"})) + ")");
     }
@@ -97,18 +80,17 @@ std::string render_campaign(const value& c, const Style& s) {
   const std::string name = str(c, {"metadata", "name"});
   o << name << "  " << s.phase(str(c, {"status", "phase"})) << "  " << num(c, {"status", "nodes", "updated"}) << "/"
     << num(c, {"status", "nodes", "total"}) << " nodes on " << str(c, {"spec", "target", "version"});
-  if (long failed = num(c, {"status", "nodes", "failed"}); failed > 0) o << "  " << s.paint(std::to_string(failed) + " failed", "31");
+  if (int64_t failed = num(c, {"status", "nodes", "failed"}); failed > 0) o << "  " << s.paint(std::to_string(failed) + " failed", "31");
   const std::string eta = str(c, {"status", "estimatedCompletion"}), deadline = str(c, {"status", "deadline"});
   if (!eta.empty()) o << "  ETA " << eta;
   if (!deadline.empty()) o << "  deadline " << deadline;
   if (condition_true(c, "BehindDeadline")) o << "  " << s.paint("BEHIND DEADLINE", "31");
   o << "\n";
-  const value& zones = at(c, {"status", "zones"});
-  if (zones.is_array())
-    for (const auto& z : zones.as_array()) {
+  if (const value* zones = at(c, {"status", "zones"}); zones && zones->is_array())
+    for (const auto& z : zones->as_array()) {
       o << "  " << str(z, {"zone"}) << "  " << bar(num(z, {"updated"}), num(z, {"total"}));
-      if (long n = num(z, {"inProgress"}); n > 0) o << "  " << n << " in progress";
-      if (long n = num(z, {"failed"}); n > 0) o << "  " << s.paint(std::to_string(n) + " failed", "31");
+      if (int64_t n = num(z, {"inProgress"}); n > 0) o << "  " << n << " in progress";
+      if (int64_t n = num(z, {"failed"}); n > 0) o << "  " << s.paint(std::to_string(n) + " failed", "31");
       o << "\n";
     }
   for (const auto& w : waiting_for_campaign(c)) o << "  waiting for: " << w << "\n";
@@ -119,15 +101,14 @@ std::string render_campaign(const value& c, const Style& s) {
 std::string render_window(const value& w, const Style& s) {
   std::ostringstream o;
   std::string zones;
-  const value& zs = at(w, {"spec", "zones"});
-  if (zs.is_array())
-    for (const auto& z : zs.as_array()) zones += (zones.empty() ? "" : ",") + (z.is_string() ? z.as_string() : "");
+  if (const value* zs = at(w, {"spec", "zones"}); zs && zs->is_array())
+    for (const auto& z : zs->as_array()) zones += (zones.empty() ? "" : ",") + (z.is_string() ? z.as_string() : "");
   o << str(w, {"metadata", "name"}) << "  " << s.phase(str(w, {"status", "phase"})) << "  zones " << zones;
   if (auto a = str(w, {"status", "windowStart"}); !a.empty()) o << "  window " << a << " to " << str(w, {"status", "windowEnd"});
   o << "\n";
-  const long total = num(w, {"status", "nodes", "total"});
+  const int64_t total = num(w, {"status", "nodes", "total"});
   o << "  drained " << bar(num(w, {"status", "nodes", "drained"}), total) << "  cordoned " << num(w, {"status", "nodes", "cordoned"}) << "\n";
-  if (long blocked = num(w, {"status", "pods", "blocked"}); blocked > 0)
+  if (int64_t blocked = num(w, {"status", "pods", "blocked"}); blocked > 0)
     o << "  waiting for: " << s.paint(std::to_string(blocked) + " pod(s) that cannot be evicted yet", "33") << "\n";
   if (const value* b = condition(w, "Blocked"); b && str(*b, {"status"}) == "True")
     o << "  waiting for: " << s.paint(str(*b, {"reason"}), "31") << ": " << str(*b, {"message"}) << "\n";

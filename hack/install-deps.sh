@@ -3,16 +3,15 @@
 # machine (run as root). Idempotent: packages already present are not fetched again.
 set -euo pipefail
 
+cd "$(dirname "$0")/.."
 packages=(
-  build-essential cmake ninja-build ccache pkg-config git
-  libboost1.74-dev libboost-system1.74-dev libssl-dev
-  libcpprest-dev libyaml-cpp-dev prometheus-cpp-dev libsimdjson-dev
-  libgoogle-perftools-dev libcli11-dev libspdlog-dev
-  protobuf-compiler libprotobuf-dev
+  $(grep -v '^#' operator/build-packages.txt)   # the compile (shared with the image's build stage)
+  ccache git
   libgtest-dev libgmock-dev googletest
   python3-kubernetes curl ca-certificates
   prometheus tzdata
   clang libclang-rt-14-dev   # the libFuzzer targets (hack/fuzz.sh)
+  buildah mmdebstrap         # the operator image, built with no daemon or registry (hack/build-image.sh)
 )
 
 missing=()

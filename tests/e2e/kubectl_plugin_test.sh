@@ -26,15 +26,6 @@ ln -s "$kubectl" "$work/bin/kubectl"
 export PATH="$work/bin:/usr/bin:/bin"
 scale=60
 epoch=$(date +%s)
-vnow() { python3 -c "import time,datetime; e=$epoch; t=e+(time.time()-e)*$scale; print(datetime.datetime.fromtimestamp(t+$1*60, datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'))"; }
-wait_for() {  # wait_for SECONDS command... : until the command succeeds
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -ge $deadline ] && { "$@"; return 1; }
-    sleep 0.5
-  done
-}
 
 start_sim plugin --manifests "$src/examples/workloads" --time-scale $scale --time-epoch "$epoch"
 export KUBECONFIG="$work/plugin.kubeconfig"

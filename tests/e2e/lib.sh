@@ -38,3 +38,15 @@ start_sim() {  # start_sim NAME extra-args... : `nonevent sim serve` on examples
   cat "$work/$name.log"
   exit 1
 }
+wait_for() {  # wait_for SECONDS command... : until the command succeeds; shows its last output if not
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -ge $deadline ] && { "$@"; return 1; }
+    sleep 0.5
+  done
+}
+vnow() {  # vnow MINUTES: the embedded cluster's virtual time MINUTES from now, RFC 3339; needs
+  # $epoch and $scale, the --time-epoch and --time-scale the sim was started with
+  python3 -c "import time,datetime; e=$epoch; t=e+(time.time()-e)*$scale; print(datetime.datetime.fromtimestamp(t+$1*60, datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'))"
+}

@@ -28,15 +28,6 @@ for h in "$src/.tools/kubectl-1.31/helm" "$src/.tools/kubectl-1.35/helm"; do [ -
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 scale=60
 epoch=$(date +%s)
-vnow() { python3 -c "import time,datetime; e=$epoch; t=e+(time.time()-e)*$scale; print(datetime.datetime.fromtimestamp(t+$1*60, datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'))"; }
-wait_for() {  # wait_for SECONDS command... : until the command succeeds
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -ge $deadline ] && { "$@"; return 1; }
-    sleep 0.5
-  done
-}
 
 # The example cluster plus kured and node-maintenance-operator, so the operator's reads of
 # their marks are real requests the RBAC check below sees.

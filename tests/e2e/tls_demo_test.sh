@@ -21,15 +21,6 @@ kubectl="$src/.tools/kubectl-1.35/kubectl"
 [ -x "$kubectl" ] || kubectl=kubectl
 scale=60
 epoch=$(date +%s)
-vnow() { python3 -c "import time,datetime; e=$epoch; t=e+(time.time()-e)*$scale; print(datetime.datetime.fromtimestamp(t+$1*60, datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'))"; }
-wait_for() {  # wait_for SECONDS command... : until the command succeeds
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -ge $deadline ] && { "$@"; return 1; }
-    sleep 0.5
-  done
-}
 
 "$bin" sim serve --tls --cluster "$src/examples/cluster.yaml" --manifests "$src/examples/workloads" --time-scale $scale \
   --time-epoch "$epoch" --kubeconfig-out "$work/kubeconfig" >"$work/sim.log" 2>&1 &

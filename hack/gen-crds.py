@@ -197,7 +197,30 @@ PC_SPEC = {"type": "object", "required": ["target"], "properties": {
         "action": {"type": "string", "enum": ["Pause", "Abort"], "default": "Pause"},
         "keepFailedNodesCordoned": {"type": "boolean", "default": False,
                                     "description": "Leave a node whose patch failed cordoned (and counted as unavailable) "
-                                                   "for someone to look at; by default it is given back to the scheduler."}}},
+                                                   "for someone to look at; by default it is given back to the scheduler."},
+        "undrainable": {"type": "string", "enum": ["Wait", "Quarantine"], "default": "Wait",
+                        "description": "A node whose drain runs past drainTimeout: Wait on it (the default), or Quarantine it: "
+                                       "left cordoned and marked (annotation nonevent.dev/quarantined-by), counted as unavailable, "
+                                       "and the campaign moves on. Remove the annotation and uncordon to give it back."},
+        "drainTimeout": duration("30m", "Undrainable: Quarantine: how long a node's drain may take."),
+        "maxQuarantinedNodes": {"type": "integer", "minimum": 0, "default": 1,
+                                "description": "Quarantined nodes allowed; one more undrainable node pauses the campaign instead."}}},
+    "schedule": {"type": "object", "description": "When new batches may start: inside an allowed slot (any time, without slots) and outside "
+                                                 "every blackout. A batch running when the schedule closes finishes; none starts until it opens. "
+                                                 "The ETA counts only open time.", "properties": {
+        "timeZone": {"type": "string", "default": "UTC", "description": "IANA time zone of the allowed slots' cron expressions."},
+        "allowed": {"type": "array", "minItems": 1, "maxItems": 50, "x-kubernetes-list-type": "atomic", "items": {
+            "type": "object", "required": ["cron", "duration"], "properties": {
+                "cron": {"type": "string", "minLength": 1,
+                         "description": "When a slot starts: a 5-field cron expression (minute hour day-of-month month day-of-week)."},
+                "duration": duration(None, "How long a slot lasts (at most 168h).")}}},
+        "blackouts": {"type": "array", "maxItems": 100, "x-kubernetes-list-type": "atomic", "items": {
+            "type": "object", "required": ["start", "end"], "properties": {
+                "start": {"type": "string", "format": "date-time"},
+                "end": {"type": "string", "format": "date-time"},
+                "reason": {"type": "string", "maxLength": 200, "description": "Shown in the condition, e.g. Black Friday."}},
+            "x-kubernetes-validations": [{"rule": "timestamp(self.start) < timestamp(self.end)", "message": "end must be after start",
+                                          "fieldPath": ".end"}]}}}},
     "respectMaintenanceWindows": {"type": "boolean", "default": True},
     "drain": DRAIN,
     "paused": {"type": "boolean", "default": False},
@@ -222,7 +245,9 @@ PC_STATUS = {"type": "object", "properties": {
         "type": "object", "required": ["zone"], "properties": {
             "zone": {"type": "string"}, "total": COUNT, "updated": COUNT, "inProgress": COUNT, "failed": COUNT,
             "surging": dict(COUNT, description="Of inProgress, Replace maxSurge nodes (a new node is added before each goes)."),
-            "state": {"type": "string", "enum": ["Pending", "Progressing", "Soaking", "Completed", "Paused", "HeldByWindow"]},
+            "state": {"type": "string", "enum": ["Pending", "Progressing", "Soaking", "Completed", "Paused", "HeldByWindow",
+                                                 "Blackout", "OutsideSchedule"]},
+            "quarantined": dict(COUNT, description="Nodes left cordoned and marked because their drain ran past drainTimeout."),
             "batch": {"type": "array", "maxItems": 1000, "items": {"type": "string"},
                       "description": "Nodes of the zone's running batch."},
             "batchStartedAt": TIME, "batchIsCanary": {"type": "boolean"}, "soakUntil": TIME,
@@ -231,7 +256,15 @@ PC_STATUS = {"type": "object", "properties": {
             "heldByOthers": HELD_BY_OTHERS,
             "replace": {"type": "object", "description": "Replace: the running batch's nodes awaiting replacements.",
                         "properties": {"updatedBefore": COUNT, "count": COUNT, "since": TIME}}}}},
-    "nodes": {"type": "object", "properties": {"total": COUNT, "updated": COUNT, "inProgress": COUNT, "failed": COUNT}},
+    "nodes": {"type": "object", "properties": {"total": COUNT, "updated": COUNT, "inProgress": COUNT, "failed": COUNT, "quarantined": COUNT}},
+    "quarantinedNodes": {"type": "array", "maxItems": 100, "items": {"type": "object", "required": ["name"], "properties": {
+        "name": {"type": "string"}, "zone": {"type": "string"}, "since": TIME, "reason": {"type": "string"}}},
+        "description": "Nodes this campaign left cordoned because their drain ran past drainTimeout (from the nodes' nonevent.dev/quarantined-by marks)."},
+    "quarantinePause": {"type": "object", "description": "Set when maxQuarantinedNodes paused the campaign (spec.paused was set by the operator).",
+                        "properties": {"generation": COUNT, "since": TIME}},
+    "schedule": {"type": "object", "description": "spec.schedule now: Open, Blackout or OutsideSchedule, and when that changes.", "properties": {
+        "state": {"type": "string", "enum": ["Open", "Blackout", "OutsideSchedule"]}, "message": {"type": "string"},
+        "opensAt": TIME, "closesAt": TIME}},
     "currentBatch": {"type": "array", "maxItems": 1000, "items": {"type": "string"}},
     "failedNodes": {"type": "array", "maxItems": 100, "items": {"type": "object", "required": ["name", "reason"], "properties": {
         "name": {"type": "string"}, "reason": {"type": "string"}, "message": {"type": "string"}}}},

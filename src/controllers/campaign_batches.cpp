@@ -56,7 +56,7 @@ struct PatchCampaignController::ZoneRoll {
   value out = value::object();   // its new entry
   // out: nodes out of service against maxUnavailable; surge: surge nodes in flight against
   // maxSurge (their capacity is replaced before they go out).
-  int total = 0, updated = 0, failed = 0, flight = 0, out_of_service = 0, surge = 0;
+  int total = 0, updated = 0, failed = 0, quarantined = 0, flight = 0, out_of_service = 0, surge = 0;
   std::vector<NodePtr> candidates;  // unpatched, unclaimed, Ready, held by no other disruptor
   std::vector<std::pair<std::string, OtherHold>> held_by_others;  // out of service, not ours
   value batch = value::array();     // the running batch's nodes
@@ -86,8 +86,12 @@ kube::Status PatchCampaignController::roll_zones(Pass& p) {
   if (c.canary_nodes <= 0) p.canary_completed = true;
   // Step 1 changed annotations; the cache catches up on the next pass, but counts taken now
   // must not treat a just-released node as still ours.
-  std::set<std::string> released_now;
+  std::set<std::string> released_now(p.newly_quarantined.begin(), p.newly_quarantined.end());
   for (const auto& f : p.new_failures.as_array()) released_now.insert(text(f, "name"));
+  // spec.schedule: closed, no batch starts and no rolling batch takes another node; the
+  // nodes in flight finish. The pass wakes when it opens.
+  if (c.schedule) p.gate = c.schedule->gate(p.now);
+  if (!p.gate.open && p.gate.opens_at) p.wake_at(*p.gate.opens_at);
 
   const value old_zones = field(p.old_status, "zones").is_array() ? p.old_status.at("zones") : value::array();
   for (const auto& zone : p.zones) {
@@ -111,6 +115,11 @@ void PatchCampaignController::count_zone(Pass& p, ZoneRoll& z, const std::set<st
   z.total = static_cast<int>(z.nodes->size());
   for (const auto& n : *z.nodes) {
     const auto* cl = claim_of(*n);
+    if (p.quarantined.count(n->meta.name)) {  // left cordoned by this campaign: out, and not tried again
+      ++z.quarantined;
+      if (!n->ready || n->unschedulable) ++z.out_of_service;
+      continue;
+    }
     const bool ours_now = p.ours(*n) && !released_now.count(n->meta.name);
     if (ours_now && !p.failed.count(n->meta.name)) {
       ++z.flight;
@@ -195,7 +204,7 @@ kube::Status PatchCampaignController::roll_zone(Pass& p, ZoneRoll& z, const std:
     }
     z.batch = still;
   }
-  const bool zone_done = z.updated + z.failed >= z.total && z.flight == 0;
+  const bool zone_done = z.updated + z.failed + z.quarantined >= z.total && z.flight == 0;
   // A recorded soak holds new claims even while the zone still counts a node in flight (a
   // top-up checked only the zone's state, which says Progressing then).
   const bool soaking = z.soak_until && p.now < *z.soak_until;
@@ -204,11 +213,12 @@ kube::Status PatchCampaignController::roll_zone(Pass& p, ZoneRoll& z, const std:
   else if (held) z.state = "HeldByWindow";
   else if (p.paused) z.state = "Paused";
   else if (soaking) z.state = "Soaking";
+  else if (!p.gate.open) z.state = p.gate.reason;  // Blackout | OutsideSchedule
   if (z.state == "Soaking") p.wake_at(*z.soak_until);
   const bool zone_active = !zone_done && !held && (z.flight > 0 || p.active_zones < c.zones_in_parallel);
   if (zone_active) ++p.active_zones;
   const bool topping_up = rolling && z.flight > 0;
-  if (zone_active && !p.paused && (z.flight == 0 || topping_up) && !soaking && !z.candidates.empty())
+  if (zone_active && !p.paused && p.gate.open && (z.flight == 0 || topping_up) && !soaking && !z.candidates.empty())
     return start_batch(p, z, zone_size, topping_up);
   if (z.batch.size() > 0) {
     z.out["batchStartedAt"] = z.old.at("batchStartedAt");
@@ -417,6 +427,7 @@ void PatchCampaignController::record_zone(Pass& p, ZoneRoll& z, const std::set<s
   zo["inProgress"] = value::number(z.flight);
   if (z.surge > 0) zo["surging"] = value::number(z.surge);  // of those, surge nodes (their new node first)
   zo["failed"] = value::number(z.failed);
+  if (z.quarantined > 0) zo["quarantined"] = value::number(z.quarantined);
   zo["state"] = value::string(z.state);
   double not_before_s = 0;
   if (auto hold = p.holds.find(z.zone); hold != p.holds.end() && z.state == "HeldByWindow") {
@@ -440,7 +451,8 @@ void PatchCampaignController::record_zone(Pass& p, ZoneRoll& z, const std::set<s
   p.total += z.total;
   p.updated += z.updated;
   p.in_progress += z.flight;
-  const int left = z.total - z.updated - z.failed;
+  p.quarantined_in_zones += z.quarantined;
+  const int left = z.total - z.updated - z.failed - z.quarantined;
   // For the ETA: the running batch counts as a whole batch less the time it has already run.
   double running_s = 0;
   if (z.flight > 0 && zo.has_field("batchStartedAt"))

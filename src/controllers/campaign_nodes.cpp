@@ -2,6 +2,7 @@
 // states: node_state.h). Each advance_* says which states it leaves to; a node whose time in
 // a state runs past the strategy's timeout fails (failurePolicy counts it).
 #include "controllers/campaign_pass.h"
+#include "kube/log.h"
 #include "model/indexers.h"
 #include "planner/drain_prediction.h"
 
@@ -17,6 +18,8 @@ kube::Status PatchCampaignController::advance_nodes(Pass& p) {
     if (const auto* r = n->annotation(kReplacement)) p.paired.insert(*r);
   for (const auto& [node, md] : *p.unseen)
     if (!md.empty()) ++p.surge_extra[md];  // surge claims the cache does not show yet
+  for (const auto& n : p.all_nodes)
+    if (const auto* q = n->annotation(kQuarantinedBy); q && *q == p.claim) p.quarantined.insert(n->meta.name);
   for (const auto& n : p.claimed)
     if (auto st = advance_node(p, *n); !st.ok()) return st;
   return kube::Unit{};
@@ -130,12 +133,13 @@ kube::Status PatchCampaignController::advance_failed(Pass& p, const model::Node&
 kube::Status PatchCampaignController::advance_draining(Pass& p, const model::Node& n) {
   const CampaignSpec& c = p.c();
   auto d = drainer_.drain(n, c.drain, p.budget, p.now);
-  for (auto& b : d.blockers) p.blockers.push_back(std::move(b));
+  p.blockers.insert(p.blockers.end(), d.blockers.begin(), d.blockers.end());  // copied: a quarantine names the first
   if (auto st = drainer_.mark_blocked(n, d.policy_blocked, p.now); !st.ok()) return st;
   if (d.policy_blocked && c.drain.on_blocked == "SkipNode")
     // Leave the node unpatched rather than wait on a pod the policy will not move.
     return fail_node(p, n, "DrainBlocked", "a pod the drain policy will not evict (onBlocked: SkipNode)");
   if (d.remaining > 0) {
+    if (c.quarantine_undrainable && p.now - state_since(p, n) > c.drain_timeout) return quarantine_node(p, n, d);
     if (p.now - state_since(p, n) > c.drain.pod_eviction_timeout)
       p.blockers.push_back({"Node", "", n.meta.name, "DrainTimeout",
                             "still draining after drain.podEvictionTimeout: " + std::to_string(d.remaining) + " pod(s) left"});
@@ -143,6 +147,39 @@ kube::Status PatchCampaignController::advance_draining(Pass& p, const model::Nod
   }
   drainer_.drained(n, p.claim, p.now);
   return start_patch(p, n);
+}
+
+// draining → released, left cordoned and marked quarantined (failurePolicy.undrainable:
+// Quarantine, the drain past drainTimeout), or the campaign paused when that would exceed
+// maxQuarantinedNodes (the node keeps draining: a person decides).
+kube::Status PatchCampaignController::quarantine_node(Pass& p, const model::Node& n, const DrainResult& d) {
+  const CampaignSpec& c = p.c();
+  if (static_cast<int>(p.quarantined.size()) >= c.max_quarantined_nodes) {
+    p.quarantine_budget_hit = true;
+    p.blockers.push_back({"Node", "", n.meta.name, "QuarantineBudgetExceeded",
+                          "drain past failurePolicy.drainTimeout, and " + std::to_string(p.quarantined.size()) +
+                              " node(s) are quarantined already (maxQuarantinedNodes " + std::to_string(c.max_quarantined_nodes) + ")"});
+    return kube::Unit{};
+  }
+  std::string why = "drain did not finish within failurePolicy.drainTimeout (" + std::to_string(d.remaining) + " pod(s) left";
+  if (!d.blockers.empty()) {
+    const auto& b = d.blockers.front();
+    why += "; " + b.kind + " " + (b.ns.empty() ? "" : b.ns + "/") + b.name + ": " + b.message;
+  }
+  why += ")";
+  if (why.size() > 300) why = why.substr(0, 297) + "...";
+  // One write: the claim goes, the cordon stays, the mark says whose and why.
+  auto st = drainer_.release(n, /*keep_cordoned=*/true, "quarantined: " + why, "",
+                             {{kQuarantinedBy, p.claim}, {kQuarantinedAt, kube::format_rfc3339(p.now)}, {kQuarantineReason, why}});
+  if (!st.ok()) return st;
+  p.quarantined.insert(n.meta.name);
+  p.newly_quarantined.push_back(n.meta.name);
+  if (const auto* md = holds_surge(n)) --p.surge_extra[*md];
+  events_.record(node_ref(n), "Warning", "NodeQuarantined", p.claim + ": left cordoned: " + why);
+  events_.record(p.ref, "Warning", "NodeQuarantined", n.meta.name + " left cordoned, the campaign moves on: " + why);
+  logging::warn("patchcampaign", "node quarantined",
+                {{"campaign", p.name}, {"node", n.meta.name}, {"podsLeft", std::to_string(d.remaining)}, {"reason", why}});
+  return kube::Unit{};
 }
 
 // patching → verifying (the Job succeeded, or the node reports the target), draining (the

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "controllers/campaign_schedule.h"
 #include "controllers/campaign_spec.h"
 #include "controllers/other_disruptors.h"
 #include "controllers/patch_campaign.h"
@@ -56,6 +57,18 @@ struct PatchCampaignController::Pass {
   web::json::value failure_pause;  // status.failurePause as read
   bool resumed_after_failures = false;
 
+  // --- quarantine (failurePolicy.undrainable: Quarantine): the nodes this campaign left
+  // cordoned and marked, as the cache shows them (the mark is the record), and whether this
+  // pass paused the campaign because one more would exceed maxQuarantinedNodes.
+  std::set<std::string> quarantined;
+  std::vector<std::string> newly_quarantined;  // this pass (released: the cache still shows them ours)
+  bool quarantine_budget_hit = false;
+  web::json::value quarantine_pause;      // status.quarantinePause as read
+  web::json::value quarantine_pause_out;  // and as written
+
+  // --- the schedule (spec.schedule): whether new work may start now
+  ScheduleGate gate;
+
   // --- what step 1 (the nodes) leaves for step 2 (the zones)
   // Replace with maxSurge: per MachineDeployment, our surge nodes still holding its extra
   // capacity (from their claim until they are handed back to Cluster API).
@@ -95,7 +108,7 @@ struct PatchCampaignController::Pass {
 
   // --- the zones' new status (campaign_batches.cpp)
   bool canary_completed = false;
-  int total = 0, updated = 0, in_progress = 0, active_zones = 0;
+  int total = 0, updated = 0, in_progress = 0, active_zones = 0, quarantined_in_zones = 0;
   web::json::value zones_out = web::json::value::array();
   web::json::value current_batch = web::json::value::array();
   std::string current_zone;

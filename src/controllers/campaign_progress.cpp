@@ -28,23 +28,46 @@ kube::Status PatchCampaignController::apply_failure_budget(Pass& p) {
   if (abort_requested || (p.over_budget && c.failure_action == "Abort")) {
     if (auto st = abort_campaign(p, abort_requested); !st.ok()) return st;
   } else if (p.over_budget && !c.paused && !p.failure_pause_out.is_object()) {
-    // Paused by setting spec.paused, so resuming is the same gesture as any resume.
-    value spec = value::object();
-    spec["paused"] = value::boolean(true);
-    auto r = client_->patch(kube::resources::patch_campaigns(), "", p.name, PatchType::kMerge,
-                            value::object({{"spec", spec}}).serialize());
-    if (!r.ok()) return r.error();
-    std::error_code ec;
-    const value after = value::parse(r.value(), ec);
-    p.failure_pause_out = value::object();
-    p.failure_pause_out["generation"] = value::number(integer(after.at("metadata"), "generation"));
-    p.failure_pause_out["since"] = value::string(kube::format_rfc3339(p.now));
+    auto paused = pause_by_spec(p);
+    if (!paused.ok()) return paused.error();
+    p.failure_pause_out = paused.value();
     events_.record(p.ref, "Warning", "CampaignPaused",
                    std::to_string(p.failed.size()) + " node(s) failed (failurePolicy.maxFailedNodes " +
                        std::to_string(c.max_failed_nodes) + "): paused; fix the cause and set spec.paused to false to retry them");
   }
-  p.paused = c.paused || (p.failure_pause_out.is_object() && p.over_budget) || p.aborted;
+  // failurePolicy.maxQuarantinedNodes: one more undrainable node would exceed it. Paused the
+  // same way; a resume while that still holds pauses again (raise the budget, or free the pod).
+  p.quarantine_pause = field(p.old_status, "quarantinePause");
+  p.quarantine_pause_out = p.quarantine_pause;
+  if (p.quarantine_pause.is_object() && !c.paused && p.generation > integer(p.quarantine_pause, "generation"))
+    p.quarantine_pause_out = value::null();  // resumed
+  if (p.quarantine_budget_hit && !c.paused && !p.aborted && !p.quarantine_pause_out.is_object()) {
+    auto paused = pause_by_spec(p);
+    if (!paused.ok()) return paused.error();
+    p.quarantine_pause_out = paused.value();
+    const std::string msg = std::to_string(p.quarantined.size()) + " node(s) quarantined and another drain is past drainTimeout " +
+                            "(failurePolicy.maxQuarantinedNodes " + std::to_string(c.max_quarantined_nodes) +
+                            "): paused; free the pod, or raise maxQuarantinedNodes, and set spec.paused to false";
+    events_.record(p.ref, "Warning", "CampaignPaused", msg);
+    logging::warn("patchcampaign", "paused: quarantine budget exceeded", {{"campaign", p.name}, {"quarantined", std::to_string(p.quarantined.size())}});
+  }
+  p.paused = c.paused || (p.failure_pause_out.is_object() && p.over_budget) || p.quarantine_pause_out.is_object() || p.aborted;
   return kube::Unit{};
+}
+
+kube::Result<value> PatchCampaignController::pause_by_spec(Pass& p) {
+  // Paused by setting spec.paused, so resuming is the same gesture as any resume. Returns
+  // the record status keeps: the generation the pause made, and when.
+  value spec = value::object();
+  spec["paused"] = value::boolean(true);
+  auto r = client_->patch(kube::resources::patch_campaigns(), "", p.name, PatchType::kMerge, value::object({{"spec", spec}}).serialize());
+  if (!r.ok()) return r.error();
+  std::error_code ec;
+  const value after = value::parse(r.value(), ec);
+  value record = value::object();
+  record["generation"] = value::number(ec ? p.generation + 1 : integer(after.at("metadata"), "generation"));
+  record["since"] = value::string(kube::format_rfc3339(p.now));
+  return record;
 }
 
 kube::Status PatchCampaignController::end_holds(Pass& p) {
@@ -101,10 +124,65 @@ std::optional<kube::TimePoint> PatchCampaignController::estimate_completion(cons
   if (batches_done <= 0 && nodes_done <= 0) return std::nullopt;
   const double per_batch = batches_done > 0 ? batch_secs / batches_done : node_secs / nodes_done;
   const double per_node = nodes_done > 0 ? node_secs / nodes_done : per_batch;
-  return p.now + from_seconds(planner::campaign_seconds_left(
-                     p.work_left, {.batch_s = per_batch, .node_s = per_node, .batch_soak_s = seconds(c.batch_soak),
-                                   .canary_soak_s = seconds(c.canary_soak), .canary_pending = !p.canary_completed,
-                                   .zones_in_parallel = c.zones_in_parallel}));
+  const auto left = from_seconds(planner::campaign_seconds_left(
+      p.work_left, {.batch_s = per_batch, .node_s = per_node, .batch_soak_s = seconds(c.batch_soak),
+                    .canary_soak_s = seconds(c.canary_soak), .canary_pending = !p.canary_completed,
+                    .zones_in_parallel = c.zones_in_parallel}));
+  // With a schedule, the work is laid into its open time only (issue 26): a fleet that takes
+  // 10 hours of work in 6-hour nightly slots ends on the second night.
+  if (c.schedule) return c.schedule->finish_after(p.now, left);
+  return p.now + left;
+}
+
+value PatchCampaignController::quarantined_nodes(const Pass& p) {
+  // From the nodes' marks (the record: a person clears one to give the node back).
+  value out = value::array();
+  for (const auto& n : p.all_nodes) {
+    if (!p.quarantined.count(n->meta.name) || out.size() >= 100) continue;
+    value q = value::object();
+    q["name"] = value::string(n->meta.name);
+    if (!n->zone.empty()) q["zone"] = value::string(n->zone.str());
+    if (const auto* at = n->annotation(kQuarantinedAt)) q["since"] = value::string(*at);
+    if (const auto* why = n->annotation(kQuarantineReason)) q["reason"] = value::string(*why);
+    out[out.size()] = q;
+  }
+  // Quarantined in this pass: the cache does not show the mark yet.
+  for (const auto& name : p.newly_quarantined) {
+    bool listed = false;
+    for (const auto& q : out.as_array()) listed = listed || text(q, "name") == name;
+    if (listed || out.size() >= 100) continue;
+    value q = value::object();
+    q["name"] = value::string(name);
+    q["since"] = value::string(kube::format_rfc3339(p.now));
+    out[out.size()] = q;
+  }
+  return out;
+}
+
+value PatchCampaignController::schedule_status(const Pass& p) {
+  value s = value::object();
+  s["state"] = value::string(p.gate.open ? "Open" : p.gate.reason);
+  if (!p.gate.open) s["message"] = value::string(p.gate.message);
+  if (p.gate.opens_at) s["opensAt"] = value::string(kube::format_rfc3339(*p.gate.opens_at));
+  if (p.gate.closes_at) s["closesAt"] = value::string(kube::format_rfc3339(*p.gate.closes_at));
+  return s;
+}
+
+void PatchCampaignController::report_schedule_change(const Pass& p, const std::string& phase) {
+  // Once per change of the schedule's state, in the log and as an Event.
+  if (!p.c().schedule || phase != "Progressing") return;
+  const std::string was = text(field(p.old_status, "schedule"), "state");
+  const std::string now = p.gate.open ? "Open" : p.gate.reason;
+  if (was == now || (was.empty() && p.gate.open)) return;  // opening matters only after a close
+  if (!p.gate.open) {
+    events_.record(p.ref, "Normal", p.gate.reason, p.gate.message + (p.in_progress > 0 ? " (the running batch finishes)" : ""));
+    logging::info("patchcampaign", "schedule closed: no new batch", {{"campaign", p.name}, {"reason", p.gate.reason},
+                                                                      {"message", p.gate.message}, {"inProgress", std::to_string(p.in_progress)}});
+  } else {
+    const std::string until = p.gate.closes_at ? " until " + kube::format_rfc3339(*p.gate.closes_at) : "";
+    events_.record(p.ref, "Normal", "ScheduleOpen", "the schedule is open" + until + ": batches start again");
+    logging::info("patchcampaign", "schedule open", {{"campaign", p.name}, {"until", until.empty() ? "-" : until.substr(7)}});
+  }
 }
 
 std::string PatchCampaignController::held_zones(const Pass& p) {
@@ -122,7 +200,8 @@ std::string PatchCampaignController::summary_of(const Pass& p, const std::string
   const size_t failed = p.failed.size();
   if (phase != "Progressing") return phase + ": " + counts + (failed > 0 ? ", " + std::to_string(failed) + " failed" : "");
   std::string out = (p.current_zone.empty() ? std::string("waiting") : "rolling " + p.current_zone) + ": " + counts;
-  if (!held.empty()) out += "; " + held;
+  if (!p.gate.open) out += "; " + p.gate.message;
+  else if (!held.empty()) out += "; " + held;
   else if (!p.blockers.empty()) out += "; waiting on " + p.blockers.front().kind + " " + p.blockers.front().name;
   return out.size() > 200 ? out.substr(0, 197) + "..." : out;
 }
@@ -138,7 +217,9 @@ bool PatchCampaignController::held_only(const Pass& p) {
 ReconcileResult PatchCampaignController::write_progress(Pass& p, const ResourceWriter& writer) {
   const CampaignSpec& c = p.c();
   const auto now = p.now;
-  const bool complete = p.updated >= p.total && p.in_progress == 0;
+  // Quarantined nodes are out of the campaign: it completes with every other node patched
+  // (the Degraded condition and status.quarantinedNodes keep them in view).
+  const bool complete = p.updated + p.quarantined_in_zones >= p.total && p.in_progress == 0;
   const auto started = kube::parse_rfc3339(text(p.old_status, "startedAt")).value_or(now);
   const auto deadline = started + c.deadline;
   const std::optional<kube::TimePoint> eta = estimate_completion(p, complete);
@@ -160,6 +241,7 @@ ReconcileResult PatchCampaignController::write_progress(Pass& p, const ResourceW
   } else if (p.others_in_zones.empty() && condition_is_true(p.old_status, "HeldByOthers")) {
     logging::info("patchcampaign", "other disruptors let go of the campaign's nodes", {{"campaign", p.name}});
   }
+  report_schedule_change(p, phase);
   for (size_t i = 0; i < p.blockers.size() && i < 3; ++i) {
     const auto& b = p.blockers[i];
     events_.record(p.ref, "Warning", "EvictionBlocked", b.kind + " " + (b.ns.empty() ? "" : b.ns + "/") + b.name + ": " + b.message);
@@ -198,23 +280,39 @@ ReconcileResult PatchCampaignController::write_progress(Pass& p, const ResourceW
     s["observed"]["batchSeconds"] = value::number(number(co, "batchSeconds") + p.completed_batch_seconds);
     if (p.failed_list.size() > 0) s["failedNodes"] = p.failed_list;
     if (p.failure_pause_out.is_object()) s["failurePause"] = p.failure_pause_out;
+    if (p.quarantine_pause_out.is_object()) s["quarantinePause"] = p.quarantine_pause_out;
+    s["nodes"]["quarantined"] = value::number(static_cast<int>(p.quarantined.size()));
+    if (!p.quarantined.empty()) s["quarantinedNodes"] = quarantined_nodes(p);
+    if (c.schedule) s["schedule"] = schedule_status(p);
     if (!p.blockers.empty()) s["blockers"] = blockers_json(p.blockers);
     const std::string progress = std::to_string(p.updated) + "/" + std::to_string(p.total) + " nodes report " + c.version;
     // Held: nothing in flight and every zone left waits on a window. Progressing says so, and
     // names the window (issue 23.10: it read True, RollingZones, for two hours).
     const bool all_held = phase == "Progressing" && p.in_progress == 0 && !p.holds.empty() && held_only(p);
-    s["conditions"][0] = condition("Progressing", phase == "Progressing" && !all_held,
-                                   all_held ? "HeldByWindow" : phase == "Progressing" ? "RollingZones" : phase,
-                                   progress + (held.empty() ? "" : "; " + held), p.generation, cur, now);
+    // Outside the schedule with nothing in flight: not progressing, and it says until when.
+    const bool closed = phase == "Progressing" && !p.gate.open;
+    const bool waits_on_schedule = closed && p.in_progress == 0;
+    s["conditions"][0] = condition("Progressing", phase == "Progressing" && !all_held && !waits_on_schedule,
+                                   waits_on_schedule ? p.gate.reason : all_held ? "HeldByWindow" : phase == "Progressing" ? "RollingZones" : phase,
+                                   progress + (closed ? std::string(p.in_progress > 0 ? "; finishing the running batch, then " : "; ") + p.gate.message
+                                               : held.empty() ? "" : "; " + held),
+                                   p.generation, cur, now);
     s["summary"] = value::string(summary);
     s["conditions"][1] = condition("Paused", p.paused && !p.aborted,
-                                   p.aborted                                         ? "Aborted"
+                                   p.aborted                                          ? "Aborted"
                                    : p.failure_pause_out.is_object() && p.over_budget ? "FailureBudgetExceeded"
+                                   : p.quarantine_pause_out.is_object()              ? "QuarantineBudgetExceeded"
                                    : c.paused                                        ? "PausedBySpec"
                                                                                      : "NotPaused",
-                                   p.paused ? std::to_string(failed_count) + " failed node(s)" : "", p.generation, cur, now);
-    s["conditions"][2] = condition("Degraded", failed_count > 0, failed_count > 0 ? "NodesFailed" : "AllHealthy",
-                                   std::to_string(failed_count) + " node(s) failed", p.generation, cur, now);
+                                   p.paused ? std::to_string(failed_count) + " failed node(s), " + std::to_string(p.quarantined.size()) +
+                                                  " quarantined (maxQuarantinedNodes " + std::to_string(c.max_quarantined_nodes) + ")"
+                                            : "",
+                                   p.generation, cur, now);
+    const int quarantined = static_cast<int>(p.quarantined.size());
+    s["conditions"][2] = condition("Degraded", failed_count > 0 || quarantined > 0,
+                                   failed_count > 0 ? "NodesFailed" : quarantined > 0 ? "NodesQuarantined" : "AllHealthy",
+                                   std::to_string(failed_count) + " node(s) failed, " + std::to_string(quarantined) + " quarantined",
+                                   p.generation, cur, now);
     s["conditions"][3] = condition("Complete", complete, complete ? "AllNodesPatched" : "InProgress", progress, p.generation, cur, now);
     s["conditions"][4] = condition("BehindDeadline", behind, behind ? "ProjectedPastDeadline" : "OnSchedule",
                                    eta ? "estimated completion " + kube::format_rfc3339(*eta) + ", deadline " + kube::format_rfc3339(deadline)

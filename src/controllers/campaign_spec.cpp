@@ -166,7 +166,18 @@ ParsedCampaign parse_campaign_spec(const value& spec) {
     if (fp->has_field("keepFailedNodesCordoned") && fp->at("keepFailedNodesCordoned").is_boolean())
       c.keep_failed_cordoned = fp->at("keepFailedNodesCordoned").as_bool();
     if (c.failure_action != "Pause" && c.failure_action != "Abort") p.push_back("spec.failurePolicy.action: must be Pause or Abort");
+    if (auto u = str(*fp, "undrainable"); !u.empty()) {
+      if (u != "Wait" && u != "Quarantine") p.push_back("spec.failurePolicy.undrainable: must be Wait or Quarantine");
+      c.quarantine_undrainable = u == "Quarantine";
+    }
+    read_duration(*fp, "drainTimeout", "spec.failurePolicy", c.drain_timeout, p);
+    if (c.drain_timeout <= kube::Duration::zero()) p.push_back("spec.failurePolicy.drainTimeout: must be more than 0");
+    if (fp->has_field("maxQuarantinedNodes")) {
+      c.max_quarantined_nodes = fp->at("maxQuarantinedNodes").is_integer() ? fp->at("maxQuarantinedNodes").as_integer() : -1;
+      if (c.max_quarantined_nodes < 0) p.push_back("spec.failurePolicy.maxQuarantinedNodes: must be an integer of at least 0");
+    }
   }
+  if (spec.has_field("schedule")) c.schedule = CampaignSchedule::parse(spec.at("schedule"), p);
   if (spec.has_field("respectMaintenanceWindows") && spec.at("respectMaintenanceWindows").is_boolean())
     c.respect_windows = spec.at("respectMaintenanceWindows").as_bool();
   if (spec.has_field("drain")) c.drain = parse_drain_policy(spec.at("drain"), "spec.drain", p);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "controllers/campaign_schedule.h"
 #include "controllers/drain_policy.h"
 #include "model/objects.h"
 
@@ -44,6 +45,13 @@ struct CampaignSpec {
   int max_failed_nodes = 1;
   std::string failure_action = "Pause";  // Pause | Abort
   bool keep_failed_cordoned = false;      // failurePolicy.keepFailedNodesCordoned
+  // failurePolicy.undrainable: Quarantine leaves a node whose drain runs past drainTimeout
+  // cordoned and marked and moves on; past maxQuarantinedNodes the campaign pauses instead.
+  // Wait (false) waits on it as long as it takes.
+  bool quarantine_undrainable = false;
+  kube::Duration drain_timeout = std::chrono::minutes(30);
+  int max_quarantined_nodes = 1;
+  std::optional<CampaignSchedule> schedule;  // spec.schedule: when new batches may start
   bool respect_windows = true;
   DrainPolicy drain;
   bool paused = false;

@@ -107,12 +107,14 @@ void restore_protections(const model::Node& node, value& ann) {
 }
 }  // namespace
 
-kube::Status Drainer::release(const model::Node& node, bool keep_cordoned, const std::string& why, const std::string& protect_for) {
+kube::Status Drainer::release(const model::Node& node, bool keep_cordoned, const std::string& why, const std::string& protect_for,
+                              const std::map<std::string, std::string>& mark) {
   value p = value::object();
   auto& ann = p["metadata"]["annotations"];
   mover_.release(node);  // a move still scaling up for this node is undone
   for (const char* k : {kClaimedBy, kNodeState, kWasUnschedulable, kStateSince, kClaimedAt, kSurgeFrom, kReplacement, kBlockedSince, kNodeMoves})
     ann[k] = value::null();
+  for (const auto& [k, v] : mark) ann[k] = value::string(v);
   if (!protect_for.empty()) ann[kProtectedBy] = value::string(protect_for);
   else if (!node.annotation(kProtectedBy)) restore_protections(node, ann);
   const auto* was = node.annotation(kWasUnschedulable);

@@ -33,6 +33,12 @@ inline constexpr const char* kWasUnschedulable = "nonevent.dev/was-unschedulable
 inline constexpr const char* kStateSince = "nonevent.dev/state-since";
 inline constexpr const char* kClaimedAt = "nonevent.dev/claimed-at";
 inline constexpr const char* kBlockedSince = "nonevent.dev/blocked-since";  // first seen blocked by policy
+// failurePolicy.undrainable: Quarantine: a node whose drain ran past drainTimeout is left
+// cordoned, released, and marked with who quarantined it, when and why. Nobody takes it again
+// until a person removes the mark (and uncordons it).
+inline constexpr const char* kQuarantinedBy = "nonevent.dev/quarantined-by";
+inline constexpr const char* kQuarantinedAt = "nonevent.dev/quarantined-at";
+inline constexpr const char* kQuarantineReason = "nonevent.dev/quarantine-reason";
 // Replace with maxSurge: the MachineDeployment ("<ns>/<name>") scaled up for this node, and the
 // new node that took its place (so one new node never stands in for two old ones).
 inline constexpr const char* kSurgeFrom = "nonevent.dev/surge-from";
@@ -131,7 +137,10 @@ class Drainer {
   // Drops the claim; uncordons unless `keep_cordoned` or the node was unschedulable before.
   // With `protect_for` (a campaign's claim value), the protections stay on the node, marked
   // protected-by, until unprotect(); so do they while another protection is in force.
-  kube::Status release(const model::Node& node, bool keep_cordoned, const std::string& why, const std::string& protect_for = "");
+  // `mark`: annotations the same write sets (a quarantine's, so no crash leaves the node
+  // released and unmarked).
+  kube::Status release(const model::Node& node, bool keep_cordoned, const std::string& why, const std::string& protect_for = "",
+                       const std::map<std::string, std::string>& mark = {});
   // Ends a protected-by mark: the protections get their prior values back (left to the
   // claim's release when the node is claimed again meanwhile).
   kube::Status unprotect(const model::Node& node);

@@ -55,6 +55,10 @@ OtherHolds other_holds(const std::vector<std::shared_ptr<const model::Node>>& no
       add(out, name, "karpenter", std::string("tainted ") + kKarpenterDisruptedTaint + ": Karpenter is removing it");
     if (has_taint(*n, kToBeDeletedByAutoscaler))
       add(out, name, "cluster-autoscaler", std::string("tainted ") + kToBeDeletedByAutoscaler + ": the autoscaler is removing it");
+    if (const auto* q = n->annotation(kQuarantinedBy); q && n->unschedulable && !claim_of(*n)) {
+      const auto* why = n->annotation(kQuarantineReason);
+      add(out, name, *q, "quarantined" + (why ? ": " + *why : std::string()) + " (remove " + kQuarantinedBy + " and uncordon to return it)");
+    }
     if (n->unschedulable && !claim_of(*n)) add(out, name, kUnknownHolder, "cordoned by someone else (no nonevent claim)");
   }
   return out;

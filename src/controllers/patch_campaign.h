@@ -86,6 +86,7 @@ class PatchCampaignController final : public Reconciler {
   kube::Status advance_replacing(Pass& p, const model::Node& n);
   kube::Status advance_failed(Pass& p, const model::Node& n);
   kube::Status advance_draining(Pass& p, const model::Node& n);
+  kube::Status quarantine_node(Pass& p, const model::Node& n, const DrainResult& d);
   kube::Status advance_patching(Pass& p, const model::Node& n);
   kube::Status advance_verifying(Pass& p, const model::Node& n);
   kube::Status fail_node(Pass& p, const model::Node& n, const std::string& reason, const std::string& message);
@@ -98,6 +99,7 @@ class PatchCampaignController final : public Reconciler {
   kube::Status hand_back_surged(Pass& p, const model::Node& n);
   // 2. The failure budget (campaign_progress.cpp).
   kube::Status apply_failure_budget(Pass& p);
+  kube::Result<web::json::value> pause_by_spec(Pass& p);
   kube::Status abort_campaign(Pass& p, bool requested);  // requested: by kAbortAnnotation, not the failure budget
   // What the campaign holds beyond its claims, let go when it ends: kured's lock
   // (--coordinate-kured) and the patched nodes' scale-down protection (their prior values back).
@@ -120,6 +122,9 @@ class PatchCampaignController final : public Reconciler {
   std::optional<kube::TimePoint> estimate_completion(const Pass& p, bool complete);
   static bool held_only(const Pass& p);
   static std::string held_zones(const Pass& p);
+  static web::json::value quarantined_nodes(const Pass& p);
+  static web::json::value schedule_status(const Pass& p);
+  void report_schedule_change(const Pass& p, const std::string& phase);
   static std::string summary_of(const Pass& p, const std::string& phase, const std::string& held);
   ReconcileResult write_progress(Pass& p, const ResourceWriter& writer);
 

@@ -68,6 +68,20 @@ kube::Result<value> ResourceWriter::fresh() const {
   return v;
 }
 
+value merge_patch_to(const value& current, const value& target) {
+  // A JSON merge patch merges objects key by key, at every depth (RFC 7386): a field the
+  // target lacks stays unless the patch nulls it, in nested objects too. (Only the top level
+  // was nulled: status.schedule kept its "Blackout" message after opening, every pass saw a
+  // difference, and its write woke the next pass: thousands of writes a second.)
+  if (!current.is_object() || !target.is_object()) return target;
+  value patch = target;
+  for (const auto& [k, v] : current.as_object()) {
+    if (!target.has_field(k)) patch[k] = value::null();
+    else if (v.is_object() && target.at(k).is_object()) patch[k] = merge_patch_to(v, target.at(k));
+  }
+  return patch;
+}
+
 kube::Status ResourceWriter::write_status(const std::function<value(const value&)>& build, const value* known) const {
   for (int attempt = 0; attempt < 3; ++attempt) {
     auto cur = attempt == 0 && known ? kube::Result<value>(*known) : fresh();
@@ -75,12 +89,8 @@ kube::Status ResourceWriter::write_status(const std::function<value(const value&
     const value current = cur.value().has_field("status") ? cur.value().at("status") : value::object();
     value status = build(current);
     if (current.serialize() == status.serialize()) return kube::Unit{};
-    // A JSON merge patch cannot remove fields the new status lacks unless they are nulled.
-    if (current.is_object())
-      for (const auto& [k, v] : current.as_object())
-        if (!status.has_field(k)) status[k] = value::null();
     value p = value::object();
-    p["status"] = status;
+    p["status"] = merge_patch_to(current, status);
     p["metadata"]["resourceVersion"] = cur.value().at("metadata").at("resourceVersion");
     auto r = client_.patch(gvr_, "", name_, kube::PatchType::kMerge, p.serialize(), "status");
     if (r.ok()) {

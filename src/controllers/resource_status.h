@@ -22,6 +22,10 @@ web::json::value blockers_json(const std::vector<planner::PreflightBlocker>& blo
 
 bool condition_is_true(const web::json::value& status, const std::string& type);
 
+// The JSON merge patch that turns `current` into `target`: `target` with every field it lacks
+// nulled, at every depth of nested objects (arrays are replaced whole).
+web::json::value merge_patch_to(const web::json::value& current, const web::json::value& target);
+
 class ResourceWriter {
  public:
   ResourceWriter(kube::RestClient& client, kube::GroupVersionResource gvr, std::string name)

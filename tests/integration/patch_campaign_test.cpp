@@ -5,7 +5,7 @@
 // operator killed at random instants; bad input touching nothing.
 #include <random>
 
-#include "integration/rig.h"
+#include "integration/campaign_checks.h"
 
 namespace nonevent {
 namespace {
@@ -19,36 +19,6 @@ std::string campaign_yaml(const std::string& name, const std::string& strategy, 
     y += "  strategy: {type: " + strategy + ", maxUnavailable: 1, canary: {nodes: 1, soak: 2m}}\n";
   if (strategy == "InPlace") y += kJobTemplate;
   return y + extra;
-}
-
-struct Invariants {
-  Rig& rig;
-  int max_unavailable = 1;
-  int zone_violations = 0;
-  std::string first_violation;
-  void operator()() {
-    rig.check_pdbs();
-    std::map<std::string, int> out;
-    for (auto& n : rig.list("/nodes")) {
-      const auto zone = str(n, {"metadata", "labels", "topology.kubernetes.io/zone"});
-      out[zone] += 0;
-      if (flag(n, {"spec", "unschedulable"}) || !condition_true(n, "Ready")) ++out[zone];
-    }
-    for (const auto& [zone, k] : out)
-      if (k > max_unavailable) {
-        ++zone_violations;
-        if (first_violation.empty()) first_violation = zone + " has " + std::to_string(k) + " nodes out";
-      }
-  }
-};
-
-int patched_ready(Rig& rig) {
-  int k = 0;
-  for (auto& n : rig.list("/nodes"))
-    if (str(n, {"metadata", "labels", "nonevent.dev/image-version"}) == "v2" && condition_true(n, "Ready") &&
-        !flag(n, {"spec", "unschedulable"}))
-      ++k;
-  return k;
 }
 
 // Every deployment with a zone spread constraint is within its maxSkew over the zones that

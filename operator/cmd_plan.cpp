@@ -307,6 +307,51 @@ int plan_window(const value& obj, const Cluster& c, bool json_out) {
   return p.ok() ? 0 : 3;
 }
 
+// spec.schedule: the projection laid into the schedule's open time from now (as the
+// controller's ETA is), each batch's start, and whether the end comes before the deadline.
+struct ScheduledPlan {
+  value json = value::object();
+  std::string text;
+  bool fits = true;
+};
+ScheduledPlan plan_schedule(const controllers::CampaignSchedule& sched, const value& batches, double projected, double deadline) {
+  ScheduledPlan out;
+  const auto now = kube::real_clock()->now();
+  auto secs = [](double x) { return std::chrono::duration_cast<kube::Duration>(std::chrono::duration<double>(x)); };
+  const auto end = sched.finish_after(now, secs(projected));
+  const auto due = now + secs(deadline);
+  out.fits = end && *end <= due;
+  const double open_s = std::chrono::duration<double>(sched.open_time(now, due)).count();
+  std::ostringstream t;
+  t << "\nSCHEDULE (" << sched.time_zone() << "): batches start only inside an allowed slot and outside every blackout\n";
+  const double per_batch = batches.size() > 0 ? projected / static_cast<double>(batches.size()) : 0;
+  value starts = value::array();
+  for (size_t i = 0; i < batches.size(); ++i) {
+    auto at = sched.finish_after(now, secs(per_batch * static_cast<double>(i)));
+    if (at) {
+      const auto g = sched.gate(*at);
+      if (!g.open) at = g.opens_at;
+    }
+    const std::string when = at ? kube::format_rfc3339(*at) : "not within five years";
+    starts[i] = value::string(when);
+    if (i < 50) t << "  batch " << (i + 1) << "  " << batches.at(i).at("zone").as_string() << "  starts " << when << "\n";
+    else if (i == 50) t << "  ... " << (batches.size() - 50) << " more\n";
+  }
+  for (const auto& b : sched.blackouts())
+    if (b.end > now) t << "  blackout " << kube::format_rfc3339(b.start) << " to " << kube::format_rfc3339(b.end) << (b.reason.empty() ? "" : "  " + b.reason) << "\n";
+  t << "Inside the schedule it ends about " << (end ? kube::format_rfc3339(*end) : std::string("never (the schedule does not open enough)"))
+    << " against the deadline " << kube::format_rfc3339(due) << " (" << fmt_duration(open_s) << " of open time before it): "
+    << (out.fits ? "fits" : "does NOT fit") << "\n";
+  out.text = t.str();
+  out.json["timeZone"] = value::string(sched.time_zone());
+  out.json["batchStarts"] = starts;
+  if (end) out.json["projectedEnd"] = value::string(kube::format_rfc3339(*end));
+  out.json["deadline"] = value::string(kube::format_rfc3339(due));
+  out.json["openSecondsBeforeDeadline"] = value::number(open_s);
+  out.json["fitsDeadline"] = value::boolean(out.fits);
+  return out;
+}
+
 int plan_campaign(const value& obj, const Cluster& c, bool json_out, double batch_seconds) {
   auto parsed = controllers::parse_campaign_spec(obj.has_field("spec") ? obj.at("spec") : value::null());
   if (!parsed.spec) {
@@ -390,6 +435,8 @@ int plan_campaign(const value& obj, const Cluster& c, bool json_out, double batc
              .canary_soak_s = std::chrono::duration<double>(s.canary_soak).count(), .canary_pending = s.canary_nodes > 0,
              .zones_in_parallel = s.zones_in_parallel});
   const double deadline = std::chrono::duration<double>(s.deadline).count();
+  std::optional<ScheduledPlan> scheduled;
+  if (s.schedule) scheduled = plan_schedule(*s.schedule, batches_json, projected, deadline);
   if (json_out) {
     value o = value::object();
     o["kind"] = value::string("PatchCampaign");
@@ -401,11 +448,13 @@ int plan_campaign(const value& obj, const Cluster& c, bool json_out, double batc
     o["blockers"] = to_json(all).at("blockers");
     o["movedByDeployment"] = to_json(all).at("movedByDeployment");
     o["heldByOthers"] = held_json(held);
+    if (scheduled) o["schedule"] = scheduled->json;
     std::printf("%s\n", o.serialize().c_str());
   } else {
     std::printf("\n%d batch(es); at %s per batch the campaign takes about %s against a deadline of %s: %s\n", batches,
                 fmt_duration(batch_seconds).c_str(), fmt_duration(projected).c_str(), fmt_duration(deadline).c_str(),
                 projected <= deadline ? "fits" : "does NOT fit");
+    if (scheduled) std::printf("%s", scheduled->text.c_str());
     std::printf("\nBLOCKERS (%zu)\n", all.blockers.size());
     if (all.blockers.empty()) std::printf("  none\n");
     for (const auto& b : all.blockers)

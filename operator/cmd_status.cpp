@@ -58,13 +58,19 @@ const value* condition(const value& obj, const std::string& type) {
 }
 
 // What holds it up now, each a short phrase: blockers (PDBs, pods, zones), a window holding
-// its zones, other disruptors, a pause, a missed deadline.
+// its zones, the schedule (a blackout, outside the allowed slots), quarantined nodes, other
+// disruptors, a pause, a missed deadline.
 std::vector<std::string> waiting_for_campaign(const value& c) {
   std::vector<std::string> out;
   if (const value* p = condition(c, "Paused"); p && str(*p, {"status"}) == "True")
     out.push_back("paused (" + str(*p, {"reason"}) + ")" + (str(*p, {"message"}).empty() ? "" : ": " + str(*p, {"message"})));
   if (const value* p = condition(c, "Progressing"); p && str(*p, {"reason"}) == "HeldByWindow")
     out.push_back("window: " + str(*p, {"message"}));
+  if (const std::string state = str(c, {"status", "schedule", "state"}); state == "Blackout" || state == "OutsideSchedule")
+    out.push_back((state == "Blackout" ? "blackout: " : "schedule: ") + str(c, {"status", "schedule", "message"}));
+  if (const value* q = at(c, {"status", "quarantinedNodes"}); q && q->is_array())
+    for (const auto& n : q->as_array())
+      out.push_back("quarantined " + str(n, {"name"}) + " (left cordoned: " + str(n, {"reason"}) + ")");
   if (const value* h = condition(c, "HeldByOthers"); h && str(*h, {"status"}) == "True")
     out.push_back("other disruptors: " + str(*h, {"message"}));
   if (const value* blockers = at(c, {"status", "blockers"}); blockers && blockers->is_array())
@@ -81,6 +87,7 @@ std::string render_campaign(const value& c, const Style& s) {
   o << name << "  " << s.phase(str(c, {"status", "phase"})) << "  " << num(c, {"status", "nodes", "updated"}) << "/"
     << num(c, {"status", "nodes", "total"}) << " nodes on " << str(c, {"spec", "target", "version"});
   if (int64_t failed = num(c, {"status", "nodes", "failed"}); failed > 0) o << "  " << s.paint(std::to_string(failed) + " failed", "31");
+  if (int64_t q = num(c, {"status", "nodes", "quarantined"}); q > 0) o << "  " << s.paint(std::to_string(q) + " quarantined", "33");
   const std::string eta = str(c, {"status", "estimatedCompletion"}), deadline = str(c, {"status", "deadline"});
   if (!eta.empty()) o << "  ETA " << eta;
   if (!deadline.empty()) o << "  deadline " << deadline;
@@ -91,6 +98,8 @@ std::string render_campaign(const value& c, const Style& s) {
       o << "  " << str(z, {"zone"}) << "  " << bar(num(z, {"updated"}), num(z, {"total"}));
       if (int64_t n = num(z, {"inProgress"}); n > 0) o << "  " << n << " in progress";
       if (int64_t n = num(z, {"failed"}); n > 0) o << "  " << s.paint(std::to_string(n) + " failed", "31");
+      if (int64_t n = num(z, {"quarantined"}); n > 0) o << "  " << s.paint(std::to_string(n) + " quarantined", "33");
+      if (const std::string st = str(z, {"state"}); st == "Blackout" || st == "OutsideSchedule") o << "  " << st;
       o << "\n";
     }
   for (const auto& w : waiting_for_campaign(c)) o << "  waiting for: " << w << "\n";

@@ -137,6 +137,15 @@ check "plan names the node kured's lock holds" says 0 "kured holds its reboot lo
 check "plan -o json lists heldByOthers" bash -c "'$bin' plan --snapshot '$work/held.yaml' -f '$work/c2.yaml' -o json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert sorted(h[\"node\"] for h in d[\"heldByOthers\"])==[\"a2\",\"b1\"], d'"
 check "a window plan names the held node of its zone" says 0 "HELD BY OTHER DISRUPTORS (1)" "$bin" plan --snapshot "$work/held.yaml" -f "$work/one.yaml"
 
+# Issue 26: a campaign's schedule laid over its batches: each batch starts inside the allowed
+# slot (02:00-03:00 UTC), and a deadline the schedule cannot meet is said.
+{ campaign c3 "a"; printf '  deadline: 30h\n  schedule: {allowed: [{cron: "0 2 * * *", duration: 1h}]}\n'; } >"$work/c3.yaml"
+check "plan starts every batch of a scheduled campaign inside its slot" bash -c \
+  "'$bin' plan --snapshot '$work/snap.yaml' -f '$work/c3.yaml' --batch-duration 2h -o json | python3 -c 'import json,sys; d=json.load(sys.stdin)[\"schedule\"]; s=d[\"batchStarts\"]; assert len(s)==2 and all(t[11:13]==\"02\" for t in s), d; assert d[\"fitsDeadline\"] is False, d'"
+check "plan says the deadline cannot be met inside the schedule" says 0 "of open time before it): does NOT fit" plan -f "$work/c3.yaml" --batch-duration 2h
+{ campaign c4 "a"; printf '  schedule: {allowed: [{cron: "0 25 * * *", duration: 1h}]}\n'; } >"$work/c4.yaml"
+check "a bad slot is refused naming its field (exit 1)" says 1 "spec.schedule.allowed[0].cron" plan -f "$work/c4.yaml"
+
 # Issue 25: a budget that allows no eviction is a blocker, unless drain.rollout moves the pods
 # by their Deployment, which plan then says.
 {

@@ -102,4 +102,18 @@ check "no node is left claimed by the campaign" wait_for 30 bash -c \
 check "the log says it was aborted on request" grep -q 'msg=aborted campaign=fleet requested=true' "$work/operator.log"
 check "abort of a Failed campaign: nothing to abort, exit 1" bash -c \
   "out=\$(kubectl nonevent abort fleet 2>&1); rc=\$?; echo \"\$out\"; [ \$rc = 1 ] && grep -q 'is Failed' <<<\"\$out\""
+
+# A campaign created inside a blackout (issue 26): status says what it waits for, and until when.
+kubectl apply -f - >/dev/null <<YAML
+apiVersion: nonevent.dev/v1alpha1
+kind: PatchCampaign
+metadata: {name: frozen}
+spec:
+  target: {version: bash-4.3-25}
+  strategy: {type: External, maxUnavailable: 1}
+  schedule: {blackouts: [{start: "$(vnow -60)", end: "$(vnow 600)", reason: Change freeze}]}
+YAML
+check "a campaign in a blackout says so: Progressing=False, Blackout" wait_for 30 bash -c \
+  "[ \"\$(kubectl get pcamp frozen -o jsonpath='{.status.conditions[?(@.type==\"Progressing\")].reason}')\" = Blackout ]"
+check "status says it waits for the blackout, naming it" bash -c "kubectl nonevent status | grep -q 'waiting for: blackout: blackout \"Change freeze\"'"
 summary

@@ -22,7 +22,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const auto spec = d.is_object() && d.has_field("spec") ? d.at("spec") : d;
     auto w = nonevent::controllers::parse_window_spec(spec);
     if (w.spec) (void)w.spec->resolve(*nonevent::kube::parse_rfc3339("2026-12-01T00:00:00Z"));
-    (void)nonevent::controllers::parse_campaign_spec(spec);
+    // A schedule read as valid is asked what is open and when work would end (spec.schedule).
+    auto c = nonevent::controllers::parse_campaign_spec(spec);
+    if (c.spec && c.spec->schedule) {
+      const auto t = *nonevent::kube::parse_rfc3339("2026-12-01T00:00:00Z");
+      (void)c.spec->schedule->gate(t);
+      (void)c.spec->schedule->finish_after(t, std::chrono::hours(30));
+    }
   }
   return 0;
 }

@@ -133,13 +133,15 @@ kube::Status PatchCampaignController::advance_failed(Pass& p, const model::Node&
 kube::Status PatchCampaignController::advance_draining(Pass& p, const model::Node& n) {
   const CampaignSpec& c = p.c();
   auto d = drainer_.drain(n, c.drain, p.budget, p.now);
-  p.blockers.insert(p.blockers.end(), d.blockers.begin(), d.blockers.end());  // copied: a quarantine names the first
+  const size_t own_blockers = p.blockers.size();  // where this node's blockers start in the pass's
+  for (auto& b : d.blockers) p.blockers.push_back(std::move(b));
   if (auto st = drainer_.mark_blocked(n, d.policy_blocked, p.now); !st.ok()) return st;
   if (d.policy_blocked && c.drain.on_blocked == "SkipNode")
     // Leave the node unpatched rather than wait on a pod the policy will not move.
     return fail_node(p, n, "DrainBlocked", "a pod the drain policy will not evict (onBlocked: SkipNode)");
   if (d.remaining > 0) {
-    if (c.quarantine_undrainable && p.now - state_since(p, n) > c.drain_timeout) return quarantine_node(p, n, d);
+    if (c.quarantine_undrainable && p.now - state_since(p, n) > c.drain_timeout)
+      return quarantine_node(p, n, d.remaining, p.blockers.size() > own_blockers ? &p.blockers[own_blockers] : nullptr);
     if (p.now - state_since(p, n) > c.drain.pod_eviction_timeout)
       p.blockers.push_back({"Node", "", n.meta.name, "DrainTimeout",
                             "still draining after drain.podEvictionTimeout: " + std::to_string(d.remaining) + " pod(s) left"});
@@ -152,7 +154,7 @@ kube::Status PatchCampaignController::advance_draining(Pass& p, const model::Nod
 // draining → released, left cordoned and marked quarantined (failurePolicy.undrainable:
 // Quarantine, the drain past drainTimeout), or the campaign paused when that would exceed
 // maxQuarantinedNodes (the node keeps draining: a person decides).
-kube::Status PatchCampaignController::quarantine_node(Pass& p, const model::Node& n, const DrainResult& d) {
+kube::Status PatchCampaignController::quarantine_node(Pass& p, const model::Node& n, int pods_left, const Blocker* held_by) {
   const CampaignSpec& c = p.c();
   if (static_cast<int>(p.quarantined.size()) >= c.max_quarantined_nodes) {
     p.quarantine_budget_hit = true;
@@ -161,11 +163,8 @@ kube::Status PatchCampaignController::quarantine_node(Pass& p, const model::Node
                               " node(s) are quarantined already (maxQuarantinedNodes " + std::to_string(c.max_quarantined_nodes) + ")"});
     return kube::Unit{};
   }
-  std::string why = "drain did not finish within failurePolicy.drainTimeout (" + std::to_string(d.remaining) + " pod(s) left";
-  if (!d.blockers.empty()) {
-    const auto& b = d.blockers.front();
-    why += "; " + b.kind + " " + (b.ns.empty() ? "" : b.ns + "/") + b.name + ": " + b.message;
-  }
+  std::string why = "drain did not finish within failurePolicy.drainTimeout (" + std::to_string(pods_left) + " pod(s) left";
+  if (held_by) why += "; " + held_by->kind + " " + (held_by->ns.empty() ? "" : held_by->ns + "/") + held_by->name + ": " + held_by->message;
   why += ")";
   if (why.size() > 300) why = why.substr(0, 297) + "...";
   // One write: the claim goes, the cordon stays, the mark says whose and why.
@@ -178,7 +177,7 @@ kube::Status PatchCampaignController::quarantine_node(Pass& p, const model::Node
   events_.record(node_ref(n), "Warning", "NodeQuarantined", p.claim + ": left cordoned: " + why);
   events_.record(p.ref, "Warning", "NodeQuarantined", n.meta.name + " left cordoned, the campaign moves on: " + why);
   logging::warn("patchcampaign", "node quarantined",
-                {{"campaign", p.name}, {"node", n.meta.name}, {"podsLeft", std::to_string(d.remaining)}, {"reason", why}});
+                {{"campaign", p.name}, {"node", n.meta.name}, {"podsLeft", std::to_string(pods_left)}, {"reason", why}});
   return kube::Unit{};
 }
 

@@ -63,8 +63,7 @@ struct PatchCampaignController::Pass {
   std::set<std::string> quarantined;
   std::vector<std::string> newly_quarantined;  // this pass (released: the cache still shows them ours)
   bool quarantine_budget_hit = false;
-  web::json::value quarantine_pause;      // status.quarantinePause as read
-  web::json::value quarantine_pause_out;  // and as written
+  web::json::value quarantine_pause_out;  // status.quarantinePause as written
 
   // --- the schedule (spec.schedule): whether new work may start now
   ScheduleGate gate;

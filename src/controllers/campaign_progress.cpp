@@ -37,9 +37,9 @@ kube::Status PatchCampaignController::apply_failure_budget(Pass& p) {
   }
   // failurePolicy.maxQuarantinedNodes: one more undrainable node would exceed it. Paused the
   // same way; a resume while that still holds pauses again (raise the budget, or free the pod).
-  p.quarantine_pause = field(p.old_status, "quarantinePause");
-  p.quarantine_pause_out = p.quarantine_pause;
-  if (p.quarantine_pause.is_object() && !c.paused && p.generation > integer(p.quarantine_pause, "generation"))
+  const value& quarantine_pause = field(p.old_status, "quarantinePause");
+  p.quarantine_pause_out = quarantine_pause;
+  if (quarantine_pause.is_object() && !c.paused && p.generation > integer(quarantine_pause, "generation"))
     p.quarantine_pause_out = value::null();  // resumed
   if (p.quarantine_budget_hit && !c.paused && !p.aborted && !p.quarantine_pause_out.is_object()) {
     auto paused = pause_by_spec(p);
@@ -248,6 +248,7 @@ ReconcileResult PatchCampaignController::write_progress(Pass& p, const ResourceW
   }
 
   const int failed_count = static_cast<int>(p.failed.size());
+  const int quarantined_count = static_cast<int>(p.quarantined.size());
   const std::string held = held_zones(p);
   const std::string summary = summary_of(p, phase, held);
   if (phase != text(p.old_status, "phase") || p.completed_nodes > 0 || p.new_failures.size() > 0)
@@ -281,7 +282,7 @@ ReconcileResult PatchCampaignController::write_progress(Pass& p, const ResourceW
     if (p.failed_list.size() > 0) s["failedNodes"] = p.failed_list;
     if (p.failure_pause_out.is_object()) s["failurePause"] = p.failure_pause_out;
     if (p.quarantine_pause_out.is_object()) s["quarantinePause"] = p.quarantine_pause_out;
-    s["nodes"]["quarantined"] = value::number(static_cast<int>(p.quarantined.size()));
+    s["nodes"]["quarantined"] = value::number(quarantined_count);
     if (!p.quarantined.empty()) s["quarantinedNodes"] = quarantined_nodes(p);
     if (c.schedule) s["schedule"] = schedule_status(p);
     if (!p.blockers.empty()) s["blockers"] = blockers_json(p.blockers);
@@ -304,14 +305,13 @@ ReconcileResult PatchCampaignController::write_progress(Pass& p, const ResourceW
                                    : p.quarantine_pause_out.is_object()              ? "QuarantineBudgetExceeded"
                                    : c.paused                                        ? "PausedBySpec"
                                                                                      : "NotPaused",
-                                   p.paused ? std::to_string(failed_count) + " failed node(s), " + std::to_string(p.quarantined.size()) +
+                                   p.paused ? std::to_string(failed_count) + " failed node(s), " + std::to_string(quarantined_count) +
                                                   " quarantined (maxQuarantinedNodes " + std::to_string(c.max_quarantined_nodes) + ")"
                                             : "",
                                    p.generation, cur, now);
-    const int quarantined = static_cast<int>(p.quarantined.size());
-    s["conditions"][2] = condition("Degraded", failed_count > 0 || quarantined > 0,
-                                   failed_count > 0 ? "NodesFailed" : quarantined > 0 ? "NodesQuarantined" : "AllHealthy",
-                                   std::to_string(failed_count) + " node(s) failed, " + std::to_string(quarantined) + " quarantined",
+    s["conditions"][2] = condition("Degraded", failed_count > 0 || quarantined_count > 0,
+                                   failed_count > 0 ? "NodesFailed" : quarantined_count > 0 ? "NodesQuarantined" : "AllHealthy",
+                                   std::to_string(failed_count) + " node(s) failed, " + std::to_string(quarantined_count) + " quarantined",
                                    p.generation, cur, now);
     s["conditions"][3] = condition("Complete", complete, complete ? "AllNodesPatched" : "InProgress", progress, p.generation, cur, now);
     s["conditions"][4] = condition("BehindDeadline", behind, behind ? "ProjectedPastDeadline" : "OnSchedule",

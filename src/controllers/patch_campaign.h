@@ -86,7 +86,9 @@ class PatchCampaignController final : public Reconciler {
   kube::Status advance_replacing(Pass& p, const model::Node& n);
   kube::Status advance_failed(Pass& p, const model::Node& n);
   kube::Status advance_draining(Pass& p, const model::Node& n);
-  kube::Status quarantine_node(Pass& p, const model::Node& n, const DrainResult& d);
+  // `held_by`: the first pod (or PDB) the drain still waits on, named in the mark (it points into
+  // p.blockers: read before the pass adds to them).
+  kube::Status quarantine_node(Pass& p, const model::Node& n, int pods_left, const Blocker* held_by);
   kube::Status advance_patching(Pass& p, const model::Node& n);
   kube::Status advance_verifying(Pass& p, const model::Node& n);
   kube::Status fail_node(Pass& p, const model::Node& n, const std::string& reason, const std::string& message);

@@ -10,12 +10,7 @@ src="$2"
 source "$src/tests/e2e/lib.sh"
 work=$(mktemp -d)
 pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap end_test EXIT
 kubectl="$src/.tools/kubectl-1.35/kubectl"
 [ -x "$kubectl" ] || kubectl=$(command -v kubectl)
 [ -x "$(dirname "$bin")/kubectl-nonevent" ] || { echo "FAIL the build made no kubectl-nonevent beside $bin"; exit 1; }
@@ -33,9 +28,7 @@ check "kubectl plugin list finds kubectl-nonevent" contains "kubectl-nonevent" k
 kubectl apply -f "$src/crds/" >/dev/null
 kubectl wait --for=condition=Established crd/patchcampaigns.nonevent.dev crd/maintenancewindows.nonevent.dev --timeout=20s >/dev/null
 check "status with nothing to show says so" contains "No MaintenanceWindows or PatchCampaigns." kubectl nonevent status
-# shop's spread trap, fixed as plan says, so the window can proceed.
-kubectl -n shop patch deploy checkout --type json \
-  -p '[{"op":"add","path":"/spec/template/spec/topologySpreadConstraints/0/nodeTaintsPolicy","value":"Honor"}]' >/dev/null
+fix_spread_trap >/dev/null
 "$bin" operator --metrics-bind-address 127.0.0.1:0 --time-scale $scale --time-epoch "$epoch" >"$work/operator.log" 2>&1 &
 pids+=($!)
 kubectl apply -f - >/dev/null <<YAML

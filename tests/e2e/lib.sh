@@ -50,3 +50,31 @@ vnow() {  # vnow MINUTES: the embedded cluster's virtual time MINUTES from now, 
   # $epoch and $scale, the --time-epoch and --time-scale the sim was started with
   python3 -c "import time,datetime; e=$epoch; t=e+(time.time()-e)*$scale; print(datetime.datetime.fromtimestamp(t+$1*60, datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'))"
 }
+end_test() {  # the EXIT trap of a test that starts processes: kills each in `pids`, waits, and
+  # removes its scratch directory `work`
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  rm -rf "$work"
+}
+fix_spread_trap() {  # the fix `nonevent plan` names for examples/workloads' spread trap (shop's
+  # checkout spreads over zones counting cordoned nodes), so a window on a zone can proceed
+  "${kubectl:-kubectl}" -n shop patch deploy checkout --type json \
+    -p '[{"op":"add","path":"/spec/template/spec/topologySpreadConstraints/0/nodeTaintsPolicy","value":"Honor"}]'
+}
+demo_window_runs() {  # demo_window_runs NAME: the demo's window on us-east-1a (15 to 30 virtual
+  # minutes from now; needs $kubectl, $work, $epoch, $scale and an operator running), checked
+  # through evacuation, hold, restore and completion
+  local name="$1" phase="{.status.phase}"
+  cat >"$work/window.yaml" <<YAML
+apiVersion: nonevent.dev/v1alpha1
+kind: MaintenanceWindow
+metadata: {name: $name}
+spec: {zones: [us-east-1a], start: "$(vnow 15)", end: "$(vnow 30)", evacuateBefore: 10m, drain: {evictUnmanagedPods: true}}
+YAML
+  check "kubectl apply the window" "$kubectl" apply -f "$work/window.yaml"
+  check "the window evacuates its zone (InProgress)" wait_for 90 bash -c "[ \"\$('$kubectl' get mw $name -o jsonpath='$phase')\" = InProgress ]"
+  check "no pod of shop runs in us-east-1a while it is held" bash -c \
+    "'$kubectl' get pods -n shop -o wide --no-headers | awk '{print \$7}' | grep -c us-east-1a | grep -qx 0"
+  check "the window completes and restores the zone" wait_for 120 bash -c "[ \"\$('$kubectl' get mw $name -o jsonpath='$phase')\" = Completed ]"
+  check "no node left cordoned" bash -c "! '$kubectl' get nodes --no-headers | grep -q SchedulingDisabled"
+}

@@ -16,12 +16,7 @@ src="$2"
 source "$src/tests/e2e/lib.sh"
 work=$(mktemp -d)
 pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap end_test EXIT
 [ -n "${KEEP_WORK:-}" ] && trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; echo "work kept in $work"' EXIT
 helm=""
 for h in "$src/.tools/kubectl-1.31/helm" "$src/.tools/kubectl-1.35/helm"; do [ -x "$h" ] && helm="$h" && break; done
@@ -75,8 +70,7 @@ check "plan of a window that is over says so and exits 3 (issue 23.5)" bash -c \
 check "plan says which flag is missing" contains "--filename is required" bash -c "'$bin' plan --snapshot '$work/snapshot.yaml' 2>&1; [ \$? = 2 ]"
 
 # The fix the preflight names, so the window below can proceed.
-check "kubectl patch checkout with nodeTaintsPolicy: Honor (the fix plan names)" kubectl -n shop patch deploy checkout --type json \
-  -p '[{"op":"add","path":"/spec/template/spec/topologySpreadConstraints/0/nodeTaintsPolicy","value":"Honor"}]'
+check "kubectl patch checkout with nodeTaintsPolicy: Honor (the fix plan names)" fix_spread_trap
 
 operator_kubeconfig="$KUBECONFIG"
 operator_args=()

@@ -9,11 +9,7 @@ bin="$1"
 src="$2"
 work=$(mktemp -d)
 pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap end_test EXIT
 
 source "$src/tests/e2e/lib.sh"
 

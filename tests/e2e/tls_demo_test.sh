@@ -11,12 +11,7 @@ src="$2"
 source "$src/tests/e2e/lib.sh"
 work=$(mktemp -d)
 pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap end_test EXIT
 kubectl="$src/.tools/kubectl-1.35/kubectl"
 [ -x "$kubectl" ] || kubectl=kubectl
 scale=60
@@ -35,24 +30,10 @@ check "the simulated controllers work under TLS: every Deployment Available" \
   wait_for 60 "$kubectl" wait --for=condition=Available deploy --all -n shop --timeout=5s
 k apply -f "$src/crds/" >/dev/null
 k wait --for=condition=Established crd/maintenancewindows.nonevent.dev --timeout=20s >/dev/null
-# The fix `plan` names for shop's spread trap, so the window proceeds.
-k -n shop patch deploy checkout --type json \
-  -p '[{"op":"add","path":"/spec/template/spec/topologySpreadConstraints/0/nodeTaintsPolicy","value":"Honor"}]' >/dev/null
+fix_spread_trap >/dev/null
 
 "$bin" operator --metrics-bind-address 127.0.0.1:0 --time-scale $scale --time-epoch "$epoch" >"$work/operator.log" 2>&1 &
 pids+=($!)
-cat >"$work/window.yaml" <<YAML
-apiVersion: nonevent.dev/v1alpha1
-kind: MaintenanceWindow
-metadata: {name: tls-demo}
-spec: {zones: [us-east-1a], start: "$(vnow 15)", end: "$(vnow 30)", evacuateBefore: 10m, drain: {evictUnmanagedPods: true}}
-YAML
-check "kubectl apply the window" k apply -f "$work/window.yaml"
-phase() { k get mw tls-demo -o jsonpath='{.status.phase}'; }
-check "the window evacuates its zone (InProgress)" wait_for 90 bash -c "[ \"\$('$kubectl' get mw tls-demo -o jsonpath='{.status.phase}')\" = InProgress ]"
-check "no pod of shop runs in us-east-1a while it is held" bash -c \
-  "'$kubectl' get pods -n shop -o wide --no-headers | awk '{print \$7}' | grep -c us-east-1a | grep -qx 0"
-check "the window completes and restores the zone" wait_for 120 bash -c "[ \"\$('$kubectl' get mw tls-demo -o jsonpath='{.status.phase}')\" = Completed ]"
-check "no node left cordoned" bash -c "! '$kubectl' get nodes --no-headers | grep -q SchedulingDisabled"
+demo_window_runs tls-demo
 [ "$fail" -eq 0 ] || { echo "--- operator log (tail)"; tail -20 "$work/operator.log"; }
 summary

@@ -2,7 +2,8 @@
 // embedded cluster on virtual time: a blackout it was created in, allowed slots that spread a
 // fleet over days (a batch running at a slot's end finishes, none starts after it, the ETA
 // counts open time only), and nodes whose drain never finishes: quarantined, the rest of the
-// fleet patched, the counts adding up, and a pause once maxQuarantinedNodes is reached.
+// fleet patched, the counts adding up, and a pause once maxQuarantinedNodes is reached; a
+// quarantined node through a window on its zone and its campaign's deletion.
 #include "integration/campaign_checks.h"
 
 namespace nonevent {
@@ -174,6 +175,48 @@ TEST(CampaignQuarantine, PastMaxQuarantinedNodesTheCampaignPausesAndARaisedBudge
   EXPECT_FALSE(at(c, {"status", "quarantinePause"})) << c.serialize();
   EXPECT_TRUE(flag(rig.node("n-b-1"), {"spec", "unschedulable"}));
   EXPECT_EQ(inv.zone_violations, 0) << inv.first_violation;
+  EXPECT_EQ(rig.pdb_violations, 0);
+}
+
+
+TEST(CampaignQuarantine, AQuarantinedNodeStaysCordonedThroughAWindowOnItsZoneAndTheCampaignsDeletion) {
+  Rig rig;
+  rig.apply(pinned_pod("pinned", "n-a-1"));
+  Invariants inv{rig};
+  rig.apply(campaign("q", "  strategy: {type: InPlace, maxUnavailable: 1, canary: {nodes: 0}}\n"
+                          "  failurePolicy: {undrainable: Quarantine, drainTimeout: 10m, maxQuarantinedNodes: 1}\n"));
+  rig.start_operator();
+  ASSERT_TRUE(rig.advance_until([&] { return str(rig.campaign("q"), {"status", "phase"}) == "Completed"; }, 4h, inv))
+      << rig.campaign("q").serialize() << rig.nodes_text();
+  // A window on zone a: the quarantined node is someone else's to the window (the campaign's
+  // mark), so it is neither claimed nor restored, and its pod is not touched.
+  const auto t = rig.clock->now();
+  rig.apply("apiVersion: nonevent.dev/v1alpha1\nkind: MaintenanceWindow\nmetadata: {name: zone-a}\nspec:\n  zones: [a]\n"
+            "  start: \"" + kube::format_rfc3339(t + 40min) + "\"\n  end: \"" + kube::format_rfc3339(t + 70min) +
+            "\"\n  evacuateBefore: 30m\n  safety: {requireCapacity: false}\n");
+  bool listed_as_held = false, claimed_by_window = false;
+  ASSERT_TRUE(rig.advance_until([&] { return str(rig.window("zone-a"), {"status", "phase"}) == "Completed"; }, 3h, [&] {
+    rig.check_pdbs();
+    const auto w = rig.window("zone-a");
+    if (const auto* held = at(w, {"status", "heldByOthers"}); held && held->is_array())
+      for (const auto& h : held->as_array())
+        listed_as_held = listed_as_held || (str(h, {"node"}) == "n-a-1" && str(h, {"holder"}) == "PatchCampaign/q");
+    claimed_by_window = claimed_by_window ||
+                        str(rig.node("n-a-1"), {"metadata", "annotations", "nonevent.dev/claimed-by"}) == "MaintenanceWindow/zone-a";
+  })) << rig.window("zone-a").serialize() << rig.nodes_text();
+  EXPECT_TRUE(listed_as_held) << "the window named the quarantined node as held by the campaign\n" << rig.window("zone-a").serialize();
+  EXPECT_FALSE(claimed_by_window);
+  auto n = rig.node("n-a-1");
+  EXPECT_TRUE(flag(n, {"spec", "unschedulable"})) << "the window's restore left it cordoned";
+  EXPECT_EQ(str(n, {"metadata", "annotations", "nonevent.dev/quarantined-by"}), "PatchCampaign/q");
+  EXPECT_EQ(str(rig.get("/pods", "shop", "pinned"), {"spec", "nodeName"}), "n-a-1");
+  // The campaign deleted: its finalizer gives back what it claims; the quarantine is a mark for
+  // a person, and stays.
+  ASSERT_EQ(rig.request("DELETE", "/apis/nonevent.dev/v1alpha1/patchcampaigns/q"), 200);
+  ASSERT_TRUE(rig.advance_until([&] { return !at(rig.campaign("q"), {"metadata", "name"}); }, 5min)) << rig.campaign("q").serialize();
+  n = rig.node("n-a-1");
+  EXPECT_TRUE(flag(n, {"spec", "unschedulable"}));
+  EXPECT_EQ(str(n, {"metadata", "annotations", "nonevent.dev/quarantined-by"}), "PatchCampaign/q");
   EXPECT_EQ(rig.pdb_violations, 0);
 }
 

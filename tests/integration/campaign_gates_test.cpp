@@ -3,7 +3,10 @@
 // fleet over days (a batch running at a slot's end finishes, none starts after it, the ETA
 // counts open time only), and nodes whose drain never finishes: quarantined, the rest of the
 // fleet patched, the counts adding up, and a pause once maxQuarantinedNodes is reached; a
-// quarantined node through a window on its zone and its campaign's deletion.
+// quarantined node through a window on its zone and its campaign's deletion; the operator
+// killed at random instants through a blackout and a quarantine.
+#include <random>
+
 #include "integration/campaign_checks.h"
 
 namespace nonevent {
@@ -218,6 +221,58 @@ TEST(CampaignQuarantine, AQuarantinedNodeStaysCordonedThroughAWindowOnItsZoneAnd
   EXPECT_TRUE(flag(n, {"spec", "unschedulable"}));
   EXPECT_EQ(str(n, {"metadata", "annotations", "nonevent.dev/quarantined-by"}), "PatchCampaign/q");
   EXPECT_EQ(rig.pdb_violations, 0);
+}
+
+
+TEST(CampaignQuarantine, BlackoutAndQuarantineHoldWhileTheOperatorIsKilledAtRandomInstants) {
+  for (int seed = 1; seed <= 3; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    Rig rig;
+    rig.apply(pinned_pod("pinned", "n-a-1"));
+    Invariants inv{rig};
+    ClaimLog claims{rig};
+    std::mt19937 rng(seed);
+    // The blackout begins while n-a-1's drain waits out its timeout (it is quarantined inside it)
+    // and holds the rest of the fleet for half an hour.
+    rig.apply(campaign("k", "  strategy: {type: InPlace, maxUnavailable: 1, canary: {nodes: 0}}\n"
+                            "  failurePolicy: {undrainable: Quarantine, drainTimeout: 10m, maxQuarantinedNodes: 1}\n"
+                            "  schedule: {blackouts: [{start: '2026-12-01T00:08:00Z', end: '2026-12-01T00:40:00Z'}]}\n"));
+    rig.start_operator();
+    int kills = 0;
+    auto next_kill = std::chrono::seconds(std::uniform_int_distribution<int>(30, 600)(rng));
+    std::chrono::seconds t{0};
+    const bool done = rig.advance_until([&] { return str(rig.campaign("k"), {"status", "phase"}) == "Completed"; }, 4h, [&] {
+      inv();
+      claims();
+      if (++t >= next_kill && kills < 6) {
+        rig.stop_operator();
+        ++kills;
+        rig.advance(std::chrono::seconds(std::uniform_int_distribution<int>(1, 30)(rng)), [&] { inv(); claims(); });
+        rig.start_operator();
+        next_kill = t + std::chrono::seconds(std::uniform_int_distribution<int>(30, 600)(rng));
+      }
+    });
+    const auto c = rig.campaign("k");
+    ASSERT_TRUE(done) << c.serialize() << rig.nodes_text();
+    EXPECT_GE(kills, 3);
+    EXPECT_EQ(num(c, {"status", "nodes", "updated"}), 5) << c.serialize();
+    EXPECT_EQ(num(c, {"status", "nodes", "quarantined"}), 1) << c.serialize();
+    EXPECT_EQ(str(rig.node("n-a-1"), {"metadata", "annotations", "nonevent.dev/quarantined-by"}), "PatchCampaign/k");
+    bool held_back = false;  // the blackout mattered: work was left for after it
+    for (const auto& [node, times] : claims.claims)
+      for (const auto& when : times) {
+        EXPECT_TRUE(when < "2026-12-01T00:08:00Z" || when >= "2026-12-01T00:40:00Z") << node << " claimed in the blackout at " << when;
+        held_back = held_back || when >= "2026-12-01T00:40:00Z";
+      }
+    EXPECT_TRUE(held_back) << "no node was left for after the blackout\n" << c.serialize() << rig.nodes_text();
+    // No disruption repeated: one patch Job per patched node.
+    std::map<std::string, int> jobs_per_node;
+    for (auto& j : rig.list("batch/jobs")) ++jobs_per_node[str(j, {"metadata", "annotations", "nonevent.dev/node"})];
+    for (const auto& [node, k] : jobs_per_node) EXPECT_EQ(k, 1) << node;
+    EXPECT_EQ(jobs_per_node.size(), 5u);
+    EXPECT_EQ(inv.zone_violations, 0) << inv.first_violation;
+    EXPECT_EQ(rig.pdb_violations, 0);
+  }
 }
 
 }  // namespace

@@ -86,6 +86,40 @@ def crd(plural, kind, short, spec_schema, status_schema, columns, desc):
                                            "spec": spec_schema, "status": status_schema}}}}]}}
 
 
+HEALTH_CHECKS = {"type": "object", "required": ["checks"], "description":
+    "What must hold before new work: checked every interval; one failing check stops new work (fail closed: a check that "
+    "cannot be answered fails), failureThreshold failing evaluations in a row act per onFailure. Prometheus checks go to the "
+    "operator's --prometheus-url.", "properties": {
+    "interval": duration("1m", "How often the checks run."),
+    "failureThreshold": {"type": "integer", "minimum": 1, "default": 3, "description": "Failing evaluations in a row before onFailure acts."},
+    "onFailure": {"type": "string", "enum": ["Pause", "Abort"], "default": "Pause",
+                  "description": "Pause (set spec.paused; resume once healthy) or Abort."},
+    "checks": {"type": "array", "minItems": 1, "maxItems": 20, "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"],
+               "items": {"type": "object", "required": ["name"], "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 63},
+        "prometheus": {"type": "object", "properties": {
+            "query": {"type": "string", "minLength": 1, "description": "PromQL for an instant vector or scalar; every series must be within max/min. No data fails (append `or vector(0)` if it means healthy)."},
+            "max": {"type": "number"}, "min": {"type": "number"},
+            "expectEmpty": {"type": "boolean", "description": "Healthy when the query returns no series (alert-style queries)."},
+            "firingAlerts": {"type": "object", "additionalProperties": {"type": "string"},
+                             "description": "Fails while any firing alert has all these labels ({} for any alert)."}},
+            "x-kubernetes-validations": [
+                {"rule": "has(self.query) != has(self.firingAlerts)", "message": "give query (with max, min or expectEmpty) or firingAlerts"},
+                {"rule": "!has(self.query) || has(self.max) || has(self.min) || (has(self.expectEmpty) && self.expectEmpty)",
+                 "message": "say what healthy is: max, min, or expectEmpty: true"}]},
+        "kubernetes": {"type": "object", "properties": {
+            "nodesReady": {"type": "boolean", "description": "Fails while a node nothing cordoned is NotReady."},
+            "pendingPodsOlderThan": duration(None, "Fails while a pod has been Pending for longer than this.")}}},
+        "x-kubernetes-validations": [{"rule": "has(self.prometheus) != has(self.kubernetes)", "message": "give exactly one of prometheus or kubernetes"}]}}}}
+
+HEALTH_STATUS = {"type": "object", "description": "The newest health evaluation (spec.healthChecks).", "properties": {
+    "checkedAt": {"type": "string", "format": "date-time"}, "passing": {"type": "boolean"},
+    "consecutiveFailures": {"type": "integer", "minimum": 0}, "failureThreshold": {"type": "integer", "minimum": 0},
+    "reason": {"type": "string"}, "message": {"type": "string"},
+    "checks": {"type": "array", "maxItems": 20, "items": {"type": "object", "properties": {
+        "name": {"type": "string"}, "passing": {"type": "boolean"}, "query": {"type": "string"},
+        "observed": {"type": "string"}, "message": {"type": "string"}}}}}}
+
 MW_SPEC = {"type": "object", "required": ["zones"], "properties": {
     "zones": {"type": "array", "minItems": 1, "x-kubernetes-list-type": "set", "items": {"type": "string", "minLength": 1},
               "description": "Values of zoneLabel whose nodes go away during the window."},
@@ -101,6 +135,7 @@ MW_SPEC = {"type": "object", "required": ["zones"], "properties": {
     "restore": {"type": "string", "enum": ["Uncordon", "Keep"], "default": "Uncordon",
                 "description": "After the window: uncordon the nodes the operator cordoned, or keep them cordoned."},
     "rebalance": {"type": "boolean", "default": True, "description": "Move displaced pods back into the zone after restore."},
+    "healthChecks": dict(HEALTH_CHECKS, description="Rebalancing after the window evicts only while these pass (the window's times are the provider's; they never move). onFailure Abort stops rebalancing once failureThreshold is reached."),
     "drain": DRAIN,
     "safety": {"type": "object", "default": {}, "properties": {
         "minAvailableZones": {"type": "integer", "minimum": 1, "default": 2,
@@ -135,6 +170,7 @@ MW_STATUS = {"type": "object", "properties": {
     "heldByOthers": HELD_BY_OTHERS,
     "preflight": {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
                   "description": "The plan computed before touching anything (see `nonevent plan`)."},
+    "health": HEALTH_STATUS,
     "summary": {"type": "string", "description": "One line for `kubectl get`: what the window is doing and what it waits on."}}}
 
 MW_COLUMNS = [
@@ -221,6 +257,7 @@ PC_SPEC = {"type": "object", "required": ["target"], "properties": {
                 "reason": {"type": "string", "maxLength": 200, "description": "Shown in the condition, e.g. Black Friday."}},
             "x-kubernetes-validations": [{"rule": "timestamp(self.start) < timestamp(self.end)", "message": "end must be after start",
                                           "fieldPath": ".end"}]}}}},
+    "healthChecks": HEALTH_CHECKS,
     "respectMaintenanceWindows": {"type": "boolean", "default": True},
     "drain": DRAIN,
     "paused": {"type": "boolean", "default": False},
@@ -246,7 +283,7 @@ PC_STATUS = {"type": "object", "properties": {
             "zone": {"type": "string"}, "total": COUNT, "updated": COUNT, "inProgress": COUNT, "failed": COUNT,
             "surging": dict(COUNT, description="Of inProgress, Replace maxSurge nodes (a new node is added before each goes)."),
             "state": {"type": "string", "enum": ["Pending", "Progressing", "Soaking", "Completed", "Paused", "HeldByWindow",
-                                                 "Blackout", "OutsideSchedule"]},
+                                                 "Blackout", "OutsideSchedule", "HealthCheckFailing", "HealthCheckUnavailable"]},
             "quarantined": dict(COUNT, description="Nodes left cordoned and marked because their drain ran past drainTimeout."),
             "batch": {"type": "array", "maxItems": 1000, "items": {"type": "string"},
                       "description": "Nodes of the zone's running batch."},
@@ -265,6 +302,10 @@ PC_STATUS = {"type": "object", "properties": {
     "schedule": {"type": "object", "description": "spec.schedule now: Open, Blackout or OutsideSchedule, and when that changes.", "properties": {
         "state": {"type": "string", "enum": ["Open", "Blackout", "OutsideSchedule"]}, "message": {"type": "string"},
         "opensAt": TIME, "closesAt": TIME}},
+    "health": HEALTH_STATUS,
+    "healthPause": {"type": "object", "description": "Set when failing health checks paused the campaign (spec.paused was set by the operator).",
+                    "properties": {"generation": COUNT, "since": TIME, "message": {"type": "string"},
+                                   "check": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}},
     "currentBatch": {"type": "array", "maxItems": 1000, "items": {"type": "string"}},
     "failedNodes": {"type": "array", "maxItems": 100, "items": {"type": "object", "required": ["name", "reason"], "properties": {
         "name": {"type": "string"}, "reason": {"type": "string"}, "message": {"type": "string"}}}},

@@ -17,6 +17,7 @@
 #include "observe/delegated_access.h"
 #include "observe/operator_metrics.h"
 #include "observe/probe_server.h"
+#include "observe/prometheus_api.h"
 #include "observe/resource_metrics.h"
 
 namespace nonevent::cli {
@@ -35,6 +36,8 @@ struct OperatorFlags {
   bool coordinate_kured = false;
   std::string patch_job_namespace;
   std::string kube_api_content_type = "application/json";
+  observe::PrometheusOptions prometheus;
+  std::string prometheus_timeout = "10s";
   controllers::InstallLimits limits;
   ClockFlags clock;
 };
@@ -78,6 +81,18 @@ int run_operator(const OperatorFlags& f) {
     throw UsageError("--leader-elect-renew-deadline (" + f.renew_deadline + ") must be longer than --leader-elect-retry-period (" +
                      f.retry_period + ")");
   if (!f.metrics_cert_dir.empty() && !f.metrics_secure) throw UsageError("--metrics-cert-dir needs --metrics-secure");
+  if (!f.prometheus.url.empty()) {
+    observe::PrometheusOptions prom = f.prometheus;
+    prom.timeout = millis("--prometheus-timeout", f.prometheus_timeout);
+    try {
+      opts.prometheus = observe::make_prometheus_api(prom);
+    } catch (const kube::ConfigError& e) {
+      throw UsageError(e.what());
+    }
+    logging::info("operator", "health checks ask Prometheus", {{"url", prom.url}, {"timeout", f.prometheus_timeout}});
+  } else if (!f.prometheus.ca_file.empty() || !f.prometheus.bearer_token_file.empty() || f.prometheus.insecure_skip_verify) {
+    throw UsageError("--prometheus-ca-file, --prometheus-bearer-token-file and --prometheus-insecure-skip-tls-verify need --prometheus-url");
+  }
   std::optional<observe::ProbeServerTls> metrics_certificate;
   if (f.metrics_secure) metrics_certificate = metrics_tls(f.metrics_cert_dir);
   auto clock = clock_from(f.clock, "operator");
@@ -223,6 +238,15 @@ void add_operator(CLI::App& root, Run& run) {
                   "how pods are read from the API server: application/json or application/vnd.kubernetes.protobuf (less decoding for a large cluster)")
       ->capture_default_str()
       ->check(CLI::IsMember({"application/json", "application/vnd.kubernetes.protobuf"}));
+  // spec.healthChecks' prometheus checks (issue 26): without a URL they fail closed.
+  app->add_option("--prometheus-url", f->prometheus.url,
+                  "Prometheus (or a compatible API: Thanos, Mimir) that health checks query, http(s)://HOST:PORT[/PREFIX]");
+  app->add_option("--prometheus-ca-file", f->prometheus.ca_file, "PEM bundle to verify Prometheus' certificate (default: the system's)");
+  app->add_flag("--prometheus-insecure-skip-tls-verify", f->prometheus.insecure_skip_verify, "do not verify Prometheus' certificate");
+  app->add_option("--prometheus-bearer-token-file", f->prometheus.bearer_token_file,
+                  "send this file's contents as a bearer token (re-read as it rotates)");
+  app->add_option("--prometheus-timeout", f->prometheus_timeout, "give up on a Prometheus request after this long (it then counts as a failing check)")
+      ->capture_default_str();
   add_clock_flags(*app, f->clock);
   app->callback([f, &run] { run = [f] { return run_operator(*f); }; });
 }

@@ -88,10 +88,6 @@ kube::Status PatchCampaignController::roll_zones(Pass& p) {
   // must not treat a just-released node as still ours.
   std::set<std::string> released_now(p.newly_quarantined.begin(), p.newly_quarantined.end());
   for (const auto& f : p.new_failures.as_array()) released_now.insert(text(f, "name"));
-  // spec.schedule: closed, no batch starts and no rolling batch takes another node; the
-  // nodes in flight finish. The pass wakes when it opens.
-  if (c.schedule) p.gate = c.schedule->gate(p.now);
-  if (!p.gate.open && p.gate.opens_at) p.wake_at(*p.gate.opens_at);
 
   const value old_zones = field(p.old_status, "zones").is_array() ? p.old_status.at("zones") : value::array();
   for (const auto& zone : p.zones) {
@@ -213,12 +209,12 @@ kube::Status PatchCampaignController::roll_zone(Pass& p, ZoneRoll& z, const std:
   else if (held) z.state = "HeldByWindow";
   else if (p.paused) z.state = "Paused";
   else if (soaking) z.state = "Soaking";
-  else if (!p.gate.open) z.state = p.gate.reason;  // Blackout | OutsideSchedule
+  else if (!p.may_start()) z.state = p.wait_reason();  // Blackout | OutsideSchedule | HealthCheckFailing | HealthCheckUnavailable
   if (z.state == "Soaking") p.wake_at(*z.soak_until);
   const bool zone_active = !zone_done && !held && (z.flight > 0 || p.active_zones < c.zones_in_parallel);
   if (zone_active) ++p.active_zones;
   const bool topping_up = rolling && z.flight > 0;
-  if (zone_active && !p.paused && p.gate.open && (z.flight == 0 || topping_up) && !soaking && !z.candidates.empty())
+  if (zone_active && !p.paused && p.may_start() && (z.flight == 0 || topping_up) && !soaking && !z.candidates.empty())
     return start_batch(p, z, zone_size, topping_up);
   if (z.batch.size() > 0) {
     z.out["batchStartedAt"] = z.old.at("batchStartedAt");

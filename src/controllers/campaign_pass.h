@@ -17,6 +17,7 @@
 
 #include "controllers/campaign_schedule.h"
 #include "controllers/campaign_spec.h"
+#include "controllers/health_checks.h"
 #include "controllers/other_disruptors.h"
 #include "controllers/patch_campaign.h"
 #include "planner/campaign_projection.h"
@@ -65,8 +66,16 @@ struct PatchCampaignController::Pass {
   bool quarantine_budget_hit = false;
   web::json::value quarantine_pause_out;  // status.quarantinePause as written
 
-  // --- the schedule (spec.schedule): whether new work may start now
+  // --- the gates (campaign_gates.cpp): whether new work may start now. The schedule
+  // (spec.schedule) and the health checks (spec.healthChecks), and the pause the latter made.
   ScheduleGate gate;
+  HealthGate health;
+  web::json::value health_pause_out;  // status.healthPause as written
+  std::string abort_why;              // the campaign was aborted by something other than its failures
+  bool may_start() const { return gate.open && health.passing; }
+  // Why no new batch starts ("" when one may): the schedule's reason first, then the checks'.
+  const std::string& wait_reason() const { return !gate.open ? gate.reason : health.reason; }
+  const std::string& wait_message() const { return !gate.open ? gate.message : health.message; }
 
   // --- what step 1 (the nodes) leaves for step 2 (the zones)
   // Replace with maxSurge: per MachineDeployment, our surge nodes still holding its extra

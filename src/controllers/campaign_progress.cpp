@@ -92,8 +92,9 @@ kube::Status PatchCampaignController::abort_campaign(Pass& p, bool requested) {
       if (auto st = drainer_.release(*n, true, "campaign aborted; failed node left cordoned"); !st.ok()) return st;
   p.surge_extra.clear();  // every surge node was given back above
   if (text(p.old_status, "phase") != "Failed") {
-    const std::string why = requested ? std::string("aborted on request (annotation ") + kAbortAnnotation + ")"
-                                      : std::to_string(p.failed.size()) + " node(s) failed: aborted";
+    const std::string why = requested              ? std::string("aborted on request (annotation ") + kAbortAnnotation + ")"
+                            : !p.abort_why.empty() ? p.abort_why
+                                                   : std::to_string(p.failed.size()) + " node(s) failed: aborted";
     events_.record(p.ref, "Warning", "CampaignAborted", why);
     logging::warn("patchcampaign", "aborted", {{"campaign", p.name}, {"requested", requested ? "true" : "false"},
                                                  {"failedNodes", std::to_string(p.failed.size())}});
@@ -200,7 +201,7 @@ std::string PatchCampaignController::summary_of(const Pass& p, const std::string
   const size_t failed = p.failed.size();
   if (phase != "Progressing") return phase + ": " + counts + (failed > 0 ? ", " + std::to_string(failed) + " failed" : "");
   std::string out = (p.current_zone.empty() ? std::string("waiting") : "rolling " + p.current_zone) + ": " + counts;
-  if (!p.gate.open) out += "; " + p.gate.message;
+  if (!p.may_start()) out += "; " + p.wait_message();
   else if (!held.empty()) out += "; " + held;
   else if (!p.blockers.empty()) out += "; waiting on " + p.blockers.front().kind + " " + p.blockers.front().name;
   return out.size() > 200 ? out.substr(0, 197) + "..." : out;
@@ -285,17 +286,20 @@ ReconcileResult PatchCampaignController::write_progress(Pass& p, const ResourceW
     s["nodes"]["quarantined"] = value::number(quarantined_count);
     if (!p.quarantined.empty()) s["quarantinedNodes"] = quarantined_nodes(p);
     if (c.schedule) s["schedule"] = schedule_status(p);
+    if (c.health && p.health.status.is_object()) s["health"] = p.health.status;
+    if (p.health_pause_out.is_object()) s["healthPause"] = p.health_pause_out;
     if (!p.blockers.empty()) s["blockers"] = blockers_json(p.blockers);
     const std::string progress = std::to_string(p.updated) + "/" + std::to_string(p.total) + " nodes report " + c.version;
     // Held: nothing in flight and every zone left waits on a window. Progressing says so, and
     // names the window (issue 23.10: it read True, RollingZones, for two hours).
     const bool all_held = phase == "Progressing" && p.in_progress == 0 && !p.holds.empty() && held_only(p);
     // Outside the schedule with nothing in flight: not progressing, and it says until when.
-    const bool closed = phase == "Progressing" && !p.gate.open;
+    // Failing health checks the same way: the running batch finishes, no new one starts.
+    const bool closed = phase == "Progressing" && !p.may_start();
     const bool waits_on_schedule = closed && p.in_progress == 0;
     s["conditions"][0] = condition("Progressing", phase == "Progressing" && !all_held && !waits_on_schedule,
-                                   waits_on_schedule ? p.gate.reason : all_held ? "HeldByWindow" : phase == "Progressing" ? "RollingZones" : phase,
-                                   progress + (closed ? std::string(p.in_progress > 0 ? "; finishing the running batch, then " : "; ") + p.gate.message
+                                   waits_on_schedule ? p.wait_reason() : all_held ? "HeldByWindow" : phase == "Progressing" ? "RollingZones" : phase,
+                                   progress + (closed ? std::string(p.in_progress > 0 ? "; finishing the running batch, then " : "; ") + p.wait_message()
                                                : held.empty() ? "" : "; " + held),
                                    p.generation, cur, now);
     s["summary"] = value::string(summary);
@@ -303,11 +307,14 @@ ReconcileResult PatchCampaignController::write_progress(Pass& p, const ResourceW
                                    p.aborted                                          ? "Aborted"
                                    : p.failure_pause_out.is_object() && p.over_budget ? "FailureBudgetExceeded"
                                    : p.quarantine_pause_out.is_object()              ? "QuarantineBudgetExceeded"
+                                   : p.health_pause_out.is_object()                  ? "HealthCheckFailed"
                                    : c.paused                                        ? "PausedBySpec"
                                                                                      : "NotPaused",
-                                   p.paused ? std::to_string(failed_count) + " failed node(s), " + std::to_string(quarantined_count) +
-                                                  " quarantined (maxQuarantinedNodes " + std::to_string(c.max_quarantined_nodes) + ")"
-                                            : "",
+                                   !p.paused                          ? ""
+                                   : p.aborted && !p.abort_why.empty() ? p.abort_why
+                                   : p.health_pause_out.is_object() ? text(p.health_pause_out, "message")
+                                                                    : std::to_string(failed_count) + " failed node(s), " + std::to_string(quarantined_count) +
+                                                                          " quarantined (maxQuarantinedNodes " + std::to_string(c.max_quarantined_nodes) + ")",
                                    p.generation, cur, now);
     s["conditions"][2] = condition("Degraded", failed_count > 0 || quarantined_count > 0,
                                    failed_count > 0 ? "NodesFailed" : quarantined_count > 0 ? "NodesQuarantined" : "AllHealthy",
@@ -325,6 +332,12 @@ ReconcileResult PatchCampaignController::write_progress(Pass& p, const ResourceW
                                                 describe(p.others_in_zones)
                                           : "no node of the campaign is held by another disruptor",
                                    p.generation, cur, now);
+    if (c.health)
+      s["conditions"][6] = condition("HealthChecksPassing", p.health.passing, p.health.passing ? "ChecksPassing" : p.health.reason,
+                                     p.health.passing ? (p.health.status.is_object() ? "every health check passed at " + text(p.health.status, "checkedAt")
+                                                                                      : "not evaluated yet")
+                                                      : p.health.message,
+                                     p.generation, cur, now);
     return s;
   }, &p.obj);  // obj is the newest version: no GET before the write
   if (!st.ok()) return st.error();

@@ -178,6 +178,7 @@ ParsedCampaign parse_campaign_spec(const value& spec) {
     }
   }
   if (spec.has_field("schedule")) c.schedule = CampaignSchedule::parse(spec.at("schedule"), p);
+  if (spec.has_field("healthChecks")) c.health = parse_health_checks(spec.at("healthChecks"), "spec.healthChecks", p);
   if (spec.has_field("respectMaintenanceWindows") && spec.at("respectMaintenanceWindows").is_boolean())
     c.respect_windows = spec.at("respectMaintenanceWindows").as_bool();
   if (spec.has_field("drain")) c.drain = parse_drain_policy(spec.at("drain"), "spec.drain", p);

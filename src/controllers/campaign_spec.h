@@ -11,6 +11,7 @@
 
 #include "controllers/campaign_schedule.h"
 #include "controllers/drain_policy.h"
+#include "controllers/health_checks.h"
 #include "model/objects.h"
 
 namespace nonevent::controllers {
@@ -52,6 +53,7 @@ struct CampaignSpec {
   kube::Duration drain_timeout = std::chrono::minutes(30);
   int max_quarantined_nodes = 1;
   std::optional<CampaignSchedule> schedule;  // spec.schedule: when new batches may start
+  std::optional<HealthChecks> health;        // spec.healthChecks: what must hold before each batch
   bool respect_windows = true;
   DrainPolicy drain;
   bool paused = false;

@@ -2,6 +2,7 @@
 
 #include "controllers/rebalance.h"
 
+#include <algorithm>
 #include <set>
 
 #include "controllers/resource_status.h"
@@ -104,9 +105,11 @@ MaintenanceWindowController::MaintenanceWindowController(std::shared_ptr<kube::R
                                                          std::shared_ptr<kube::Clock> clock, NodeInformer& nodes,
                                                          PodInformer& pods, PdbInformer* pdbs, WindowInformer& windows,
                                                          kube::EventRecorder& events, DrainObserver observer,
-                                                         OtherDisruptorSources others, InstallLimits limits)
+                                                         OtherDisruptorSources others, InstallLimits limits,
+                                                         std::shared_ptr<MetricsSource> prometheus)
     : client_(std::move(client)), clock_(std::move(clock)), nodes_(nodes), pods_(pods), windows_(windows), pdbs_(pdbs), events_(events),
-      drainer_(*client_, events_, pods, pdbs, std::move(observer)), others_(others), limits_(std::move(limits)) {}
+      drainer_(*client_, events_, pods, pdbs, std::move(observer)), others_(others), limits_(std::move(limits)),
+      prometheus_(std::move(prometheus)) {}
 
 ReconcileResult MaintenanceWindowController::reconcile(const std::string& name) {
   auto cached = windows_.get(name);
@@ -447,8 +450,29 @@ ReconcileResult MaintenanceWindowController::sync_ended(Pass& p) {
   if (w.rebalance && w.restore != "Keep" && old_phase != "Completed" && p.old_preflight.is_object() &&
       p.old_preflight.has_field("displaced")) {
     const auto displaced = parse_displaced(p.old_preflight.at("displaced"));
-    const auto step = rebalance_step(*client_, nodes_.list(), pods_.list(), displaced, w.zone_label, w.zones, p.claim);
     const bool timed_out = p.now - w.end >= kRebalanceTimeout;
+    // spec.healthChecks: no eviction while a check fails; the window waits (bounded as the
+    // rebalance is), or with onFailure Abort and the streak at failureThreshold stops moving.
+    if (w.health) {
+      const HealthGate health = rebalance_health(p, w, status);
+      const bool stop = health.threshold_reached && w.health->on_failure == "Abort";
+      if (!health.passing && !timed_out && !stop) {
+        status["phase"] = value::string("Rebalancing");
+        status["conditions"][0] = condition("Ready", false, health.reason, "rebalancing waits: " + health.message, p.generation, old_status, p.now);
+        if (auto st = write_status(p, status); !st.ok()) return st.error();
+        return requeue_after(std::clamp<kube::Duration>(health.next_check - p.now, std::chrono::seconds(1), std::chrono::seconds(15)));
+      }
+      if (!health.passing) {
+        const std::string msg = "rebalancing stopped" + std::string(stop ? " (healthChecks.onFailure Abort)" : " at its time limit") + ": " + health.message;
+        events_.record(p.ref, "Warning", "RebalanceIncomplete", msg);
+        logging::warn("maintenancewindow", "rebalancing stopped: health checks failing", {{"window", p.name}, {"message", health.message}});
+        status["phase"] = value::string("Completed");
+        status["conditions"][0] = condition("Ready", true, "RebalanceIncomplete", msg, p.generation, old_status, p.now);
+        if (auto st = write_status(p, status); !st.ok()) return st.error();
+        return done();
+      }
+    }
+    const auto step = rebalance_step(*client_, nodes_.list(), pods_.list(), displaced, w.zone_label, w.zones, p.claim);
     if (!step.done && !timed_out) {
       status["phase"] = value::string("Rebalancing");
       std::string msg = "moving displaced replicas back";
@@ -475,6 +499,30 @@ ReconcileResult MaintenanceWindowController::sync_ended(Pass& p) {
   status["conditions"][0] = condition("Ready", true, "Completed", "the window is over and its nodes are restored", p.generation, old_status, p.now);
   if (auto st = write_status(p, status); !st.ok()) return st.error();
   return done();
+}
+
+// The window's health checks before a rebalancing eviction, evaluated every interval; the
+// verdict goes to status.health, an Event and the log when it turns.
+HealthGate MaintenanceWindowController::rebalance_health(Pass& p, const WindowSpec& w, value& status) {
+  const value old_health = p.old_status.has_field("health") ? p.old_status.at("health") : value::null();
+  const auto nodes = nodes_.list();
+  HealthGate g = run_health_gate(*w.health, old_health, p.now, false, [&] {
+    const auto pods = pods_.list();
+    const ClusterView view{&nodes, &pods, [](const model::Node& n) { return n.unschedulable || claim_of(n) != nullptr; }};
+    return evaluate_health(*w.health, prometheus_.get(), view, p.now);
+  });
+  status["health"] = g.status;
+  if (!g.ran) return g;
+  const bool was_passing = !old_health.is_object() || !old_health.has_field("passing") || old_health.at("passing").as_bool();
+  if (!g.passing) {
+    logging::warn("maintenancewindow", "health check failing: rebalancing waits",
+                  {{"window", p.name}, {"message", g.message}, {"consecutiveFailures", std::to_string(g.consecutive_failures)}});
+    if (was_passing) events_.record(p.ref, "Warning", "HealthCheckFailing", "rebalancing waits: " + g.message);
+  } else if (!was_passing) {
+    events_.record(p.ref, "Normal", "HealthChecksPassing", "every health check passes again: rebalancing continues");
+    logging::info("maintenancewindow", "health checks passing again", {{"window", p.name}});
+  }
+  return g;
 }
 
 // From evacuation start to the window's end: hold the zone-count floor, run the preflight on

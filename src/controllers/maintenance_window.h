@@ -20,6 +20,7 @@
 #include <string>
 
 #include "controllers/drain.h"
+#include "controllers/health_checks.h"
 #include "controllers/install_limits.h"
 #include "controllers/other_disruptors.h"
 #include "controllers/reconciler.h"
@@ -29,6 +30,8 @@ namespace nonevent::controllers {
 
 using WindowInformer = GenericInformer;
 
+struct WindowSpec;  // window_spec.h
+
 inline constexpr const char* kWindowFinalizer = "nonevent.dev/restore-nodes";
 
 class MaintenanceWindowController final : public Reconciler {
@@ -36,7 +39,7 @@ class MaintenanceWindowController final : public Reconciler {
   MaintenanceWindowController(std::shared_ptr<kube::RestClient> client, std::shared_ptr<kube::Clock> clock,
                               NodeInformer& nodes, PodInformer& pods, PdbInformer* pdbs, WindowInformer& windows,
                               kube::EventRecorder& events, DrainObserver observer = {}, OtherDisruptorSources others = {},
-                              InstallLimits limits = {});
+                              InstallLimits limits = {}, std::shared_ptr<MetricsSource> prometheus = nullptr);
   // Reconciles one window by name (the outcomes: reconciler.h).
   ReconcileResult reconcile(const std::string& name) override;
 
@@ -52,6 +55,7 @@ class MaintenanceWindowController final : public Reconciler {
   kube::Status drain_node(Pass& p, const model::Node& n, DrainBudget& budget, Progress& pr);
   ReconcileResult report_progress(Pass& p, const Progress& pr, int in_flight);
   kube::Status restore(Pass& p, bool keep_cordoned, const std::string& why = "");
+  HealthGate rebalance_health(Pass& p, const WindowSpec& w, web::json::value& status);
   ReconcileResult finalize(Pass& p);  // deleted: restore, rebalance, let go
   // Writes `status` merged into the fresh one, only when it changed (volatile parts at most
   // every kVolatileStatusEvery).
@@ -71,6 +75,7 @@ class MaintenanceWindowController final : public Reconciler {
   Drainer drainer_;
   OtherDisruptorSources others_;
   InstallLimits limits_;
+  std::shared_ptr<MetricsSource> prometheus_;  // spec.healthChecks' prometheus checks (null: they fail)
   // When each window's status was last written for a change only in its volatile parts (the
   // blocked-pod count, the blocker list, condition messages): such changes are written at
   // most every kVolatileStatusEvery, or a drain writes its status on every pod event.

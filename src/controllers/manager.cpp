@@ -56,12 +56,13 @@ Manager::Manager(std::shared_ptr<kube::RestClient> client, std::shared_ptr<kube:
       events_(client, clock),
       windows_controller_(client, clock, nodes_, pods_, &pdbs_, windows_, events_,
                           hooks_.drain_observer ? hooks_.drain_observer("maintenancewindow") : DrainObserver{},
-                          OtherDisruptorSources{&node_maintenances_, &kured_}, opts_.limits),
+                          OtherDisruptorSources{&node_maintenances_, &kured_}, opts_.limits, opts_.prometheus),
       campaigns_controller_(client, clock, nodes_, pods_, &pdbs_, campaigns_, &windows_, events_,
                             CampaignOptions{.job_namespace = opts_.patch_job_namespace.empty() ? opts_.namespace_ : opts_.patch_job_namespace,
                                             .others = OtherDisruptorSources{&node_maintenances_, &kured_},
                                             .coordinate_kured = opts_.coordinate_kured,
-                                            .limits = opts_.limits},
+                                            .limits = opts_.limits,
+                                            .prometheus = opts_.prometheus},
                             hooks_.drain_observer ? hooks_.drain_observer("patchcampaign") : DrainObserver{}),
       claim_sweeper_(client, nodes_, pods_, &pdbs_, windows_, campaigns_, events_, OtherDisruptorSources{&node_maintenances_, &kured_}) {
   auto& windows = add_controller("maintenancewindow", windows_controller_, windows_);

@@ -43,6 +43,8 @@ struct ManagerOptions {
   // Read pods as protobuf (--kube-api-content-type): about three times less decoding per
   // event than JSON (bench/informer_decode), the biggest cache's watch in a large cluster.
   bool pods_as_protobuf = false;
+  // Where health checks' Prometheus queries go (--prometheus-url); null: they fail closed.
+  std::shared_ptr<MetricsSource> prometheus;
 };
 
 // What the manager reports as it runs (metrics hang off these; all optional).

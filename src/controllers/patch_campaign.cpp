@@ -77,6 +77,7 @@ ReconcileResult PatchCampaignController::reconcile(const std::string& name) {
   read_failures(pass);
   if (auto st = advance_nodes(pass); !st.ok()) return st.error();
   if (auto st = apply_failure_budget(pass); !st.ok()) return st.error();
+  if (auto st = open_gates(pass); !st.ok()) return st.error();
   if (auto st = roll_zones(pass); !st.ok()) return st.error();
   if (auto st = release_kured_lock_when_idle(pass); !st.ok()) return st.error();
   if (auto st = keep_surge_capacity(pass); !st.ok()) return st.error();

@@ -19,6 +19,7 @@
 #include "controllers/drain.h"
 #include "controllers/other_disruptors.h"
 #include "controllers/campaign_spec.h"
+#include "controllers/health_checks.h"
 #include "controllers/reconciler.h"
 #include "controllers/resource_status.h"
 #include "kube/clock.h"
@@ -40,6 +41,9 @@ struct CampaignOptions {
   // not start a batch while kured holds it).
   bool coordinate_kured = false;
   InstallLimits limits;  // what a campaign may ask for (install_limits.h)
+  // Where spec.healthChecks' prometheus checks are answered (--prometheus-url); null: such
+  // checks fail, saying the operator has no Prometheus.
+  std::shared_ptr<MetricsSource> prometheus;
 };
 
 class PatchCampaignController final : public Reconciler {
@@ -110,6 +114,10 @@ class PatchCampaignController final : public Reconciler {
   // it), and give it back once nothing of ours is in flight (or at the end: `force`).
   kube::Status take_kured_lock_for_batch(Pass& p, ZoneRoll& z);
   kube::Status release_kured_lock_when_idle(Pass& p, bool force = false);
+  // The gates (campaign_gates.cpp): the schedule, and the health checks, which may pause or
+  // abort the campaign.
+  kube::Status open_gates(Pass& p);
+  void report_health_change(const Pass& p, const web::json::value& old_health);
   // 3. Zone by zone (campaign_batches.cpp).
   kube::Status roll_zones(Pass& p);
   void count_zone(Pass& p, ZoneRoll& z, const std::set<std::string>& released_now);

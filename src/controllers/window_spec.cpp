@@ -83,6 +83,7 @@ ParsedWindow parse_window_spec(const value& spec) {
     w.restore = r;
   }
   if (spec.has_field("rebalance") && spec.at("rebalance").is_boolean()) w.rebalance = spec.at("rebalance").as_bool();
+  if (spec.has_field("healthChecks")) w.health = parse_health_checks(spec.at("healthChecks"), "spec.healthChecks", p);
   if (spec.has_field("suspend") && spec.at("suspend").is_boolean()) w.suspend = spec.at("suspend").as_bool();
   if (spec.has_field("safety") && spec.at("safety").has_field("minAvailableZones")) {
     const auto& m = spec.at("safety").at("minAvailableZones");

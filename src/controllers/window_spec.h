@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "controllers/drain_policy.h"
+#include "controllers/health_checks.h"
 #include "controllers/recurrence.h"
 #include "kube/clock.h"
 
@@ -20,6 +21,9 @@ struct WindowSpec {
   kube::Duration evacuate_before = std::chrono::hours(2);
   std::string restore = "Uncordon";
   bool rebalance = true;
+  // spec.healthChecks: rebalancing after the window evicts only while they pass (the
+  // provider's times are not ours to move, so they never hold the window itself).
+  std::optional<HealthChecks> health;
   bool suspend = false;
   int min_available_zones = 2;
   bool require_capacity = true;  // refuse to start when displaced pods would find no place

@@ -18,7 +18,7 @@ source "$src/tests/e2e/lib.sh"
 refused() {  # refused "needle" yaml : apply must fail and the message must contain needle
   local needle="$1" yaml="$2" out
   if out=$(echo "$yaml" | kubectl apply -f - 2>&1); then echo "accepted: $out"; return 1; fi
-  grep -q -- "$needle" <<<"$out" || { echo "expected \"$needle\" in:"; echo "$out"; return 1; }
+  grep -qF -- "$needle" <<<"$out" || { echo "expected \"$needle\" in:"; echo "$out"; return 1; }
 }
 
 check "the CRDs pass the structural lint" python3 "$src/tests/e2e/crd_lint.py" "$src/crds"

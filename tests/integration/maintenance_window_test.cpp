@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "integration/rig.h"
+#include "integration/spread_checks.h"
 
 namespace nonevent {
 namespace {
@@ -352,34 +353,6 @@ TEST(MaintenanceWindow, DeletingTheWindowMidEvacuationRestoresItsNodes) {
     EXPECT_FALSE(flag(n, {"spec", "unschedulable"})) << name(n);
     EXPECT_FALSE(at(n, {"metadata", "annotations", "nonevent.dev/claimed-by"})) << name(n);
   }
-}
-
-}  // namespace
-}  // namespace nonevent
-
-namespace nonevent {
-namespace {
-
-// Ready, non-terminating replicas of each app of the shop namespace, per zone.
-std::map<std::string, std::map<std::string, int>> spread_by_app(Rig& rig) {
-  std::map<std::string, std::string> zone_of;
-  for (const char* z : {"a", "b", "c"})
-    for (auto& n : rig.zone_nodes(z)) zone_of[name(n)] = z;
-  std::map<std::string, std::map<std::string, int>> out;
-  for (auto& p : rig.list("/pods", "shop"))
-    if (pod_ready(p) && !at(p, {"metadata", "deletionTimestamp"}))
-      ++out[str(p, {"metadata", "labels", "app"})][zone_of[str(p, {"spec", "nodeName"})]];
-  return out;
-}
-
-int skew(const std::map<std::string, int>& per_zone) {
-  int lo = INT_MAX, hi = 0;
-  for (const char* z : {"a", "b", "c"}) {
-    const int n = per_zone.count(z) ? per_zone.at(z) : 0;
-    lo = std::min(lo, n);
-    hi = std::max(hi, n);
-  }
-  return hi - lo;
 }
 
 TEST(MaintenanceWindow, AfterRestoreRebalancesDisplacedWorkloadsBackToTheirSpread) {

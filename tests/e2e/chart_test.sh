@@ -95,6 +95,24 @@ reader=[d for d in docs if d[\"kind\"]==\"ClusterRole\" and d[\"metadata\"][\"na
 assert reader[\"rules\"]==[{\"nonResourceURLs\": [\"/metrics\"], \"verbs\": [\"get\"]}], reader
 ep=[d for d in docs if d[\"kind\"]==\"ServiceMonitor\"][0][\"spec\"][\"endpoints\"][0]
 assert ep[\"scheme\"]==\"https\" and ep[\"bearerTokenFile\"].endswith(\"serviceaccount/token\") and ep[\"tlsConfig\"]==dict(insecureSkipVerify=True), ep'"
+  # Health gates (issue 26): the Prometheus the checks ask, its CA and token mounted read-only.
+  check "$v: healthChecks.prometheus: the flags, the CA ConfigMap and token Secret mounted; none by default" bash -c \
+    "! '$helm' template nonevent '$chart' -n nonevent-system | grep -q -- --prometheus && \
+     '$helm' template nonevent '$chart' -n nonevent-system --set healthChecks.prometheus.url=https://prometheus.monitoring:9090 \
+       --set healthChecks.prometheus.caConfigMap=prometheus-ca --set healthChecks.prometheus.bearerTokenSecret.name=prometheus-token \
+       | python3 -c 'import sys,yaml
+docs=[d for d in yaml.safe_load_all(sys.stdin) if d]
+dep=[d for d in docs if d[\"kind\"]==\"Deployment\"][0][\"spec\"][\"template\"][\"spec\"]
+c=dep[\"containers\"][0]
+for a in (\"--prometheus-url=https://prometheus.monitoring:9090\", \"--prometheus-timeout=10s\",
+          \"--prometheus-ca-file=/etc/nonevent/prometheus-ca/ca.crt\", \"--prometheus-bearer-token-file=/etc/nonevent/prometheus-token/token\"):
+  assert a in c[\"args\"], (a, c[\"args\"])
+mounts={m[\"name\"]: m for m in c[\"volumeMounts\"]}
+assert mounts[\"prometheus-ca\"][\"readOnly\"] and mounts[\"prometheus-token\"][\"readOnly\"], mounts
+vols={v[\"name\"]: v for v in dep[\"volumes\"]}
+assert vols[\"prometheus-ca\"][\"configMap\"][\"name\"]==\"prometheus-ca\" and vols[\"prometheus-token\"][\"secret\"][\"secretName\"]==\"prometheus-token\", vols'"
+  check "$v: healthChecks.prometheus.url must be an http(s) URL (schema)" bash -c \
+    "! '$helm' template nonevent '$chart' --set healthChecks.prometheus.url=prometheus:9090 2>/dev/null"
   check "$v: metrics.secure off (the default): no review rights, no reader role, probes on the metrics port" bash -c \
     "out=\$('$helm' template nonevent '$chart' -n nonevent-system); ! grep -qE 'tokenreviews|subjectaccessreviews|metrics-reader|--metrics-secure' <<<\"\$out\" && \
      grep -q 'httpGet: {path: /readyz, port: metrics}' <<<\"\$out\""

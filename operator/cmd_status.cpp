@@ -58,7 +58,7 @@ const value* condition(const value& obj, const std::string& type) {
 }
 
 // What holds it up now, each a short phrase: blockers (PDBs, pods, zones), a window holding
-// its zones, the schedule (a blackout, outside the allowed slots), quarantined nodes, other
+// its zones, the schedule (a blackout, outside the allowed slots), failing health checks, quarantined nodes, other
 // disruptors, a pause, a missed deadline.
 std::vector<std::string> waiting_for_campaign(const value& c) {
   std::vector<std::string> out;
@@ -68,6 +68,9 @@ std::vector<std::string> waiting_for_campaign(const value& c) {
     out.push_back("window: " + str(*p, {"message"}));
   if (const std::string state = str(c, {"status", "schedule", "state"}); state == "Blackout" || state == "OutsideSchedule")
     out.push_back((state == "Blackout" ? "blackout: " : "schedule: ") + str(c, {"status", "schedule", "message"}));
+  // Failing health checks (issue 26); a pause they made already said why above.
+  if (const value* h = condition(c, "HealthChecksPassing"); h && str(*h, {"status"}) == "False" && !at(c, {"status", "healthPause"}))
+    out.push_back("health: " + str(*h, {"message"}));
   if (const value* q = at(c, {"status", "quarantinedNodes"}); q && q->is_array())
     for (const auto& n : q->as_array())
       out.push_back("quarantined " + str(n, {"name"}) + " (left cordoned: " + str(n, {"reason"}) + ")");

@@ -26,6 +26,8 @@ check "kubectl apply -f crds/" kubectl apply -f "$src/crds/"
 check "both become Established" kubectl wait --for=condition=Established crd/maintenancewindows.nonevent.dev crd/patchcampaigns.nonevent.dev --timeout=10s
 check "the example MaintenanceWindow applies" contains "maintenancewindow.nonevent.dev/aws-reboot-use1a created" kubectl apply -f "$src/examples/maintenancewindow.yaml"
 check "the example PatchCampaign applies" contains "patchcampaign.nonevent.dev/cve-2014-6271 created" kubectl apply -f "$src/examples/patchcampaign.yaml"
+check "the scheduled, health-gated example PatchCampaign applies" contains "patchcampaign.nonevent.dev/kernel-6-1-119 created" \
+  kubectl apply -f "$src/examples/patchcampaign-scheduled.yaml"
 check "re-apply is unchanged" contains "unchanged" kubectl apply -f "$src/examples/maintenancewindow.yaml"
 check "MaintenanceWindow defaults (zoneLabel, restore, rebalance, drain, safety)" bash -c \
   "[ \"\$(kubectl get mw aws-reboot-use1a -o jsonpath='{.spec.zoneLabel}/{.spec.restore}/{.spec.rebalance}/{.spec.drain.maxConcurrentEvictions}/{.spec.drain.gracePeriodSeconds}/{.spec.safety.minAvailableZones}/{.spec.timeZone}')\" = 'topology.kubernetes.io/zone/Uncordon/true/50/-1/2/UTC' ]"

@@ -109,4 +109,19 @@ YAML
 check "a campaign in a blackout says so: Progressing=False, Blackout" wait_for 30 bash -c \
   "[ \"\$(kubectl get pcamp frozen -o jsonpath='{.status.conditions[?(@.type==\"Progressing\")].reason}')\" = Blackout ]"
 check "status says it waits for the blackout, naming it" bash -c "kubectl nonevent status | grep -q 'waiting for: blackout: blackout \"Change freeze\"'"
+kubectl delete pcamp frozen >/dev/null
+
+# A campaign gated on Prometheus while the operator has none to ask (no --prometheus-url): it
+# fails closed, and status says so.
+kubectl apply -f - >/dev/null <<YAML
+apiVersion: nonevent.dev/v1alpha1
+kind: PatchCampaign
+metadata: {name: gated}
+spec:
+  target: {version: bash-4.3-25}
+  strategy: {type: External, maxUnavailable: 1}
+  healthChecks: {failureThreshold: 1000, checks: [{name: error-rate, prometheus: {query: "max(errors)", max: 0.01}}]}
+YAML
+check "status says the health check fails closed without --prometheus-url" wait_for 30 bash -c \
+  "kubectl nonevent status | grep -q 'waiting for: health: health check error-rate failing (max(errors)): no Prometheus to ask: the operator runs without --prometheus-url'"
 summary

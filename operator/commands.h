@@ -12,6 +12,7 @@ void add_kube(CLI::App& root, Run& run);
 void add_sim(CLI::App& root, Run& run);
 void add_operator(CLI::App& root, Run& run);
 void add_plan(CLI::App& root, Run& run);
+void add_rehearse(CLI::App& root, Run& run);
 void add_status(CLI::App& root, Run& run);
 void add_campaign_control(CLI::App& root, Run& run);  // pause, resume, abort
 

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   nonevent::cli::add_kube(app, run);
   nonevent::cli::add_operator(app, run);
   nonevent::cli::add_plan(app, run);
+  nonevent::cli::add_rehearse(app, run);
   nonevent::cli::add_status(app, run);
   nonevent::cli::add_campaign_control(app, run);
   nonevent::cli::add_sim(app, run);

@@ -181,6 +181,21 @@ bool Manager::idle() const {
   return true;
 }
 
+std::optional<kube::TimePoint> Manager::next_wake() const {
+  std::optional<kube::TimePoint> first;
+  for (const auto& c : controllers_)
+    if (auto t = c->queue->next_ready(); t && (!first || *t < *first)) first = t;
+  return first;
+}
+
+std::vector<std::pair<std::string, std::string>> Manager::cache_versions() const {
+  return {{"/nodes", nodes_.last_resource_version()},
+          {"/pods", pods_.last_resource_version()},
+          {"policy/poddisruptionbudgets", pdbs_.last_resource_version()},
+          {"nonevent.dev/maintenancewindows", windows_.last_resource_version()},
+          {"nonevent.dev/patchcampaigns", campaigns_.last_resource_version()}};
+}
+
 void Manager::stop() {
   stopping_ = true;
   for (auto& c : controllers_) c->queue->shutdown();

@@ -9,8 +9,10 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "controllers/install_limits.h"
@@ -68,6 +70,14 @@ class Manager {
   bool synced() const { return synced_.load(); }
   // Every controller's work queue idle (see WorkQueue::idle).
   bool idle() const;
+  // The earliest time a controller asked to look again (a requeue-after), if any: a caller
+  // driving virtual time (`nonevent rehearse`) may jump the clock to it when all is idle.
+  std::optional<kube::TimePoint> next_wake() const;
+  // The newest resourceVersion each main cache has taken in, by the storage key of what it
+  // watches ("/nodes", "/pods", "policy/poddisruptionbudgets", "nonevent.dev/maintenancewindows",
+  // "nonevent.dev/patchcampaigns"): with the embedded cluster's newest change of each, a
+  // rehearsal knows the operator has seen everything before it lets time move.
+  std::vector<std::pair<std::string, std::string>> cache_versions() const;
   // The caches whose list/watch has failed, with no success since, for longer than `grace`
   // ("" when none): a cache that stopped following the cluster makes the operator not ready.
   std::string caches_failing(std::chrono::milliseconds grace) const;

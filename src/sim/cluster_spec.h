@@ -24,6 +24,7 @@
 #include <cpprest/json.h>
 
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,9 @@ struct NodePool {
 
 struct Timings {
   double pod_start_s = 2, pod_ready_s = 3, termination_s = 2, node_reboot_s = 60, node_provision_s = 120;
+  // Per controller (its uid: a ReplicaSet, a StatefulSet), the pods' time from started to
+  // Ready where it is not pod_ready_s (a rehearsal's, from its snapshot).
+  std::unordered_map<std::string, double> ready_s_by_owner;
 };
 
 // The other disruptors (sim/disruptors.h says what each does and whose rules it follows).

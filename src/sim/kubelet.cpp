@@ -134,7 +134,7 @@ class Kubelets final : public SimController {
       Seen& seen = it->second;
       if (fresh && phase == "Running") seen.bound_at = now - std::chrono::hours(1);  // found running (restart)
       const auto started = after(seen.bound_at, t.pod_start_s);
-      const auto ready = after(started, t.pod_ready_s);
+      const auto ready = after(started, ready_seconds(facts, pod_json, t));
       const bool job_pod = !facts.restart_always;
       if (phase == "Pending") {
         if (now < started) {
@@ -177,6 +177,22 @@ class Kubelets final : public SimController {
         sim.replace_status(path, running_status(status_inputs(facts.model, pod_json, seen), *node, now, true).json);
       }
     }
+  }
+
+  // How long the pod takes from started to Ready: its controller's own time when the cluster
+  // has one (a rehearsal gives each workload the time its pods took in the snapshot, issue
+  // 30), else the cluster's.
+  static double ready_seconds(const PodFacts& facts, const CachedJson& pod_json, const Timings& t) {
+    if (t.ready_s_by_owner.empty()) return t.pod_ready_s;
+    std::string owner;
+    if (facts.model) {
+      if (const auto* c = facts.model->meta.controller()) owner = std::string(c->uid.view());
+    } else if (const value* refs = at(pod_json.get(), {"metadata", "ownerReferences"}); refs && refs->is_array()) {
+      for (const auto& r : refs->as_array())
+        if (r.has_field("controller") && r.at("controller").is_boolean() && r.at("controller").as_bool()) owner = str(r, {"uid"});
+    }
+    const auto it = t.ready_s_by_owner.find(owner);
+    return it == t.ready_s_by_owner.end() ? t.pod_ready_s : it->second;
   }
 
   bool mine(const std::string& node_name) const {

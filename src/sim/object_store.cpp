@@ -157,6 +157,12 @@ uint64_t ObjectStore::resource_version() const {
   return rv_;
 }
 
+uint64_t ObjectStore::last_change_rv(const std::string& resource) const {
+  std::lock_guard g(mu_);
+  auto it = last_change_rv_.find(resource);
+  return it == last_change_rv_.end() ? 0 : it->second;
+}
+
 void ObjectStore::set_field_extractor(FieldExtractor fn) { extract_fields_ = std::move(fn); }
 
 void ObjectStore::add_observer(std::function<void(const Change&)> fn) {
@@ -293,6 +299,7 @@ ObjectStore::WriteLock::~WriteLock() {
 }  // `evicted` goes here, after the unlock
 
 void ObjectStore::publish(const Change& c) {
+  last_change_rv_[c.resource] = c.object->rv;
   history_.push_back(c);
   while (history_.size() > history_limit_) {
     oldest_rv_ = history_.front().object->rv;

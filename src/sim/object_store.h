@@ -119,6 +119,9 @@ class ObjectStore {
   explicit ObjectStore(size_t history_limit = 200'000);
 
   uint64_t resource_version() const;
+  // The resourceVersion of the newest change to `resource` (0: none since start): a client
+  // whose watch of it has seen this version has seen every change of it.
+  uint64_t last_change_rv(const std::string& resource) const;
   StoredPtr get(const std::string& resource, const std::string& ns, const std::string& name) const;
 
   struct ListResult {
@@ -236,6 +239,7 @@ class ObjectStore {
 
   mutable BriefSpinMutex mu_;
   uint64_t rv_ = 1;                                                  // guarded by mu_
+  std::unordered_map<std::string, uint64_t> last_change_rv_;         // guarded by mu_: resource → its newest change
   std::map<std::string, std::map<std::string, StoredPtr>> data_;     // guarded by mu_: resource → "ns/name"
   std::deque<Change> history_;                                       // guarded by mu_
   std::vector<Change> evicted_;  // guarded by mu_: out of history_, to free outside the lock

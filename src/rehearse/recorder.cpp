@@ -90,7 +90,9 @@ void Recorder::take_node(sim::ChangeType type, const sim::StoredObject& o) {
   for (const auto& [k, v] : node.meta.label_set())
     if (k.str() == "nonevent.dev/image-version") s.version = v.str();
   // A node's zone moving its pods' counts is not a case (zones are labels set at creation).
-  nodes_by_name_[o.name] = std::move(s);
+  auto& old = nodes_by_name_[o.name];
+  if (old.ready != s.ready || old.cordoned != s.cordoned || old.claimed_by != s.claimed_by || old.version != s.version) last_movement_ = now_;
+  old = std::move(s);
 }
 
 void Recorder::count_pod(const PodState& p, int sign) {
@@ -104,6 +106,7 @@ void Recorder::take_pod(sim::ChangeType type, const sim::StoredObject& o) {
   if (it != pods_by_key_.end()) count_pod(it->second, -1);
   if (type == sim::ChangeType::kDeleted) {
     if (it != pods_by_key_.end()) pods_by_key_.erase(it);
+    last_movement_ = now_;
     return;
   }
   auto decoded = model::CodecFor<model::Pod>::decode(o.json);
@@ -137,6 +140,8 @@ void Recorder::take_pod(sim::ChangeType type, const sim::StoredObject& o) {
       if (const value* c = condition_of(full, "PodScheduled")) p.reason = str(*c, {"message"});
   }
   count_pod(p, +1);
+  if (it == pods_by_key_.end() || it->second.node != p.node || it->second.ready != p.ready || it->second.terminating != p.terminating)
+    last_movement_ = now_;
   pods_by_key_[p.key] = std::move(p);
 }
 
@@ -171,6 +176,10 @@ namespace {
 // cluster: the snapshot's warnings say so) and not a DaemonSet's.
 bool replaced_when_evicted(const std::string& workload) {
   return workload.find("/Pod/") == std::string::npos && workload.find("/DaemonSet/") == std::string::npos;
+}
+// Done without anything left waiting (a Missed window touched nothing, and says why).
+bool finished_phase_ok(const std::string& kind, const std::string& phase) {
+  return phase == "Completed" || (kind == "MaintenanceWindow" && phase == "Missed");
 }
 }  // namespace
 
@@ -332,6 +341,15 @@ std::vector<std::string> Recorder::problems(kube::TimePoint end, kube::Duration 
     if (const value* q = at(resource_, {"status", "quarantinedNodes"}); q && q->is_array())
       for (const auto& n : q->as_array()) out.push_back("node " + str(n, {"name"}) + " quarantined: " + str(n, {"reason"}));
   }
+  if (!finished_phase_ok(kind_, ph) && end - last_movement_ >= std::chrono::hours(2))
+    out.push_back("nothing moved from " + minutes(at_s(last_movement_)) + " to the end: the rehearsal stopped there");
+  if (!finished_phase_ok(kind_, ph))
+    if (const value* b = at(resource_, {"status", "blockers"}); b && b->is_array())
+      for (size_t i = 0; i < b->size() && i < 5; ++i) {
+        const value& x = b->at(i);
+        out.push_back("waiting on " + str(x, {"kind"}) + " " + (str(x, {"namespace"}).empty() ? "" : str(x, {"namespace"}) + "/") +
+                      str(x, {"name"}) + " (" + str(x, {"reason"}) + (str(x, {"message"}).empty() ? "" : ": " + str(x, {"message"})) + ")");
+      }
   auto pending_problem = [&](const Interval& i) {
     const auto to = i.open ? end : i.to;
     if (to - i.from < pending_limit) return;

@@ -37,6 +37,9 @@ class Recorder {
   // Pending: what a rehearsal waits for after its resource is done (a rebalancing eviction's
   // replacement starting, say) before it judges.
   bool settled() const;
+  // The last time a pod or a node changed in a way the timeline shows (a rehearsal that sees
+  // nothing move for long has stalled: a drain waiting on a pod that will never leave).
+  kube::TimePoint last_movement() const { return last_movement_; }
 
   // Problems that make the rehearsal fail (exit 3), each naming what and when; empty: clean.
   std::vector<std::string> problems(kube::TimePoint end, kube::Duration pending_limit) const;
@@ -86,6 +89,7 @@ class Recorder {
   // snapshot may catch a pod still starting); the minimum counts only from that disruption on.
   std::map<std::string, int> full_ready_;
   bool disrupted_ = false;
+  kube::TimePoint last_movement_{};
   std::vector<std::pair<kube::TimePoint, std::map<std::string, int>>> node_states_;
   // Zones: when all their nodes were first cordoned, then first held no evictable pod.
   std::map<std::string, kube::TimePoint> zone_cordoned_, zone_empty_;

@@ -53,6 +53,70 @@ bool finished(const std::string& kind, const std::string& phase) {
   return phase == "Completed" || phase == "Failed" || phase == "Paused";
 }
 
+// Nothing has moved for this long while a campaign says it is rolling: it waits on something
+// that will not change by itself (a pod no policy lets go, a budget at zero).
+constexpr kube::Duration kStallAfter = std::chrono::hours(2);
+
+bool stalled(const std::string& kind, const Recorder& recorder, kube::TimePoint now) {
+  if (kind != "PatchCampaign" || recorder.phase() != "Progressing") return false;
+  // Waiting on its schedule or a window is not a stall: those end by themselves.
+  if (const value* cs = sim::json::at(recorder.resource(), {"status", "conditions"}); cs && cs->is_array())
+    for (const auto& c : cs->as_array())
+      if (str(c, {"type"}) == "Progressing") {
+        const std::string why = str(c, {"reason"});
+        if (why == "Blackout" || why == "OutsideSchedule" || why == "HeldByWindow") return false;
+      }
+  return now - recorder.last_movement() >= kStallAfter;
+}
+
+// The lock step: the simulation steps only while the operator is idle and its caches have
+// taken every change of what it watches, until a step changes nothing and the operator stays
+// idle (three rounds running); so each step is decided on the same state whatever the
+// machine's speed, and the same input and seed give the same run.
+struct LockStep {
+  controllers::Manager& manager;
+  sim::Simulation& simulation;
+  sim::ObjectStore& store;
+  Recorder& recorder;
+  std::optional<kube::TimePoint> sim_next;  // the simulation's next timer after the last step
+  long settles = 0;
+
+  bool caught_up() const {
+    for (const auto& [watched, rv] : manager.cache_versions()) {
+      uint64_t seen = 0;
+      try {
+        seen = rv.empty() ? 0 : std::stoull(rv);
+      } catch (...) {
+      }
+      if (seen < store.last_change_rv(watched)) return false;
+    }
+    return true;
+  }
+
+  void settle() {
+    int quiet = 0;
+    const auto give_up = std::chrono::steady_clock::now() + 2min;
+    while (quiet < 3 && std::chrono::steady_clock::now() < give_up) {
+      recorder.take_changes();
+      while (store.undelivered_watch_events() > 0 && std::chrono::steady_clock::now() < give_up) {
+        recorder.take_changes();
+        std::this_thread::sleep_for(200us);
+      }
+      while (!caught_up() && std::chrono::steady_clock::now() < give_up) std::this_thread::sleep_for(100us);
+      std::this_thread::sleep_for(1ms);  // a cache that took a change hands its key to a queue
+      if (!manager.idle()) {
+        quiet = 0;
+        continue;
+      }
+      const auto rv = store.resource_version();
+      sim_next = simulation.step();
+      recorder.take_changes();
+      quiet = store.resource_version() == rv && manager.idle() && store.undelivered_watch_events() == 0 && caught_up() ? quiet + 1 : 0;
+    }
+    ++settles;
+  }
+};
+
 }  // namespace
 
 RehearsalResult rehearse(const std::vector<value>& snapshot, const value& resource, const RehearsalOptions& opts) {
@@ -82,7 +146,6 @@ RehearsalResult rehearse(const std::vector<value>& snapshot, const value& resour
 
   sim::Simulation simulation(api, clock, out.imported.spec, opts.seed);
   for (int i = 0; i < 3; ++i) simulation.step();  // the components take in what they found
-  Recorder recorder(*store, kind, name, start);
 
   sim::HttpServer http(api, sim::HttpServerOptions{});
   kube::RestConfig cfg;
@@ -98,63 +161,31 @@ RehearsalResult rehearse(const std::vector<value>& snapshot, const value& resour
     manager_thread.join();
     throw std::runtime_error("the operator's caches did not sync against the rehearsal cluster");
   }
+  // Before the resource: every workload's Ready replicas as the snapshot left them settle
+  // (a pod caught starting), the baseline its minimum and its end are measured against.
+  Recorder recorder(*store, kind, name, start);
+  LockStep lock_step{manager, simulation, *store, recorder};
+  lock_step.settle();
+  recorder.sample(start);
   if (auto r = api->create_object(applied(resource)); r.status >= 300) {
     manager.stop();
     manager_thread.join();
     throw std::runtime_error(kind + " " + name + " was refused: " + r.body);
   }
 
-  // Lock step: the simulation steps only while the operator is idle, until a step changes
-  // nothing and the operator stays idle with every watch event delivered.
-  std::optional<kube::TimePoint> sim_next;
-  // Every change of what the operator watches has reached its caches (the step that follows
-  // is then decided on the same state whatever the machine's speed).
-  auto caught_up = [&] {
-    for (const auto& [watched, rv] : manager.cache_versions()) {
-      uint64_t seen = 0;
-      try {
-        seen = rv.empty() ? 0 : std::stoull(rv);
-      } catch (...) {
-      }
-      if (seen < store->last_change_rv(watched)) return false;
-    }
-    return true;
-  };
-  auto settle = [&] {
-    int quiet = 0;
-    const auto give_up = std::chrono::steady_clock::now() + 2min;
-    while (quiet < 3 && std::chrono::steady_clock::now() < give_up) {
-      recorder.take_changes();
-      while (store->undelivered_watch_events() > 0 && std::chrono::steady_clock::now() < give_up) {
-        recorder.take_changes();
-        std::this_thread::sleep_for(200us);
-      }
-      while (!caught_up() && std::chrono::steady_clock::now() < give_up) std::this_thread::sleep_for(100us);
-      std::this_thread::sleep_for(1ms);  // a cache that took a change hands its key to a queue
-      if (!manager.idle()) {
-        quiet = 0;
-        continue;
-      }
-      const auto rv = store->resource_version();
-      sim_next = simulation.step();
-      recorder.take_changes();
-      quiet = store->resource_version() == rv && manager.idle() && store->undelivered_watch_events() == 0 && caught_up() ? quiet + 1 : 0;
-    }
-    ++out.settles;
-  };
-
   kube::TimePoint limit = start + opts.max_duration.value_or(default_limit(resource, start));
   std::optional<kube::TimePoint> done_at;  // the resource finished; the cluster settles for a while
   while (true) {
-    settle();
+    lock_step.settle();
     recorder.sample(clock->now());
     if (!done_at && finished(kind, recorder.phase())) {
       done_at = clock->now();
       limit = std::min(limit, *done_at + kSettleAfter);
     }
     if ((done_at && recorder.settled()) || clock->now() >= limit) break;
+    if (!done_at && stalled(kind, recorder, clock->now())) break;
     // Jump to the next instant anything waits for, at least a tick on.
-    std::optional<kube::TimePoint> next = sim_next;
+    std::optional<kube::TimePoint> next = lock_step.sim_next;
     if (auto w = manager.next_wake(); w && (!next || *w < *next)) next = w;
     kube::TimePoint t = next.value_or(clock->now() + 1min);
     t = std::clamp(t, clock->now() + opts.tick, limit);
@@ -184,6 +215,7 @@ RehearsalResult rehearse(const std::vector<value>& snapshot, const value& resour
   for (const auto& d : out.imported.defaulted) timings["defaulted"][timings["defaulted"].size()] = value::string(d);
   out.timeline["timings"] = timings;
   out.timeline["seed"] = value::number(static_cast<int64_t>(opts.seed));
+  out.settles = lock_step.settles;
   out.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   return out;
 }

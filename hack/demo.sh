@@ -4,7 +4,9 @@
 # Starts `nonevent sim serve` with examples/ (three zones, shop and data workloads, a
 # DaemonSet, a bare pod) at 60x real time, installs the CRDs, starts `nonevent operator`
 # on the same clock, and applies a MaintenanceWindow for us-east-1a that opens 40 (virtual)
-# minutes later with a 30-minute evacuateBefore. It then shows the zone cordoned and drained
+# minutes later with a 30-minute evacuateBefore, first rehearsed (`nonevent rehearse` on a
+# snapshot of the cluster: the same window on virtual time in seconds, its timeline and
+# report) and then done for real; at the end the two are compared. It shows the zone cordoned and drained
 # ahead of time, held during the window and restored after, with each workload's Ready
 # replicas per zone before, during and after. Ends by itself in about two minutes and leaves
 # no process behind.
@@ -135,8 +137,7 @@ kubectl -n shop rollout status deploy/checkout --timeout=60s >/dev/null || true
 
 start=$(vnow 40)
 end=$(vnow 70)
-say "Applying a MaintenanceWindow for us-east-1a: $start to $end (virtual), evacuateBefore 30m"
-cat <<YAML | tee "$work/window.yaml"
+cat >"$work/window.yaml" <<YAML
 apiVersion: nonevent.dev/v1alpha1
 kind: MaintenanceWindow
 metadata: {name: aws-reboot-use1a}
@@ -147,6 +148,15 @@ spec:
   evacuateBefore: 30m
   drain: {evictUnmanagedPods: true}
 YAML
+say "Rehearsal first: nonevent rehearse -f window.yaml on a snapshot of the cluster (virtual time, a few seconds)"
+kubectl get nodes,pods,pdb,deployments,replicasets,statefulsets,daemonsets -A -o yaml >"$work/snapshot.yaml"
+rehearsal_rc=0
+"$bin" rehearse -f "$work/window.yaml" --snapshot "$work/snapshot.yaml" --report "$work/rehearsal.html" | sed -n '/^TIMELINE/,$p' || rehearsal_rc=$?
+"$bin" rehearse -f "$work/window.yaml" --snapshot "$work/snapshot.yaml" -o json >"$work/rehearsal.json" 2>/dev/null || true
+echo "  (exit $rehearsal_rc; the report with a chart per workload: $work/rehearsal.html, removed at the end)"
+
+say "Now for real: a MaintenanceWindow for us-east-1a, $start to $end (virtual), evacuateBefore 30m"
+cat "$work/window.yaml"
 kubectl apply -f "$work/window.yaml"
 
 last=""
@@ -158,6 +168,9 @@ while ((SECONDS < deadline)); do
   if [[ "$line" != "$last" ]]; then
     printf '  [virtual %s] %s\n' "$(vnow 0)" "$line"
     last=$line
+  fi
+  if [[ ("$phase" == "Evacuated" || "$phase" == "InProgress") && -z "${evacuated_at:-}" ]]; then
+    evacuated_at=$(kubectl get mw aws-reboot-use1a -o jsonpath='{.status.conditions[?(@.type=="Evacuated")].lastTransitionTime}')
   fi
   if [[ "$phase" == "InProgress" && $shown_during == false ]]; then
     say "During the window: zone us-east-1a is empty and cordoned"
@@ -175,3 +188,16 @@ kubectl get nodes -l topology.kubernetes.io/zone=us-east-1a
 spread_table
 say "Events the operator recorded"
 kubectl get events -A --field-selector source=nonevent-operator 2>/dev/null | head -15 || true
+say "Rehearsal against the real run: evacuation (cordon to Evacuated) and the lowest Ready of each workload"
+python3 -c '
+import json, sys, datetime
+rehearsed = json.load(open(sys.argv[1]))
+def t(s): return datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
+phases = {p["phase"].split(" ")[0]: p["at"] for p in rehearsed["phases"]}
+print("  rehearsed: zone empty %4.0f s after evacuation began" % (phases.get("Evacuated", 0) - phases.get("Evacuating", 0)))
+if sys.argv[2]:
+    began = t(sys.argv[3]) - datetime.timedelta(minutes=30)
+    print("  real:      zone empty %4.0f s after evacuation began (at 60x, the operator and the cluster share a real clock)" % (t(sys.argv[2]) - began).total_seconds())
+for w in rehearsed["workloads"]:
+    if len(w["series"]) > 1: print("  rehearsed: %-28s lowest Ready %d of %d" % (w["workload"], w["minReady"], w["readyAtStart"]))
+' "$work/rehearsal.json" "${evacuated_at:-}" "$start" || true

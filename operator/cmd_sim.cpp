@@ -15,6 +15,7 @@
 #include "sim/cluster_spec.h"
 #include "sim/http_server.h"
 #include "kube/pki.h"
+#include "rehearse/snapshot_import.h"
 #include "sim/simulation.h"
 #include "sim/yaml_json.h"
 
@@ -76,9 +77,7 @@ struct ServeFlags {
 };
 
 int serve(const ServeFlags& f) {
-  // A snapshot (kubectl get nodes,pods,... -A -o yaml) is a List: loaded like manifests.
-  std::vector<std::string> manifests = f.snapshots;
-  for (const auto& m : f.manifests) manifests.push_back(m);
+  const std::vector<std::string>& manifests = f.manifests;
   std::vector<sim::FaultRule> faults;
   for (const auto& text : f.faults) {
     std::string err;
@@ -141,8 +140,28 @@ int serve(const ServeFlags& f) {
       }
     }
   }
-  // Without a cluster file there are no nodes, but the controllers still run (pods stay
-  // Pending, as in a cluster with no capacity).
+  // A snapshot (kubectl get nodes,pods,... -A -o yaml) is loaded as `nonevent rehearse` loads
+  // it: objects as they were (uids, owners, status), the zones from its nodes and each
+  // workload's readiness from its pods, what it lacks said on stderr.
+  if (!restored)
+    for (const auto& path : f.snapshots) {
+      try {
+        std::ifstream in(path);
+        if (!in) throw std::runtime_error("cannot read it");
+        std::stringstream text;
+        text << in.rdbuf();
+        const auto imported = rehearse::import_snapshot(sim::parse_yaml_documents(text.str()), *store, spec.timings);
+        if (spec.zones.empty()) spec.zones = imported.spec.zones;
+        spec.timings.pod_ready_s = imported.spec.timings.pod_ready_s;
+        for (const auto& [owner, s] : imported.spec.timings.ready_s_by_owner) spec.timings.ready_s_by_owner[owner] = s;
+        for (const auto& w : imported.warnings) std::fprintf(stderr, "nonevent sim serve: --snapshot %s: %s\n", path.c_str(), w.c_str());
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "nonevent sim serve: --snapshot %s: %s\n", path.c_str(), e.what());
+        return 1;
+      }
+    }
+  // Without a cluster file or a snapshot there are no nodes, but the controllers still run
+  // (pods stay Pending, as in a cluster with no capacity).
   sim::Simulation simulation(api, clock, spec, seed);
   if (!restored)
     for (const auto& m : manifests)

@@ -125,6 +125,14 @@ void print_table(const value& t, const rehearse::RehearsalResult& r) {
   }
   if (shown == 0) std::printf("  none\n");
   std::printf("\nPDB WAITS %zu, PDB BREACHES %zu\n", t.at("pdbWaits").size(), t.at("pdbBreaches").size());
+  if (t.has_field("window") && t.at("window").has_field("evacuationSeconds")) {
+    const value& w = t.at("window");
+    std::printf("EVACUATION %.0f s (lower bound %.0f s; evacuateBefore %s)\n", num(w, "evacuationSeconds"), num(w, "lowerBoundSeconds"),
+                text(w, "evacuateBefore").empty() ? "2h" : text(w, "evacuateBefore").c_str());
+  }
+  if (t.has_field("deadline"))
+    std::printf("DEADLINE %s, %s %s\n", text(t, "deadline").c_str(), t.has_field("completedAt") ? "completed" : "projected end",
+                (t.has_field("completedAt") ? text(t, "completedAt") : text(t, "estimatedCompletion").empty() ? std::string("unknown") : text(t, "estimatedCompletion")).c_str());
   if (r.problems.empty()) {
     std::printf("\nOK: every workload is back at full Ready, nothing blocked, stayed Pending or dropped below its budget\n");
   } else {

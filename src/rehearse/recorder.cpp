@@ -485,8 +485,16 @@ value Recorder::to_json(kube::TimePoint end, kube::Duration pending_limit) const
     for (const char* k : {"deadline", "estimatedCompletion", "completedAt"})
       if (!str(resource_, {"status", k}).empty()) out[k] = value::string(str(resource_, {"status", k}));
   } else if (!resource_.is_null()) {
-    for (const char* k : {"start", "end"}) out["window"][k] = value::string(str(resource_, {"spec", k}));
+    for (const char* k : {"start", "end", "evacuateBefore"}) out["window"][k] = value::string(str(resource_, {"spec", k}));
     if (const value* lb = at(resource_, {"status", "preflight", "lowerBoundSeconds"})) out["window"]["lowerBoundSeconds"] = *lb;
+    // How long the evacuation took (Evacuating to Evacuated), against the lower bound the PDBs
+    // allow and the lead time the window gives.
+    std::optional<double> evacuating, evacuated;
+    for (const auto& [t, p] : phases_) {
+      if (!evacuating && p.rfind("Evacuating", 0) == 0) evacuating = at_s(t);
+      if (!evacuated && (p.rfind("Evacuated", 0) == 0 || p.rfind("InProgress", 0) == 0)) evacuated = at_s(t);
+    }
+    if (evacuating && evacuated) out["window"]["evacuationSeconds"] = value::number(*evacuated - *evacuating);
   }
   value problems_json = value::array();
   for (const auto& p : problems(end, pending_limit)) problems_json[problems_json.size()] = value::string(p);

@@ -14,12 +14,6 @@ using namespace sim::json;
 
 namespace {
 
-std::shared_ptr<sim::Watch> open_watch(sim::ObjectStore& store, const std::string& resource) {
-  auto w = store.watch({.resource = resource}, "");
-  if (!w.ok()) throw std::runtime_error("rehearse: cannot watch " + resource + ": " + w.error().to_string());
-  return w.value();
-}
-
 const value* condition_of(const value& obj, const char* type) {
   if (const value* cs = at(obj, {"status", "conditions"}); cs && cs->is_array())
     for (const auto& c : cs->as_array())
@@ -47,30 +41,54 @@ std::string minutes(double s) {
 
 Recorder::Recorder(sim::ObjectStore& store, std::string kind, std::string name, kube::TimePoint start)
     : store_(store), kind_(std::move(kind)), name_(std::move(name)), start_(start), now_(start) {
-  replica_sets_ = open_watch(store_, "apps/replicasets");
-  nodes_ = open_watch(store_, "/nodes");
-  pods_ = open_watch(store_, "/pods");
-  pdbs_ = open_watch(store_, "policy/poddisruptionbudgets");
-  resources_ = open_watch(store_, kind_ == "MaintenanceWindow" ? "nonevent.dev/maintenancewindows" : "nonevent.dev/patchcampaigns");
+  followed_ = {{"apps/replicasets", &Recorder::take_replica_set, &Recorder::forget_nothing, nullptr},
+               {"/nodes", &Recorder::take_node, &Recorder::forget_nodes, nullptr},
+               {"/pods", &Recorder::take_pod, &Recorder::forget_pods, nullptr},
+               {"policy/poddisruptionbudgets", &Recorder::take_pdb, &Recorder::forget_pdbs, nullptr},
+               {kind_ == "MaintenanceWindow" ? "nonevent.dev/maintenancewindows" : "nonevent.dev/patchcampaigns",
+                &Recorder::take_named_resource, &Recorder::forget_nothing, nullptr}};
+  for (auto& f : followed_) follow(f);
 }
 
 double Recorder::at_s(kube::TimePoint t) const { return std::chrono::duration<double>(t - start_).count(); }
 
-void Recorder::take_changes() {
+void Recorder::follow(Followed& f) {
+  auto list = store_.list({.resource = f.resource}, 0, "");
+  if (!list.ok()) throw std::runtime_error("rehearse: cannot list " + f.resource + ": " + list.error().to_string());
+  (this->*f.forget)();
+  for (const auto& o : list.value().items) (this->*f.take)(sim::ChangeType::kAdded, *o);
+  auto w = store_.watch({.resource = f.resource}, std::to_string(list.value().rv));
+  if (!w.ok()) throw std::runtime_error("rehearse: cannot watch " + f.resource + ": " + w.error().to_string());
+  f.watch = w.value();
+}
+
+void Recorder::drain(Followed& f) {
   using namespace std::chrono_literals;
-  while (auto e = replica_sets_->next(0ms)) {
-    std::error_code ec;
-    const value rs = value::parse(e->object->json, ec);
-    if (ec) continue;
-    if (const value* refs = at(rs, {"metadata", "ownerReferences"}); refs && refs->is_array())
-      for (const auto& r : refs->as_array())
-        if (str(r, {"kind"}) == "Deployment") replica_set_owner_[e->object->ns + "/" + e->object->name] = str(r, {"name"});
-  }
-  while (auto e = nodes_->next(0ms)) take_node(e->type, *e->object);
-  while (auto e = pods_->next(0ms)) take_pod(e->type, *e->object);
-  while (auto e = pdbs_->next(0ms)) take_pdb(e->type, *e->object);
-  while (auto e = resources_->next(0ms))
-    if (e->object->name == name_ && e->type != sim::ChangeType::kDeleted) take_resource(*e->object);
+  while (auto e = f.watch->next(0ms)) (this->*f.take)(e->type, *e->object);
+  if (f.watch->closed()) follow(f);
+}
+
+void Recorder::take_changes() {
+  for (auto& f : followed_) drain(f);
+}
+
+void Recorder::forget_pods() {
+  pods_by_key_.clear();
+  ready_.clear();
+  replicas_.clear();
+}
+
+void Recorder::take_replica_set(sim::ChangeType, const sim::StoredObject& o) {
+  std::error_code ec;
+  const value rs = value::parse(o.json, ec);
+  if (ec) return;
+  if (const value* refs = at(rs, {"metadata", "ownerReferences"}); refs && refs->is_array())
+    for (const auto& r : refs->as_array())
+      if (str(r, {"kind"}) == "Deployment") replica_set_owner_[o.ns + "/" + o.name] = str(r, {"name"});
+}
+
+void Recorder::take_named_resource(sim::ChangeType type, const sim::StoredObject& o) {
+  if (o.name == name_ && type != sim::ChangeType::kDeleted) take_resource(o);
 }
 
 void Recorder::take_node(sim::ChangeType type, const sim::StoredObject& o) {

@@ -57,6 +57,23 @@ class Recorder {
     kube::TimePoint from{}, to{};
     bool open = true;
   };
+  // One followed resource: listed, then watched from the list's version; relisted when the
+  // watch falls too far behind (a step of a 5,000-node evacuation makes more than the 100,000
+  // events a watch queues) or at the start (150,000 pods as synthetic ADDED events would be).
+  struct Followed {
+    std::string resource;
+    void (Recorder::*take)(sim::ChangeType, const sim::StoredObject&);
+    void (Recorder::*forget)();  // before a relist: drop what was taken from it
+    std::shared_ptr<sim::Watch> watch;
+  };
+  void follow(Followed& f);
+  void drain(Followed& f);
+  void forget_pods();
+  void forget_nodes() { nodes_by_name_.clear(); }
+  void forget_pdbs() { pdbs_by_key_.clear(); }
+  void forget_nothing() {}
+  void take_replica_set(sim::ChangeType type, const sim::StoredObject& o);
+  void take_named_resource(sim::ChangeType type, const sim::StoredObject& o);
   void take_pod(sim::ChangeType type, const sim::StoredObject& o);
   void take_node(sim::ChangeType type, const sim::StoredObject& o);
   void take_pdb(sim::ChangeType type, const sim::StoredObject& o);
@@ -67,7 +84,7 @@ class Recorder {
   sim::ObjectStore& store_;
   std::string kind_, name_;
   kube::TimePoint start_, now_;
-  std::shared_ptr<sim::Watch> pods_, nodes_, pdbs_, replica_sets_, resources_;
+  std::vector<Followed> followed_;  // in the order changes are taken: owners, nodes, pods, PDBs, the resource
 
   web::json::value resource_ = web::json::value::null();
   std::vector<std::pair<kube::TimePoint, std::string>> phases_;  // phase (and reason) changes

@@ -189,11 +189,11 @@ std::optional<kube::TimePoint> Manager::next_wake() const {
 }
 
 std::vector<std::pair<std::string, std::string>> Manager::cache_versions() const {
-  return {{"/nodes", nodes_.last_resource_version()},
-          {"/pods", pods_.last_resource_version()},
-          {"policy/poddisruptionbudgets", pdbs_.last_resource_version()},
-          {"nonevent.dev/maintenancewindows", windows_.last_resource_version()},
-          {"nonevent.dev/patchcampaigns", campaigns_.last_resource_version()}};
+  return {{"/nodes", nodes_.last_handled_resource_version()},
+          {"/pods", pods_.last_handled_resource_version()},
+          {"policy/poddisruptionbudgets", pdbs_.last_handled_resource_version()},
+          {"nonevent.dev/maintenancewindows", windows_.last_handled_resource_version()},
+          {"nonevent.dev/patchcampaigns", campaigns_.last_handled_resource_version()}};
 }
 
 void Manager::stop() {

@@ -73,7 +73,7 @@ class Manager {
   // The earliest time a controller asked to look again (a requeue-after), if any: a caller
   // driving virtual time (`nonevent rehearse`) may jump the clock to it when all is idle.
   std::optional<kube::TimePoint> next_wake() const;
-  // The newest resourceVersion each main cache has taken in, by the storage key of what it
+  // The newest resourceVersion each main cache has taken in and told its controllers of, by the storage key of what it
   // watches ("/nodes", "/pods", "policy/poddisruptionbudgets", "nonevent.dev/maintenancewindows",
   // "nonevent.dev/patchcampaigns"): with the embedded cluster's newest change of each, a
   // rehearsal knows the operator has seen everything before it lets time move.

@@ -120,6 +120,13 @@ class Informer final : public WatchSink<T> {
     std::shared_lock g(mu_);
     return last_rv_;
   }
+  // The newest resourceVersion whose event handlers have returned (the cache takes a change
+  // before its handlers run): a caller that must know the controllers were told of every change
+  // up to a version (`nonevent rehearse`'s lock step) waits for this one.
+  std::string last_handled_resource_version() const {
+    std::shared_lock g(mu_);
+    return handled_rv_;
+  }
   long relists() const {
     std::shared_lock g(mu_);
     return relists_;
@@ -158,6 +165,7 @@ class Informer final : public WatchSink<T> {
       sync_cv_.notify_all();
     }
     for (const auto& [old_obj, new_obj] : updates) notify(old_obj, new_obj);
+    handled(rv);
   }
   void on_apply(Ptr obj) override {
     Ptr old_obj;
@@ -176,6 +184,7 @@ class Informer final : public WatchSink<T> {
       }
     }
     notify(old_obj, obj);
+    handled(Codec::resource_version(*obj));
   }
   void on_delete(Ptr obj) override {
     Ptr old_obj;
@@ -183,16 +192,20 @@ class Informer final : public WatchSink<T> {
       std::unique_lock g(mu_);
       last_rv_ = Codec::resource_version(*obj);
       auto it = items_.find(Codec::key(*obj));
-      if (it == items_.end()) return;
+      if (it == items_.end()) {
+        handled_rv_ = last_rv_;
+        return;
+      }
       old_obj = it->second;
       unindex(it->first, *old_obj);
       items_.erase(it);
     }
     notify(old_obj, nullptr);
+    handled(Codec::resource_version(*obj));
   }
   void on_bookmark(const std::string& rv) override {
     std::unique_lock g(mu_);
-    last_rv_ = rv;
+    last_rv_ = handled_rv_ = rv;  // events arrive in order: every one before it was handled
   }
   void on_error(const ApiError& e) override {
     std::lock_guard g(handlers_mu_);
@@ -254,6 +267,10 @@ class Informer final : public WatchSink<T> {
     for (auto& [name, ix] : indexers_) ix.index.clear();
     for (const auto& [key, slot] : items_) index(key, slot);
   }
+  void handled(const std::string& rv) {
+    std::unique_lock g(mu_);
+    handled_rv_ = rv;
+  }
   void notify(const Ptr& old_obj, const Ptr& new_obj) {
     std::shared_ptr<const std::vector<EventHandler<T>>> hs;
     {
@@ -274,6 +291,7 @@ class Informer final : public WatchSink<T> {
   std::map<std::string, Indexer, std::less<>> indexers_;                          // guarded by mu_
   std::vector<std::string> before_, after_;  // guarded by mu_: index values being compared
   std::string last_rv_;                                                           // guarded by mu_
+  std::string handled_rv_;  // guarded by mu_: the newest version whose handlers returned
   long relists_ = 0;                                                              // guarded by mu_
   bool synced_ = false;                                                           // guarded by mu_
   std::unordered_map<std::string, Ptr> pending_;  // watcher thread only: the list in progress

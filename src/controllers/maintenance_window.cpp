@@ -504,7 +504,12 @@ ReconcileResult MaintenanceWindowController::sync_ended(Pass& p) {
 // The window's health checks before a rebalancing eviction, evaluated every interval; the
 // verdict goes to status.health, an Event and the log when it turns.
 HealthGate MaintenanceWindowController::rebalance_health(Pass& p, const WindowSpec& w, value& status) {
-  const value old_health = p.old_status.has_field("health") ? p.old_status.at("health") : value::null();
+  value old_health = p.old_status.has_field("health") ? p.old_status.at("health") : value::null();
+  if (auto written_it = health_written_.find(p.name); written_it != health_written_.end()) {
+    const auto cached = kube::parse_rfc3339(old_health.is_object() && old_health.has_field("checkedAt") ? old_health.at("checkedAt").as_string() : "");
+    const auto written = kube::parse_rfc3339(written_it->second.at("checkedAt").as_string());
+    if (written && (!cached || *written > *cached)) old_health = written_it->second;
+  }
   const auto nodes = nodes_.list();
   HealthGate g = run_health_gate(*w.health, old_health, p.now, false, [&] {
     const auto pods = pods_.list();
@@ -513,6 +518,7 @@ HealthGate MaintenanceWindowController::rebalance_health(Pass& p, const WindowSp
   });
   status["health"] = g.status;
   if (!g.ran) return g;
+  health_written_[p.name] = g.status;
   const bool was_passing = !old_health.is_object() || !old_health.has_field("passing") || old_health.at("passing").as_bool();
   if (!g.passing) {
     logging::warn("maintenancewindow", "health check failing: rebalancing waits",

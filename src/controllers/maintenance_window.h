@@ -76,6 +76,9 @@ class MaintenanceWindowController final : public Reconciler {
   OtherDisruptorSources others_;
   InstallLimits limits_;
   std::shared_ptr<MetricsSource> prometheus_;  // spec.healthChecks' prometheus checks (null: they fail)
+  // Each window's status.health as last written (worker thread only): a pass soon after reads
+  // a cached status that may not show it yet, and would evaluate again as if never checked.
+  std::map<std::string, web::json::value> health_written_;
   // When each window's status was last written for a change only in its volatile parts (the
   // blocked-pod count, the blocker list, condition messages): such changes are written at
   // most every kVolatileStatusEvery, or a drain writes its status on every pod event.

@@ -53,6 +53,16 @@ std::string suffix(std::mt19937_64& rng) {
   return s;
 }
 
+// Creates `owner`'s pod named `base` and a random suffix. A name already taken is tried again
+// with another suffix, as kube-controller-manager's next sync would: a cluster loaded from a
+// snapshot of a simulation with the same seed holds the very names this one draws first, and
+// a replica whose create failed was never created at all (nothing else wakes its owner).
+void create_pod(Simulation& sim, const value& owner, const std::string& base) {
+  for (int attempt = 0; attempt < 8; ++attempt)
+    if (sim.request_dom("POST", object_path("v1", "pods", ns(owner)), pod_from_template(owner, base + suffix(sim.rng()), sim.now())) != 409)
+      return;
+}
+
 std::vector<const value*> owned_pods(const Snapshot& snap, const value& owner) {
   return snap.pods_owned_by(uid(owner)).items;
 }
@@ -75,7 +85,7 @@ void scale_pods(Simulation& sim, const Snapshot& snap, const value& owner, int w
   if (have < want) {
     const auto base = name(owner) + "-";
     for (int i = have; i < want; ++i)
-      sim.create(object_path("v1", "pods", ns(owner)), pod_from_template(owner, base + suffix(sim.rng()), sim.now()));
+      create_pod(sim, owner, base);
   } else if (have > want) {
     std::unordered_map<std::string_view, int> on_node;
     for (const auto* p : active)

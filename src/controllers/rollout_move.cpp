@@ -133,10 +133,15 @@ RolloutMover::Outcome RolloutMover::move(const model::Pod& pod, const model::Nod
   const auto dref = ref_of("Deployment", "apps/v1", ns, deployment_name);
   const int64_t replicas = number(d.value(), {"spec", "replicas"}, 1);
 
-  // A move in progress (advance() moves it on, whatever becomes of this pod).
-  if (!text(d.value(), {"metadata", "annotations", kMove}).empty()) {
-    out.moving = true;
-    return out;
+  // A move in progress (advance() moves it on, whatever becomes of this pod), unless its node
+  // no longer lists it: then nothing would ever advance it (a release whose finishing write
+  // failed), and it is ended here so the Deployment can be moved again.
+  if (const std::string recorded = text(d.value(), {"metadata", "annotations", kMove}); !recorded.empty()) {
+    if (!move_is_orphaned(ns, deployment_name, d.value(), recorded)) {
+      out.moving = true;
+      return out;
+    }
+    return out;  // ended; a new move starts on the next pass, from the Deployment as it is then
   }
   if (claim.empty()) return out;  // claimed this pass: the node's claim is read next pass
 
@@ -214,7 +219,11 @@ void RolloutMover::advance(const model::Node& node) {
       finish(ns, name, d, replicas != original ? std::optional<int64_t>(original) : std::nullopt);
       continue;
     }
-    if (text(m, {"phase"}) != "surge" || number(d, {"status", "availableReplicas"}) < original + 1) continue;
+    // The extra replica counts only once the Deployment controller has seen the scale-up: just
+    // after another move scaled back, the status still says the previous extra replica is
+    // available, and scaling back on it would remove no pod and leave this move stuck.
+    const bool observed = number(d, {"status", "observedGeneration"}) >= number(d, {"metadata", "generation"});
+    if (text(m, {"phase"}) != "surge" || !observed || number(d, {"status", "availableReplicas"}) < original + 1) continue;
     // The extra replica is available: the pod on the drained node is marked cheapest to delete
     // and the replicas put back, so the ReplicaSet removes exactly it.
     value pp = value::object();
@@ -232,14 +241,35 @@ void RolloutMover::advance(const model::Node& node) {
   }
 }
 
+bool RolloutMover::move_is_orphaned(const std::string& ns, const std::string& name, const value& d, const std::string& recorded) {
+  std::error_code ec;
+  const value record = value::parse(recorded, ec);
+  const std::string on = ec ? "" : text(record, {"node"});
+  if (!on.empty()) {
+    auto node = get_json(kube::resources::nodes(), "", on);
+    if (!node.ok() && !node.error().is_not_found()) return false;  // not knowing is not orphaned
+    const std::string moves = node.ok() ? text(node.value(), {"metadata", "annotations", kNodeMoves}) : "";
+    const auto listed = split_moves(moves);
+    if (std::find(listed.begin(), listed.end(), ns + "/" + name) != listed.end()) return false;
+  }
+  const bool undo = !ec && text(record, {"mechanism"}) == "scale" && number(d, {"spec", "replicas"}, 1) != number(record, {"replicas"}, 1);
+  logging::warn("rollout", "a move whose node no longer lists it is ended (nothing else would)",
+                {{"deployment", ns + "/" + name}, {"node", on.empty() ? "(unreadable record)" : on}, {"undo", undo ? "true" : "false"}});
+  finish(ns, name, d, undo ? std::optional<int64_t>(number(record, {"replicas"}, 1)) : std::nullopt);
+  return true;
+}
+
 void RolloutMover::finish(const std::string& ns, const std::string& name, const value& d, std::optional<int64_t> replicas) {
   value dp = value::object();
   dp["metadata"]["annotations"][kMove] = value::null();
   dp["metadata"]["labels"][kMovingLabel] = value::null();
   dp["metadata"]["resourceVersion"] = value::string(text(d, {"metadata", "resourceVersion"}));
   if (replicas) dp["spec"]["replicas"] = value::number(*replicas);
-  if (client_.patch(kube::resources::deployments(), ns, name, PatchType::kMerge, dp.serialize()).ok())
+  auto r = client_.patch(kube::resources::deployments(), ns, name, PatchType::kMerge, dp.serialize());
+  if (r.ok())
     logging::info("rollout", replicas ? "move undone: replicas put back" : "move finished", {{"deployment", ns + "/" + name}});
+  else
+    logging::warn("rollout", "could not end the move; tried again next pass", {{"deployment", ns + "/" + name}, {"error", r.error().to_string()}});
 }
 
 void RolloutMover::release(const model::Node& node) {

@@ -60,6 +60,9 @@ class RolloutMover {
   bool namespace_selected(const std::string& ns, const RolloutPolicy& policy);
   bool scaled_by_hpa(const std::string& ns, const std::string& deployment);
   void finish(const std::string& ns, const std::string& name, const web::json::value& deployment, std::optional<int64_t> replicas);
+  // Whether the move recorded on a Deployment has lost its node's record (node gone, or its
+  // nonevent.dev/moves no longer names the Deployment); if so, ends it.
+  bool move_is_orphaned(const std::string& ns, const std::string& name, const web::json::value& deployment, const std::string& recorded);
   kube::RestClient& client_;
   kube::EventRecorder& events_;
 };

@@ -285,6 +285,36 @@ TEST(RolloutMove, AWindowDeletedMidMoveUndoesIt) {
   for (auto& n : rig.list("/nodes")) EXPECT_FALSE(n.at("spec").has_field("unschedulable") && n.at("spec").at("unschedulable").as_bool()) << name(n);
 }
 
+// A move recorded on the Deployment whose node no longer lists it (a release whose finishing
+// write failed leaves exactly this; nothing would ever advance it): the next drain that meets
+// the Deployment ends it and moves the pod itself. Before, every drain of the Deployment
+// waited on "its Deployment is moving it" for good (the zone was never emptied).
+TEST(RolloutMove, AMoveWhoseNodeNoLongerListsItIsEndedAndTheDrainGoesOn) {
+  Rig rig(Rig::kSmallCluster, {});
+  const std::string zone =
+      window_on_a_held_workload(rig, "trio", 3, "{type: RollingUpdate, rollingUpdate: {maxSurge: 0, maxUnavailable: 1}}", "{when: WhenBlocked}");
+  std::string other;  // a node outside the zone, with no nonevent.dev/moves
+  for (const auto& n : rig.list("/nodes"))
+    if (str(n, {"metadata", "labels", "topology.kubernetes.io/zone"}) != zone) other = name(n);
+  ASSERT_FALSE(other.empty());
+  const std::string record = R"({\"by\":\"PatchCampaign/gone\",\"node\":\")" + other +
+                             R"(\",\"pod\":\"db-gone\",\"mechanism\":\"scale\",\"replicas\":3,\"phase\":\"shrink\"})";
+  ASSERT_EQ(rig.request("PATCH", "/apis/apps/v1/namespaces/trio/deployments/db",
+                        R"({"metadata":{"annotations":{"nonevent.dev/move":")" + record + R"("},"labels":{"nonevent.dev/moving":"true"}}})"),
+            200);
+  rig.advance(30s);
+  rig.start_operator();
+  int least_ready = 3;
+  const auto start = *kube::parse_rfc3339("2026-12-01T00:40:00Z");
+  ASSERT_TRUE(rig.advance_until([&] { return rig.clock->now() >= start; }, 1h,
+                                [&] { least_ready = std::min(least_ready, db_pods(rig, "trio", zone).ready); }));
+  EXPECT_TRUE(zone_empty_before_start(rig, "trio", zone)) << rig.window("w").serialize();
+  EXPECT_EQ(least_ready, 3);
+  // The window's nodes keep their record of the move until it restores them.
+  ASSERT_TRUE(rig.advance_until([&] { return str(rig.window("w"), {"status", "phase"}) == "Completed"; }, 2h)) << rig.window("w").serialize();
+  EXPECT_TRUE(rig.advance_until([&] { return no_move_left(rig); }, 10min)) << rig.get("apps/deployments", "trio", "db").serialize();
+}
+
 // A window evacuating one zone and a campaign patching the others both find the same
 // budget-locked Deployment: one move at a time (never more than one extra replica), Ready
 // never below 3, the zone empty before the window, the campaign done, nothing left.

@@ -17,6 +17,7 @@ NOT_EXERCISED = {
     ("batch", "jobs", "delete"): "a failed node's patch Job is removed when a paused campaign is resumed",
     ("", "events", "patch"): "the event recorder patches an Event's count when the same Event repeats",
     ("", "pods", "delete"): "onBlocked: Force deletes a pod a policy blocks (integration test OnBlockedForceDeletesAfterForceAfterAndSaysSo)",
+    ("", "nodes", "get"): "drain.rollout ends a move recorded on a Deployment whose node no longer lists it (integration test AMoveWhoseNodeNoLongerListsItIsEndedAndTheDrainGoesOn)",
     ("cluster.x-k8s.io", "machines", "delete"): "Replace deletes the Machine of a node Cluster API manages (integration test)",
     ("cluster.x-k8s.io", "machines", "get"): "maxSurge finds a node's MachineDeployment through its Machine (integration tests)",
     ("cluster.x-k8s.io", "machines", "patch"): "maxSurge marks an old node's Machine to be deleted first (integration tests)",

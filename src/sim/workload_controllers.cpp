@@ -3,6 +3,7 @@
 // are created when pods go; statuses count ready replicas). Deployments roll out in
 // deployment_controller.cpp.
 #include <algorithm>
+#include <functional>
 #include <set>
 #include <unordered_map>
 
@@ -53,14 +54,17 @@ std::string suffix(std::mt19937_64& rng) {
   return s;
 }
 
-// Creates `owner`'s pod named `base` and a random suffix. A name already taken is tried again
-// with another suffix, as kube-controller-manager's next sync would: a cluster loaded from a
-// snapshot of a simulation with the same seed holds the very names this one draws first, and
-// a replica whose create failed was never created at all (nothing else wakes its owner).
-void create_pod(Simulation& sim, const value& owner, const std::string& base) {
-  for (int attempt = 0; attempt < 8; ++attempt)
-    if (sim.request_dom("POST", object_path("v1", "pods", ns(owner)), pod_from_template(owner, base + suffix(sim.rng()), sim.now())) != 409)
-      return;
+// Creates `owner`'s pod named `base` and a random suffix, shaped by `adjust` (a DaemonSet's
+// node affinity, a Job's label). A name already taken is tried again with another suffix, as
+// kube-controller-manager's next sync would: a cluster loaded from a snapshot of a simulation
+// with the same seed holds the very names this one draws first, and a pod whose create failed
+// was never created at all (nothing else wakes its owner).
+void create_pod(Simulation& sim, const value& owner, const std::string& base, const std::function<void(value&)>& adjust = {}) {
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    value pod = pod_from_template(owner, base + suffix(sim.rng()), sim.now());
+    if (adjust) adjust(pod);
+    if (sim.request_dom("POST", object_path("v1", "pods", ns(owner)), std::move(pod)) != 409) return;
+  }
 }
 
 std::vector<const value*> owned_pods(const Snapshot& snap, const value& owner) {
@@ -257,25 +261,25 @@ class DaemonSetController final : public SimController {
           if (pod_ready(*it->second)) ++ready;
           continue;
         }
-        auto pod = pod_from_template(ds, json::name(ds) + "-" + suffix(sim.rng()), sim.now());
         // As the DaemonSet controller does: pin with node affinity and tolerate what
         // cordoning and node trouble add.
-        value term = value::object();
-        term["matchFields"][0]["key"] = value::string("metadata.name");
-        term["matchFields"][0]["operator"] = value::string("In");
-        term["matchFields"][0]["values"][0] = value::string(json::name(n));
-        pod["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0] = term;
-        auto& tol = pod["spec"]["tolerations"];
-        if (!tol.is_array()) tol = value::array();
-        for (const char* key : {"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable", "node.kubernetes.io/unschedulable",
-                                "node.kubernetes.io/disk-pressure", "node.kubernetes.io/memory-pressure", "node.kubernetes.io/pid-pressure"}) {
-          value t = value::object();
-          t["key"] = value::string(key);
-          t["operator"] = value::string("Exists");
-          t["effect"] = value::string(std::string(key).find("ready") != std::string::npos || std::string(key).find("unreachable") != std::string::npos ? "NoExecute" : "NoSchedule");
-          tol[tol.size()] = t;
-        }
-        sim.create(object_path("v1", "pods", ns(ds)), pod);
+        create_pod(sim, ds, json::name(ds) + "-", [&](value& pod) {
+          value term = value::object();
+          term["matchFields"][0]["key"] = value::string("metadata.name");
+          term["matchFields"][0]["operator"] = value::string("In");
+          term["matchFields"][0]["values"][0] = value::string(json::name(n));
+          pod["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0] = term;
+          auto& tol = pod["spec"]["tolerations"];
+          if (!tol.is_array()) tol = value::array();
+          for (const char* key : {"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable", "node.kubernetes.io/unschedulable",
+                                  "node.kubernetes.io/disk-pressure", "node.kubernetes.io/memory-pressure", "node.kubernetes.io/pid-pressure"}) {
+            value t = value::object();
+            t["key"] = value::string(key);
+            t["operator"] = value::string("Exists");
+            t["effect"] = value::string(std::string(key).find("ready") != std::string::npos || std::string(key).find("unreachable") != std::string::npos ? "NoExecute" : "NoSchedule");
+            tol[tol.size()] = t;
+          }
+        });
       }
       value st = value::object();
       st["desiredNumberScheduled"] = value::number(desired);
@@ -343,9 +347,7 @@ class JobController final : public SimController {
       const bool gave_up = failed > backoff_limit;
       if (!done && !gave_up) {
         for (int64_t i = active; i < std::min(parallelism, completions - succeeded); ++i) {
-          auto pod = pod_from_template(job, json::name(job) + "-" + suffix(sim.rng()), sim.now());
-          pod["metadata"]["labels"]["job-name"] = value::string(json::name(job));
-          sim.create(object_path("v1", "pods", ns(job)), pod);
+          create_pod(sim, job, json::name(job) + "-", [&](value& pod) { pod["metadata"]["labels"]["job-name"] = value::string(json::name(job)); });
         }
       }
       value st = value::object();

@@ -3,6 +3,8 @@
 // resulting cluster state.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "model/json_parse.h"
 #include "model/json_write.h"
 #include "sim/api_server.h"
@@ -322,6 +324,54 @@ spec:
   auto job = k.get("batch/jobs", "kube-system", "patch");
   EXPECT_EQ(json::num(job, {"status", "succeeded"}), 1);
   EXPECT_TRUE(json::condition_true(job, "Complete"));
+}
+
+// A cluster loaded from a snapshot of a simulation with the same seed holds the very pod names
+// the new simulation draws first: a DaemonSet's and a Job's creates that hit a taken name (409)
+// are tried again with another suffix, as ReplicaSets' are (their next pass would also try
+// again; the retry makes the pod in the same pass, as a ReplicaSet's must).
+TEST(Simulation, DaemonSetAndJobPodsTakeAnotherNameWhenTheirsIsTaken) {
+  const std::string workloads = R"(apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: kube-system}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec: {containers: [{name: a, image: agent}]}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: patch, namespace: kube-system}
+spec:
+  template:
+    metadata: {annotations: {sim.nonevent.dev/run-seconds: "10"}}
+    spec: {restartPolicy: Never, nodeName: n-b-1, containers: [{name: p, image: patcher}]}
+)";
+  std::set<std::string> first_names;
+  {
+    Cluster k;
+    k.apply(workloads);
+    k.run(1s);
+    for (const auto& p : k.list("/pods", "kube-system")) first_names.insert(json::name(p));
+  }
+  ASSERT_EQ(first_names.size(), 7u) << "six agents and the Job's pod";
+  Cluster k;
+  // The same names already taken, by pods of nobody's (another namespace would not collide).
+  for (const auto& n : first_names)
+    k.apply("apiVersion: v1\nkind: Pod\nmetadata: {name: " + n + ", namespace: kube-system, labels: {app: squatter}}\n"
+            "spec: {nodeName: n-a-1, containers: [{name: s, image: pause}]}\n");
+  k.apply(workloads);
+  k.run(60s);
+  EXPECT_GT(k.sim->stats().write_errors, 0) << "the same seed draws the same names first: creates hit taken ones";
+  int agents = 0;
+  for (const auto& p : k.list("/pods", "kube-system")) {
+    if (json::str(p, {"metadata", "labels", "app"}) != "agent") continue;
+    EXPECT_FALSE(first_names.count(json::name(p))) << json::name(p);
+    agents += json::pod_ready(p);
+  }
+  EXPECT_EQ(agents, 6) << "one DaemonSet pod per node";
+  EXPECT_EQ(json::num(k.get("batch/jobs", "kube-system", "patch"), {"status", "succeeded"}), 1);
 }
 
 TEST(Simulation, ProvisionerReplacesADeletedNodeInItsZoneWithTheConfiguredImage) {

@@ -64,6 +64,19 @@ struct Families {
   }
 };
 
+// status.health (spec.healthChecks' last evaluation), for a resource that declares checks:
+// whether they pass and how many failing evaluations in a row, so an alert can say a gate is
+// failing before it pauses or aborts anything.
+void health_gauges(Families& fs, const value& obj, const std::string& kind, const std::string& name) {
+  const value& h = at(obj, {"status", "health"});
+  if (!h.is_object() || !at(obj, {"spec", "healthChecks"}).is_object()) return;
+  const value& passing = at(h, {"passing"});
+  fs.gauge("nonevent_" + kind + "_health_checks_passing", "1 while the " + kind + "'s health checks pass (spec.healthChecks).",
+           {{kind, name}}, passing.is_boolean() ? passing.as_bool() : 1);
+  fs.gauge("nonevent_" + kind + "_health_consecutive_failures", "Failing evaluations of the " + kind + "'s health checks in a row.",
+           {{kind, name}}, num(h, {"consecutiveFailures"}));
+}
+
 }  // namespace
 
 std::vector<MetricFamily> ResourceMetrics::Collect() const {
@@ -99,6 +112,7 @@ std::vector<MetricFamily> ResourceMetrics::Collect() const {
     const value& blockers = at(obj, {"status", "blockers"});
     fs.gauge("nonevent_campaign_blockers", "Pods, PDBs or zones holding the campaign's drains up now.", {{"campaign", name}},
              blockers.is_array() ? static_cast<double>(blockers.size()) : 0);
+    health_gauges(fs, obj, "campaign", name);
   }
   for (const auto& w : manager_.windows().list()) {
     const value obj = value::parse(w->json, ec);
@@ -115,6 +129,7 @@ std::vector<MetricFamily> ResourceMetrics::Collect() const {
     fs.gauge("nonevent_window_evacuation_late", "1 when the window has started and its zone is not empty.", {{"window", name}},
              reason_of(obj, "Ready") == "EvacuationLate");
     fs.gauge("nonevent_window_blocked_pods", "Pods that cannot be evicted yet.", {{"window", name}}, num(obj, {"status", "pods", "blocked"}));
+    health_gauges(fs, obj, "window", name);
   }
   std::vector<MetricFamily> out;
   for (auto& [n, f] : fs.by_name) out.push_back(std::move(f));

@@ -82,7 +82,8 @@ kubectl create namespace nonevent-system >/dev/null
 kubectl wait --for=condition=Established crd/patchcampaigns.nonevent.dev --timeout=20s >/dev/null
 kubectl wait --for=condition=Available deploy --all -n shop --timeout=60s >/dev/null
 
-"$bin" operator --namespace nonevent-system --metrics-bind-address 127.0.0.1:0 --prometheus-url "$prom" --prometheus-timeout 2s \
+mport=$(free_port)
+"$bin" operator --namespace nonevent-system --metrics-bind-address "127.0.0.1:$mport" --prometheus-url "$prom" --prometheus-timeout 2s \
   --time-scale $scale --time-epoch "$epoch" >"$work/operator.log" 2>&1 &
 pids+=($!)
 
@@ -126,6 +127,8 @@ check "its Paused condition names the check, the query and the observed value" c
   jp '{.status.conditions[?(@.type=="Paused")].message}'
 check "the reason is HealthCheckFailed and spec.paused was set" bash -c \
   "[ \"\$(kubectl get pcamp gated -o jsonpath='{.status.conditions[?(@.type==\"Paused\")].reason} {.spec.paused}')\" = 'HealthCheckFailed true' ]"
+check "/metrics says the gate fails: nonevent_campaign_health_checks_passing 0, three failures in a row" bash -c \
+  "m=\$(curl -sf http://127.0.0.1:$mport/metrics) && grep -qx 'nonevent_campaign_health_checks_passing{campaign=\"gated\"} 0' <<<\"\$m\" && grep -qE '^nonevent_campaign_health_consecutive_failures\\{campaign=\"gated\"\\} ([3-9]|[1-9][0-9]+)\$' <<<\"\$m\""
 check "the firing alert shows in the checks (firingAlerts against /api/v1/alerts)" wait_for 20 bash -c \
   "kubectl get pcamp gated -o jsonpath='{.status.health.checks}' | grep -q 'ShopErrorsHigh'"
 check "Events say HealthCheckFailing and CampaignPaused" bash -c \
@@ -151,6 +154,8 @@ check "Prometheus is back" wait_for 30 bash -c "curl -sf '$prom/api/v1/query?que
 check "nonevent resume" contains "resumed" "$bin" resume gated --kubeconfig "$KUBECONFIG"
 check "the campaign completes with every node patched" wait_for 120 bash -c \
   "[ \"\$(kubectl get pcamp gated -o jsonpath='{.status.phase} {.status.nodes.updated}/{.status.nodes.total}')\" = 'Completed 6/6' ]"
+check "/metrics says the gate passes again" bash -c \
+  "curl -sf http://127.0.0.1:$mport/metrics | grep -qx 'nonevent_campaign_health_checks_passing{campaign=\"gated\"} 1'"
 check "the operator logged every failing evaluation at warn" bash -c \
   "[ \$(grep -c 'level=warn.*health check failing: no new batch' '$work/operator.log') -ge 6 ]"
 summary

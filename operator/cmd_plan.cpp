@@ -3,8 +3,6 @@
 // the plan has blockers (so a pipeline can stop before applying), 1 on errors.
 #include <cmath>
 #include <cstdio>
-#include <iostream>
-#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -54,19 +52,6 @@ struct Cluster {
     return v;
   }
 };
-
-// A file's text; "-" is standard input.
-std::string read_file(const std::string& path) {
-  std::ostringstream ss;
-  if (path == "-") {
-    ss << std::cin.rdbuf();
-    return ss.str();
-  }
-  std::ifstream in(path);
-  if (!in) throw UsageError("cannot read " + path);
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 template <class T>
 void add(std::vector<std::shared_ptr<const T>>& out, const value& obj, const std::string& origin) {

@@ -28,18 +28,6 @@ struct RehearseFlags {
   double termination_seconds = 2, node_reboot_seconds = 60, pod_start_seconds = 2;
 };
 
-std::string read_text(const std::string& path) {
-  std::ostringstream ss;
-  if (path == "-") {
-    ss << std::cin.rdbuf();
-    return ss.str();
-  }
-  std::ifstream in(path);
-  if (!in) throw UsageError("cannot read " + path);
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // A read-only copy of the live cluster: the kinds a rehearsal runs on, as a kubectl get would
 // show them (each item with its apiVersion and kind).
 std::vector<value> read_cluster(const KubeconfigFlags& f) {
@@ -144,7 +132,7 @@ void print_table(const value& t, const rehearse::RehearsalResult& r) {
 int rehearse_cmd(const RehearseFlags& f) {
   const std::string origin = f.file == "-" ? "standard input" : f.file;
   value resource = value::null();
-  for (const auto& d : sim::parse_yaml_documents(read_text(f.file))) {
+  for (const auto& d : sim::parse_yaml_documents(read_file(f.file))) {
     const std::string kind = d.is_object() && d.has_field("kind") && d.at("kind").is_string() ? d.at("kind").as_string() : "";
     if (kind != "MaintenanceWindow" && kind != "PatchCampaign") continue;
     if (!resource.is_null()) throw UsageError(origin + ": more than one MaintenanceWindow or PatchCampaign; rehearse one at a time");
@@ -162,7 +150,7 @@ int rehearse_cmd(const RehearseFlags& f) {
   }
   std::vector<value> snapshot;
   try {
-    snapshot = !f.snapshot.empty() ? sim::parse_yaml_documents(read_text(f.snapshot)) : read_cluster(f.kube);
+    snapshot = !f.snapshot.empty() ? sim::parse_yaml_documents(read_file(f.snapshot)) : read_cluster(f.kube);
   } catch (const UsageError&) {
     throw;
   } catch (const std::exception& e) {

@@ -1,6 +1,9 @@
 #include "flags.h"
 
 #include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
 
 #include "controllers/window_spec.h"
 #include "kube/log.h"
@@ -48,6 +51,18 @@ double positive_seconds(const std::string& flag, const std::string& text) {
   auto d = controllers::parse_duration(text);
   if (!d || *d <= kube::Duration::zero()) throw UsageError(flag + ": \"" + text + "\" is not a positive duration such as 30s, 10m or 2h");
   return std::chrono::duration<double>(*d).count();
+}
+
+std::string read_file(const std::string& path) {
+  std::ostringstream ss;
+  if (path == "-") {
+    ss << std::cin.rdbuf();
+    return ss.str();
+  }
+  std::ifstream in(path);
+  if (!in) throw UsageError("cannot read " + path);
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 }  // namespace nonevent::cli

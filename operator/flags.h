@@ -51,4 +51,7 @@ void configure_logging(const LogFlags& f);
 // A Go-style duration flag value ("90s", "10m", "2h"): positive, or UsageError naming `flag`.
 double positive_seconds(const std::string& flag, const std::string& text);
 
+// A file's text for -f and similar flags; "-" is standard input. UsageError when unreadable.
+std::string read_file(const std::string& path);
+
 }  // namespace nonevent::cli

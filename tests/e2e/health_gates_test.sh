@@ -21,7 +21,6 @@ fi
 work=$(mktemp -d)
 pids=()
 trap end_test EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 scale=60
 epoch=$(date +%s)
 

@@ -23,6 +23,9 @@ summary() {  # the closing line ctest's log and CI read; non-zero on any failure
   echo "$pass passed, $fail failed"
   [ "$fail" -eq 0 ]
 }
+free_port() {  # a TCP port on loopback free at the moment of asking
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
 start_sim() {  # start_sim NAME extra-args... : `nonevent sim serve` on examples/cluster.yaml, its
   # kubeconfig in $work/NAME.kubeconfig; needs $bin, $src, $work and a `pids` array the
   # caller's cleanup kills. Exits the script, showing the log, if it does not come up.

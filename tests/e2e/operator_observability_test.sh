@@ -20,7 +20,6 @@ trap end_test EXIT
 [ -n "${KEEP_WORK:-}" ] && trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; echo "work kept in $work"' EXIT
 helm=""
 for h in "$src/.tools/kubectl-1.31/helm" "$src/.tools/kubectl-1.35/helm"; do [ -x "$h" ] && helm="$h" && break; done
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 scale=60
 epoch=$(date +%s)
 

@@ -280,20 +280,8 @@ TEST(Simulation, PodsFollowTheirVolumesZone) {
   EXPECT_EQ(k.ready_pods_per_zone("pg"), (std::map<std::string, int>{{"b", 1}})) << "back in the volume's zone";
 }
 
-TEST(Simulation, StatefulSetDaemonSetAndJob) {
-  Cluster k;
-  k.apply(R"(apiVersion: apps/v1
-kind: StatefulSet
-metadata: {name: db, namespace: data}
-spec:
-  replicas: 3
-  serviceName: db
-  selector: {matchLabels: {app: db}}
-  template:
-    metadata: {labels: {app: db}}
-    spec: {containers: [{name: db, image: postgres}]}
----
-apiVersion: apps/v1
+// A DaemonSet on every node and a one-pod Job pinned to n-b-1, in kube-system.
+constexpr const char* kAgentDaemonSetAndPatchJob = R"(apiVersion: apps/v1
 kind: DaemonSet
 metadata: {name: agent, namespace: kube-system}
 spec:
@@ -309,7 +297,22 @@ spec:
   template:
     metadata: {annotations: {sim.nonevent.dev/run-seconds: "10"}}
     spec: {restartPolicy: Never, nodeName: n-b-1, containers: [{name: p, image: patcher}]}
-)");
+)";
+
+TEST(Simulation, StatefulSetDaemonSetAndJob) {
+  Cluster k;
+  k.apply(R"(apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: data}
+spec:
+  replicas: 3
+  serviceName: db
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: db, image: postgres}]}
+---
+)" + std::string(kAgentDaemonSetAndPatchJob));
   k.run(4s);
   EXPECT_EQ(k.list("/pods", "data").size(), 1u) << "StatefulSet pods come one at a time";
   k.run(60s);
@@ -331,23 +334,7 @@ spec:
 // are tried again with another suffix, as ReplicaSets' are (their next pass would also try
 // again; the retry makes the pod in the same pass, as a ReplicaSet's must).
 TEST(Simulation, DaemonSetAndJobPodsTakeAnotherNameWhenTheirsIsTaken) {
-  const std::string workloads = R"(apiVersion: apps/v1
-kind: DaemonSet
-metadata: {name: agent, namespace: kube-system}
-spec:
-  selector: {matchLabels: {app: agent}}
-  template:
-    metadata: {labels: {app: agent}}
-    spec: {containers: [{name: a, image: agent}]}
----
-apiVersion: batch/v1
-kind: Job
-metadata: {name: patch, namespace: kube-system}
-spec:
-  template:
-    metadata: {annotations: {sim.nonevent.dev/run-seconds: "10"}}
-    spec: {restartPolicy: Never, nodeName: n-b-1, containers: [{name: p, image: patcher}]}
-)";
+  const std::string workloads = kAgentDaemonSetAndPatchJob;
   std::set<std::string> first_names;
   {
     Cluster k;
